@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up .venv, run the unit tests, then the whole book on the smoke profile
+# (execute every chapter with papermill, nbval, jupyter-book build -W, browser check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh
+export HMLPE_PROGRESS=0
+echo "[test] unit tests"
+.venv/bin/python -m pytest tests -q -p no:cacheprovider
+echo "[test] book on the smoke profile"
+bash ci/book.sh smoke

@@ -1,0 +1,199 @@
+"""Command line: ``python -m hmlpe COMMAND ...`` (also installed as ``hmlpe``).
+
+Commands: data verify|fetch, train, reproduce, evaluate, predict, bench, book.
+Errors the user can fix (bad input, missing data, incompatible checkpoint) print one clear
+line and exit with status 2; they never leave half-written files behind.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs (dotted keys, JSON values) -> dict; a malformed item raises."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set expects key=value (e.g. loss.lambda_d=0.5), got {item!r}")
+        out[key.strip()] = _parse_value(value)
+    return out
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-root", help="dataset folder (default: $HMLPE_DATA, ../shared/data, data/raw)")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars (default: on when stderr is a terminal)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m hmlpe", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="verify or fetch the datasets")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    v = dsub.add_parser("verify", help="check a data root against data/registry.json")
+    v.add_argument("--data-root")
+    v.add_argument("--full", action="store_true", help="check every file's SHA-256 (slower)")
+    f = dsub.add_parser("fetch", help="download the datasets from their official URLs")
+    f.add_argument("--dest", default="data/raw")
+    f.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    f.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
+
+    t = sub.add_parser("train", help="train one stage of a profile")
+    t.add_argument("--profile", default="quick")
+    t.add_argument("--stage", choices=("pretrain", "finetune"), default="pretrain")
+    t.add_argument("--dataset", choices=("buffy", "flic"), help="fine-tuning dataset")
+    t.add_argument("--init", type=Path, help="checkpoint to start from (fine-tuning)")
+    t.add_argument("--out", type=Path, required=True, help="run folder")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
+    _add_common(t)
+
+    r = sub.add_parser("reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep")
+    r.add_argument("--profile", default="quick")
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
+    _add_common(r)
+
+    e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
+    e.add_argument("--checkpoint", type=Path, required=True)
+    e.add_argument("--dataset", required=True, help="buffy or flic")
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--association", choices=("paper", "buffy"),
+                   help="Buffy detection association rule (default: the checkpoint's config)")
+    _add_common(e)
+
+    p = sub.add_parser("predict", help="8 joints for one image and a person box")
+    p.add_argument("image", type=Path)
+    p.add_argument("--box", type=float, nargs=4, required=True, metavar=("X1", "Y1", "X2", "Y2"))
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--out", type=Path, help="output prefix (default: next to the image's name in .)")
+    p.add_argument("--device", default=None)
+
+    b = sub.add_parser("bench", help="training/inference images/s: fp32 eager vs the engine's path")
+    b.add_argument("--out", type=Path, default=Path("runs/bench.json"))
+    b.add_argument("--batch-size", type=int, default=128)
+    b.add_argument("--steps", type=int, default=6)
+    b.add_argument("--device", default="auto")
+
+    k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
+    k.add_argument("--profile", default=None, help="smoke, quick or paper (default: paper on a GPU, else quick)")
+    k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
+    k.add_argument("--chapter", action="append", dest="chapters", help="only this chapter (repeatable)")
+    k.add_argument("--no-build", action="store_true", help="execute only, skip jupyter-book")
+    return parser
+
+
+def _train_config(args):
+    from dataclasses import replace
+
+    from .config import merge
+    from .protocol import configure
+    overrides = parse_overrides(args.overrides)
+    if args.data_root:
+        overrides["data.data_root"] = args.data_root
+    prof = configure(args.profile, overrides, args.device)
+    cfg = prof.stage_config(args.stage, args.dataset if args.stage == "finetune" else None)
+    if args.epochs is not None:
+        cfg = merge(cfg, {"stage.epochs": args.epochs})
+    if args.seed is not None:
+        cfg = replace(cfg, seed=args.seed)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "data":
+        from .datasets import registry
+        if args.data_command == "verify":
+            from .paths import resolve_data_root
+            report = registry.verify(resolve_data_root(args.data_root), full=args.full)
+            print(report.summary())
+            return 0 if report.ok else 1
+        from .datasets import fetch
+        fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
+        return 0
+    if cmd == "train":
+        from .training import train
+        if args.stage == "finetune" and not args.dataset:
+            raise ValueError("--stage finetune needs --dataset buffy or flic")
+        cfg = _train_config(args)
+        result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress)
+        last = result.history[-1] if result.history else {}
+        print(json.dumps({"checkpoint": str(result.checkpoint), "seconds": round(result.seconds, 1),
+                          "last_epoch": last}, indent=2))
+        return 0
+    if cmd == "reproduce":
+        from .protocol import configure, run_protocol, run_sweep
+        overrides = {"data.data_root": args.data_root} if args.data_root else {}
+        prof = configure(args.profile, overrides, args.device)
+        folders = run_protocol(prof, args.out, progress=args.progress)
+        if not args.no_sweep:
+            run_sweep(prof, args.out, progress=args.progress)
+        print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
+        return 0
+    if cmd == "evaluate":
+        from .evaluation import evaluate
+        result = evaluate(args.checkpoint, args.dataset, args.out, device=args.device or "auto",
+                          data_root=args.data_root, association=args.association, progress=args.progress)
+        table = result.get("table1") or {"test": result["table2"]}
+        print(json.dumps(table, indent=2))
+        return 0
+    if cmd == "predict":
+        from .predict import predict_image
+        out = predict_image(args.image, args.box, args.checkpoint, out_prefix=args.out,
+                            device=args.device or "auto")
+        print(json.dumps(out, indent=2))
+        return 0
+    if cmd == "bench":
+        from .bench import print_table, run_bench
+        result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device, out=args.out)
+        print_table(result)
+        return 0
+    if cmd == "book":
+        from .book import run_book
+        from .device import select_device
+        profile = args.profile or ("paper" if select_device("auto").device.type == "cuda" else "quick")
+        run_dir = args.run_dir or Path("runs") / profile
+        run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build)
+        return 0
+    raise AssertionError(cmd)
+
+
+# Errors a user can act on: reported as one line, exit status 2.
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .checkpoint import CheckpointError
+    from .paths import DataRootError
+    from .training import NonFiniteLossError
+    return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
+            DataRootError, NonFiniteLossError, OSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except _user_errors() as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

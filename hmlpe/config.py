@@ -1,0 +1,185 @@
+"""Configuration: one dataclass per concern. Every choice the paper leaves open is written here
+(or in the docstring of the function that implements it), with the paper's own values marked.
+
+Training profiles (named combinations of these) live in ``hmlpe.profiles``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """Sliding-window part indicator maps, eq. 2 and section 4.2."""
+
+    crop: int = 112          # paper: network input 112x112
+    window: int = 30         # paper: 30x30 windows
+    grid: int = 8            # paper: 64 windows = 8 x 8
+    beta: float = 0.3        # paper: beta = 0.3
+    # "uniform" (default, reproduction's choice): stride (crop - window) / (grid - 1) so the
+    # 8 x 8 windows tile the crop exactly. "itheano": the first author's public code, stride 12,
+    # last row/column overhanging the crop (NOTES.md).
+    layout: str = "uniform"
+
+
+@dataclass(frozen=True)
+class CropConfig:
+    """Training and test crops (paper 4.1, 4.3, 4.4; box factors from NOTES.md)."""
+
+    train_size: int = 128          # paper: training box resized to 128x128
+    input_size: int = 112          # paper: random 112x112 crops; test boxes resized to 112
+    crops_per_image: int = 16      # paper: 16 random crops x 2 mirrors = 32 per image
+    # Reproduction's choice: margin added on every side of the tight box around the annotated
+    # parts, as a fraction of the larger box side, before clipping to the image.
+    train_margin: float = 0.15
+    buffy_width_scale: float = 1.7     # paper 4.3 s_width
+    buffy_height_scale: float = 4.2    # paper 4.3 s_height (in half-window heights, NOTES.md)
+    flic_width_scale: float = 3.5      # paper 4.4 s_width
+    flic_height_scale: float = 4.5     # paper 4.4 s_height
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data the training pool holds and how test frames are associated."""
+
+    data_root: str | None = None   # None: $HMLPE_DATA, else ../shared/data, else data/raw
+    # Pre-training pool (paper 4.1: the training sets of all datasets; only these are here).
+    pool: tuple[str, ...] = ("buffy", "lsp", "flic")
+    # Buffy test association (NOTES.md): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).
+    buffy_association: str = "paper"
+    max_train_examples: int | None = None  # cap per dataset (smoke profile); None: all
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network of Figure 3. The text fixes: 112x112x3 input, 3 conv + max-pool (shared),
+    32 conv1 maps, ReLU, two sub-networks of 3 FC layers, dropout 0.5 on the first FC layer of
+    each, tanh regression output, logistic detection output. Everything else is the
+    reproduction's choice."""
+
+    input_size: int = 112
+    conv_channels: tuple[int, int, int] = (32, 32, 64)   # conv1 = 32 (Fig. 6a); others ours
+    conv_kernels: tuple[int, int, int] = (5, 5, 3)       # "small filter": ours
+    conv_strides: tuple[int, int, int] = (1, 1, 1)
+    pool_kernel: int = 2
+    pool_stride: int = 2
+    fc_widths: tuple[int, int] = (512, 256)              # both sub-networks: ours
+    dropout: float = 0.5                                 # paper 3.5
+    n_joints: int = 8
+    n_parts: int = 7
+    grid: int = 8
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Eq. 4: Phi = lambda_r * sum E_r + lambda_d * sum E_d. lambda_d = 0 is regression only,
+    lambda_r = 0 detection only (Table 3's end columns)."""
+
+    lambda_r: float = 1.0
+    lambda_d: float = 1.0
+
+
+def to_dict(cfg: Any) -> dict:
+    """A JSON-ready dict of a (nested) config dataclass."""
+    return asdict(cfg)
+
+
+def merge(cfg: Any, overrides: dict[str, Any]) -> Any:
+    """A copy of ``cfg`` with ``overrides`` applied; keys may be dotted ("loss.lambda_d").
+
+    Unknown keys raise ``KeyError`` naming the key, so a typo never passes silently.
+    """
+    nested: dict[str, dict[str, Any]] = {}
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            flat[key] = value
+    names = {f.name: f for f in fields(cfg)}
+    for key in list(flat) + list(nested):
+        if key not in names:
+            raise KeyError(f"unknown config key {key!r} for {type(cfg).__name__}; "
+                           f"known: {', '.join(sorted(names))}")
+    changes: dict[str, Any] = {}
+    for key, value in flat.items():
+        current = getattr(cfg, key)
+        if is_dataclass(current) and isinstance(value, dict):
+            changes[key] = merge(current, value)
+        else:
+            changes[key] = _coerce(value, current, key)
+    for key, sub in nested.items():
+        current = getattr(cfg, key)
+        if not is_dataclass(current):
+            raise KeyError(f"config key {key!r} of {type(cfg).__name__} has no sub-keys")
+        changes[key] = merge(current, sub)
+    return replace(cfg, **changes)
+
+
+def _coerce(value: Any, current: Any, key: str) -> Any:
+    """Keep tuples as tuples when a config is read back from JSON lists."""
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Back-propagation with SGD, momentum and weight decay, as the paper's reference [14]
+    (Krizhevsky et al. 2012) trains; the learning rate and its schedule are the
+    reproduction's choice (the paper gives none)."""
+
+    lr: float = 0.01
+    momentum: float = 0.9          # [14]
+    weight_decay: float = 5e-4     # [14]
+    # Step decay: multiply the rate by lr_decay at each fraction of the stage listed here.
+    lr_decay: float = 0.1
+    lr_decay_at: tuple[float, ...] = (0.75,)
+    batch_size: int = 128
+    grad_clip: float | None = None  # None: no clipping (the paper mentions none)
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """One training stage: what it trains on and for how long (paper 4.2: pre-train on the
+    pooled training set, then fine-tune on Buffy or FLIC)."""
+
+    dataset: str = "pool"          # "pool", "buffy", "flic" (training split)
+    epochs: int = 10
+    lr_scale: float = 1.0          # fine-tuning may use a smaller rate (our choice)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run depends on; written into every checkpoint."""
+
+    profile: str = "quick"
+    seed: int = 0
+    device: str = "auto"           # "auto", "cpu", "cpu-fp32", "cuda"
+    data: DataConfig = field(default_factory=DataConfig)
+    crop: CropConfig = field(default_factory=CropConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    stage: StageConfig = field(default_factory=StageConfig)
+    eval_every: int = 1            # epochs between test-error evaluations (Table 3, Figure 5)
+    test_sets: tuple[str, ...] = ("buffy", "flic")  # test errors logged per epoch
+    max_test_examples: int | None = None  # cap per test set for per-epoch errors (smoke)
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a (nested) config dataclass from ``to_dict`` output; unknown keys raise."""
+    return merge(cls(), _flatten(data))
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

@@ -1,0 +1,149 @@
+"""Evaluation on the Buffy (Table 1) and FLIC (Table 2, Figure 4) test sets.
+
+Writes ``predictions.csv`` (one row per test example, joints in original-image pixels,
+0-based) and ``metrics.json`` (the table's numbers with provenance) into an output folder.
+PCP ground truth: Buffy's own arm sticks; FLIC's annotated joints.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .inference import joints_to_image, predict_crops
+from .pipeline import TestSet, load_test_set
+from .provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
+from .skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
+from .training import load_model
+
+DATASETS = ("buffy", "flic")
+# Column labels of Tables 1 and 2, in the paper's order, for the parts in skeleton.ARM_PARTS.
+ARM_COLUMNS = ("LL", "RL", "LU", "RU")
+# Buffy stick rows (file order torso, LUA, RUA, LLA, RLA, head) of ARM_PARTS.
+BUFFY_ARM_STICKS = {"l_lower_arm": 3, "r_lower_arm": 4, "l_upper_arm": 1, "r_upper_arm": 2}
+FIGURE4_RADII = np.arange(0, 21)
+FIGURE4_JOINTS = ("l_elbow", "r_elbow", "l_wrist", "r_wrist")
+
+
+def predictions_frame(test: TestSet, joints_image: np.ndarray) -> pd.DataFrame:
+    """The predictions.csv table: one row per test example."""
+    rows = {
+        "dataset": test.name,
+        "image": [str(r.image) for r in test.records],
+        "example": [r.example for r in test.records],
+        "matched": test.matched.astype(bool),
+    }
+    for k, name in enumerate(("box_x1", "box_y1", "box_x2", "box_y2")):
+        rows[name] = test.boxes[:, k]
+    for j, name in enumerate(JOINTS):
+        rows[f"{name}_x"] = joints_image[:, j, 0]
+        rows[f"{name}_y"] = joints_image[:, j, 1]
+    return pd.DataFrame(rows)
+
+
+def read_predictions(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """predictions.csv -> (table, joints (N, 8, 2) in image pixels)."""
+    frame = pd.read_csv(path)
+    missing = [c for c in ("dataset", "example", "matched") if c not in frame.columns]
+    missing += [f"{j}_{a}" for j in JOINTS for a in "xy" if f"{j}_{a}" not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} lacks columns: {', '.join(missing)}")
+    joints = np.stack([frame[[f"{j}_x", f"{j}_y"]].to_numpy(float) for j in JOINTS], axis=1)
+    return frame, joints
+
+
+def arm_pcp(test: TestSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Correct (N, 4) for the arms LL, RL, LU, RU by eq. 6; unmatched frames are wrong."""
+    pred_parts = parts_from_joints(pred_joints)
+    part_idx = [PART_NAMES.index(p) for p in ARM_PARTS]
+    pred_arms = pred_parts[:, part_idx]
+    if test.name == "buffy":
+        gt_arms = np.stack([r.sticks[[BUFFY_ARM_STICKS[p] for p in ARM_PARTS]] for r in test.records])
+    else:
+        gt_joints = np.stack([r.joints for r in test.records])
+        gt_arms = parts_from_joints(gt_joints)[:, part_idx]
+    correct = metrics.pcp(np.nan_to_num(pred_arms, nan=np.inf), gt_arms, alpha=alpha)
+    return correct & test.matched[:, None]
+
+
+def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "auto",
+             data_root: str | None = None, association: str | None = None,
+             progress: bool | None = None) -> dict[str, Any]:
+    """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}")
+    t0 = time.perf_counter()
+    model, cfg, spec, state = load_model(Path(checkpoint), device)
+    overrides = {}
+    if data_root is not None:
+        overrides["data.data_root"] = data_root
+    if association is not None:
+        overrides["data.buffy_association"] = association
+    if overrides:
+        from .config import merge
+        cfg = merge(cfg, overrides)
+    test = load_test_set(dataset, cfg, progress=progress)
+    pred = np.full((len(test.records), len(JOINTS), 2), np.nan)
+    sel = np.flatnonzero(test.matched)
+    t_inf = time.perf_counter()
+    norm, _ = predict_crops(model, test.images[sel], spec)
+    inference_seconds = time.perf_counter() - t_inf
+    pred[sel] = joints_to_image(norm, test.boxes[sel], cfg.crop.input_size)
+    frame = predictions_frame(test, pred)
+    correct = arm_pcp(test, pred)
+    table = metrics.pcp_table(correct, test.matched)
+    result: dict[str, Any] = {
+        "dataset": dataset,
+        "checkpoint": str(checkpoint),
+        "checkpoint_epoch": int(state["epoch"]),
+        "checkpoint_commit": state.get("git_commit"),
+        "pcp_alpha": 0.5,
+        "columns": dict(zip(ARM_COLUMNS, ARM_PARTS)),
+        "n_examples": int(len(test.records)),
+        "n_matched": int(test.matched.sum()),
+    }
+    whole = dict(zip(ARM_COLUMNS, map(float, table["whole"])))
+    subset = dict(zip(ARM_COLUMNS, map(float, table["subset"])))
+    if dataset == "buffy":
+        result["association"] = cfg.data.buffy_association
+        result["table1"] = {"whole_set": {"n": int(len(test.records)), "pcp": whole},
+                            "subset": {"n": int(test.matched.sum()), "pcp": subset}}
+    else:
+        result["table2"] = {"n": int(len(test.records)), "pcp": whole}
+        gt = np.stack([r.joints for r in test.records])
+        curves = {}
+        for definition in ("paper", "modec"):
+            torso = np.array([flic_torso(r, definition) for r in test.records])
+            j_idx = [JOINTS.index(j) for j in FIGURE4_JOINTS]
+            acc = metrics.joint_accuracy_curve(pred[:, j_idx], gt[:, j_idx], torso, FIGURE4_RADII)
+            curves[definition] = {j: acc[:, k].tolist() for k, j in enumerate(FIGURE4_JOINTS)}
+        result["figure4"] = {"radii": FIGURE4_RADII.tolist(), "torso": curves}
+    result["provenance"] = {
+        "git_commit": git_commit(), "config": state["config"], "device": spec.description,
+        "created": now_utc(), "seconds": round(time.perf_counter() - t0, 2),
+        "inference_seconds": round(inference_seconds, 3),
+        "inference_images_per_second": round(len(sel) / max(inference_seconds, 1e-9), 1),
+        "data_fingerprint": test.fingerprint,
+    }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "predictions.csv", frame.to_csv(index=False, float_format="%.3f"))
+    atomic_write_json(out_dir / "metrics.json", result)
+    return result
+
+
+def flic_torso(record, definition: str = "paper") -> float:
+    """Eq. 7's torso size: the paper's hip-to-opposite-shoulder distance (left hip to right
+    shoulder) or MODEC's (left shoulder to right hip)."""
+    from .datasets.flic import torso_points
+    shoulder, hip = torso_points(record, definition)
+    return float(np.hypot(*(np.asarray(shoulder) - np.asarray(hip))))
+
+
+def load_metrics(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
