@@ -1,0 +1,104 @@
+"""Registry and verification (hmlpe.datasets.registry)."""
+import hashlib
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from hmlpe.datasets.registry import (load_registry, read_manifest, sha256_file, verify,
+                                      verify_dataset)
+from hmlpe.paths import DataRootError
+
+DATA = Path("/work/shared/data")
+real = pytest.mark.skipif(not DATA.is_dir(), reason="no data")
+
+
+def make_fake(tmp_path, files=None):
+    """A one-dataset registry ("toy", folder "toy") and a matching data root."""
+    files = files or {"toy/a.txt": b"alpha\n", "toy/images/1.jpg": b"one",
+                      "toy/images/2.jpg": b"two"}
+    root = tmp_path / "root"
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    reg = tmp_path / "reg"
+    (reg / "checksums").mkdir(parents=True)
+    (reg / "checksums" / "toy.sha256").write_text(
+        "".join(f"{hashlib.sha256(d).hexdigest()}  {r}\n" for r, d in files.items()))
+    (reg / "checksums" / "toy.sizes").write_text(
+        "".join(f"{len(d)} {r}\n" for r, d in files.items()))
+    (reg / "registry.json").write_text(json.dumps({"datasets": {"toy": {
+        "folder": "toy", "archive": {"url": "http://127.0.0.1:1/toy.zip", "filename": "toy.zip",
+                                     "sha256": None, "anchor": "a.txt"},
+        "image_glob": "toy/images/*.jpg", "counts": {"images": 2},
+        "manifest": "checksums/toy.sha256", "sizes": "checksums/toy.sizes"}}}))
+    return root, load_registry(reg / "registry.json")
+
+
+def test_fake_dataset_ok_then_problems(tmp_path):
+    root, reg = make_fake(tmp_path)
+    st = verify_dataset(root, reg["toy"], full=True, check_records=False, progress=False)
+    assert st.status == "ok" and st.checksummed == 3
+    (root / "toy/images/2.jpg").write_bytes(b"TWO")          # same size, other bytes
+    st = verify_dataset(root, reg["toy"], full=False, check_records=False)
+    assert st.status == "ok"                                   # fast mode: sizes only
+    st = verify_dataset(root, reg["toy"], full=True, check_records=False, progress=False)
+    assert len(st.problems) == 1
+    assert "checksum mismatch in toy/images/2.jpg" in st.problems[0]
+    (root / "toy/a.txt").unlink()
+    (root / "toy/images/1.jpg").write_bytes(b"longer")
+    st = verify_dataset(root, reg["toy"], check_records=False)
+    assert st.status == "problems"
+    assert "missing file toy/a.txt" in st.problems
+    assert any("size mismatch in toy/images/1.jpg: 6 bytes, expected 3" in p for p in st.problems)
+    (root / "toy/images/3.jpg").write_bytes(b"x")
+    st = verify_dataset(root, reg["toy"], check_records=False)
+    assert any("count mismatch: 3 files match toy/images/*.jpg, expected 2" in p
+               for p in st.problems)
+
+
+def test_missing_folder_and_root(tmp_path):
+    root, reg = make_fake(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    rep = verify(empty, registry=reg, check_records=False)
+    assert not rep.ok and rep.datasets["toy"].status == "missing"
+    assert "missing folder" in rep.format()
+    with pytest.raises(DataRootError, match="nowhere"):
+        verify(tmp_path / "nowhere", registry=reg)
+
+
+def test_registry_file_is_consistent():
+    reg = load_registry()
+    assert set(reg) == {"buffy", "lsp", "flic"}
+    for e in reg.values():
+        m = read_manifest(e)
+        assert len(m) == e.counts["files"]
+        assert all(p.startswith(e.folder + "/") for p in m)
+        assert e.archive["url"].startswith("http") and e.page_url.startswith("http")
+    assert reg["buffy"].counts["train"] == 472 and reg["flic"].counts["test"] == 1016
+    assert len(reg["flic"].reencoded.read_text().split()) == 3626
+
+
+@real
+def test_manifests_match_the_reference_sums():
+    ref = {}
+    for line in (DATA / "SHA256SUMS").read_text().splitlines():
+        d, p = line.split(None, 1)
+        ref[p.strip().removeprefix("./")] = d
+    ours = {p: d for e in load_registry().values() for p, (d, _) in read_manifest(e).items()}
+    assert ours == ref and len(ours) == 7311
+
+
+@real
+def test_real_data_fast_verification_and_sample_checksums():
+    reg = load_registry()
+    rng = random.Random(0)
+    sample = {n: rng.sample(sorted(read_manifest(e)), 5) + list(e.key_files)
+              for n, e in reg.items()}
+    rep = verify(DATA, full=True, sample=sample, progress=False)
+    assert rep.ok, rep.format()
+    assert sum(s.checksummed for s in rep.datasets.values()) == 15 + 8
+    want = read_manifest(reg["lsp"])["lsp/joints.mat"][0]
+    assert sha256_file(DATA / "lsp" / "joints.mat") == want
