@@ -1,0 +1,147 @@
+"""Random crops and mirrors, paper 4.1 (hmlpe.augment)."""
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hmlpe.augment import crop_and_mirror, mirror, mirror_joints, random_crops_and_mirrors
+from hmlpe.config import LabelConfig
+from hmlpe.labels import labels_from_joints
+from hmlpe.skeleton import JOINT_INDEX, PART_MIRROR
+
+
+def test_mirror_maps_pixel_centres():
+    img = np.zeros((4, 6, 3), np.uint8)
+    img[1, 1] = 255                        # centre of pixel (row 1, col 1) is (1.5, 1.5)
+    joints = np.zeros((8, 2))
+    joints[JOINT_INDEX["nose"]] = [1.5, 1.5]
+    joints[JOINT_INDEX["l_wrist"]] = [0.0, 2.0]
+    joints[JOINT_INDEX["r_wrist"]] = [6.0, 3.0]
+    img_m, joints_m = mirror(img, joints)
+    assert img_m[1, 4].tolist() == [255, 255, 255]     # column W - 1 - c = 4
+    assert joints_m[JOINT_INDEX["nose"]].tolist() == [4.5, 1.5]  # centre of column 4
+    # left and right swapped, x' = W - x
+    assert joints_m[JOINT_INDEX["r_wrist"]].tolist() == [6.0, 2.0]
+    assert joints_m[JOINT_INDEX["l_wrist"]].tolist() == [0.0, 3.0]
+
+
+def test_crop_shifts_joints():
+    imgs = np.arange(2 * 10 * 10 * 3, dtype=np.uint8).reshape(2, 10, 10, 3)
+    joints = np.full((2, 8, 2), 5.5)
+    crops, j = crop_and_mirror(imgs, joints, np.array([[2, 3], [0, 0]]), np.array([False, False]), out=6)
+    assert np.array_equal(crops[0], imgs[0, 3:9, 2:8])
+    assert np.allclose(j[0], [3.5, 2.5]) and np.allclose(j[1], 5.5)
+
+
+def test_crop_then_mirror_equals_manual():
+    rng = np.random.default_rng(1)
+    imgs = rng.integers(0, 256, (3, 20, 20, 3), dtype=np.uint8)
+    joints = rng.uniform(0, 20, (3, 8, 2))
+    offsets = np.array([[0, 4], [4, 0], [2, 2]])
+    flips = np.array([True, False, True])
+    crops, j = crop_and_mirror(imgs, joints, offsets, flips, out=16)
+    for i in range(3):
+        ox, oy = offsets[i]
+        c = imgs[i, oy:oy + 16, ox:ox + 16]
+        jj = joints[i] - [ox, oy]
+        if flips[i]:
+            c, jj = mirror(c, jj)
+        assert np.array_equal(crops[i], c)
+        assert np.allclose(j[i], jj)
+
+
+def test_nan_joints_stay_nan():
+    imgs = np.zeros((1, 16, 16, 3), np.uint8)
+    joints = np.full((1, 8, 2), 4.0)
+    joints[0, 3] = np.nan
+    _, j = crop_and_mirror(imgs, joints, np.array([[1, 1]]), np.array([True]), out=12)
+    assert np.isnan(j[0, 2]).all() and np.isfinite(j[0, 3]).all()  # joint 3 moved to index 2
+
+
+def test_errors():
+    imgs = np.zeros((2, 16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match="joints"):
+        crop_and_mirror(imgs, np.zeros((2, 7, 2)), np.zeros((2, 2), int), np.zeros(2, bool), out=8)
+    with pytest.raises(ValueError, match="offsets"):
+        crop_and_mirror(imgs, np.zeros((2, 8, 2)), np.array([[9, 0], [0, 0]]), np.zeros(2, bool), out=8)
+
+
+# --- properties ------------------------------------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 2**32 - 1))
+def test_mirror_twice_is_identity(h, w, seed):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    joints = rng.uniform(-5, 20, (8, 2))
+    img2, joints2 = mirror(*mirror(img, joints))
+    assert np.array_equal(img2, img)
+    assert np.allclose(joints2, joints, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_joints_keep_their_pixel_content(seed, flip):
+    """A joint at the centre of a marked pixel lands on the same marked pixel of the crop."""
+    rng = np.random.default_rng(seed)
+    n, size, out = 4, 32, 24
+    imgs = np.zeros((n, size, size, 3), np.uint8)
+    cols = rng.integers(0, size, (n, 8))
+    rows = rng.integers(0, size, (n, 8))
+    for i in range(n):
+        for k in range(8):
+            imgs[i, rows[i, k], cols[i, k]] = [k + 1, 100 + k, 200]
+    joints = np.stack([cols + 0.5, rows + 0.5], axis=-1).astype(float)
+    offsets = rng.integers(0, size - out + 1, (n, 2))
+    crops, j = crop_and_mirror(imgs, joints, offsets, np.full(n, flip), out=out)
+    for i in range(n):
+        for k in range(8):
+            x, y = j[i, k]
+            c, r = int(np.floor(x)), int(np.floor(y))
+            if 0 <= r < out and 0 <= c < out:
+                assert crops[i, r, c, 2] == 200
+                assert x - c == 0.5 and y - r == 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_mirrored_labels_are_flipped_labels(seed):
+    rng = np.random.default_rng(seed)
+    joints = rng.uniform(-10, 122, (16, 8, 2)).round(3) + 1e-4   # avoid exact ties
+    cfg = LabelConfig()
+    lab = labels_from_joints(joints, cfg)
+    lab_m = labels_from_joints(mirror_joints(joints, 112), cfg)
+    assert np.array_equal(lab_m, lab[:, PART_MIRROR, :, ::-1])
+
+
+def test_random_crops_distribution_and_timing():
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (128, 128, 128, 3), dtype=np.uint8)
+    joints = rng.uniform(0, 128, (128, 8, 2))
+    crops, j = random_crops_and_mirrors(imgs, joints, rng)
+    assert crops.shape == (128, 112, 112, 3) and crops.dtype == np.uint8
+    assert j.shape == (128, 8, 2)
+    # same seed, same result
+    a = random_crops_and_mirrors(imgs, joints, np.random.default_rng(5))
+    b = random_crops_and_mirrors(imgs, joints, np.random.default_rng(5))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        random_crops_and_mirrors(imgs, joints, rng)
+        times.append(time.perf_counter() - t)
+    assert np.median(times) < 0.03   # generous; target < 5 ms (see report)
+
+
+def test_random_offsets_cover_range():
+    rng = np.random.default_rng(3)
+    imgs = np.zeros((2000, 20, 20, 1), np.uint8)
+    joints = np.zeros((2000, 8, 2))
+    _, j = random_crops_and_mirrors(imgs, joints, rng, out=16)
+    # unflipped joints at 0 become -ox; flipped become 16 + ox after the swap
+    xs = j[:, 0, 0]
+    ox = np.where(xs <= 0, -xs, xs - 16)
+    assert set(np.round(ox).astype(int)) == set(range(5))
+    flipped = xs > 0
+    assert 0.45 < flipped.mean() < 0.55
