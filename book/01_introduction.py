@@ -1,0 +1,165 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Heterogeneous multi-task learning for pose estimation, reproduced
+#
+# This book reproduces S. Li, Z.-Q. Liu and A. B. Chan, *Heterogeneous Multi-task Learning
+# for Human Pose Estimation with Deep Convolutional Neural Network* (2014), called **HMLPE**
+# below. Every page is a notebook that the `hmlpe` package executes from its source
+# (`book/NN_name.py`) before the book is built, so every number and figure on these pages
+# comes from the run recorded on the [Reproducibility](10_reproducibility) page.
+#
+# ## The method in one page
+#
+# A person has already been found by an upper-body detector; the image inside an enlarged box
+# around the detection is resized to a 112 x 112 RGB crop. One convolutional network
+# (three convolution + max-pooling stages, shared) feeds two sub-networks of three fully
+# connected layers each:
+#
+# * a **regressor** of the 8 joints (nose, neck, shoulders, elbows, wrists: 16 numbers in box
+#   coordinates scaled to $[0, 1]$), trained with the squared error (eq. 1)
+#
+#   $$E_r(\hat J_i, J_i) = \lVert J_i - \hat J_i \rVert_2^2 ;$$
+#
+# * **detectors** of the 7 body parts (head, two shoulders, two upper and two lower arms) in
+#   each of $L = 64$ windows of side 30 laid out as an $8 \times 8$ grid, one logistic
+#   classifier per part and window. The label says whether enough of the part's stick lies in
+#   the window (eq. 2, $\beta = 0.3$)
+#
+#   $$y_{p,l} = \mathbb{1}\big[\operatorname{len}(\text{window}_l \cap \text{stick}_p) >
+#     \beta \operatorname{len}(\text{stick}_p)\big],$$
+#
+#   and the classifiers are trained with the cross-entropy (eq. 3)
+#
+#   $$E_d(\hat y_{p,l}, y_{p,l}) = -y_{p,l}\log \hat y_{p,l} - (1 - y_{p,l})\log(1 - \hat y_{p,l}).$$
+#
+# Both tasks are trained together on the weighted sum over the training images $t$ (eq. 4)
+#
+# $$\Phi = \lambda_r \sum_t \sum_i E_r\big(\hat J_i^{(t)}, J_i^{(t)}\big)
+#        + \lambda_d \sum_t \sum_p \sum_l E_d\big(\hat y_{p,l}^{(t)}, y_{p,l}^{(t)}\big).$$
+#
+# At test time only the regressor's joints are used. The paper's claim is that the detection
+# tasks, although not used at test time, make the regressor converge to a much better
+# solution (Table 3, Figure 5), and that the shared features become body-part detectors
+# (Figures 6 and 7).
+#
+# ## What is reproduced, and what differs
+#
+# * **Reproduced:** the network, the two losses and their weighting, the window labels, the
+#   Buffy and FLIC test protocols (PCP of eq. 6 with $\alpha = 0.5$; the accuracy curve of
+#   eq. 7), the task-weight study of Table 3, and the feature visualisations.
+# * **Training data differs.** The paper pooled Buffy, ETHZ Stickmen, LSP, Synchronic
+#   Activities, FLIC and We Are Family: **8427 images**. ETHZ, SA and WAF are not available
+#   here, so the pool of Buffy (train), LSP and FLIC (train) gives **about 6400 images**. Every
+#   comparison with the paper's numbers carries this difference.
+# * **Compute differs.** Everything runs on a 2-core CPU with no GPU, and a full build of the
+#   book must fit in a CI budget of 90 minutes; the *profile* (below) says how much training
+#   a run does. The `smoke` profile only proves that the pipeline runs end to end: its numbers
+#   are not a reproduction.
+# * **Where the paper is silent** (kernel sizes, widths of the layers, learning rates), the
+#   choices are in one configuration object and are shown in the chapter that uses them.
+
+# %% tags=["parameters"]
+profile = "smoke"  # which profile of hmlpe.profiles this run used
+run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
+
+# %%
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from hmlpe import paper
+from hmlpe.paths import PROJECT_ROOT
+
+print(f"profile: {profile}")
+
+# %% [markdown]
+# ## The paper's Table 1
+#
+# PCP (eq. 6, $\alpha = 0.5$, in percent) of the lower and upper arms on the Buffy Stickmen
+# test set, as published (section 4.3). Where the paper prints one number for a left/right
+# pair, it is shown in the *combined* columns. These are the numbers the Buffy chapter
+# compares with; they come from `data/paper_results.json` through `hmlpe.paper`.
+
+# %%
+t1 = paper.table1()
+shown = t1.rename(columns={"LL": "LL arm", "RL": "RL arm", "LU": "LU arm", "RU": "RU arm",
+                           "lower_arms_combined": "lower arms (L+R)",
+                           "upper_arms_combined": "upper arms (L+R)"})
+shown["test set"] = shown["test_set"].map({"whole": "whole (276 images)",
+                                           "subset": "correct detections (267 images)"})
+shown = shown.set_index(["test set", "method"]).drop(columns=["test_set", "citation",
+                                                              "lr_combined"])
+number_cols = list(shown.columns)
+
+def shade_hmlpe(row):
+    style = "background-color: #e8f0fe; font-weight: bold" if row.name[1] == "HMLPE" else ""
+    return [style] * len(row)
+
+(shown.style.set_uuid("paper-table1")
+      .format("{:.2f}", na_rep="", subset=number_cols)
+      .apply(shade_hmlpe, axis=1)
+      .set_caption(f"{t1.attrs['ref']} ({t1.attrs['section']}): {t1.attrs['caption']}"))
+
+# %% [markdown]
+# ## Chapters and the paper's results they reproduce
+#
+# Each chapter declares the paper's tables and figures it reproduces on a line
+# `# Reproduces: ...` near the top of its source; the table below is read from those lines
+# and from `_toc.yml`, so it lists exactly the chapters of this build.
+
+# %% tags=["hide-input"]
+def chapters_table() -> pd.DataFrame:
+    toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    entries = [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+    rows = []
+    for entry in entries:
+        src = (PROJECT_ROOT / f"{entry}.py").read_text(encoding="utf-8")
+        title = re.search(r"^# # (.+)$", src, re.M)
+        reproduces = re.search(r"^# Reproduces: (.+)$", src, re.M)
+        name = Path(entry).name
+        rows.append({"chapter": f'<a href="{name}.html">{title.group(1) if title else name}</a>',
+                     "source": f"{entry}.py",
+                     "reproduces": reproduces.group(1) if reproduces else ""})
+    return pd.DataFrame(rows)
+
+chapters = chapters_table()
+chapters.style.set_uuid("chapters").hide(axis="index")
+
+# %% [markdown]
+# Reproduces: the method summary (sections 3 and 4) and the published numbers of Table 1.
+#
+# ## Running a chapter again
+#
+# The whole book, for one profile:
+#
+# ```bash
+# .venv/bin/python -m hmlpe book --profile smoke      # execute every chapter, then build
+# bash ci/book.sh smoke                               # the same, plus nbval and a browser check
+# ```
+#
+# One chapter, exactly as the last run did it: the [Reproducibility](10_reproducibility) page
+# lists, for every chapter, the command that converts its source with jupytext and executes it
+# with papermill, for example
+#
+# ```bash
+# .venv/bin/jupytext --to ipynb --output book/01_introduction.ipynb book/01_introduction.py && \
+# .venv/bin/papermill book/01_introduction.ipynb book/01_introduction.ipynb --kernel python3 \
+#     --cwd book --parameters_yaml '{"profile": "smoke", "run_dir": "/abs/path/runs/smoke"}'
+# ```
+#
+# and then `.venv/bin/jupyter-book build . -W` rebuilds the HTML from the executed notebooks
+# (the build never executes anything itself).

@@ -1,0 +1,103 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reproducibility
+#
+# Reproduces: nothing from the paper; it records how this book's numbers were made.
+#
+# This page runs last. It reads the run's `book_timings.json`, which `hmlpe.book` rewrites
+# after every chapter, and shows the code version, the software, the device, the wall time
+# of every chapter and the exact command that reruns it. **This page's own wall time is not
+# known while it runs**, so it is not in the table; it is in `book_timings.json` once the run
+# has finished.
+
+# %% tags=["parameters"]
+profile = "smoke"  # which profile of hmlpe.profiles this run used
+run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
+
+# %% tags=["hide-input"]
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from hmlpe.provenance import git_commit, package_versions
+
+THIS_CHAPTER = "10_reproducibility"
+timings_file = Path(run_dir) / "book_timings.json"
+timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+print(f"profile: {profile}")
+print(f"code: git commit {git_commit()}")
+if not timings:
+    print(f"no {timings_file.name} in the run folder: this chapter was run on its own")
+
+# %% [markdown]
+# ## Software and device
+
+# %% tags=["hide-input"]
+import torch
+
+versions = package_versions()
+for name in ("torch", "jupyter-book", "myst-nb", "sphinx", "jupytext", "papermill", "nbval",
+             "ipywidgets", "ipykernel"):
+    try:
+        versions[name] = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        versions[name] = "not installed"
+device = {
+    "platform": platform.platform(),
+    "processor": platform.machine(),
+    "CPU cores (os.cpu_count)": os.cpu_count(),
+    "torch threads": torch.get_num_threads(),
+    "CUDA available": torch.cuda.is_available(),
+    "CUDA device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
+}
+pd.Series(versions, name="version").to_frame().rename_axis("package").style.set_uuid("versions")
+
+# %% tags=["hide-input"]
+pd.Series(device, name="value").to_frame().rename_axis("device").style.set_uuid("device")
+
+# %% [markdown]
+# ## Wall time of each chapter, and how to rerun it
+#
+# `command` converts the chapter's source and executes it with papermill, with the same
+# kernel, working folder and parameters; `runner_command` does the same through
+# `hmlpe.book`, which also hides papermill's injected-parameters cell in the HTML and updates
+# `book_timings.json`. After either, `jupyter-book build . -W` rebuilds the HTML.
+
+# %% tags=["hide-input"]
+rows = []
+for name, info in timings.get("chapters", {}).items():
+    if name == THIS_CHAPTER:
+        continue  # still running: its own timing is not known yet
+    rows.append({"chapter": name, "status": info.get("status"),
+                 "wall time (s)": info.get("wall_seconds"),
+                 "started (UTC)": info.get("start"), "ended (UTC)": info.get("end")})
+table = pd.DataFrame(rows, columns=["chapter", "status", "wall time (s)", "started (UTC)",
+                                    "ended (UTC)"])
+if len(table):
+    total = table["wall time (s)"].sum()
+    print(f"{len(table)} chapter(s) before this one took {total:.1f} s in all "
+          f"(this chapter's own time is not known yet)")
+table.style.set_uuid("timings").hide(axis="index").format({"wall time (s)": "{:.1f}"})
+
+# %% tags=["hide-input"]
+for name, info in timings.get("chapters", {}).items():
+    if name == THIS_CHAPTER:
+        print(f"# {name}: this page; its command is in {timings_file.name} after the run")
+        continue
+    print(f"# {name}\n{info.get('command')}\n# or\n{info.get('runner_command')}\n")

@@ -1,0 +1,65 @@
+"""hmlpe.book's pieces that need no kernel: the ToC, chapter selection, commands, tags."""
+from __future__ import annotations
+
+import json
+import shlex
+
+import nbformat
+import pytest
+
+from hmlpe import book
+
+
+def test_toc_order_walks_root_parts_chapters_sections(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text(
+        "format: jb-book\nroot: book/01_introduction\nparts:\n"
+        "  - caption: Data\n    chapters:\n      - file: book/02_data.py\n"
+        "        sections:\n          - file: book/03_labels\n"
+        "  - caption: Results\n    chapters:\n      - file: book/04_buffy.ipynb\n"
+        "      - file: book/10_reproducibility\n")
+    assert book.toc_chapters(toc) == ["book/01_introduction", "book/02_data", "book/03_labels",
+                                      "book/04_buffy", "book/10_reproducibility"]
+
+
+def test_repository_toc_lists_existing_sources():
+    entries = book.toc_chapters()
+    assert entries[0] == "book/01_introduction" and entries[-1] == "book/10_reproducibility"
+    for e in entries:
+        assert (book.PROJECT_ROOT / f"{e}.py").is_file(), e
+
+
+def test_select_chapters_by_name_number_or_path_keeps_toc_order():
+    entries = ["book/01_introduction", "book/04_buffy", "book/10_reproducibility"]
+    assert book.select_chapters(entries, None) == entries
+    assert book.select_chapters(entries, ["reproducibility", "01"]) == \
+        ["book/01_introduction", "book/10_reproducibility"]
+    assert book.select_chapters(entries, ["book/04_buffy.py"]) == ["book/04_buffy"]
+    with pytest.raises(book.BookError, match="no chapter 'flic'"):
+        book.select_chapters(entries, ["flic"])
+
+
+def test_rerun_command_carries_kernel_cwd_and_parameters():
+    params = {"profile": "smoke", "run_dir": "/x/runs/smoke", "epochs": 3}
+    cmd = book.rerun_command("book/04_buffy", params)
+    conv, run = cmd.split(" && ")
+    assert shlex.split(conv)[1:] == ["--to", "ipynb", "--output", "book/04_buffy.ipynb",
+                                     "book/04_buffy.py"]
+    argv = shlex.split(run)
+    assert argv[1:3] == ["book/04_buffy.ipynb", "book/04_buffy.ipynb"]
+    assert argv[argv.index("--kernel") + 1] == "python3"
+    assert argv[argv.index("--cwd") + 1] == str(book.BOOK_DIR)
+    assert json.loads(argv[argv.index("--parameters_yaml") + 1]) == params
+
+
+def test_tag_parameter_cells(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("a = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("a = 2", metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("print(a)")]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    book.tag_parameter_cells(path)
+    book.tag_parameter_cells(path)  # idempotent
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
+    assert tags == [["parameters", "hide-input"], ["injected-parameters", "remove-cell"], []]
