@@ -52,7 +52,7 @@ def _train_steps(cfg, spec, batch, steps: int) -> float:
         t = time.perf_counter()
         with autocast(spec):
             out = model(x)
-        total, _, _ = losses.total_loss(out, (j, p), cfg.loss)
+        total, _, _ = losses.total_loss((out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()

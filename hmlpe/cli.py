@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", type=Path, help="checkpoint to start from (fine-tuning)")
     t.add_argument("--out", type=Path, required=True, help="run folder")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--epochs", type=int)
+    t.add_argument("--epochs", type=int, help="epochs of the stage (its schedule)")
+    t.add_argument("--stop-after-epochs", type=int,
+                   help="stop after this many epochs now; continue later with --resume")
     t.add_argument("--seed", type=int)
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
@@ -134,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
         if args.stage == "finetune" and not args.dataset:
             raise ValueError("--stage finetune needs --dataset buffy or flic")
         cfg = _train_config(args)
-        result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress)
+        result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress,
+                       stop_after_epochs=args.stop_after_epochs)
         last = result.history[-1] if result.history else {}
         print(json.dumps({"checkpoint": str(result.checkpoint), "seconds": round(result.seconds, 1),
                           "last_epoch": last}, indent=2))

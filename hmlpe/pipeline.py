@@ -29,6 +29,8 @@ class TrainSet:
 
 @dataclass
 class TestSet:
+    __test__ = False  # not a pytest class
+
     """uint8 crops (N, 112, 112, 3) of the test boxes, boxes (N, 4) in image pixels (NaN when
     unmatched), matched (N,), ground-truth joints (N, 8, 2) in crop coordinates, and
     ``usable``: matched with every joint annotated (used for the per-epoch test errors)."""

@@ -8,8 +8,10 @@ Choices the paper leaves open (written here once):
   uninterrupted one would, so 2 epochs == 1 epoch + resume + 1 epoch.
 - "Training error" per epoch is the running mean over that epoch's batches (train mode,
   dropout on); "test error" is measured in eval mode on the test crops of ``test_sets``.
-  Regression error: mean over examples and joints of eq. 1 in crop-normalised units;
-  detection error: mean over examples, parts and windows of eq. 3.
+  Regression error: eq. 1 summed over the 8 joints, mean over examples, in crop-normalised
+  units (the per-image regression cost of eq. 4; Table 3's magnitudes, e.g. test 0.131, fit
+  this sum and not a per-joint mean); detection error: mean over examples, parts and windows
+  of eq. 3 (an untrained 0.5 output gives ln 2 = 0.693, Table 3's value for lambda_d = 0).
 - Checkpoints are written at the end of every epoch only, so the last checkpoint always
   holds a finished epoch (a killed or failed run keeps the last good one).
 """
@@ -52,10 +54,10 @@ class TrainResult:
 
 
 def learning_rate(cfg: TrainConfig, epoch: int) -> float:
-    """Step schedule: base rate x stage scale, times lr_decay at each milestone fraction of
-    the stage's epochs that ``epoch`` (1-based) has passed."""
+    """Step schedule: base rate x stage scale, times lr_decay for each milestone (a fraction
+    of the stage's epochs) that has passed when ``epoch`` (1-based) starts."""
     o = cfg.optim
-    passed = sum(1 for frac in o.lr_decay_at if epoch > frac * cfg.stage.epochs)
+    passed = sum(1 for frac in o.lr_decay_at if epoch - 1 >= frac * cfg.stage.epochs)
     return o.lr * cfg.stage.lr_scale * (o.lr_decay ** passed)
 
 
@@ -112,7 +114,7 @@ def test_errors(model: HMLPENet, test: TestSet, cfg: TrainConfig, spec: DeviceSp
         reg_sum += losses.regression_loss(out.joints.float(), j).sum().item()
         det_sum += losses.detection_loss(out.part_logits.float(), p).sum().item()
     n = max(len(keep), 1)
-    return {"regression": reg_sum / n / cfg.model.n_joints,
+    return {"regression": reg_sum / n,
             "detection": det_sum / n / (cfg.model.n_parts * cfg.model.grid ** 2),
             "examples": len(keep)}
 
@@ -160,13 +162,13 @@ def load_model(checkpoint: Path, device: str = "auto") -> tuple[HMLPENet, TrainC
 
 def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: Path | None = None,
           train_set: TrainSet | None = None, test_sets: dict[str, TestSet] | None = None,
-          progress: bool | None = None, max_steps: int | None = None) -> TrainResult:
+          progress: bool | None = None, stop_after_epochs: int | None = None) -> TrainResult:
     """Train one stage of ``cfg`` into ``run_dir`` (checkpoint, history, config).
 
     resume: continue from run_dir/last.pt (its config must match ``cfg``).
     init_from: start from the weights of another run's checkpoint (fine-tuning, paper 4.2).
-    max_steps: stop after this many optimiser steps in total (tests; the checkpoint of an
-    unfinished epoch is not written).
+    stop_after_epochs: finish this call after that many epochs (the run stays resumable:
+    time-boxed sessions run part of a schedule now and ``resume`` later).
     """
     run_dir = Path(run_dir)
     ckpt_path = run_dir / CHECKPOINT_NAME
@@ -210,8 +212,10 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
     n = len(train_set.images)
     bs = cfg.optim.batch_size
     steps_per_epoch = math.ceil(n / bs)
-    steps_done = 0
-    for epoch in range(start_epoch, cfg.stage.epochs + 1):
+    last_epoch = cfg.stage.epochs
+    if stop_after_epochs is not None:
+        last_epoch = min(last_epoch, start_epoch - 1 + stop_after_epochs)
+    for epoch in range(start_epoch, last_epoch + 1):
         rng = _seed_everything(cfg.seed, epoch)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(cfg, epoch)
@@ -227,7 +231,9 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             x, j, p = _to_device(spec, *make_batch(train_set, idx, rng, cfg))
             with autocast(spec):
                 out = model(x)
-            total, reg_per_ex, det_per_ex = losses.total_loss(out, (j, p), cfg.loss)
+            # Losses in fp32 whatever the autocast dtype of the forward pass.
+            total, reg_mean, det_mean = losses.total_loss(
+                (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
             if not torch.isfinite(total):
                 bar.close()
                 raise NonFiniteLossError(
@@ -241,20 +247,16 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             b = len(idx)
             seen += b
             sums["loss"] += total.item() * b
-            sums["regression"] += reg_per_ex.sum().item()
-            sums["detection"] += det_per_ex.sum().item()
+            sums["regression"] += reg_mean.item() * b
+            sums["detection"] += det_mean.item() * b
             bar.update(1)
             bar.set_postfix(loss=f"{sums['loss'] / seen:.3f}")
-            steps_done += 1
-            if max_steps is not None and steps_done >= max_steps:
-                bar.close()
-                return TrainResult(run_dir, ckpt_path, history, time.perf_counter() - t0)
         bar.close()
         train_seconds = time.perf_counter() - epoch_t0
         row: dict[str, Any] = {
             "epoch": epoch, "lr": learning_rate(cfg, epoch),
             "train_loss": sums["loss"] / seen,
-            "train_regression": sums["regression"] / seen / cfg.model.n_joints,
+            "train_regression": sums["regression"] / seen,
             "train_detection": sums["detection"] / seen / (cfg.model.n_parts * cfg.model.grid ** 2),
             "train_seconds": round(train_seconds, 3),
             "images_per_second": round(seen / train_seconds, 1),

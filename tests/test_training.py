@@ -1,0 +1,147 @@
+"""The training engine on small synthetic sets: resume equality, atomic checkpoints,
+non-finite loss, history format, config checks."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from hmlpe import training
+from hmlpe.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from hmlpe.config import merge
+from hmlpe.pipeline import TestSet, TrainSet
+from hmlpe.profiles import get_profile
+
+TINY = {"model.conv_channels": [8, 8, 8], "model.fc_widths": [16, 16], "optim.batch_size": 8,
+        "device": "cpu-fp32", "optim.lr": 0.01}
+
+
+def tiny_config(epochs=2, **extra):
+    cfg = get_profile("smoke").stage_config("pretrain")
+    return merge(cfg, {**TINY, "stage.epochs": epochs, **extra})
+
+
+def synthetic_train(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 128, 128, 3), dtype=np.uint8)
+    joints = rng.uniform(10, 118, (n, 8, 2))
+    return TrainSet("synthetic", images, joints, [str(i) for i in range(n)], "synthetic")
+
+
+def synthetic_test(n=6, seed=1):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 112, 112, 3), dtype=np.uint8)
+    joints = rng.uniform(5, 107, (n, 8, 2))
+    boxes = np.tile([0.0, 0.0, 112.0, 112.0], (n, 1))
+    ok = np.ones(n, bool)
+    return TestSet("buffy", [], images, boxes, ok, joints, ok, "synthetic")
+
+
+def run(cfg, folder, **kw):
+    return training.train(cfg, folder, train_set=synthetic_train(), test_sets={"buffy": synthetic_test()},
+                          progress=False, **kw)
+
+
+def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
+    cfg = tiny_config(epochs=2)
+    full = run(cfg, tmp_path / "full")
+    run(cfg, tmp_path / "split", stop_after_epochs=1)
+    assert load_checkpoint(tmp_path / "split" / "last.pt")["epoch"] == 1
+    resumed = run(cfg, tmp_path / "split", resume=True)
+    a = load_checkpoint(full.checkpoint)["model"]
+    b = load_checkpoint(resumed.checkpoint)["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("train_seconds", "images_per_second")} for r in rows]
+    assert strip(full.history) == strip(resumed.history)
+
+
+def test_history_rows_hold_table3_errors(tmp_path):
+    result = run(tiny_config(epochs=1), tmp_path / "r")
+    rows = [json.loads(l) for l in (tmp_path / "r" / "history.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and rows == result.history
+    for key in ("train_regression", "train_detection", "test_regression", "test_detection",
+                "test_regression_buffy", "test_detection_buffy", "lr", "epoch"):
+        assert np.isfinite(rows[0][key]), key
+    # An untrained detector outputs about 0.5: per-window cross-entropy near ln 2.
+    assert 0.3 < rows[0]["test_detection"] < 1.5
+    assert (tmp_path / "r" / "history.csv").read_text().startswith("epoch,")
+
+
+def test_existing_run_needs_resume_and_matching_config(tmp_path):
+    cfg = tiny_config(epochs=1)
+    run(cfg, tmp_path / "r")
+    with pytest.raises(FileExistsError, match="--resume"):
+        run(cfg, tmp_path / "r")
+    with pytest.raises(CheckpointError, match="loss.lambda_d"):
+        run(merge(cfg, {"loss.lambda_d": 0.5}), tmp_path / "r", resume=True)
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    cfg = tiny_config(epochs=2)
+    run(cfg, tmp_path / "r", stop_after_epochs=1)
+    before = (tmp_path / "r" / "last.pt").read_bytes()
+    real = training.losses.total_loss
+
+    def poisoned(*a, **k):
+        terms = real(*a, **k)
+        return terms._replace(total=terms.total * float("nan"))
+
+    monkeypatch.setattr(training.losses, "total_loss", poisoned)
+    with pytest.raises(training.NonFiniteLossError, match=r"epoch 2, step 1"):
+        run(cfg, tmp_path / "r", resume=True)
+    assert (tmp_path / "r" / "last.pt").read_bytes() == before
+
+
+def test_checkpoint_write_interrupted_leaves_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"config": {}, "model": {}, "epoch": 1})
+
+    def boom(src, dst):
+        raise KeyboardInterrupt("killed while renaming")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {"config": {}, "model": {}, "epoch": 2})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["epoch"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary file left
+
+
+def test_corrupt_or_foreign_checkpoint_is_named(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        load_checkpoint(bad)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+    torch.save({"weights": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="not an hmlpe checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+
+
+def test_incompatible_architecture_is_reported(tmp_path):
+    cfg = tiny_config(epochs=1)
+    result = run(cfg, tmp_path / "r")
+    state = load_checkpoint(result.checkpoint)
+    state["config"]["model"]["fc_widths"] = [32, 16]  # config no longer fits the weights
+    save_checkpoint(tmp_path / "edited.pt", {k: v for k, v in state.items() if k != "format"})
+    with pytest.raises(CheckpointError, match="does not fit"):
+        training.load_model(tmp_path / "edited.pt", "cpu-fp32")
+    with pytest.raises(CheckpointError, match="another architecture"):
+        run(merge(cfg, {"model.fc_widths": [32, 16]}), tmp_path / "ft", init_from=result.checkpoint)
+
+
+def test_seed_fixes_the_result(tmp_path):
+    a = run(tiny_config(epochs=1), tmp_path / "a").history[0]
+    b = run(tiny_config(epochs=1), tmp_path / "b").history[0]
+    c = run(tiny_config(epochs=1, seed=5), tmp_path / "c").history[0]
+    assert a["train_loss"] == b["train_loss"]
+    assert a["train_loss"] != c["train_loss"]
+
+
+def test_learning_rate_schedule():
+    cfg = merge(tiny_config(epochs=8), {"optim.lr": 0.1, "optim.lr_decay_at": [0.5], "stage.lr_scale": 0.5})
+    assert training.learning_rate(cfg, 4) == pytest.approx(0.05)
+    assert training.learning_rate(cfg, 5) == pytest.approx(0.005)
