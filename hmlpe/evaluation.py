@@ -34,7 +34,7 @@ def predictions_frame(test: TestSet, joints_image: np.ndarray) -> pd.DataFrame:
     """The predictions.csv table: one row per test example."""
     rows = {
         "dataset": test.name,
-        "image": [str(r.image) for r in test.records],
+        "image": [_relative_image(r) for r in test.records],
         "example": [r.example for r in test.records],
         "matched": test.matched.astype(bool),
     }
@@ -44,6 +44,16 @@ def predictions_frame(test: TestSet, joints_image: np.ndarray) -> pd.DataFrame:
         rows[f"{name}_x"] = joints_image[:, j, 0]
         rows[f"{name}_y"] = joints_image[:, j, 1]
     return pd.DataFrame(rows)
+
+
+def _relative_image(record) -> str:
+    """The image path from the dataset's folder on (e.g. buffy/images/.../000063.jpg), so a
+    predictions file does not depend on where the data root lives."""
+    parts = Path(record.image).parts
+    if record.dataset in parts:
+        start = len(parts) - 1 - parts[::-1].index(record.dataset)
+        return "/".join(parts[start:])
+    return str(record.image)
 
 
 def read_predictions(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
@@ -107,8 +117,8 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
         "n_examples": int(len(test.records)),
         "n_matched": int(test.matched.sum()),
     }
-    whole = dict(zip(ARM_COLUMNS, map(float, table["whole"])))
-    subset = dict(zip(ARM_COLUMNS, map(float, table["subset"])))
+    whole = dict(zip(ARM_COLUMNS, map(float, table.whole)))
+    subset = dict(zip(ARM_COLUMNS, map(float, table.subset)))
     if dataset == "buffy":
         result["association"] = cfg.data.buffy_association
         result["table1"] = {"whole_set": {"n": int(len(test.records)), "pcp": whole},
@@ -138,11 +148,15 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
 
 
 def flic_torso(record, definition: str = "paper") -> float:
-    """Eq. 7's torso size: the paper's hip-to-opposite-shoulder distance (left hip to right
-    shoulder) or MODEC's (left shoulder to right hip)."""
-    from .datasets.flic import torso_points
-    shoulder, hip = torso_points(record, definition)
-    return float(np.hypot(*(np.asarray(shoulder) - np.asarray(hip))))
+    """Eq. 7's torso size of a FLIC record: the paper's hip-to-opposite-shoulder distance
+    (left hip to right shoulder) or MODEC's (left shoulder to right hip), with FLIC's own
+    left/right labels (the reader relabels arms observer-centric; ``swapped_lr`` undoes it)."""
+    j = record.joints
+    l_sho, r_sho = j[JOINTS.index("l_shoulder")], j[JOINTS.index("r_shoulder")]
+    l_hip, r_hip = record.extra["l_hip"], record.extra["r_hip"]
+    if record.swapped_lr:
+        l_sho, r_sho, l_hip, r_hip = r_sho, l_sho, r_hip, l_hip
+    return float(metrics.torso_size(l_sho, r_sho, l_hip, r_hip, definition))
 
 
 def load_metrics(path: Path) -> dict[str, Any]:
