@@ -181,11 +181,13 @@ def run(args: argparse.Namespace) -> int:
 
 # Errors a user can act on: reported as one line, exit status 2.
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from .book import BookError
     from .checkpoint import CheckpointError
+    from .crops import ImageReadError
     from .paths import DataRootError
     from .training import NonFiniteLossError
     return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
-            DataRootError, NonFiniteLossError, OSError)
+            DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

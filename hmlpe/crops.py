@@ -61,7 +61,7 @@ def _size_wh(size) -> tuple[int, int]:
     return w, h
 
 
-def _check_box(box, image_wh=None) -> np.ndarray:
+def check_box(box, image_wh=None) -> np.ndarray:
     b = np.asarray(box, dtype=np.float64).reshape(-1)
     if b.shape != (4,) or not np.isfinite(b).all():
         raise ValueError(f"box must be 4 finite numbers [x1, y1, x2, y2], got {box!r}")
@@ -83,7 +83,7 @@ def crop_and_resize(image, box, size) -> np.ndarray:
     im = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image, np.uint8))
     if im.mode != "RGB":
         im = im.convert("RGB")
-    b = _check_box(box, im.size)
+    b = check_box(box, im.size)
     w, h = _size_wh(size)
     # PIL's box coordinates put pixel i's centre at i + 0.5.
     out = im.resize((w, h), Image.BILINEAR, box=tuple(float(v) + 0.5 for v in b))
@@ -93,7 +93,7 @@ def crop_and_resize(image, box, size) -> np.ndarray:
 def image_to_crop(points, box, size) -> np.ndarray:
     """Image coordinates -> crop coordinates of the crop of ``box`` at ``size`` (module doc).
     ``points``: (..., 2); NaN stays NaN."""
-    b = _check_box(box)
+    b = check_box(box)
     w, h = _size_wh(size)
     p = np.asarray(points, dtype=np.float64)
     scale = np.array([w / (b[2] - b[0]), h / (b[3] - b[1])])
@@ -102,7 +102,7 @@ def image_to_crop(points, box, size) -> np.ndarray:
 
 def crop_to_image(points, box, size) -> np.ndarray:
     """Crop coordinates -> image coordinates; the exact inverse of ``image_to_crop``."""
-    b = _check_box(box)
+    b = check_box(box)
     w, h = _size_wh(size)
     p = np.asarray(points, dtype=np.float64)
     scale = np.array([(b[2] - b[0]) / w, (b[3] - b[1]) / h])

@@ -7,8 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .boxes import check_box
-from .crops import crop_and_resize, load_image
+from .crops import check_box, crop_and_resize, load_image
 from .inference import joints_to_image, predict_crops
 from .provenance import atomic_write_bytes, atomic_write_json, now_utc
 from .skeleton import JOINTS, PARTS
@@ -48,7 +47,10 @@ def predict_image(image_path: Path, box: Sequence[float], checkpoint: Path, *,
     image_path = Path(image_path)
     image = load_image(image_path)
     h, w = image.shape[:2]
-    box_arr = check_box(np.asarray(box, dtype=np.float64), (w, h), what=f"--box for {image_path}")
+    try:
+        box_arr = check_box(box, (w, h))
+    except ValueError as exc:
+        raise ValueError(f"--box for {image_path}: {exc}") from None
     model, cfg, spec, state = load_model(Path(checkpoint), device)
     size = cfg.crop.input_size
     crop = crop_and_resize(image, box_arr, size)
