@@ -60,7 +60,10 @@ class ModelConfig:
 
     input_size: int = 112
     conv_channels: tuple[int, int, int] = (32, 32, 64)   # conv1 = 32 (Fig. 6a); others ours
-    conv_kernels: tuple[int, int, int] = (5, 5, 3)       # "small filter": ours
+    # "small filter": ours. conv2 was 5x5 first; 3x3 trains ~1.25-1.3x faster on the 2-core
+    # CPU (fp32 channels_last, batch 128: ~120 against ~100 img/s best-of) with conv3's receptive
+    # field 20 px instead of 24 (pool3: 24 px).
+    conv_kernels: tuple[int, int, int] = (5, 3, 3)
     conv_strides: tuple[int, int, int] = (1, 1, 1)
     pool_kernel: int = 2
     pool_stride: int = 2
