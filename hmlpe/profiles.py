@@ -77,9 +77,10 @@ PROFILES: dict[str, Profile] = {
         _SMOKE, pretrain_epochs=1, finetune_epochs={"buffy": 1, "flic": 1},
         sweep=SweepConfig(epochs=1), default_device="auto"),
     "quick": Profile(
-        "quick", "about 15-20 minutes on a 2-core CPU: the whole protocol, short schedules",
-        _QUICK, pretrain_epochs=8, finetune_epochs={"buffy": 10, "flic": 3},
-        sweep=SweepConfig(epochs=3)),
+        "quick", "about 25 minutes on a 2-core CPU: the whole protocol and Table 3's sweep, "
+        "short schedules",
+        _QUICK, pretrain_epochs=6, finetune_epochs={"buffy": 10, "flic": 2},
+        sweep=SweepConfig(epochs=2)),
     "paper": Profile(
         "paper", "the paper's schedule (Table 3: 100 epochs); meant for a GPU, resumable on CPU",
         _PAPER, pretrain_epochs=100, finetune_epochs={"buffy": 50, "flic": 50},

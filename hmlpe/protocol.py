@@ -15,7 +15,7 @@ from .checkpoint import load_checkpoint
 from .config import TrainConfig, merge
 from .evaluation import evaluate
 from .profiles import Profile, get_profile
-from .training import CHECKPOINT_NAME, TrainResult, train
+from .training import CHECKPOINT_NAME, TrainResult, check_same_config, train
 
 FINETUNE_DATASETS = ("buffy", "flic")
 
@@ -40,6 +40,8 @@ def run_stage(cfg: TrainConfig, run_dir: Path, *, init_from: Path | None = None,
     if ckpt.exists():
         state = load_checkpoint(ckpt)
         if int(state["epoch"]) >= cfg.stage.epochs:
+            # A finished run is reused only for the same config (device aside).
+            check_same_config(state, cfg, ckpt)
             return ckpt
         return train(cfg, run_dir, resume=True, progress=progress, **kwargs)
     return train(cfg, run_dir, init_from=init_from, progress=progress, **kwargs)

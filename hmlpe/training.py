@@ -119,7 +119,7 @@ def test_errors(model: HMLPENet, test: TestSet, cfg: TrainConfig, spec: DeviceSp
             "examples": len(keep)}
 
 
-def _check_resumable(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
+def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
     mine, theirs = to_dict(cfg), saved["config"]
     differing = sorted(_diff_keys(mine, theirs) - {"device"})
     if differing:
@@ -193,7 +193,7 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
     start_epoch = 1
     if resume:
         state = load_checkpoint(ckpt_path)
-        _check_resumable(state, cfg, ckpt_path)
+        check_same_config(state, cfg, ckpt_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history = list(state.get("history", []))
