@@ -145,3 +145,15 @@ def test_learning_rate_schedule():
     cfg = merge(tiny_config(epochs=8), {"optim.lr": 0.1, "optim.lr_decay_at": [0.5], "stage.lr_scale": 0.5})
     assert training.learning_rate(cfg, 4) == pytest.approx(0.05)
     assert training.learning_rate(cfg, 5) == pytest.approx(0.005)
+
+
+def test_protocol_reuses_a_finished_stage_only_for_the_same_config(tmp_path):
+    from hmlpe.protocol import run_stage
+    cfg = tiny_config(epochs=1)
+    kw = dict(train_set=synthetic_train(), test_sets={"buffy": synthetic_test()}, progress=False)
+    first = run_stage(cfg, tmp_path / "s", **kw)
+    before = first.checkpoint.read_bytes()
+    assert run_stage(cfg, tmp_path / "s", **kw) == first.checkpoint  # skipped: already done
+    assert first.checkpoint.read_bytes() == before
+    with pytest.raises(CheckpointError, match="optim.lr"):
+        run_stage(merge(cfg, {"optim.lr": 0.5}), tmp_path / "s", **kw)
