@@ -1,0 +1,325 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Features (Figures 6, 7, Algorithm 1)
+#
+# Reproduces: Figure 6 (a, b, c), Figure 7 and Algorithm 1 (section 5)
+#
+# Section 5 of the paper looks at what the shared layers learned. The first convolutional
+# layer works on the image, so its filters can be shown directly (Figure 6a). For the
+# second and third layers the paper uses that the shared layers are only locally connected:
+# a neuron of conv2 or conv3 sees a square patch of the input, which Algorithm 1 finds by
+# walking back through the layers. For each feature map and each training image, it takes the
+# neuron of maximal activation, backtracks it to its input patch, and averages these patches
+# over all training images (Figures 6b and 6c). Figure 7 shows, on one Buffy test image,
+# the patch of maximal activation of every map of conv3.
+#
+# Everything here uses the network pre-trained on the pooled training set (chapter
+# Training) and the library functions `hmlpe.backtrack` (Algorithm 1, the patches and their
+# averages) and `hmlpe.receptive` (the brute-force check of Algorithm 1).
+
+# %% tags=["parameters"]
+profile = "smoke"  # which profile of hmlpe.profiles this run used
+run_dir = "../runs/smoke"  # the run folder the Training chapter filled
+checkpoint = None  # None: run_dir/pretrain/last.pt (the network pre-trained on the pool)
+max_images = None  # cap on the training images averaged (evenly spaced); None: all of them
+buffy_frame = None  # index of the Buffy test frame of Figure 7; None: the first with a detection
+
+# %%
+import inspect
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.patches import Rectangle
+
+from hmlpe import backtrack, report
+from hmlpe.crops import crop_to_image, load_image
+from hmlpe.model import HMLPENet, to_input
+from hmlpe.pipeline import load_test_set, load_train_set
+from hmlpe.profiles import get_profile
+from hmlpe.receptive import active_pixels, compare_with_backtrack
+from hmlpe.training import CHECKPOINT_NAME, load_model
+
+run_dir = Path(run_dir)
+checkpoint = Path(checkpoint) if checkpoint is not None else run_dir / "pretrain" / CHECKPOINT_NAME
+if checkpoint.is_file():
+    model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
+    network = f"trained: {checkpoint.parent.name}/{checkpoint.name}, epoch {state['epoch']}"
+    trained = True
+else:
+    cfg = get_profile(profile).stage_config("pretrain")
+    torch.manual_seed(cfg.seed)
+    model = HMLPENet(cfg.model).eval()
+    network = ("NOT TRAINED: no checkpoint at "
+               f"{checkpoint.parent.name}/{checkpoint.name}; a freshly initialised network "
+               f"(seed {cfg.seed}) stands in, so the pictures below show random features")
+    trained = False
+print(f"profile: {profile}")
+print(f"network: {network}")
+
+# %% tags=["hide-input"]
+# Display helpers of this page
+def stretch(patch: np.ndarray) -> np.ndarray:
+    lo, hi = patch.min(), patch.max()
+    return (patch - lo) / (hi - lo) if hi > lo else np.full_like(patch, 0.5)
+
+
+def show_patch_grid(patches, title, cols=16, width=10.0):
+    """One image holding the patches (RGB in [0, 1] or uint8) in rows of ``cols``, each
+    enlarged to about 24 px (nearest neighbour) and numbered from 1 above it."""
+    patches = [np.asarray(p, dtype=float) / (255 if np.asarray(p).dtype == np.uint8 else 1)
+               for p in patches]
+    zoom = max(1, 24 // patches[0].shape[0])
+    side = patches[0].shape[0] * zoom
+    gap, top = max(2, side // 8), max(8, side // 2)
+    rows = int(np.ceil(len(patches) / cols))
+    cell_w, cell_h = side + gap, side + top
+    sheet = np.ones((rows * cell_h, cols * cell_w - gap, 3))
+    fig, ax = plt.subplots(figsize=(width, width * sheet.shape[0] / sheet.shape[1] + 0.45))
+    for k, p in enumerate(patches):
+        r, c = divmod(k, cols)
+        y, x = r * cell_h + top, c * cell_w
+        sheet[y:y + side, x:x + side] = np.kron(p, np.ones((zoom, zoom, 1)))
+        ax.text(x + side / 2, y - 1, str(k + 1), ha="center", va="bottom", fontsize=7)
+    ax.imshow(sheet, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+# %% [markdown]
+# The training images are the crops the network was trained on: the training boxes of the
+# pool resized to 128 x 128 (chapter Data), of which we take the central 112 x 112 crop (the
+# network's input; training uses random 112 crops and mirrors).
+
+# %% tags=["hide-input"]
+train = load_train_set(cfg, progress=False)
+off = (cfg.crop.train_size - cfg.crop.input_size) // 2
+keep = np.arange(len(train.images))
+if max_images is not None and max_images < len(keep):
+    keep = np.unique(np.linspace(0, len(keep) - 1, int(max_images)).round().astype(int))
+images = train.images[keep, off:off + cfg.crop.input_size, off:off + cfg.crop.input_size]
+print(f"training images: {len(images)} of the {len(train.images)} crops of the {train.name} "
+      f"training set\n(central {images.shape[1]} x {images.shape[2]} crops)")
+
+# %% tags=["hide-input"]
+if trained:
+    prov = report.provenance_frame(checkpoint.parent, with_data=False)
+else:
+    prov = pd.DataFrame({"value": {"network": network}}).rename_axis("item")
+prov.style.set_uuid("features-provenance").set_caption("the network of this page")
+
+# %% [markdown]
+# ## Figure 6a: the filters of conv1
+#
+# The weights of each of conv1's filters (3 colour channels x kernel x kernel), drawn as an
+# RGB image. Display (our choice): each filter is scaled on its own so that 0 is mid-grey and
+# its largest absolute weight reaches black or white (the range of these largest weights is
+# printed below the figure).
+
+# %% tags=["hide-input"]
+w = model.trunk.conv1.weight.detach().cpu().numpy().transpose(0, 2, 3, 1)  # (32, k, k, 3)
+peak = np.abs(w).max(axis=(1, 2, 3))
+show_patch_grid(0.5 + w / (2 * peak[:, None, None, None]),
+                f"Figure 6a (ours): the {len(w)} filters of conv1, {w.shape[1]} x {w.shape[2]} x 3",
+                width=8.0)
+plt.show()
+print(f"largest absolute weight per filter: {peak.min():.3f} to {peak.max():.3f} "
+      f"(median {np.median(peak):.3f})")
+
+# %% [markdown]
+# ## Figures 6b and 6c: average backtracked patches of conv2 and conv3
+#
+# For each map of conv2 (Figure 6b) and conv3 (Figure 6c), and for each training image: the
+# neuron of maximal activation in that map (`backtrack.max_activation_patches`; the first in
+# row-major order on ties), its input patch by Algorithm 1, and the mean of these patches over
+# the training images (`backtrack.average_backtracked_patches`). "convK" is the K-th
+# convolution's output after its ReLU, before its pooling (the choice of `hmlpe.backtrack`).
+# A patch of a neuron near the border reaches past the image; that part is filled with zeros
+# (black), so every patch has the receptive field's full size and each of its pixels keeps
+# its position relative to the neuron. Display (our choice): each average patch is stretched
+# to the full grey range on its own (the averages are close to a uniform grey otherwise).
+
+# %% tags=["hide-input"]
+LAYERS = ("conv2", "conv3")
+acts = {layer: backtrack.max_activation_patches(model, images, layer, progress=False)
+        for layer in LAYERS}
+averages = {layer: backtrack.average_backtracked_patches(model, images, layer, progress=False)
+            for layer in LAYERS}
+
+
+for layer, fig_name in zip(LAYERS, ("6b", "6c")):
+    avg = averages[layer]
+    show_patch_grid([stretch(p) for p in avg],
+                    f"Figure {fig_name} (ours): average backtracked patch of each of the "
+                    f"{len(avg)} maps of {layer} ({avg.shape[1]} x {avg.shape[2]} px, "
+                    f"{len(images)} training images)")
+    plt.show()
+
+# %% [markdown]
+# Some numbers behind these pictures: the receptive-field side (the patch size), how many
+# maps never activate on any training image (their maximum is 0 everywhere, so the
+# "maximal" neuron is the first one and the average patch is the top-left corner of the
+# image), how often the patch of maximal activation reaches past the image border, and how
+# concentrated the positions of the maxima are (the share of images on which a map's maximum
+# is at its single most frequent position, averaged over the live maps).
+
+# %% tags=["hide-input"]
+rows = []
+for layer in LAYERS:
+    a = acts[layer]
+    n_img, n_maps = a.values.shape
+    dead = (a.values <= 0).all(axis=0)
+    outside = (a.boxes != a.clipped).any(axis=-1)
+    side = int(a.locations.max()) + 1
+    codes = a.locations[..., 1] * side + a.locations[..., 0]
+    mode_share = np.array([np.bincount(codes[:, k]).max() / n_img for k in range(n_maps)])
+    rows.append({"layer": layer, "maps": n_maps, "patch side (px)": a.patch_size,
+                 "training images": n_img, "maps never active": int(dead.sum()),
+                 "maxima reaching past the border %": 100 * outside[:, ~dead].mean()
+                 if (~dead).any() else np.nan,
+                 "most frequent position, share of images %": 100 * mode_share[~dead].mean()
+                 if (~dead).any() else np.nan})
+stats = pd.DataFrame(rows).set_index("layer")
+stats.style.set_uuid("features-stats").format(
+    {"maxima reaching past the border %": "{:.1f}",
+     "most frequent position, share of images %": "{:.1f}"})
+
+# %% [markdown]
+# ## Figure 7: patches of maximal activation on a Buffy test image
+#
+# One Buffy test frame, cropped as the test protocol crops it (chapter Buffy: the
+# upper-body detection widened and extended, resized to 112 x 112). For every map of conv3:
+# the neuron of maximal activation on this crop and its backtracked patch, first as a grid of
+# patches numbered like Figure 6c (parts past the crop's border are black), then as boxes on
+# the original image (the crop's pixel boxes mapped back through the crop's box; boxes
+# clipped to the crop), sixteen maps per panel.
+
+# %% tags=["hide-input"]
+test = load_test_set("buffy", cfg, progress=False)
+frame = int(np.flatnonzero(test.matched)[0]) if buffy_frame is None else int(buffy_frame)
+record, crop, crop_box = test.records[frame], test.images[frame], test.boxes[frame]
+if not np.isfinite(crop_box).all():
+    raise ValueError(f"Buffy test frame {frame} ({record.example}) has no associated detection")
+fig7 = backtrack.max_activation_patches(model, crop[None], "conv3", progress=False)
+patches = [backtrack.extract_patch(crop, b) for b in fig7.boxes[0]]
+print(f"Buffy test frame {frame}: {record.example}")
+print(f"conv3 patches: {fig7.patch_size} x {fig7.patch_size} px of the "
+      f"{crop.shape[1]} x {crop.shape[0]} crop")
+print(f"conv3 maps with no positive activation on this crop: {int((fig7.values[0] <= 0).sum())}")
+show_patch_grid(patches, f"Figure 7 (ours): patch of maximal activation of each conv3 map, "
+                         f"Buffy {record.example}")
+plt.show()
+
+# %% tags=["hide-input"]
+image = load_image(record.image)
+x0, y0, x1, y1 = crop_box
+n_maps = len(patches)
+panels = int(np.ceil(n_maps / 16))
+pcols = min(2, panels)
+prows = int(np.ceil(panels / pcols))
+fig, axes = plt.subplots(prows, pcols, figsize=(5 * pcols, prows * (5 * (y1 - y0) / (x1 - x0) + 0.4)),
+                         squeeze=False)
+colours = plt.cm.tab20(np.linspace(0, 1, 16, endpoint=False))
+size = (crop.shape[1], crop.shape[0])
+for ax in axes.ravel()[panels:]:
+    ax.set_axis_off()
+for p, ax in enumerate(axes.ravel()[:panels]):
+    ax.imshow(image)
+    for j, k in enumerate(range(16 * p, min(16 * (p + 1), n_maps))):
+        bx1, by1, bx2, by2 = fig7.clipped[0, k]
+        (ix1, iy1), (ix2, iy2) = crop_to_image(np.array([[bx1, by1], [bx2 + 1, by2 + 1]]),
+                                               crop_box, size)
+        ax.add_patch(Rectangle((ix1, iy1), ix2 - ix1, iy2 - iy1, fill=False,
+                               edgecolor=colours[j], lw=1.2))
+        ax.text(ix1 + 1, iy1 + 1, str(k + 1), color=colours[j], fontsize=6, va="top",
+                bbox=dict(boxstyle="square,pad=0.05", fc="black", alpha=0.5, lw=0))
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="white", ls="--",
+                           lw=0.8))
+    ax.set_xlim(x0 - 2, x1 + 2)
+    ax.set_ylim(y1 + 2, y0 - 2)
+    ax.set_axis_off()
+    ax.set_title(f"conv3 maps {16 * p + 1}-{min(16 * (p + 1), n_maps)}", fontsize=9)
+fig.suptitle(f"Figure 7 (ours): the same patches as boxes on the image (Buffy {record.example}; "
+             "dashed: the test crop)", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Algorithm 1 in the library
+#
+# The paper's Algorithm 1 starts from the position $(m_x, m_y)$ of the maximal activation, a
+# box $R = (m_x, m_y, m_x, m_y)$, and for every layer from the top down multiplies the lower
+# corner by the layer's stride and the upper corner too, adding the filter size minus one. Our
+# convolutions pad with zeros (the reproduction's choice: a convolution keeps its map's size, only the poolings shrink it),
+# so a neuron's field starts `padding` pixels earlier; the library subtracts it at every layer,
+# and can clip the box to each layer's input map (needed when a floor-mode pooling drops the
+# last row or column). With padding 0 the recursion is exactly the paper's. The code:
+
+# %% tags=["hide-input"]
+src = inspect.getsource(backtrack.backtrack_region)
+print(src[src.index("    x1 = x2"):])
+
+# %% [markdown]
+# **Check against brute force.** `hmlpe.receptive.brute_force_region` does not use the
+# recursion: it asks the network which input pixels change a neuron's activation, by
+# differentiating the neuron with respect to the input in double precision. In the trained
+# network that set depends on the image (a ReLU that is off or a pixel losing a max-pooling
+# comparison blocks the gradient), so the check uses a probe copy of the trunk built from the
+# model's own modules (same kernels, strides, padding and pooling mode; one channel, weights
+# all 1, no ReLU, average pooling), where every path counts and the gradient is nonzero
+# exactly on the receptive field. For every neuron of conv2, pool2, conv3 and pool3 (the
+# layers of Figures 6 and 7 and the last shared layer; `tests/test_receptive.py` checks the
+# others) the table counts the neurons whose measured box equals Algorithm 1's box clipped to the
+# image, with our padding term and, for contrast, with the paper's recursion as printed
+# (no padding term), which is the right one only for a network without padding.
+
+# %% tags=["hide-input"]
+check = pd.DataFrame(compare_with_backtrack(model, ["conv2", "pool2", "conv3", "pool3"],
+                                            input_size=cfg.model.input_size)).set_index("layer")
+check.style.set_uuid("features-algorithm1-check").set_caption(
+    "neurons whose measured input box equals Algorithm 1's (112 x 112 input)")
+
+# %% [markdown]
+# **On a real image.** For three conv3 maps, the neuron of maximal activation on the Buffy
+# crop above: its box from Algorithm 1 (yellow) and the pixels whose gradient in the *trained*
+# network is nonzero on this crop (`hmlpe.receptive.active_pixels`, red). They always lie
+# inside the box; how much of the box they fill depends on which units are active.
+
+# %% tags=["hide-input"]
+x = to_input(crop[None])[0]
+live = np.flatnonzero(fig7.values[0] > 0)
+chosen = live[np.linspace(0, len(live) - 1, 3).round().astype(int)] if len(live) else []
+fig, axes = plt.subplots(1, max(len(chosen), 1), figsize=(10, 3.7), squeeze=False)
+for ax, k in zip(axes[0], chosen):
+    mx, my = fig7.locations[0, k]
+    act = active_pixels(model, x, "conv3", int(k), int(mx), int(my))
+    bx1, by1, bx2, by2 = fig7.clipped[0, k]
+    inside = np.zeros_like(act)
+    inside[by1:by2 + 1, bx1:bx2 + 1] = True
+    overlay = crop.astype(float) / 255
+    overlay[act] = 0.45 * overlay[act] + 0.55 * np.array([1.0, 0.0, 0.0])
+    ax.imshow(overlay, interpolation="nearest")
+    ax.add_patch(Rectangle((bx1 - 0.5, by1 - 0.5), bx2 - bx1 + 1, by2 - by1 + 1, fill=False,
+                           edgecolor="yellow", lw=1.2))
+    ax.set_axis_off()
+    ax.set_title(f"conv3 map {k + 1}, neuron ({mx}, {my})\n{int(act.sum())} of {int(inside.sum())} "
+                 f"box pixels active, {int((act & ~inside).sum())} outside the box", fontsize=8)
+for ax in axes[0][len(chosen):]:
+    ax.set_axis_off()
+fig.tight_layout()
+plt.show()
