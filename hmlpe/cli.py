@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=6)
     b.add_argument("--device", default="auto")
 
+    x = sub.add_parser("export", help="copy a run's small results (no weights) into a committed folder")
+    x.add_argument("--run-dir", type=Path, required=True)
+    x.add_argument("--out", type=Path, required=True)
+
     k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
     k.add_argument("--profile", default=None, help="smoke, quick or paper (default: paper on a GPU, else quick)")
     k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
@@ -168,6 +172,11 @@ def run(args: argparse.Namespace) -> int:
         from .bench import print_table, run_bench
         result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device, out=args.out)
         print_table(result)
+        return 0
+    if cmd == "export":
+        from .export import export_results
+        manifest = export_results(args.run_dir, args.out)
+        print(f"exported {len(manifest['files'])} files to {args.out}")
         return 0
     if cmd == "book":
         from .book import run_book

@@ -1,0 +1,104 @@
+"""The command line end to end on the smoke profile and the real data: train, evaluate
+(predictions.csv and metrics.json formats), predict; and its one-line errors."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hmlpe.cli import main, parse_overrides
+from hmlpe.skeleton import JOINTS
+
+BUFFY_IMAGE = "buffy/images/buffy_s5e2_original/000063.jpg"
+
+
+@pytest.fixture(scope="module")
+def smoke_checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke") / "pretrain"
+    assert main(["train", "--profile", "smoke", "--out", str(out), "--no-progress"]) == 0
+    return out / "last.pt"
+
+
+def test_evaluate_buffy_writes_table1_and_predictions(smoke_checkpoint, tmp_path):
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "buffy",
+                 "--out", str(out), "--no-progress"]) == 0
+    frame = pd.read_csv(out / "predictions.csv")
+    expected = ["dataset", "image", "example", "matched", "box_x1", "box_y1", "box_x2", "box_y2"]
+    expected += [f"{j}_{a}" for j in JOINTS for a in "xy"]
+    assert list(frame.columns) == expected
+    assert len(frame) == 276 and frame["matched"].sum() == 267
+    assert frame.loc[~frame["matched"], "nose_x"].isna().all()
+    assert frame.loc[frame["matched"], "nose_x"].notna().all()
+    metrics = json.loads((out / "metrics.json").read_text())
+    t1 = metrics["table1"]
+    assert t1["whole_set"]["n"] == 276 and t1["subset"]["n"] == 267
+    for col in ("LL", "RL", "LU", "RU"):
+        whole, subset = t1["whole_set"]["pcp"][col], t1["subset"]["pcp"][col]
+        assert 0 <= whole <= subset <= 100
+        # Unmatched frames count as wrong: whole = subset x 267 / 276.
+        assert math.isclose(whole, subset * 267 / 276, rel_tol=1e-9, abs_tol=1e-9)
+    for key in ("git_commit", "config", "device", "created", "data_fingerprint"):
+        assert key in metrics["provenance"]
+
+
+def test_evaluate_flic_writes_table2_and_figure4(smoke_checkpoint, tmp_path):
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "flic",
+                 "--out", str(out), "--no-progress"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["table2"]["n"] == 1016
+    curves = metrics["figure4"]["torso"]["paper"]
+    assert metrics["figure4"]["radii"] == list(range(21))
+    for joint in ("l_elbow", "r_elbow", "l_wrist", "r_wrist"):
+        assert np.all(np.diff(curves[joint]) >= 0)  # accuracy grows with r
+    assert len(pd.read_csv(out / "predictions.csv")) == 1016
+
+
+def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys):
+    from hmlpe.paths import resolve_data_root
+    image = resolve_data_root() / BUFFY_IMAGE
+    prefix = tmp_path / "pose"
+    assert main(["predict", str(image), "--box", "50", "160", "328", "404",
+                 "--checkpoint", str(smoke_checkpoint), "--out", str(prefix)]) == 0
+    result = json.loads(prefix.with_suffix(".json").read_text())
+    assert list(result["joints"]) == list(JOINTS)
+    assert prefix.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--profile", "fast", "--out", "x"], "unknown profile 'fast'"),
+    (["evaluate", "--checkpoint", "missing.pt", "--dataset", "buffy", "--out", "x"], "does not exist"),
+    (["train", "--out", "x", "--set", "loss.lamda_d=1"], "lamda_d"),
+    (["train", "--out", "x", "--set", "nonsense"], "key=value"),
+    (["train", "--out", "x", "--device", "tpu"], "unknown device 'tpu'"),
+])
+def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert not (tmp_path / "x").exists()  # nothing written
+
+
+def test_bad_dataset_box_and_image(smoke_checkpoint, tmp_path, capsys):
+    from hmlpe.paths import resolve_data_root
+    image = resolve_data_root() / BUFFY_IMAGE
+    assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "lsp",
+                 "--out", str(tmp_path / "e")]) == 2
+    assert "unknown dataset 'lsp'" in capsys.readouterr().err
+    assert main(["predict", str(image), "--box", "50", "160", "900", "404",
+                 "--checkpoint", str(smoke_checkpoint), "--out", str(tmp_path / "p")]) == 2
+    assert "not inside the image 720x405" in capsys.readouterr().err
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(image.read_bytes()[:2000])
+    assert main(["predict", str(truncated), "--box", "1", "1", "50", "50",
+                 "--checkpoint", str(smoke_checkpoint), "--out", str(tmp_path / "p")]) == 2
+    assert "truncated.jpg" in capsys.readouterr().err
+    assert not list(tmp_path.glob("p.*"))
+
+
+def test_parse_overrides_reads_json_values():
+    assert parse_overrides(["loss.lambda_d=0.5", "data.pool=[\"buffy\"]", "device=cpu"]) == {
+        "loss.lambda_d": 0.5, "data.pool": ["buffy"], "device": "cpu"}

@@ -1,0 +1,31 @@
+import json
+
+import pytest
+
+from hmlpe.cli import main
+from hmlpe.export import export_results
+
+
+def test_export_copies_small_results_and_never_weights(tmp_path):
+    run = tmp_path / "run"
+    (run / "pretrain").mkdir(parents=True)
+    (run / "pretrain" / "config.json").write_text(json.dumps({"device": "cpu", "git_commit": "abc"}))
+    (run / "pretrain" / "history.csv").write_text("epoch,lr\n1,0.01\n")
+    (run / "pretrain" / "last.pt").write_bytes(b"weights")
+    (run / "eval_buffy").mkdir()
+    (run / "eval_buffy" / "metrics.json").write_text("{}")
+    manifest = export_results(run, tmp_path / "out")
+    assert set(manifest["files"]) == {"pretrain/config.json", "pretrain/history.csv", "eval_buffy/metrics.json"}
+    assert not (tmp_path / "out" / "pretrain" / "last.pt").exists()
+    assert manifest["devices"] == ["cpu"] and manifest["training_commits"] == ["abc"]
+    assert set(manifest["data_manifests_sha256"]) == {"buffy.sha256", "flic.sha256", "lsp.sha256"}
+    saved = json.loads((tmp_path / "out" / "MANIFEST.json").read_text())
+    assert saved["files"] == manifest["files"]
+
+
+def test_export_of_missing_or_empty_run_is_an_error(tmp_path, capsys):
+    assert main(["export", "--run-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no result files"):
+        export_results(tmp_path / "empty", tmp_path / "o")
