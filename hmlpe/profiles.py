@@ -47,19 +47,24 @@ class Profile:
 
     def sweep_config(self, ratio: float) -> TrainConfig:
         """Table 3's run for lambda_R/lambda_P = ratio (0: detection only, inf: regression
-        only). Finite ratios keep lambda_d = 1 and set lambda_r = ratio."""
+        only); see ``ratio_to_lambdas``."""
         lambda_r, lambda_d = ratio_to_lambdas(ratio)
         return merge(self.base, {"loss.lambda_r": lambda_r, "loss.lambda_d": lambda_d,
                                  "stage": StageConfig(self.sweep.dataset, self.sweep.epochs, 1.0)})
 
 
 def ratio_to_lambdas(ratio: float) -> tuple[float, float]:
-    """lambda_R/lambda_P -> (lambda_r, lambda_d): inf -> (1, 0); otherwise (ratio, 1)."""
+    """lambda_R/lambda_P -> (lambda_r, lambda_d): lambda_r = 1 and lambda_d = 1 / ratio, so
+    the sweep varies the weight of the detection tasks, as the paper's text discusses it
+    ("even using tiny weights on the detection tasks helps"); 0 -> (0, 1), detection only;
+    inf -> (1, 0), regression only. (Keeping lambda_d = 1 and raising lambda_r to 1e10 is the
+    same objective up to scale, but its gradients are 1e10 times larger and SGD at the
+    profile's rate diverges.)"""
     if ratio < 0 or math.isnan(ratio):
         raise ValueError(f"lambda_R/lambda_P must be >= 0, got {ratio}")
-    if math.isinf(ratio):
-        return 1.0, 0.0
-    return float(ratio), 1.0
+    if ratio == 0:
+        return 0.0, 1.0
+    return 1.0, 1.0 / ratio
 
 
 _SMOKE = TrainConfig(

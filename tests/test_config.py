@@ -28,7 +28,8 @@ def test_round_trip_through_dict_keeps_tuples():
 def test_ratio_to_lambdas_covers_table3_end_columns():
     assert ratio_to_lambdas(0) == (0.0, 1.0)        # detection only
     assert ratio_to_lambdas(math.inf) == (1.0, 0.0)  # regression only
-    assert ratio_to_lambdas(2) == (2.0, 1.0)
+    assert ratio_to_lambdas(2) == (1.0, 0.5)
+    assert ratio_to_lambdas(1e10) == (1.0, 1e-10)
     with pytest.raises(ValueError):
         ratio_to_lambdas(-1)
 

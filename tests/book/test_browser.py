@@ -50,7 +50,14 @@ class Expect:
 EXPECTATIONS: dict[str, Expect] = {
     "introduction": Expect(tables=2),            # paper's Table 1, chapters table
     "reproducibility": Expect(tables=3),         # versions, device, timings
-    "labels": Expect(images=1, widget_classes=("jupyter-widgets", "widget-slider")),
+    "data": Expect(tables=7, images=4),          # verify, splits, drops, pool, left/right, ...
+    "labels": Expect(tables=5, images=4, widget_classes=("jupyter-widgets", "widget-slider")),
+    "network": Expect(tables=5, images=1),       # layers, totals, receptive fields, config, provenance
+    "features": Expect(tables=3, images=6),      # provenance, map statistics, Algorithm 1 check
+    "training": Expect(tables=8, images=1),      # profiles, config, stages, pool, last epoch, speed, provenance x2
+    "buffy": Expect(tables=5, images=2),         # ours, Table 1 beside ours, claims, arms correct, provenance
+    "flic": Expect(tables=4, images=3),          # Table 2 beside ours, published PCP, Figure 4 statements, provenance
+    "multitask": Expect(tables=7, images=1),     # plan, status, Table 3 beside ours, untrained, claims, provenance x2
 }
 
 VIRTUAL_TIME_MS = 15000

@@ -1,0 +1,236 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training
+#
+# Reproduces: the training protocol of section 4.2 (pre-training on the pooled training
+# sets, then fine-tuning on Buffy and on FLIC), with its learning curves and costs.
+#
+# The paper pre-trains one network on all its training data "in order to obtain an initial
+# network", then trains it further on the training set of Buffy or of FLIC; the network
+# evaluated on each test set is the one fine-tuned on that dataset (section 4.2). It trains
+# with back-propagation and refers to Krizhevsky et al. [14] "for details"; it gives no
+# learning rate, schedule or number of epochs for these stages (only its GPU training time,
+# and, for the study of Table 3, the epoch at which that table is read). This chapter runs
+# the protocol with the
+# chosen *profile*, shows every setting and where it comes from, and draws the learning
+# curves. The next chapters evaluate the fine-tuned networks it leaves in the run folder.
+
+# %% tags=["parameters"]
+profile = "smoke"  # which profile of hmlpe.profiles this run uses
+run_dir = "../runs/smoke"  # where the run's results are (stage folders, evaluations)
+device = "auto"  # "auto", "cpu", "cpu-fp32", "cuda" (hmlpe.device)
+seed = 0  # seed of the weights' initialisation and of the augmentation streams
+lambda_r = 1.0  # eq. 4 weight of the regression task
+lambda_d = 1.0  # eq. 4 weight of the detection tasks
+pretrain_epochs = None  # None: the profile's
+finetune_epochs = None  # None: the profile's (an int for both datasets, or {"buffy": n, "flic": m})
+
+# %%
+import inspect
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from hmlpe import config as hconfig
+from hmlpe import paper, profiles, report
+from hmlpe.datasets import load_pool
+from hmlpe.protocol import FINETUNE_DATASETS, configure, run_protocol
+from hmlpe.training import CHECKPOINT_NAME, learning_rate
+
+run_dir = Path(run_dir)
+prof = configure(profile, {"seed": int(seed), "loss.lambda_r": float(lambda_r),
+                           "loss.lambda_d": float(lambda_d)}, device=device)
+if pretrain_epochs is not None:
+    prof = replace(prof, pretrain_epochs=int(pretrain_epochs))
+if finetune_epochs is not None:
+    ft = finetune_epochs if isinstance(finetune_epochs, dict) else \
+        {ds: finetune_epochs for ds in FINETUNE_DATASETS}
+    prof = replace(prof, finetune_epochs={**prof.finetune_epochs,
+                                          **{k: int(v) for k, v in ft.items()}})
+print(f"profile: {prof.name} ({prof.description})")
+
+# %% [markdown]
+# ## Profiles
+#
+# A profile fixes how much training a run does; everything else is shared. The table lists
+# every profile of `hmlpe.profiles`, with the one this run uses (after the chapter's
+# parameters) highlighted. Epoch counts are the reproduction's choice.
+
+# %% tags=["hide-input"]
+rows = {}
+for name, p in profiles.PROFILES.items():
+    p = prof if name == prof.name else p
+    cap = p.base.data.max_train_examples
+    rows[name] = {"pre-training epochs": p.pretrain_epochs,
+                  **{f"fine-tuning epochs ({ds})": n for ds, n in p.finetune_epochs.items()},
+                  "fine-tuning lr scale": f"{p.finetune_lr_scale:g}",
+                  "Table 3 sweep epochs": p.sweep.epochs,
+                  "training examples per dataset": "all" if cap is None else f"at most {cap}",
+                  "batch": p.base.optim.batch_size, "description": p.description}
+profile_table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("profile")
+
+
+def shade_current(row):
+    style = "background-color: #e8f0fe; font-weight: bold" if row.name == prof.name else ""
+    return [style] * len(row)
+
+
+(profile_table.style.set_uuid("profiles").apply(shade_current, axis=1)
+ .set_properties(subset=["description"], **{"font-size": "85%", "min-width": "14em"}))
+
+# %% [markdown]
+# ## Every setting, and where it comes from
+#
+# The run's base configuration. The *note* column is the comment that `hmlpe/config.py`
+# writes beside each field: "paper ..." marks a value the paper states, "[14]" one taken from
+# the reference the paper cites for its training, everything else is the reproduction's
+# choice. The optimiser's own documentation says the same for the learning rate:
+
+# %% tags=["hide-input"]
+for cls in (hconfig.OptimConfig, hconfig.StageConfig):
+    print(f"{cls.__name__}:", textwrap.fill(" ".join(inspect.getdoc(cls).split()), width=76,
+                                            subsequent_indent="  "))
+
+# %% tags=["hide-input"]
+(report.config_table(prof.base).style.set_uuid("config")
+       .set_properties(subset=["note"], **{"font-size": "85%"}))
+
+# %% [markdown]
+# The three stages differ only in their training set, epochs and learning-rate scale
+# (`Profile.stage_config`). The learning rate follows a step schedule inside each stage
+# (`hmlpe.training.learning_rate`):
+
+# %% tags=["hide-input"]
+stage_cfgs = {"pretrain": prof.stage_config("pretrain")}
+stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds)
+                   for ds in FINETUNE_DATASETS})
+stages = pd.DataFrame.from_dict({
+    name: {"training set": cfg.stage.dataset, "epochs": cfg.stage.epochs,
+           "learning rate by epoch": report.schedule_text(
+               learning_rate(cfg, e) for e in range(1, cfg.stage.epochs + 1)),
+           "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
+           "lambda_r": cfg.loss.lambda_r, "lambda_d": cfg.loss.lambda_d}
+    for name, cfg in stage_cfgs.items()}, orient="index").rename_axis("stage")
+stages.style.set_uuid("stages")
+
+# %% [markdown]
+# ## The training pool
+#
+# The paper pools six datasets; three of them (ETHZ, SA, WAF) are not available here, so
+# our pool is smaller. A profile may also cap the number of examples per dataset.
+
+# %% tags=["hide-input"]
+pool_records, pool_counts = load_pool(replace(prof.base.data, max_train_examples=None))
+pool = pd.DataFrame(pool_counts).T[["total", "kept"]].rename_axis("dataset")
+pool.loc["pool"] = pool.sum()
+paper_pool = paper.results()["training_pool"]
+print(f"paper ({paper_pool['ref']}): {paper_pool['n_images']} images from "
+      f"{', '.join(paper_pool['datasets'])}")
+print(f"ours: {int(pool.loc['pool', 'kept'])} images kept (images with an occluded or "
+      f"missing joint are removed, as the paper does), "
+      f"{int(pool.loc['pool', 'kept']) - paper_pool['n_images']:+d} against the paper")
+cap = prof.base.data.max_train_examples
+print(f"this profile trains on {'all of them' if cap is None else f'at most {cap} per dataset'}")
+pool.style.set_uuid("pool")
+
+# %% [markdown]
+# ## Running the protocol
+#
+# `hmlpe.protocol.run_protocol` trains the three stages into `pretrain/`, `finetune_buffy/`
+# and `finetune_flic/` of the run folder. A stage whose checkpoint already holds all its
+# epochs is skipped and an unfinished one is resumed, so executing this chapter again costs
+# only the time to read the results. The test-set evaluations (Tables 1 and 2) are then
+# written to `eval_buffy/` and `eval_flic/`, unless they are already there and newer than
+# the checkpoint they evaluate. A run folder made with other settings is refused by the
+# protocol rather than silently reused.
+
+# %%
+folders = run_protocol(prof, run_dir, progress=False, evaluate_after=False)
+for ds in FINETUNE_DATASETS:
+    folders[f"eval_{ds}"] = run_dir / f"eval_{ds}"
+    report.ensure_evaluation(folders[f"finetune_{ds}"] / CHECKPOINT_NAME, ds,
+                             folders[f"eval_{ds}"], device=prof.base.device)
+print("run folder holds:", ", ".join(sorted(folders)))
+
+# %% [markdown]
+# ## Learning curves
+#
+# Training error (solid: the running mean over each epoch's batches, dropout on) and test
+# error (dashed: measured after each epoch in evaluation mode, averaged over the Buffy and
+# FLIC test crops, as the paper's Figure 5 does). The fine-tunings start where pre-training
+# ends. Regression error: eq. 1 summed over the 8 joints, in crop-normalised coordinates,
+# mean over images; detection error: eq. 3 averaged over images, parts and windows
+# ($\ln 2 = 0.693$ for an output that always says 0.5).
+
+# %% tags=["hide-input"]
+labels = {"pretrain": "pre-training (pool)", "finetune_buffy": "fine-tuning (Buffy)",
+          "finetune_flic": "fine-tuning (FLIC)"}
+histories = {labels[k]: report.load_history(folders[k]) for k in labels}
+n_pre = int(histories[labels["pretrain"]]["epoch"].max())
+fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+report.plot_learning_curves(histories, ax_r, ax_d,
+                            offsets={labels["finetune_buffy"]: n_pre,
+                                     labels["finetune_flic"]: n_pre})
+ax_r.set_title("pose regression")
+ax_d.set_title("body-part detection")
+for ax in (ax_r, ax_d):
+    ax.set_xlabel("epoch (pre-training, then each fine-tuning)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The last epoch of each stage, with the test errors on each test set separately:
+
+# %% tags=["hide-input"]
+last = pd.DataFrame({label: h.iloc[-1] for label, h in histories.items()})
+names = {"train_regression": "regression, training", "test_regression_buffy":
+         "regression, Buffy test", "test_regression_flic": "regression, FLIC test",
+         "train_detection": "detection, training", "test_detection_buffy":
+         "detection, Buffy test", "test_detection_flic": "detection, FLIC test"}
+last = last.loc[[c for c in names if c in last.index]].astype(float).rename(index=names)
+last.rename_axis("error at the last epoch").style.set_uuid("last-epoch").format("{:.4f}")
+
+# %% [markdown]
+# ## Throughput and time
+#
+# Training images per second (from each epoch's log; the augmentation, forward and backward
+# passes, not the test evaluation) and the training time of each stage (sum over its epochs),
+# on the device named in the provenance table below.
+
+# %% tags=["hide-input"]
+summary = report.stage_summary(histories)
+(summary[["epochs", "images/s (median)", "images/s (last epoch)", "training time"]]
+ .style.set_uuid("throughput").format({"images/s (median)": "{:.1f}",
+                                       "images/s (last epoch)": "{:.1f}"}))
+
+# %% [markdown]
+# ## Provenance
+#
+# Code commit, device, time, configuration and data of each stage. The data rows are the
+# SHA-256 of the checksum manifests in `data/checksums/` (each lists the SHA-256 of every
+# file of one dataset) and the fast check of the data root against them (existence, sizes,
+# record counts).
+
+# %% tags=["hide-input"]
+prov = pd.concat({k: report.provenance_frame(folders[k], with_data=False)["value"]
+                  for k in labels}, axis=1)
+prov.style.set_uuid("provenance-training").set_properties(**report.PROVENANCE_CSS)
+
+# %% tags=["hide-input"]
+(report.data_provenance_frame().style.set_uuid("provenance-data")
+       .set_properties(**report.PROVENANCE_CSS))
