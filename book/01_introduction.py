@@ -61,8 +61,9 @@
 #   eq. 7), the task-weight study of Table 3, and the feature visualisations.
 # * **Training data differs.** The paper pooled Buffy, ETHZ Stickmen, LSP, Synchronic
 #   Activities, FLIC and We Are Family: **8427 images**. ETHZ, SA and WAF are not available
-#   here, so the pool of Buffy (train), LSP and FLIC (train) gives **about 6400 images**. Every
-#   comparison with the paper's numbers carries this difference.
+#   here, and the paper drops training images with occluded joints, so the pool of Buffy
+#   (train), LSP (train) and FLIC (train) is smaller; the [Data](02_data) chapter counts it.
+#   Every comparison with the paper's numbers carries this difference.
 # * **Compute differs.** Everything runs on a 2-core CPU with no GPU, and a full build of the
 #   book must fit in a CI budget of 90 minutes; the *profile* (below) says how much training
 #   a run does. The `smoke` profile only proves that the pipeline runs end to end: its numbers

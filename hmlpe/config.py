@@ -134,6 +134,9 @@ class OptimConfig:
     (Krizhevsky et al. 2012) trains; the learning rate and its schedule are the
     reproduction's choice (the paper gives none)."""
 
+    # "sgd": SGD with momentum and weight decay, as [14]; "adam": Adam (decoupled weight
+    # decay, AdamW) with betas (momentum, 0.999), an alternative the reproduction measured.
+    name: str = "sgd"
     lr: float = 0.01
     momentum: float = 0.9          # [14]
     weight_decay: float = 5e-4     # [14]

@@ -70,8 +70,13 @@ def build_model(cfg: TrainConfig, spec: DeviceSpec) -> HMLPENet:
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
     o = cfg.optim
-    return torch.optim.SGD(model.parameters(), lr=o.lr, momentum=o.momentum,
-                           weight_decay=o.weight_decay)
+    if o.name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=o.lr, momentum=o.momentum,
+                               weight_decay=o.weight_decay)
+    if o.name == "adam":
+        return torch.optim.AdamW(model.parameters(), lr=o.lr, betas=(o.momentum, 0.999),
+                                 weight_decay=o.weight_decay)
+    raise ValueError(f"unknown optimiser {o.name!r} in optim.name; choose sgd or adam")
 
 
 def _seed_everything(seed: int, epoch: int) -> np.random.Generator:

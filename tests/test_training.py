@@ -157,3 +157,12 @@ def test_protocol_reuses_a_finished_stage_only_for_the_same_config(tmp_path):
     assert first.checkpoint.read_bytes() == before
     with pytest.raises(CheckpointError, match="optim.lr"):
         run_stage(merge(cfg, {"optim.lr": 0.5}), tmp_path / "s", **kw)
+
+
+def test_optimiser_choice_and_unknown_name():
+    model = torch.nn.Linear(2, 1)
+    assert isinstance(training.build_optimizer(tiny_config(), model), torch.optim.SGD)
+    adam = training.build_optimizer(merge(tiny_config(), {"optim.name": "adam"}), model)
+    assert isinstance(adam, torch.optim.AdamW)
+    with pytest.raises(ValueError, match="unknown optimiser 'rmsprop'"):
+        training.build_optimizer(merge(tiny_config(), {"optim.name": "rmsprop"}), model)
