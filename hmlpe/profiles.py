@@ -73,7 +73,11 @@ _SMOKE = TrainConfig(
     optim=OptimConfig(batch_size=16),
     max_test_examples=32,
 )
-_QUICK = TrainConfig(profile="quick")
+# The quick profile trains with Adam (lr 3e-4, batch 32) instead of [14]'s SGD: in a
+# measured 4-epoch run on 1200 FLIC images (2-core CPU), Adam reached a lower training
+# regression error than SGD (lr 0.01, batch 128), which stayed at the mean pose; batch 32
+# gives four times as many updates for the same CPU time. The paper profile keeps SGD.
+_QUICK = TrainConfig(profile="quick", optim=OptimConfig(name="adam", lr=3e-4, batch_size=32))
 _PAPER = TrainConfig(profile="paper")
 
 PROFILES: dict[str, Profile] = {
