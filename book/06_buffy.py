@@ -163,19 +163,9 @@ for c in claims:
 # length (the quantity eq. 6 compares with $\alpha$).
 
 # %% tags=["hide-input"]
-scores = report.frame_scores(run_dir / "eval_buffy")
-# the per-frame decisions reproduce the table's numbers
-recount = 100 * scores[list(report.PART_COLUMNS)].sum() / len(scores)
-assert np.allclose(recount.to_numpy(), [metrics["table1"]["whole_set"]["pcp"][c]
-                                        for c in report.PART_COLUMNS])
-best, worst = report.best_and_worst(scores, n_examples)
-report.example_figure(run_dir / "eval_buffy", best["example"], scores,
-                      "best: most arms correct")
-plt.show()
-
-# %% tags=["hide-input"]
-report.example_figure(run_dir / "eval_buffy", worst["example"], scores,
-                      "worst: fewest arms correct")
+# the per-frame decisions are checked to reproduce the table's numbers
+scores = report.checked_frame_scores(run_dir / "eval_buffy", metrics["table1"]["whole_set"]["pcp"])
+figures = report.best_and_worst_figures(run_dir / "eval_buffy", scores, n_examples)
 plt.show()
 
 # %% tags=["hide-input"]

@@ -184,18 +184,9 @@ num_cols = [c for c in st.columns if c.startswith("ours")]
 # with most arms correct by eq. 6, the second those with fewest.
 
 # %% tags=["hide-input"]
-scores = report.frame_scores(run_dir / "eval_flic")
-recount = 100 * scores[list(report.PART_COLUMNS)].sum() / len(scores)
-assert np.allclose(recount.to_numpy(), [metrics["table2"]["pcp"][c]
-                                        for c in report.PART_COLUMNS])
-best, worst = report.best_and_worst(scores, n_examples)
-report.example_figure(run_dir / "eval_flic", best["example"], scores,
-                      "best: most arms correct")
-plt.show()
-
-# %% tags=["hide-input"]
-report.example_figure(run_dir / "eval_flic", worst["example"], scores,
-                      "worst: fewest arms correct")
+# the per-frame decisions are checked to reproduce the table's numbers
+scores = report.checked_frame_scores(run_dir / "eval_flic", metrics["table2"]["pcp"])
+figures = report.best_and_worst_figures(run_dir / "eval_flic", scores, n_examples)
 plt.show()
 
 # %% [markdown]

@@ -642,3 +642,23 @@ def example_figure(eval_dir: Path | str, examples: Iterable[str], scores: pd.Dat
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def checked_frame_scores(eval_dir: Path | str, pcp: Mapping[str, float]) -> pd.DataFrame:
+    """:func:`frame_scores` of an evaluation, checked against the PCP of its metrics.json
+    (``pcp``: {"LL": ..., ...} over all frames): the per-frame decisions must add up to the
+    table, else ValueError naming the folder."""
+    scores = frame_scores(eval_dir)
+    recount = 100 * scores[list(PART_COLUMNS)].sum() / len(scores)
+    expected = np.array([pcp[c] for c in PART_COLUMNS], dtype=float)
+    if not np.allclose(recount.to_numpy(dtype=float), expected):
+        raise ValueError(f"{eval_dir}: per-frame arm scores {recount.round(3).tolist()} do not "
+                         f"add up to metrics.json's PCP {expected.round(3).tolist()}")
+    return scores
+
+
+def best_and_worst_figures(eval_dir: Path | str, scores: pd.DataFrame, n: int = 4):
+    """Figures of the ``n`` best and ``n`` worst matched examples (:func:`best_and_worst`)."""
+    best, worst = best_and_worst(scores, n)
+    return (example_figure(eval_dir, best["example"], scores, "best: most arms correct"),
+            example_figure(eval_dir, worst["example"], scores, "worst: fewest arms correct"))

@@ -265,3 +265,15 @@ def test_best_and_worst_order_and_ties():
     best, worst = report.best_and_worst(scores, 2)
     assert best["example"].tolist() == ["b", "a"]
     assert worst["example"].tolist() == ["c", "d"]           # unmatched 'e' never shown
+
+
+def test_checked_frame_scores_rejects_a_table_it_does_not_add_up_to(tmp_path, monkeypatch):
+    import pandas as pd
+    from hmlpe import report
+    frame = pd.DataFrame({"example": ["a", "b"], "matched": [True, True],
+                          "LL": [True, False], "RL": [True, True], "LU": [False, False], "RU": [True, False]})
+    monkeypatch.setattr(report, "frame_scores", lambda eval_dir: frame)
+    ok = report.checked_frame_scores(tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 50.0})
+    assert ok is frame
+    with pytest.raises(ValueError, match="do not add up"):
+        report.checked_frame_scores(tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 100.0})

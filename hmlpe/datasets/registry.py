@@ -12,13 +12,13 @@ there, which ``verify`` reports as notes, not problems.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hmlpe.paths import PROJECT_ROOT, resolve_data_root
+from hmlpe.provenance import file_digest
 
 REGISTRY_PATH = PROJECT_ROOT / "data" / "registry.json"
 
@@ -78,12 +78,9 @@ def read_manifest(entry: DatasetEntry) -> dict[str, tuple[str, int]]:
     return {p: (sums[p], sizes[p]) for p in sums}
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+def sha256_file(path: Path) -> str:
+    """SHA-256 hex digest of a file (``hmlpe.provenance.file_digest``)."""
+    return file_digest(path)
 
 
 @dataclass
