@@ -34,10 +34,9 @@
 
 # %% tags=["parameters"]
 profile = "smoke"  # which profile of hmlpe.profiles this run used
-run_dir = "../runs/smoke"  # where the run's results are (the pre-training run is compared)
+run_dir = "../runs/smoke"  # the run folder (unused here: the model is described from its config)
 
 # %%
-import json
 import textwrap
 from pathlib import Path
 
@@ -333,18 +332,12 @@ for para in hmodel.__doc__.split("\n- ")[1:]:
 # of the run folder (chapter Training) is checked for the same `ModelConfig`.
 
 # %% tags=["hide-input"]
-run_cfg_path = run_dir / "pretrain" / "config.json"
-if run_cfg_path.is_file():
-    run_model = json.loads(run_cfg_path.read_text())["config"]["model"]
-    same = hconfig.from_dict(hconfig.ModelConfig, run_model) == cfg
-    run_note = "same ModelConfig" if same else f"different ModelConfig: {run_model}"
-else:
-    run_note = "no pre-training run in the run folder"
+# This chapter runs before training (chapter 5), so it describes the profile's model;
+# the training chapter shows the config each run was trained with.
 prov = pd.DataFrame({"value": {
     "code commit": git_commit(),
     "profile": profile,
     "model": f"hmlpe.model.HMLPENet(get_profile({profile!r}).base.model)",
-    "pre-training run (pretrain/config.json)": run_note,
     "torch": torch.__version__,
 }})
 prov.index.name = "item"
