@@ -77,7 +77,7 @@ def arm_pcp(test: TestSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.nd
     else:
         gt_joints = np.stack([r.joints for r in test.records])
         gt_arms = parts_from_joints(gt_joints)[:, part_idx]
-    correct = metrics.pcp(np.nan_to_num(pred_arms, nan=np.inf), gt_arms, alpha=alpha)
+    correct = metrics.pcp(pred_arms, gt_arms, alpha=alpha)  # NaN ends count as wrong
     return correct & test.matched[:, None]
 
 
