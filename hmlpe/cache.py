@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -32,6 +31,7 @@ from hmlpe.config import CropConfig, DataConfig
 from hmlpe.crops import crop_and_resize, image_to_crop, open_image
 from hmlpe.datasets.records import PoseRecord
 from hmlpe.paths import PROJECT_ROOT
+from hmlpe.progress import progress_enabled
 
 CACHE_VERSION = 1
 
@@ -103,10 +103,10 @@ def _crop_test(args):
 
 def _map(fn, items, desc: str, progress: bool | None, workers: int | None):
     from tqdm import tqdm
-    disable = (not sys.stderr.isatty()) if progress is None else not progress
     workers = workers or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as ex:
-        yield from tqdm(ex.map(fn, items), total=len(items), desc=desc, disable=disable)
+        yield from tqdm(ex.map(fn, items), total=len(items), desc=desc,
+                        disable=not progress_enabled(progress))
 
 
 def _load(folder: Path) -> dict[str, np.ndarray] | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hmlpe.datasets.registry import (DatasetEntry, DatasetStatus, load_registry,
                                       sha256_file, verify_dataset)
+from hmlpe.progress import progress_enabled
 
 
 class FetchError(RuntimeError):
@@ -59,9 +60,8 @@ def download(url: str, path: Path, sha256: str | None = None, progress: bool | N
                 raise FetchError(f"cannot download {url}: {exc}") from exc
             with resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                disable = (not _isatty()) if progress is None else not progress
                 with tqdm(total=total, unit="B", unit_scale=True, desc=path.name,
-                          disable=disable) as bar:
+                          disable=not progress_enabled(progress)) as bar:
                     while block := resp.read(1 << 20):
                         out.write(block)
                         bar.update(len(block))
@@ -156,7 +156,3 @@ def fetch_all(dest: str | os.PathLike, datasets: list[str] | tuple[str, ...] | N
                                    for r in bad))
     return results
 
-
-def _isatty() -> bool:
-    import sys
-    return sys.stderr.isatty()

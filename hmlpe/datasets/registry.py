@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hmlpe.paths import PROJECT_ROOT, resolve_data_root
+from hmlpe.progress import progress_enabled
 from hmlpe.provenance import file_digest
 
 REGISTRY_PATH = PROJECT_ROOT / "data" / "registry.json"
@@ -167,8 +168,8 @@ def verify_dataset(root: Path, entry: DatasetEntry, full: bool = False,
     if full:
         todo = present if sample is None else [r for r in sample if r in set(present)]
         from tqdm import tqdm
-        disable = (not _isatty()) if progress is None else not progress
-        for rel in tqdm(todo, desc=f"sha256 {entry.name}", unit="file", disable=disable):
+        for rel in tqdm(todo, desc=f"sha256 {entry.name}", unit="file",
+                        disable=not progress_enabled(progress)):
             digest = sha256_file(Path(root) / rel)
             st.checksummed += 1
             if digest != manifest[rel][0]:
@@ -198,10 +199,6 @@ def _check_record_counts(root: Path, entry: DatasetEntry, st: DatasetStatus) -> 
         if want is not None and got != want:
             st.problems.append(f"count mismatch: {got} {split} examples, expected {want}")
 
-
-def _isatty() -> bool:
-    import sys
-    return sys.stderr.isatty()
 
 
 def verify(root: str | os.PathLike | None = None, full: bool = False,
