@@ -18,7 +18,8 @@ from hmlpe.config import CropConfig
 _CROP = CropConfig()
 
 
-def _as_box(box, name: str = "box") -> np.ndarray:
+def as_box(box, name: str = "box") -> np.ndarray:
+    """``box`` as a float array [x1, y1, x2, y2]; ValueError naming it unless 4 finite numbers."""
     b = np.asarray(box, dtype=np.float64).reshape(-1)
     if b.shape != (4,) or not np.isfinite(b).all():
         raise ValueError(f"{name} must be 4 finite numbers [x1, y1, x2, y2], got {box!r}")
@@ -28,7 +29,7 @@ def _as_box(box, name: str = "box") -> np.ndarray:
 def clip_box(box, image_size, min_size: float = 1.0) -> np.ndarray:
     """``box`` clipped to the image (w, h). Raises ValueError naming the box and the image size
     when the box lies outside the image or is (or becomes) narrower than ``min_size`` pixels."""
-    b = _as_box(box)
+    b = as_box(box)
     w, h = image_size
     if b[2] - b[0] < min_size or b[3] - b[1] < min_size:
         raise ValueError(f"degenerate box {b.tolist()} (width {b[2] - b[0]:.3g}, height "
@@ -68,7 +69,7 @@ def buffy_test_box(det, image_size, width_scale: float = _CROP.buffy_width_scale
     """Paper 4.3: the upper-body detection window widened to ``width_scale`` x its width about
     its centre, its top edge kept and its bottom at top + ``height_scale`` x half its height
     (NOTES.md), clipped to the image."""
-    x1, y1, x2, y2 = _as_box(det, "detection window")
+    x1, y1, x2, y2 = as_box(det, "detection window")
     cx, w, h = (x1 + x2) / 2, x2 - x1, y2 - y1
     return clip_box([cx - width_scale * w / 2, y1, cx + width_scale * w / 2,
                      y1 + height_scale * h / 2], image_size)
@@ -79,7 +80,7 @@ def flic_test_box(torso_box, image_size, width_scale: float = _CROP.flic_width_s
     """Paper 4.4: the torso box widened to ``width_scale`` x its width about its centre; its
     height grows by (height_scale - 1) x half its height, the fraction ``yup`` of the growth
     above and the rest below (NOTES.md), clipped to the image."""
-    x1, y1, x2, y2 = _as_box(torso_box, "torso box")
+    x1, y1, x2, y2 = as_box(torso_box, "torso box")
     cx, w, h = (x1 + x2) / 2, x2 - x1, y2 - y1
     grow = (height_scale - 1) * h / 2
     return clip_box([cx - width_scale * w / 2, y1 - yup * grow, cx + width_scale * w / 2,
@@ -109,7 +110,7 @@ def _area(b: np.ndarray) -> np.ndarray:
 def intersection(boxes, box) -> np.ndarray:
     """Intersection areas of (K, 4) ``boxes`` with one ``box``."""
     a = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    b = _as_box(box)
+    b = as_box(box)
     lo = np.maximum(a[:, :2], b[:2])
     hi = np.minimum(a[:, 2:], b[2:])
     return np.prod(np.clip(hi - lo, 0, None), axis=1)
@@ -130,7 +131,7 @@ def match_detections(dets, gt_window, rule: str = "paper") -> int | None:
     d = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
     if len(d) == 0:
         return None
-    g = _as_box(gt_window, "GT window")
+    g = as_box(gt_window, "GT window")
     inter = intersection(d, g)
     iou = inter / (_area(d) + _area(g) - inter)
     ok = inter > 0.5 * (_area(g) - inter) if rule == "paper" else iou > 0.5

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile
 
+from hmlpe.boxes import as_box
+
 
 class ImageReadError(OSError):
     """An image file is missing, truncated or unreadable; the message names the file."""
@@ -62,9 +64,7 @@ def _size_wh(size) -> tuple[int, int]:
 
 
 def check_box(box, image_wh=None) -> np.ndarray:
-    b = np.asarray(box, dtype=np.float64).reshape(-1)
-    if b.shape != (4,) or not np.isfinite(b).all():
-        raise ValueError(f"box must be 4 finite numbers [x1, y1, x2, y2], got {box!r}")
+    b = as_box(box)
     if b[2] <= b[0] or b[3] <= b[1]:
         raise ValueError(f"degenerate box {b.tolist()}: x2 must exceed x1 and y2 exceed y1")
     if image_wh is not None:
