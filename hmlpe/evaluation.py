@@ -161,3 +161,22 @@ def flic_torso(record, definition: str = "paper") -> float:
 
 def load_metrics(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
+
+
+def ensure_evaluation(checkpoint: Path | str, dataset: str, out_dir: Path | str, *,
+                      association: str | None = None, device: str = "auto",
+                      progress: bool | None = False) -> dict[str, Any]:
+    """``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
+    older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
+    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
+    metrics_file = out_dir / "metrics.json"
+    if metrics_file.is_file() and (not checkpoint.is_file()
+                                   or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime):
+        m = load_metrics(metrics_file)
+        if association is None or m.get("association") == association:
+            return m
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"no checkpoint {checkpoint.parent.name}/{checkpoint.name} to "
+                                f"evaluate: run the Training chapter (or the protocol) first")
+    return evaluate(checkpoint, dataset, out_dir, device=device, association=association,
+                    progress=progress)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .checkpoint import load_checkpoint
 from .config import TrainConfig, merge
-from .evaluation import evaluate
+from .evaluation import ensure_evaluation
 from .profiles import Profile, get_profile
 from .training import CHECKPOINT_NAME, TrainResult, check_same_config, train
 
@@ -53,7 +53,8 @@ def checkpoint_of(result: TrainResult | Path) -> Path:
 
 def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None = None,
                  evaluate_after: bool = True) -> dict[str, Path]:
-    """Pre-train, fine-tune on Buffy and FLIC, evaluate both. Returns the step folders."""
+    """Pre-train, fine-tune on Buffy and FLIC, evaluate both (an evaluation newer than its
+    checkpoint is reused). Returns the step folders."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     run_dir = Path(run_dir)
     folders = {"pretrain": run_dir / "pretrain"}
@@ -64,7 +65,8 @@ def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None
                                      init_from=pre, progress=progress))
         if evaluate_after:
             folders[f"eval_{ds}"] = run_dir / f"eval_{ds}"
-            evaluate(ck, ds, folders[f"eval_{ds}"], device=prof.base.device, progress=progress)
+            ensure_evaluation(ck, ds, folders[f"eval_{ds}"], device=prof.base.device,
+                              progress=progress)
     return folders
 
 

@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .evaluation import ensure_evaluation  # noqa: F401  (the chapters call it from here)
 from .paths import PROJECT_ROOT
 
 CHECKSUMS_DIR = PROJECT_ROOT / "data" / "checksums"
@@ -425,26 +426,6 @@ def table3_comparison(histories: Mapping[float, pd.DataFrame | None]) -> pd.Data
 
 
 # --------------------------------------------------------------------------- evaluation
-def ensure_evaluation(checkpoint: Path | str, dataset: str, out_dir: Path | str, *,
-                      association: str | None = None, device: str = "auto") -> dict[str, Any]:
-    """``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
-    older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
-    from .evaluation import evaluate, load_metrics
-
-    checkpoint, out_dir = Path(checkpoint), Path(out_dir)
-    metrics_file = out_dir / "metrics.json"
-    if metrics_file.is_file() and (not checkpoint.is_file()
-                                   or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime):
-        m = load_metrics(metrics_file)
-        if association is None or m.get("association") == association:
-            return m
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"no checkpoint {checkpoint.parent.name}/{checkpoint.name} to "
-                                f"evaluate: run the Training chapter (or the protocol) first")
-    return evaluate(checkpoint, dataset, out_dir, device=device, association=association,
-                    progress=False)
-
-
 def figure4_curves(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """Eq. 7's accuracy curves of a FLIC evaluation: index r (percent of the torso size),
     columns (torso definition, joint), plus the L/R means ``elbow`` and ``wrist``."""
