@@ -210,9 +210,10 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
                                   f"({init_cfg.model}) than this run ({cfg.model})")
         model.load_state_dict(state["model"])
     run_dir.mkdir(parents=True, exist_ok=True)
+    commit = git_commit()  # the code does not change during a run: ask git once
     atomic_write_json(run_dir / CONFIG_NAME, {"config": to_dict(cfg), "device": spec.description,
                                               "init_from": str(init_from) if init_from else None,
-                                              "git_commit": git_commit(), "created": now_utc()})
+                                              "git_commit": commit, "created": now_utc()})
 
     n = len(train_set.images)
     bs = cfg.optim.batch_size
@@ -285,7 +286,7 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             "optimizer": optimizer.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state,
                     "python": random.getstate()},
-            "history": history, "git_commit": git_commit(), "created": now_utc(),
+            "history": history, "git_commit": commit, "created": now_utc(),
             "device": spec.description,
             "init_from": str(init_from) if init_from else None,
             "data": {"train_examples": n, "train_fingerprint": train_set.fingerprint},
