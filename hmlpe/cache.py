@@ -26,14 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hmlpe.boxes import buffy_test_box, flic_test_box, training_box
+from hmlpe.boxes import buffy_test_box, flic_test_box, train_box_for
 from hmlpe.config import CropConfig, DataConfig
 from hmlpe.crops import crop_and_resize, image_to_crop, open_image
 from hmlpe.datasets.records import PoseRecord
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.progress import progress_enabled
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -88,10 +88,10 @@ def cache_key(kind: str, records: list[PoseRecord], crop: CropConfig,
 
 
 def _crop_train(args):
-    rec, size, margin = args
-    box = training_box(rec, margin=margin)
-    img = crop_and_resize(open_image(rec.image), box, size)
-    return img, image_to_crop(rec.joints, box, size), box
+    rec, crop = args
+    box = train_box_for(rec, crop)
+    img = crop_and_resize(open_image(rec.image), box, crop.train_size)
+    return img, image_to_crop(rec.joints, box, crop.train_size), box
 
 
 def _crop_test(args):
@@ -148,7 +148,7 @@ def train_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
     images = np.zeros((n, s, s, 3), np.uint8)
     joints = np.zeros((n, 8, 2), np.float32)
     boxes = np.zeros((n, 4))
-    items = [(r, s, crop.train_margin) for r in records]
+    items = [(r, crop) for r in records]
     for i, (img, j, b) in enumerate(_map(_crop_train, items, "train crops", progress, workers)):
         images[i], joints[i], boxes[i] = img, j, b
     arrays = {"images": images, "joints": joints, "boxes": boxes,

@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", default="quick")
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
+    r.add_argument("--seed", type=int, help="random seed of every stage (default: the profile's, 0)")
     _add_common(r)
 
     e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
@@ -149,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "reproduce":
         from .protocol import configure, run_protocol, run_sweep
         overrides = {"data.data_root": args.data_root} if args.data_root else {}
+        if args.seed is not None:
+            overrides["seed"] = args.seed
         prof = configure(args.profile, overrides, args.device)
         folders = run_protocol(prof, args.out, progress=args.progress)
         if not args.no_sweep:

@@ -117,10 +117,10 @@ def test_errors(model: HMLPENet, test: TestSet, cfg: TrainConfig, spec: DeviceSp
         with autocast(spec):
             out = model(x)
         reg_sum += losses.regression_loss(out.joints.float(), j).sum().item()
-        det_sum += losses.detection_loss(out.part_logits.float(), p).sum().item()
+        det_sum += losses.detection_loss(out.part_logits.float(), p, "mean").sum().item()
     n = max(len(keep), 1)
     return {"regression": reg_sum / n,
-            "detection": det_sum / n / (cfg.model.n_parts * cfg.model.grid ** 2),
+            "detection": det_sum / n,
             "examples": len(keep)}
 
 
@@ -263,7 +263,7 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             "epoch": epoch, "lr": learning_rate(cfg, epoch),
             "train_loss": sums["loss"] / seen,
             "train_regression": sums["regression"] / seen,
-            "train_detection": sums["detection"] / seen / (cfg.model.n_parts * cfg.model.grid ** 2),
+            "train_detection": sums["detection"] / seen,
             "train_seconds": round(train_seconds, 3),
             "images_per_second": round(seen / train_seconds, 1),
         }

@@ -37,6 +37,7 @@ NOSE_FRACTION = 0.5  # nose = neck + NOSE_FRACTION * (head top - neck)
 LSP_INDEX = {"neck": 12, "l_shoulder": 9, "r_shoulder": 8, "l_elbow": 10, "r_elbow": 7,
              "l_wrist": 11, "r_wrist": 6}
 HEAD_TOP = 13
+HIPS = (2, 3)  # right hip, left hip: their midpoint ends the torso stick of the training box
 
 
 def image_path(root: Path, index: int) -> Path:
@@ -81,5 +82,7 @@ def read_lsp(root: Path) -> list[PoseRecord]:
         records.append(PoseRecord(
             dataset="lsp", example=img.stem, image=img, image_size=image_size(img),
             joints=joints, visible=visible, split="train" if i < N_TRAIN else "test",
-            swapped_lr=swapped, extra={"head_top": top, "index": i}))
+            swapped_lr=swapped,
+            extra={"head_top": top, "hip_centre": (raw[:2, HIPS, i].T - 1.0).mean(axis=0),
+                   "index": i}))
     return records
