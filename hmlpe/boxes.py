@@ -5,7 +5,7 @@ sampled without leaving the image.
 
 * ``training_box``: paper 4.1 ("a bounding box ... that contains all the annotated body parts")
   with a margin (``CropConfig.train_margin``): the old rule, kept as ``train_box="margin"``.
-* ``test_rule_training_box``: the default training box (``CropConfig.train_box="test_rule"``,
+* ``protocol_training_box``: the default training box (``CropConfig.train_box="test_rule"``,
   the reproduction's choice): the test rule of the example's own protocol applied to a window
   derived from the ground truth, enlarged by train_size / input_size so that the centre
   112 x 112 of the 128 x 128 training crop frames the person as a test crop does.
@@ -154,7 +154,7 @@ def calibrate_torso_window(sticks, shoulders, detections) -> dict[str, float]:
             "aspect": float(med[2])}
 
 
-def test_rule_training_box(record, crop: CropConfig = _CROP) -> np.ndarray:
+def protocol_training_box(record, crop: CropConfig = _CROP) -> np.ndarray:
     """The training box of ``CropConfig.train_box = "test_rule"`` (reproduction's choice; the
     paper says only that its test-box factors were set "empirically according to the training
     set", so the two must frame people alike):
@@ -188,7 +188,7 @@ TRAIN_BOX_RULES = ("test_rule", "margin")
 def train_box_for(record, crop: CropConfig = _CROP) -> np.ndarray:
     """The training box of ``record`` by ``crop.train_box`` ("test_rule" or "margin")."""
     if crop.train_box == "test_rule":
-        return test_rule_training_box(record, crop)
+        return protocol_training_box(record, crop)
     if crop.train_box == "margin":
         return training_box(record, margin=crop.train_margin)
     raise ValueError(f"unknown crop.train_box {crop.train_box!r}; known: {TRAIN_BOX_RULES}")

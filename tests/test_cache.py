@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hmlpe.boxes import training_box
+from hmlpe.boxes import train_box_for
 from hmlpe.cache import test_arrays as build_test_arrays
 from hmlpe.cache import train_arrays
 from hmlpe.config import CropConfig, DataConfig
@@ -35,10 +35,9 @@ def test_train_arrays_shapes_joints_and_hit(tmp_path, monkeypatch):
     a = train_arrays(recs, SMALL, cache_dir=cache, progress=False)
     assert a["images"].shape == (3, 32, 32, 3) and a["images"].dtype == np.uint8
     assert list(a["uids"]) == ["flic/flic_00000", "flic/flic_00001", "flic/flic_00002"]
-    box = training_box(recs[1], margin=SMALL.train_margin)
+    box = train_box_for(recs[1], SMALL)
     np.testing.assert_allclose(a["boxes"][1], box)
     np.testing.assert_allclose(a["joints"][1], image_to_crop(recs[1].joints, box, 32), rtol=1e-5)
-    assert (a["joints"] >= 0).all() and (a["joints"] <= 32).all()
     entries = sorted(p.name for p in cache.iterdir())
     assert len(entries) == 1 and entries[0].startswith("train-")
     # a hit decodes no image
@@ -49,14 +48,21 @@ def test_train_arrays_shapes_joints_and_hit(tmp_path, monkeypatch):
     np.testing.assert_array_equal(a["joints"], b["joints"])
 
 
+def test_margin_rule_keeps_every_joint_inside(tmp_path):
+    recs = _records(tmp_path)
+    a = train_arrays(recs, CropConfig(train_size=32, input_size=16, train_box="margin"),
+                     cache_dir=tmp_path / "cache", progress=False)
+    assert (a["joints"] >= 0).all() and (a["joints"] <= 32).all()
+
+
 def test_changes_invalidate(tmp_path):
     recs = _records(tmp_path)
     cache = tmp_path / "cache"
     train_arrays(recs, SMALL, cache_dir=cache, progress=False)
     moved = [PoseRecord(r.dataset, r.example, r.image, r.image_size, r.joints + 1.0, r.visible,
-                        r.split) for r in recs]
+                        r.split, torso_box=r.torso_box) for r in recs]
     train_arrays(moved, SMALL, cache_dir=cache, progress=False)            # joints changed
-    train_arrays(recs, CropConfig(train_size=32, input_size=16, train_margin=0.3),
+    train_arrays(recs, CropConfig(train_size=32, input_size=16, train_box="margin"),
                  cache_dir=cache, progress=False)                          # settings changed
     os.utime(recs[2].image, ns=(1, 1))
     train_arrays(recs, SMALL, cache_dir=cache, progress=False)             # file changed

@@ -82,17 +82,78 @@ def _batch(seed=0, b=4):
     return pj, pl, tj, tl
 
 
+def test_detection_loss_mean_per_window_hand():
+    logits = torch.zeros(2, 7, 8, 8)
+    labels = torch.zeros(2, 7, 8, 8, dtype=torch.bool)
+    logits[1, 0, 0, 0] = 2.0
+    labels[1, 0, 0, 0] = True
+    out = detection_loss(logits, labels, "mean")
+    assert out[0].item() == pytest.approx(np.log(2), rel=1e-6)
+    assert out[1].item() == pytest.approx((447 * np.log(2) + np.log1p(np.exp(-2.0))) / 448, rel=1e-6)
+    with pytest.raises(ValueError, match="reduction"):
+        detection_loss(logits, labels, "max")
+
+
 def test_total_loss_eq4():
     pj, pl, tj, tl = _batch()
-    cfg = LossConfig(lambda_r=2.0, lambda_d=0.5)
+    cfg = LossConfig(lambda_r=2.0, lambda_d=0.5, detection_reduction="sum")
     out = total_loss((pj, pl), (tj, tl), cfg)
     er = regression_loss(pj, tj).mean()
     ed = detection_loss(pl, tl).mean()
     assert torch.allclose(out.total, 2.0 * er + 0.5 * ed)
-    assert torch.allclose(out.regression, er) and torch.allclose(out.detection, ed)
+    # the logged detection error is the mean per window whatever the training reduction
+    assert torch.allclose(out.regression, er) and torch.allclose(out.detection, ed / 448)
     assert not out.regression.requires_grad and not out.detection.requires_grad
     out2 = total_loss({"joints": pj, "logits": pl}, {"joints": tj, "labels": tl}, cfg)
     assert torch.allclose(out2.total, out.total)
+
+
+def test_default_loss_is_ratio_1_with_the_per_window_mean():
+    pj, pl, tj, tl = _batch()
+    out = total_loss((pj, pl), (tj, tl))
+    er = regression_loss(pj, tj).mean()
+    ed = detection_loss(pl, tl, "mean").mean()
+    assert torch.allclose(out.total, 0.5 * er + 0.5 * ed)
+    assert torch.allclose(out.detection, ed)
+    # the two terms start on one scale (within 10x), unlike the sum over 448 windows
+    assert 0.1 < (ed / er).item() < 10 and (detection_loss(pl, tl).mean() / er).item() > 100
+
+
+def _head_and_trunk_grads(ratio):
+    """Gradients of a small network for Table 3's ratio on one fixed batch (float64)."""
+    from hmlpe.config import ModelConfig
+    from hmlpe.model import HMLPENet
+    from hmlpe.profiles import ratio_to_lambdas
+    torch.manual_seed(0)
+    net = HMLPENet(ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8),
+                               dropout=0.0)).double()
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(3, 3, 32, 32, generator=g, dtype=torch.float64)
+    tj = torch.rand(3, 8, 2, generator=g, dtype=torch.float64)
+    tl = torch.rand(3, 7, 8, 8, generator=g) < 0.2
+    lr, ld = ratio_to_lambdas(ratio)
+    out = net(x)
+    total_loss((out.joints, out.part_logits), (tj, tl), LossConfig(lambda_r=lr, lambda_d=ld)).total.backward()
+    grads = {n: (p.grad.clone() if p.grad is not None else None) for n, p in net.named_parameters()}
+    head = {n: v for n, v in grads.items() if n.startswith("detection")}
+    trunk = {n: v for n, v in grads.items() if n.startswith("trunk")}
+    assert head and trunk, sorted(grads)
+    return head, trunk
+
+
+def test_ratio_1e10_still_applies_the_detection_weight():
+    """Table 3's 10^10 column differs from the regression-only column in its detection
+    gradient: 1e-10 x the detection-only gradient, not zero (issue 7)."""
+    head_tiny, trunk_tiny = _head_and_trunk_grads(1e10)
+    head_none, trunk_none = _head_and_trunk_grads(float("inf"))
+    head_det, _ = _head_and_trunk_grads(0.0)
+    for name, gd in head_det.items():
+        assert head_none[name] is None or not head_none[name].any()
+        assert head_tiny[name] is not None and head_tiny[name].abs().max() > 0
+        torch.testing.assert_close(head_tiny[name], gd / (1 + 1e10), rtol=1e-6, atol=0)
+    # in the shared layers the detection share is 1e-10 of the regression gradient
+    for name, gt in trunk_tiny.items():
+        torch.testing.assert_close(gt, trunk_none[name], rtol=1e-8, atol=1e-14)
 
 
 def test_zero_weight_detection_skipped_even_with_nan():
@@ -115,7 +176,7 @@ def test_zero_weight_regression_skipped():
     out = total_loss((pj, pl), (tj_nan, tl), LossConfig(lambda_r=0.0, lambda_d=1.0))
     out.total.backward()
     assert pj.grad is None and torch.isfinite(pl.grad).all()
-    assert torch.allclose(out.total, detection_loss(pl, tl).mean())
+    assert torch.allclose(out.total, detection_loss(pl, tl, "mean").mean())
 
 
 def test_zero_weight_missing_output():

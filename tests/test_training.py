@@ -75,7 +75,7 @@ def test_existing_run_needs_resume_and_matching_config(tmp_path):
     with pytest.raises(FileExistsError, match="--resume"):
         run(cfg, tmp_path / "r")
     with pytest.raises(CheckpointError, match="loss.lambda_d"):
-        run(merge(cfg, {"loss.lambda_d": 0.5}), tmp_path / "r", resume=True)
+        run(merge(cfg, {"loss.lambda_d": 0.25}), tmp_path / "r", resume=True)
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
