@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--association", choices=("paper", "buffy"),
                    help="Buffy detection association rule (default: the checkpoint's config)")
+    e.add_argument("--mirror-average", action="store_true",
+                   help="average each crop's prediction with its mirror's (not in the paper)")
     _add_common(e)
 
     p = sub.add_parser("predict", help="8 joints for one image and a person box")
@@ -161,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
     if cmd == "evaluate":
         from .evaluation import evaluate
         result = evaluate(args.checkpoint, args.dataset, args.out, device=args.device or "auto",
-                          data_root=args.data_root, association=args.association, progress=args.progress)
+                          data_root=args.data_root, association=args.association, progress=args.progress,
+                          mirror_average=args.mirror_average)
         table = result.get("table1") or {"test": result["table2"]}
         print(json.dumps(table, indent=2))
         return 0

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .inference import joints_to_image, predict_crops
+from .inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
 from .pipeline import TestSet, load_test_set
 from .provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 from .skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
 from .training import load_model
+from .uncertainty import bootstrap_pcp, encode_bits
 
 DATASETS = ("buffy", "flic")
 # Column labels of Tables 1 and 2, in the paper's order, for the parts in skeleton.ARM_PARTS.
@@ -83,8 +84,10 @@ def arm_pcp(test: TestSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.nd
 
 def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "auto",
              data_root: str | None = None, association: str | None = None,
-             progress: bool | None = None) -> dict[str, Any]:
-    """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json."""
+             progress: bool | None = None, mirror_average: bool = False) -> dict[str, Any]:
+    """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json.
+    ``mirror_average``: average the predictions of each crop and its mirror (not in the paper;
+    reported apart, ``metrics.json["mirror_average"]``)."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}")
     t0 = time.perf_counter()
@@ -101,7 +104,10 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
     pred = np.full((len(test.records), len(JOINTS), 2), np.nan)
     sel = np.flatnonzero(test.matched)
     t_inf = time.perf_counter()
-    norm, _ = predict_crops(model, test.images[sel], spec)
+    if mirror_average:
+        norm = predict_crops_mirror_averaged(model, test.images[sel], spec)
+    else:
+        norm, _ = predict_crops(model, test.images[sel], spec)
     inference_seconds = time.perf_counter() - t_inf
     pred[sel] = joints_to_image(norm, test.boxes[sel], cfg.crop.input_size)
     frame = predictions_frame(test, pred)
@@ -116,15 +122,23 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
         "columns": dict(zip(ARM_COLUMNS, ARM_PARTS)),
         "n_examples": int(len(test.records)),
         "n_matched": int(test.matched.sum()),
+        "mirror_average": bool(mirror_average),
     }
     whole = dict(zip(ARM_COLUMNS, map(float, table.whole)))
     subset = dict(zip(ARM_COLUMNS, map(float, table.subset)))
+    whole_ci = _ci(correct)
+    # Per-frame correctness (test order of predictions.csv) for seeds and bootstraps later.
+    result["per_frame"] = {"matched": encode_bits(test.matched),
+                           "correct": {c: encode_bits(correct[:, k])
+                                       for k, c in enumerate(ARM_COLUMNS)}}
     if dataset == "buffy":
         result["association"] = cfg.data.buffy_association
-        result["table1"] = {"whole_set": {"n": int(len(test.records)), "pcp": whole},
-                            "subset": {"n": int(test.matched.sum()), "pcp": subset}}
+        result["table1"] = {"whole_set": {"n": int(len(test.records)), "pcp": whole,
+                                          "ci95": whole_ci},
+                            "subset": {"n": int(test.matched.sum()), "pcp": subset,
+                                       "ci95": _ci(correct[test.matched])}}
     else:
-        result["table2"] = {"n": int(len(test.records)), "pcp": whole}
+        result["table2"] = {"n": int(len(test.records)), "pcp": whole, "ci95": whole_ci}
         gt = np.stack([r.joints for r in test.records])
         curves = {}
         for definition in ("paper", "modec"):
@@ -147,6 +161,12 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
     return result
 
 
+def _ci(correct: np.ndarray) -> dict[str, list[float]]:
+    """95% bootstrap interval over test frames of each column's PCP (hmlpe.uncertainty)."""
+    b = bootstrap_pcp(correct)
+    return {c: [float(b["lo"][k]), float(b["hi"][k])] for k, c in enumerate(ARM_COLUMNS)}
+
+
 def flic_torso(record, definition: str = "paper") -> float:
     """Eq. 7's torso size of a FLIC record: the paper's hip-to-opposite-shoulder distance
     (left hip to right shoulder) or MODEC's (left shoulder to right hip), with FLIC's own
@@ -165,7 +185,8 @@ def load_metrics(path: Path) -> dict[str, Any]:
 
 def ensure_evaluation(checkpoint: Path | str, dataset: str, out_dir: Path | str, *,
                       association: str | None = None, device: str = "auto",
-                      progress: bool | None = False) -> dict[str, Any]:
+                      progress: bool | None = False, mirror_average: bool = False
+                      ) -> dict[str, Any]:
     """``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
     older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
@@ -173,10 +194,11 @@ def ensure_evaluation(checkpoint: Path | str, dataset: str, out_dir: Path | str,
     if metrics_file.is_file() and (not checkpoint.is_file()
                                    or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime):
         m = load_metrics(metrics_file)
-        if association is None or m.get("association") == association:
+        if ((association is None or m.get("association") == association)
+                and bool(m.get("mirror_average", False)) == mirror_average):
             return m
     if not checkpoint.is_file():
         raise FileNotFoundError(f"no checkpoint {checkpoint.parent.name}/{checkpoint.name} to "
                                 f"evaluate: run the Training chapter (or the protocol) first")
     return evaluate(checkpoint, dataset, out_dir, device=device, association=association,
-                    progress=progress)
+                    progress=progress, mirror_average=mirror_average)

@@ -28,6 +28,18 @@ def predict_crops(model: HMLPENet, images: np.ndarray, spec: DeviceSpec,
     return np.concatenate(joints).astype(np.float64), np.concatenate(probs)
 
 
+def predict_crops_mirror_averaged(model: HMLPENet, images: np.ndarray, spec: DeviceSpec,
+                                  batch_size: int = 256) -> np.ndarray:
+    """Test-time mirror averaging (not in the paper; an option the reproduction measures):
+    joints (N, 8, 2) in crop-normalised units, the mean of the prediction on each crop and the
+    mirrored-back prediction on its horizontal mirror (left and right swapped back)."""
+    from .augment import mirror_joints
+    plain, _ = predict_crops(model, images, spec, batch_size)
+    flipped, _ = predict_crops(model, np.ascontiguousarray(np.asarray(images)[:, :, ::-1]), spec,
+                               batch_size)
+    return (plain + mirror_joints(flipped, 1.0)) / 2.0
+
+
 def joints_to_image(joints_normalised: np.ndarray, boxes: np.ndarray, crop_size: int) -> np.ndarray:
     """Crop-normalised joints (N, 8, 2) of crops of ``boxes`` (N, 4) -> image pixels."""
     out = np.empty_like(joints_normalised, dtype=np.float64)

@@ -67,6 +67,10 @@ def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None
             folders[f"eval_{ds}"] = run_dir / f"eval_{ds}"
             ensure_evaluation(ck, ds, folders[f"eval_{ds}"], device=prof.base.device,
                               progress=progress)
+            # Test-time mirror averaging: not in the paper, reported apart (chapter 6).
+            folders[f"eval_{ds}_mirror"] = run_dir / f"eval_{ds}_mirror"
+            ensure_evaluation(ck, ds, folders[f"eval_{ds}_mirror"], device=prof.base.device,
+                              progress=progress, mirror_average=True)
     return folders
 
 

@@ -1,0 +1,103 @@
+"""hmlpe.uncertainty: hand-computed cases, then properties of the bootstrap."""
+import numpy as np
+import pytest
+
+from hmlpe.uncertainty import bootstrap_pcp, decode_bits, encode_bits, seed_spread
+
+
+def test_bits_round_trip_and_bad_input():
+    c = np.array([True, False, False, True])
+    assert encode_bits(c) == "1001"
+    np.testing.assert_array_equal(decode_bits("1001"), c)
+    with pytest.raises(ValueError, match="'2'"):
+        decode_bits("1021")
+
+
+def test_seed_spread_hand_computed():
+    s = seed_spread([[50.0, 90.0], [54.0, 92.0], [52.0, 88.0]])
+    np.testing.assert_allclose(s["mean"], [52.0, 90.0])
+    np.testing.assert_allclose(s["std"], [2.0, 2.0])
+    np.testing.assert_allclose(s["min"], [50.0, 88.0])
+    np.testing.assert_allclose(seed_spread([[1.0, 2.0]])["std"], [0.0, 0.0])
+    with pytest.raises(ValueError):
+        seed_spread(np.zeros((0, 4)))
+
+
+def test_bootstrap_constant_columns_have_no_width():
+    c = np.zeros((2, 50, 2), bool)
+    c[:, :, 1] = True
+    b = bootstrap_pcp(c, n_boot=200)
+    np.testing.assert_allclose(b["pcp"], [0.0, 100.0])
+    np.testing.assert_allclose(b["lo"], b["pcp"]) and np.testing.assert_allclose(b["hi"], b["pcp"])
+
+
+def test_bootstrap_mean_over_seeds_and_width_near_the_binomial():
+    rng = np.random.default_rng(3)
+    c = rng.random((3, 276, 1)) < 0.5
+    b = bootstrap_pcp(c, n_boot=4000, seed=1)
+    assert b["pcp"][0] == pytest.approx(c.mean() * 100)
+    assert b["lo"][0] < b["pcp"][0] < b["hi"][0]
+    # one seed: a 95% interval of a proportion near 0.5 over 276 frames is about +-5.9 points
+    one = bootstrap_pcp(c[0], n_boot=4000, seed=1)
+    assert 4.5 < (one["hi"][0] - one["lo"][0]) / 2 < 7.0
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_pcp(c, level=1.5)
+
+
+# ---- hmlpe.seeds on synthetic result folders ----------------------------------------------
+
+def _write_seed(root, seed, correct_buffy, matched, correct_flic):
+    import json
+    from hmlpe.uncertainty import encode_bits
+    cols = ("LL", "RL", "LU", "RU")
+
+    def metrics(correct, matched, buffy):
+        pcp = {c: float(correct[:, k].mean() * 100) for k, c in enumerate(cols)}
+        m = {"per_frame": {"matched": encode_bits(matched),
+                           "correct": {c: encode_bits(correct[:, k]) for k, c in enumerate(cols)}}}
+        if buffy:
+            sub = {c: float(correct[matched, k].mean() * 100) for k, c in enumerate(cols)}
+            m["table1"] = {"whole_set": {"pcp": pcp}, "subset": {"pcp": sub}}
+        else:
+            m["table2"] = {"pcp": pcp}
+        return m
+    for ds, c, mt in (("buffy", correct_buffy, matched), ("flic", correct_flic, np.ones(len(correct_flic), bool))):
+        d = root / f"seed_{seed}" / f"eval_{ds}"
+        d.mkdir(parents=True)
+        (d / "metrics.json").write_text(json.dumps(metrics(c, mt, ds == "buffy")))
+
+
+def test_reproduction_table_from_seed_folders(tmp_path):
+    from hmlpe.seeds import pcp_over_seeds, reproduction_table, seed_folders
+    matched = np.ones(10, bool)
+    matched[:2] = False
+    b0 = np.zeros((10, 4), bool)
+    b0[:, 2:] = True                    # upper arms all right, lower all wrong
+    b1 = b0.copy()
+    b1[5:, 0] = True                    # seed 1: half of LL right
+    f = np.ones((4, 4), bool)
+    _write_seed(tmp_path, 0, b0, matched, f)
+    _write_seed(tmp_path, 1, b1, matched, f)
+    (tmp_path / "seed_x").mkdir()       # not a seed folder
+    assert [s for s, _ in seed_folders(tmp_path)] == [0, 1]
+    r = pcp_over_seeds(tmp_path, "buffy", "whole_set", n_boot=200)
+    np.testing.assert_allclose(r["spread"]["mean"], [25, 0, 100, 100])
+    np.testing.assert_allclose(r["values"][:, 0], [0, 50])
+    sub = pcp_over_seeds(tmp_path, "buffy", "subset", n_boot=200)
+    assert sub["n_frames"] == 8
+    np.testing.assert_allclose(sub["spread"]["mean"][0], (0 + 5 / 8 * 100) / 2)
+    t = reproduction_table(tmp_path)
+    assert len(t) == 12 and set(t["test set"]) == {"Buffy, whole set", "Buffy, subset", "FLIC"}
+    row = t[(t["test set"] == "Buffy, whole set") & (t.column == "LU")].iloc[0]
+    assert row["verdict"] == "reproduced" and row["ours - paper"] == pytest.approx(100 - 90.22)
+    row = t[(t["test set"] == "Buffy, whole set") & (t.column == "RL")].iloc[0]
+    assert row["verdict"] == "short"
+
+
+def test_missing_results_name_the_folder(tmp_path):
+    from hmlpe.seeds import pcp_over_seeds
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        pcp_over_seeds(tmp_path / "nope", "buffy", "whole_set")
+    (tmp_path / "seed_0").mkdir()
+    with pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"):
+        pcp_over_seeds(tmp_path, "flic")
