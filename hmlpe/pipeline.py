@@ -65,6 +65,23 @@ def load_train_set(cfg: TrainConfig, progress: bool | None = None) -> TrainSet:
                     fingerprint=cache.cache_key("train", records, cfg.crop), drop_counts=counts)
 
 
+def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Joints of ``dataset``'s training crops (the centre ``input_size`` crop of each) and of
+    its usable test crops, both in crop-normalised units (``hmlpe.cropstats``); the test part
+    is None for a dataset without a test protocol (LSP)."""
+    from dataclasses import replace
+
+    from .config import StageConfig
+    from .cropstats import centre_crop_normalised
+    train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), progress=progress)
+    tr = centre_crop_normalised(train.joints, cfg.crop.train_size, cfg.crop.input_size)
+    if dataset not in ("buffy", "flic"):
+        return tr, None
+    test = load_test_set(dataset, cfg, progress=progress)
+    return tr, test.joints[test.usable] / cfg.crop.input_size
+
+
 def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> TestSet:
     if name not in ("buffy", "flic"):
         raise ValueError(f"unknown test set {name!r}; the paper tests on buffy and flic")

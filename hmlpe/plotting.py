@@ -327,3 +327,26 @@ def show_window_frequencies(axes, freq, names: Sequence[str] = PART_NAMES, vmax:
 __all__ = ["PART_COLOURS", "JOINT_COLOUR", "part_colour", "image_extent", "show_image",
            "draw_sticks", "draw_joints", "draw_boxes", "show_pose", "show_indicator_map",
            "show_indicator_grid", "show_window_frequencies"]
+
+
+def plot_framing(axes, train_joints, test_joints, label: str = "") -> None:
+    """Training against test framing of one dataset on three axes: histograms of the joint
+    extent along x and along y, and of every joint's y position (crop-normalised units,
+    ``hmlpe.cropstats``). ``test_joints`` may be None (no test protocol)."""
+    from .cropstats import joint_extents
+    series = [("training crops (centre 112)", train_joints, "#1f77b4")]
+    if test_joints is not None:
+        series.append(("test crops", test_joints, "#d62728"))
+    panels = (("joint extent x", lambda j: joint_extents(j)[:, 0]),
+              ("joint extent y", lambda j: joint_extents(j)[:, 1]),
+              ("joint position y", lambda j: np.asarray(j)[:, :, 1].ravel()))
+    bins = np.linspace(-0.1, 1.1, 49)
+    for ax, (title, fn) in zip(axes, panels):
+        for name, joints, colour in series:
+            v = fn(joints)
+            v = v[np.isfinite(v)]
+            ax.hist(v, bins=bins, density=True, histtype="step", linewidth=1.8, color=colour,
+                    label=f"{name} (mean {v.mean():.2f})")
+        ax.set_title(f"{label}: {title}" if label else title, fontsize=10)
+        ax.set_xlabel("crop-normalised units")
+        ax.legend(fontsize=7, loc="upper left")

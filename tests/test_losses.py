@@ -187,3 +187,25 @@ def test_zero_weight_missing_output():
         total_loss((None, pl), (None, tl), LossConfig(lambda_r=1.0, lambda_d=1.0))
     with pytest.raises(ValueError, match="both 0"):
         total_loss((pj, pl), (tj, tl), LossConfig(lambda_r=0.0, lambda_d=0.0))
+
+
+def test_ratio_gradient_table_on_a_small_network():
+    import math
+
+    from hmlpe.config import ModelConfig
+    from hmlpe.model import HMLPENet
+    from hmlpe.multitask import ratio_gradient_table
+    torch.manual_seed(0)
+    net = HMLPENet(ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8)))
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(4, 3, 32, 32, generator=g)
+    tj = torch.rand(4, 8, 2, generator=g)
+    tl = (torch.rand(4, 7, 8, 8, generator=g) < 0.2).float()
+    rows = {r["ratio"]: r for r in ratio_gradient_table(net, x, tj, tl)}
+    assert rows[math.inf]["detection layers |grad|"] == 0
+    assert rows[0.0]["regression layers |grad|"] == 0
+    tiny = rows[1e10]["detection layers |grad|"] / rows[0.0]["detection layers |grad|"]
+    assert tiny == pytest.approx(1e-10, rel=1e-3)
+    assert rows[1e10]["trunk: |grad - grad(inf)| / |grad(inf)|"] < 1e-6
+    assert rows[1.0]["trunk: |grad - grad(inf)| / |grad(inf)|"] > 1e-3
+    assert net.training   # the mode is restored
