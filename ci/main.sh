@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up .venv, check the datasets, reproduce the paper and build the book:
-# the quick profile on a CPU (about 20-30 minutes on 2 cores), the paper profile on a GPU.
-# Pass a profile to choose: bash ci/main.sh smoke|quick|paper
+# the cpu profile on a CPU (one seed and Table 3's sweep; wall times in the README), the paper
+# profile on a GPU. Pass a profile to choose: bash ci/main.sh smoke|quick|cpu|paper
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
 
     t = sub.add_parser("train", help="train one stage of a profile")
-    t.add_argument("--profile", default="quick")
+    t.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
     t.add_argument("--stage", choices=("pretrain", "finetune"), default="pretrain")
     t.add_argument("--dataset", choices=("buffy", "flic"), help="fine-tuning dataset")
     t.add_argument("--init", type=Path, help="checkpoint to start from (fine-tuning)")
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(t)
 
     r = sub.add_parser("reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep")
-    r.add_argument("--profile", default="quick")
+    r.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
     r.add_argument("--seed", type=int, help="random seed of every stage (default: the profile's, 0)")
@@ -100,9 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser("export", help="copy a run's small results (no weights) into a committed folder")
     x.add_argument("--run-dir", type=Path, required=True)
     x.add_argument("--out", type=Path, required=True)
+    x.add_argument("--exclude", action="append", default=[], metavar="FOLDER",
+                   help="skip this top-level folder of the run (repeatable), e.g. sweep")
 
     k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
-    k.add_argument("--profile", default=None, help="smoke, quick or paper (default: paper on a GPU, else quick)")
+    k.add_argument("--profile", default=None, help="smoke, quick, cpu or paper (default: paper on a GPU, else cpu)")
     k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
     k.add_argument("--chapter", action="append", dest="chapters", help="only this chapter (repeatable)")
     k.add_argument("--no-build", action="store_true", help="execute only, skip jupyter-book")
@@ -181,13 +183,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "export":
         from .export import export_results
-        manifest = export_results(args.run_dir, args.out)
+        manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
         print(f"exported {len(manifest['files'])} files to {args.out}")
         return 0
     if cmd == "book":
         from .book import run_book
         from .device import select_device
-        profile = args.profile or ("paper" if select_device("auto").device.type == "cuda" else "quick")
+        profile = args.profile or ("paper" if select_device("auto").device.type == "cuda" else "cpu")
         run_dir = args.run_dir or Path("runs") / profile
         run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build)
         return 0

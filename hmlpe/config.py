@@ -177,7 +177,7 @@ class StageConfig:
 class TrainConfig:
     """Everything one training run depends on; written into every checkpoint."""
 
-    profile: str = "quick"
+    profile: str = "cpu"
     seed: int = 0
     device: str = "auto"           # "auto", "cpu", "cpu-fp32", "cuda"
     data: DataConfig = field(default_factory=DataConfig)

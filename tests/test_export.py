@@ -29,3 +29,22 @@ def test_export_of_missing_or_empty_run_is_an_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no result files"):
         export_results(tmp_path / "empty", tmp_path / "o")
+
+
+def test_export_excludes_folders_and_measures_wall_time(tmp_path):
+    import os
+    from datetime import datetime, timezone
+    run = tmp_path / "run"
+    for sub in ("pretrain", "sweep/ratio_1"):
+        (run / sub).mkdir(parents=True)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    (run / "pretrain" / "config.json").write_text(json.dumps(
+        {"device": "cpu", "git_commit": "abc", "created": start.isoformat()}))
+    hist = run / "pretrain" / "history.csv"
+    hist.write_text("epoch\n1\n")
+    os.utime(hist, (start.timestamp() + 600, start.timestamp() + 600))
+    os.utime(run / "pretrain" / "config.json", (start.timestamp(), start.timestamp()))
+    (run / "sweep" / "ratio_1" / "history.csv").write_text("epoch\n1\n")
+    manifest = export_results(run, tmp_path / "out", exclude=("sweep",))
+    assert set(manifest["files"]) == {"pretrain/config.json", "pretrain/history.csv"}
+    assert manifest["wall_seconds"] == 600
