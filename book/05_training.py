@@ -32,8 +32,8 @@ profile = "smoke"  # which profile of hmlpe.profiles this run uses
 run_dir = "../runs/smoke"  # where the run's results are (stage folders, evaluations)
 device = "auto"  # "auto", "cpu", "cpu-fp32", "cuda" (hmlpe.device)
 seed = 0  # seed of the weights' initialisation and of the augmentation streams
-lambda_r = 1.0  # eq. 4 weight of the regression task
-lambda_d = 1.0  # eq. 4 weight of the detection tasks
+lambda_r = None  # eq. 4 weight of the regression task (None: the profile's)
+lambda_d = None  # eq. 4 weight of the detection tasks (None: the profile's)
 pretrain_epochs = None  # None: the profile's
 finetune_epochs = None  # None: the profile's (an int for both datasets, or {"buffy": n, "flic": m})
 
@@ -53,8 +53,12 @@ from hmlpe.protocol import FINETUNE_DATASETS, configure, run_protocol
 from hmlpe.training import CHECKPOINT_NAME, learning_rate
 
 run_dir = Path(run_dir)
-prof = configure(profile, {"seed": int(seed), "loss.lambda_r": float(lambda_r),
-                           "loss.lambda_d": float(lambda_d)}, device=device)
+overrides = {"seed": int(seed)}
+if lambda_r is not None:
+    overrides["loss.lambda_r"] = float(lambda_r)
+if lambda_d is not None:
+    overrides["loss.lambda_d"] = float(lambda_d)
+prof = configure(profile, overrides, device=device)
 if pretrain_epochs is not None:
     prof = replace(prof, pretrain_epochs=int(pretrain_epochs))
 if finetune_epochs is not None:

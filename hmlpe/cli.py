@@ -1,6 +1,6 @@
 """Command line: ``python -m hmlpe COMMAND ...`` (also installed as ``hmlpe``).
 
-Commands: data verify|fetch, train, reproduce, evaluate, predict, bench, book.
+Commands: data verify|fetch, train, reproduce, evaluate, predict, bench, export, results, book.
 Errors the user can fix (bad input, missing data, incompatible checkpoint) print one clear
 line and exit with status 2; they never leave half-written files behind.
 """
@@ -29,6 +29,17 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
             raise ValueError(f"--set expects key=value (e.g. loss.lambda_d=0.5), got {item!r}")
         out[key.strip()] = _parse_value(value)
     return out
+
+
+def markdown_table(frame) -> str:
+    """A DataFrame as a GitHub markdown table, floats with 2 decimals (no extra dependency)."""
+    def cell(v):
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
+             "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
+              for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -103,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--exclude", action="append", default=[], metavar="FOLDER",
                    help="skip this top-level folder of the run (repeatable), e.g. sweep")
 
+    q = sub.add_parser("results", help="Tables 1 and 2 over seeds of committed results, beside the paper")
+    q.add_argument("root", type=Path, nargs="?", default=Path("results/cpu"),
+                   help="folder of seed_<n> result folders (default: results/cpu)")
+    q.add_argument("--mirror-average", action="store_true",
+                   help="the evaluations with test-time mirror averaging (not in the paper)")
+    q.add_argument("--format", choices=("markdown", "csv"), default="markdown")
+
     k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
     k.add_argument("--profile", default=None, help="smoke, quick, cpu or paper (default: paper on a GPU, else cpu)")
     k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
@@ -119,8 +137,13 @@ def _train_config(args):
     overrides = parse_overrides(args.overrides)
     if args.data_root:
         overrides["data.data_root"] = args.data_root
+    # stage.* belongs to the stage the profile builds: applied after it, or it would be lost
+    stage_overrides = {k: v for k, v in overrides.items() if k.startswith("stage.")}
+    overrides = {k: v for k, v in overrides.items() if k not in stage_overrides}
     prof = configure(args.profile, overrides, args.device)
     cfg = prof.stage_config(args.stage, args.dataset if args.stage == "finetune" else None)
+    if stage_overrides:
+        cfg = merge(cfg, stage_overrides)
     if args.epochs is not None:
         cfg = merge(cfg, {"stage.epochs": args.epochs})
     if args.seed is not None:
@@ -185,6 +208,14 @@ def run(args: argparse.Namespace) -> int:
         from .export import export_results
         manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
         print(f"exported {len(manifest['files'])} files to {args.out}")
+        return 0
+    if cmd == "results":
+        from .seeds import reproduction_table
+        table = reproduction_table(args.root, mirror=args.mirror_average)
+        if args.format == "csv":
+            print(table.to_csv(index=False, float_format="%.2f"), end="")
+        else:
+            print(markdown_table(table))
         return 0
     if cmd == "book":
         from .book import run_book

@@ -102,3 +102,21 @@ def test_bad_dataset_box_and_image(smoke_checkpoint, tmp_path, capsys):
 def test_parse_overrides_reads_json_values():
     assert parse_overrides(["loss.lambda_d=0.5", "data.pool=[\"buffy\"]", "device=cpu"]) == {
         "loss.lambda_d": 0.5, "data.pool": ["buffy"], "device": "cpu"}
+
+
+def test_results_command_prints_the_table_or_names_the_missing_folder(tmp_path, capsys):
+    import pandas as pd
+
+    from hmlpe.cli import main, markdown_table
+    assert markdown_table(pd.DataFrame({"a": [1.234], "b": ["x"]})) == "| a | b |\n|---|---|\n| 1.23 | x |"
+    assert main(["results", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_stage_overrides_reach_the_stage_the_profile_builds():
+    from hmlpe.cli import _train_config, build_parser
+    args = build_parser().parse_args(["train", "--profile", "smoke", "--stage", "finetune",
+                                      "--dataset", "buffy", "--out", "x",
+                                      "--set", "stage.lr_scale=1.0", "--set", "optim.lr=0.002"])
+    cfg = _train_config(args)
+    assert cfg.stage.lr_scale == 1.0 and cfg.stage.dataset == "buffy" and cfg.optim.lr == 0.002
