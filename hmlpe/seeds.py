@@ -143,3 +143,21 @@ def results_provenance(root: Path) -> pd.DataFrame:
                      "data manifests (sha256)": ", ".join(f"{k} {str(v)[:12]}"
                                                           for k, v in sorted(digests.items()))})
     return pd.DataFrame(rows).set_index("seed") if rows else pd.DataFrame()
+
+
+def standing_table(summary: pd.DataFrame, references: dict, test_set: str) -> pd.DataFrame:
+    """Where our PCP stands between the references on one test set: rows mean pose, ours
+    (mean over seeds), oracle and the paper, columns LL, RL, LU, RU; plus the row "ours, share
+    of the way from the mean pose to the oracle" (0 = mean pose, 1 = oracle).
+    ``summary``: ``reproduction_table`` output; ``references``: ``baselines.reference_pcp``."""
+    s = summary[summary["test set"] == test_set].set_index("column")
+    base = pd.Series(references["mean_pose", test_set])[list(COLUMNS)]
+    oracle = pd.Series(references["oracle", test_set])[list(COLUMNS)]
+    ours = s["ours (mean)"][list(COLUMNS)]
+    rows = {"mean pose of the pool (baseline)": base, "ours (mean over seeds)": ours,
+            "oracle (ground truth through the pipeline)": oracle,
+            "paper (HMLPE)": s["paper"][list(COLUMNS)],
+            "ours: share of the way from baseline to oracle": (ours - base) / (oracle - base),
+            "paper: share of the way from baseline to oracle":
+                (s["paper"][list(COLUMNS)] - base) / (oracle - base)}
+    return pd.DataFrame(rows).T

@@ -28,7 +28,8 @@ def test_round_trip_through_dict_keeps_tuples():
 def test_ratio_to_lambdas_covers_table3_end_columns():
     assert ratio_to_lambdas(0) == (0.0, 1.0)        # detection only
     assert ratio_to_lambdas(math.inf) == (1.0, 0.0)  # regression only
-    assert ratio_to_lambdas(1) == (0.5, 0.5) == (LossConfig().lambda_r, LossConfig().lambda_d)
+    assert ratio_to_lambdas(1) == (0.5, 0.5)
+    assert ratio_to_lambdas(0.1) == pytest.approx((LossConfig().lambda_r, LossConfig().lambda_d))
     assert ratio_to_lambdas(2) == pytest.approx((2 / 3, 1 / 3))
     lr, ld = ratio_to_lambdas(1e10)
     assert lr / ld == pytest.approx(1e10) and 0 < ld < 1e-9 and lr + ld == pytest.approx(1)

@@ -108,12 +108,12 @@ def test_total_loss_eq4():
     assert torch.allclose(out2.total, out.total)
 
 
-def test_default_loss_is_ratio_1_with_the_per_window_mean():
+def test_default_loss_is_ratio_0_1_with_the_per_window_mean():
     pj, pl, tj, tl = _batch()
     out = total_loss((pj, pl), (tj, tl))
     er = regression_loss(pj, tj).mean()
     ed = detection_loss(pl, tl, "mean").mean()
-    assert torch.allclose(out.total, 0.5 * er + 0.5 * ed)
+    assert torch.allclose(out.total, er / 11 + 10 * ed / 11)
     assert torch.allclose(out.detection, ed)
     # the two terms start on one scale (within 10x), unlike the sum over 448 windows
     assert 0.1 < (ed / er).item() < 10 and (detection_loss(pl, tl).mean() / er).item() > 100

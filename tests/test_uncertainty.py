@@ -101,3 +101,16 @@ def test_missing_results_name_the_folder(tmp_path):
     (tmp_path / "seed_0").mkdir()
     with pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"):
         pcp_over_seeds(tmp_path, "flic")
+
+
+def test_standing_table_shares():
+    import pandas as pd
+
+    from hmlpe.seeds import standing_table
+    summary = pd.DataFrame([{"test set": "FLIC", "column": c, "ours (mean)": 50.0, "paper": 60.0}
+                            for c in ("LL", "RL", "LU", "RU")])
+    refs = {("mean_pose", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 20.0),
+            ("oracle", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 100.0)}
+    t = standing_table(summary, refs, "FLIC")
+    assert t.loc["ours: share of the way from baseline to oracle", "LL"] == pytest.approx(30 / 80)
+    assert t.loc["paper: share of the way from baseline to oracle", "RU"] == pytest.approx(0.5)
