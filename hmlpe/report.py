@@ -66,6 +66,9 @@ def data_verification() -> dict[str, str]:
     return out
 
 
+OPTIMISER_NAMES = {"sgd": "SGD", "adam": "AdamW"}
+
+
 def config_summary(config: Mapping[str, Any]) -> str:
     """One line with what distinguishes a run: profile, stage, schedule, optimiser, weights."""
     c = config
@@ -73,10 +76,13 @@ def config_summary(config: Mapping[str, Any]) -> str:
     parts = [
         f"profile {c.get('profile')}",
         f"stage {st.get('dataset')} x {st.get('epochs')} epochs (lr scale {st.get('lr_scale')})",
-        f"SGD lr {o.get('lr')}, momentum {o.get('momentum')}, weight decay {o.get('weight_decay')}, "
-        f"x{o.get('lr_decay')} at {list(o.get('lr_decay_at', []))} of the stage",
+        (f"{OPTIMISER_NAMES.get(o.get('name', 'sgd'), o.get('name'))} lr {o.get('lr')}, "
+         f"{'beta1' if o.get('name') == 'adam' else 'momentum'} {o.get('momentum')}, "
+         f"weight decay {o.get('weight_decay')}, "
+         f"x{o.get('lr_decay')} at {list(o.get('lr_decay_at', []))} of the stage"),
         f"batch {o.get('batch_size')}",
-        f"lambda_r {loss.get('lambda_r')}, lambda_d {loss.get('lambda_d')}",
+        f"lambda_r {loss.get('lambda_r'):.4g}, lambda_d {loss.get('lambda_d'):.4g} "
+        f"(eq. 3 {loss.get('detection_reduction', 'sum')} over windows)",
         f"seed {c.get('seed')}",
     ]
     if data.get("max_train_examples") is not None:

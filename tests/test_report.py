@@ -277,3 +277,13 @@ def test_checked_frame_scores_rejects_a_table_it_does_not_add_up_to(tmp_path, mo
     assert ok is frame
     with pytest.raises(ValueError, match="do not add up"):
         report.checked_frame_scores(tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 100.0})
+
+
+def test_config_summary_names_the_optimiser_of_the_config():
+    from hmlpe.config import asdict, merge, TrainConfig
+    from hmlpe.report import config_summary
+    adam = config_summary(asdict(merge(TrainConfig(), {"optim.name": "adam"})))
+    sgd = config_summary(asdict(merge(TrainConfig(), {"optim.name": "sgd"})))
+    assert "AdamW lr" in adam and "beta1 0.9" in adam and "SGD" not in adam
+    assert "SGD lr" in sgd and "momentum 0.9" in sgd
+    assert "lambda_r 0.09091, lambda_d 0.9091 (eq. 3 mean over windows)" in adam
