@@ -211,11 +211,11 @@ if seeds.has_results(results_root):
                 .format("{:+.2f}", subset=["ours - paper"]).set_caption(caption))
     # where the seeds' mean stands between the trivial baseline and the oracle
     references = reference_pcp()
-    for test_set in sorted(set(full[full["table"] == "Table 1"]["test set"])):
+    for test_set in dict.fromkeys(full[full["table"] == "Table 1"]["test set"]):
         display(seeds.standing_table(full, references, test_set).style
                 .set_uuid(f"standing-{test_set.replace(' ', '').replace(',', '-').lower()}")
                 .format("{:.2f}").set_caption(f"{test_set}: baseline, ours, oracle, paper"))
-    display(seeds.results_provenance(results_root).style
+    display(seeds.results_provenance(results_root).style.format({"wall time (min)": "{:.1f}"})
             .set_uuid("seeds-provenance-buffy"))
 else:
     print(f"no committed results under {results_root}: `hmlpe export` writes them")
