@@ -214,25 +214,8 @@ from hmlpe.baselines import reference_pcp
 
 results_root = Path(results_dir)
 if seeds.has_results(results_root):
-    full = seeds.reproduction_table(results_root)
-    for mirror in (False, True):
-        summary = seeds.reproduction_table(results_root, mirror=mirror)
-        summary = summary[summary["table"] == "Table 2"].drop(columns=["table"])
-        caption = ("Table 2, PCP over seeds" + (" with test-time mirror averaging (not in the "
-                   "paper)" if mirror else "") + f": {results_root.name} profile")
-        display(summary.set_index(["test set", "column"]).style
-                .set_uuid(f"seeds-flic-{int(mirror)}")
-                .format("{:.2f}", subset=["paper", "ours (mean)", "sd over seeds", "CI95 lo",
-                                           "CI95 hi"])
-                .format("{:+.2f}", subset=["ours - paper"]).set_caption(caption))
-    # where the seeds' mean stands between the trivial baseline and the oracle
-    references = reference_pcp()
-    for test_set in dict.fromkeys(full[full["table"] == "Table 2"]["test set"]):
-        display(seeds.standing_table(full, references, test_set).style
-                .set_uuid(f"standing-{test_set.replace(' ', '').replace(',', '-').lower()}")
-                .format("{:.2f}").set_caption(f"{test_set}: baseline, ours, oracle, paper"))
-    display(seeds.results_provenance(results_root).style.format({"wall time (min)": "{:.1f}"})
-            .set_uuid("seeds-provenance-flic"))
+    for styled in seeds.seed_result_tables(results_root, "Table 2", reference_pcp()):
+        display(styled)
 else:
     print(f"no committed results under {results_root}: `hmlpe export` writes them")
 

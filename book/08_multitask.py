@@ -138,6 +138,19 @@ def row_style(row):
    .set_caption(f"{p3.attrs['ref']} ({p3.attrs['section']}): paper, ours, ours - paper"))
 
 # %% [markdown]
+# Ratios the paper did not run (the reproduction's default, 0.1, when the profile's sweep
+# includes it), ours only:
+
+# %% tags=["hide-input"]
+ours_cells, _ = report.table3_ours(histories)
+extra_cols = [c for c in ours_cells.columns if c not in p3.columns]
+if extra_cols:
+    display(ours_cells[extra_cols].style.set_uuid("table3-extra").format("{:.3f}", na_rep="-")
+            .set_caption("Our errors at ratios outside the paper's Table 3"))
+else:
+    print("this sweep runs only the paper's ratios")
+
+# %% [markdown]
 # **Not in the paper's cells: the untrained task.** With a weight of 0 a task's output layer
 # is never trained, but its error can still be measured (it reflects the random initial
 # layer on top of features trained for the other task). These numbers answer a different

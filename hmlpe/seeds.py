@@ -161,3 +161,32 @@ def standing_table(summary: pd.DataFrame, references: dict, test_set: str) -> pd
             "paper: share of the way from baseline to oracle":
                 (s["paper"][list(COLUMNS)] - base) / (oracle - base)}
     return pd.DataFrame(rows).T
+
+
+def seed_result_tables(root: Path, table: str, references: dict | None = None) -> list:
+    """The styled tables a chapter shows for ``table`` ("Table 1" or "Table 2") from the
+    committed seeds under ``root``: PCP over seeds beside the paper, the same with test-time
+    mirror averaging, where the mean stands between baseline and oracle per test set (when
+    ``references`` from ``baselines.reference_pcp`` are given), and the provenance."""
+    key = table.replace(" ", "").lower()
+    full = reproduction_table(root)
+    out = []
+    for mirror in (False, True):
+        summary = full if not mirror else reproduction_table(root, mirror=True)
+        summary = summary[summary["table"] == table].drop(columns=["table"])
+        caption = (f"{table}, PCP over seeds" + (" with test-time mirror averaging (not in "
+                   "the paper)" if mirror else "") + f": {Path(root).name} profile")
+        out.append(summary.set_index(["test set", "column"]).style
+                   .set_uuid(f"seeds-{key}-{int(mirror)}")
+                   .format("{:.2f}", subset=["paper", "ours (mean)", "sd over seeds",
+                                             "CI95 lo", "CI95 hi"])
+                   .format("{:+.2f}", subset=["ours - paper"]).set_caption(caption))
+    if references is not None:
+        for test_set in dict.fromkeys(full[full["table"] == table]["test set"]):
+            out.append(standing_table(full, references, test_set).style
+                       .set_uuid("standing-" + "".join(ch for ch in test_set.lower()
+                                                       if ch.isalnum()))
+                       .format("{:.2f}").set_caption(f"{test_set}: baseline, ours, oracle, paper"))
+    out.append(results_provenance(root).style.format({"wall time (min)": "{:.1f}"})
+               .set_uuid(f"seeds-provenance-{key}"))
+    return out

@@ -114,3 +114,21 @@ def test_standing_table_shares():
     t = standing_table(summary, refs, "FLIC")
     assert t.loc["ours: share of the way from baseline to oracle", "LL"] == pytest.approx(30 / 80)
     assert t.loc["paper: share of the way from baseline to oracle", "RU"] == pytest.approx(0.5)
+
+
+def test_seed_result_tables_render(tmp_path):
+    from hmlpe.seeds import seed_result_tables
+    matched = np.ones(10, bool)
+    b = np.zeros((10, 4), bool)
+    b[:, 2:] = True
+    _write_seed(tmp_path, 0, b, matched, np.ones((4, 4), bool))
+    import shutil
+    for ds in ("buffy", "flic"):   # the mirror-averaged evaluations, here the same files
+        shutil.copytree(tmp_path / "seed_0" / f"eval_{ds}", tmp_path / "seed_0" / f"eval_{ds}_mirror")
+    refs = {(k, t): dict.fromkeys(("LL", "RL", "LU", "RU"), v)
+            for k, v in (("mean_pose", 10.0), ("oracle", 100.0))
+            for t in ("Buffy, whole set", "Buffy, subset", "FLIC")}
+    tables = seed_result_tables(tmp_path, "Table 1", refs)
+    assert len(tables) == 5            # two PCP tables, two standing tables, provenance
+    html = tables[0].to_html()
+    assert "Buffy, whole set" in html and "FLIC" not in html and "90.22" in html
