@@ -7,6 +7,8 @@ its centre, so its joints are compared in the centre crop: ``(u - (train_size - 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -20,11 +22,9 @@ def joint_extents(joints) -> np.ndarray:
     """Extent (max - min) of the joints of each example along x and y: (N, 8, 2) -> (N, 2).
     NaN joints are ignored; an example without joints gives NaN."""
     j = np.asarray(joints, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmax(j, axis=-2) - np.nanmin(j, axis=-2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN examples give NaN
+        return np.nanmax(j, axis=-2) - np.nanmin(j, axis=-2)
 
 
 def framing_summary(joints) -> dict[str, float]:

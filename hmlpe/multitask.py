@@ -54,11 +54,11 @@ def ratio_gradient_table(model, images, joints, part_maps,
     (relative norm of the difference). Rows in ``ratios`` order."""
     grads = {r: layer_gradients(model, images, joints, part_maps, r) for r in ratios}
     reference = grads.get(math.inf) or layer_gradients(model, images, joints, part_maps, math.inf)
-    lambda_rows = []
+    ref_norm = _norm(reference, "trunk")
+    rows = []
     for r in ratios:
         g = grads[r]
-        ref_norm = _norm(reference, "trunk")
-        lambda_rows.append({
+        rows.append({
             "ratio": r, "lambda_r": ratio_to_lambdas(r)[0], "lambda_d": ratio_to_lambdas(r)[1],
             "detection layers |grad|": _norm(g, "detection"),
             "regression layers |grad|": _norm(g, "regression"),
@@ -66,4 +66,4 @@ def ratio_gradient_table(model, images, joints, part_maps,
             "trunk: |grad - grad(inf)| / |grad(inf)|":
                 _diff_norm(g, reference, "trunk") / ref_norm if ref_norm > 0 else np.nan,
         })
-    return lambda_rows
+    return rows
