@@ -21,6 +21,11 @@ from .uncertainty import bootstrap_pcp, decode_bits, seed_spread
 COLUMNS = ("LL", "RL", "LU", "RU")
 # Issue 7's targets: within 3 points of the paper on upper arms, 5 on lower arms.
 TOLERANCE = {"LL": 5.0, "RL": 5.0, "LU": 3.0, "RU": 3.0}
+# Cell padding for the book's tables (without it the numbers of adjacent cells run together).
+TABLE_CSS = [{"selector": "td", "props": "padding: 2px 6px; white-space: nowrap;"},
+             {"selector": "th", "props": "padding: 2px 6px; max-width: 9em;"}]
+# Column names of the book's table: short enough for the page's width.
+SHORT_NAMES = {"ours (mean)": "ours", "sd over seeds": "sd", "CI95": "95% CI"}
 TABLES = (("Table 1", "buffy", "whole_set"), ("Table 1", "buffy", "subset"),
           ("Table 2", "flic", None))
 
@@ -147,18 +152,17 @@ def results_provenance(root: Path) -> pd.DataFrame:
 
 def standing_table(summary: pd.DataFrame, references: dict, test_set: str) -> pd.DataFrame:
     """Where our PCP stands between the references on one test set: rows mean pose, ours
-    (mean over seeds), oracle and the paper, columns LL, RL, LU, RU; plus the row "ours, share
-    of the way from the mean pose to the oracle" (0 = mean pose, 1 = oracle).
+    (mean over seeds), oracle and the paper, columns LL, RL, LU, RU; plus the share of the way
+    from the mean pose (0) to the oracle (1) of ours and of the paper.
     ``summary``: ``reproduction_table`` output; ``references``: ``baselines.reference_pcp``."""
     s = summary[summary["test set"] == test_set].set_index("column")
     base = pd.Series(references["mean_pose", test_set])[list(COLUMNS)]
     oracle = pd.Series(references["oracle", test_set])[list(COLUMNS)]
     ours = s["ours (mean)"][list(COLUMNS)]
-    rows = {"mean pose of the pool (baseline)": base, "ours (mean over seeds)": ours,
-            "oracle (ground truth through the pipeline)": oracle,
+    rows = {"mean pose (baseline)": base, "ours (seed mean)": ours, "oracle": oracle,
             "paper (HMLPE)": s["paper"][list(COLUMNS)],
-            "ours: share of the way from baseline to oracle": (ours - base) / (oracle - base),
-            "paper: share of the way from baseline to oracle":
+            "ours: share, baseline to oracle": (ours - base) / (oracle - base),
+            "paper: share, baseline to oracle":
                 (s["paper"][list(COLUMNS)] - base) / (oracle - base)}
     return pd.DataFrame(rows).T
 
@@ -173,20 +177,27 @@ def seed_result_tables(root: Path, table: str, references: dict | None = None) -
     out = []
     for mirror in (False, True):
         summary = full if not mirror else reproduction_table(root, mirror=True)
-        summary = summary[summary["table"] == table].drop(columns=["table"])
-        caption = (f"{table}, PCP over seeds" + (" with test-time mirror averaging (not in "
-                   "the paper)" if mirror else "") + f": {Path(root).name} profile")
-        out.append(summary.set_index(["test set", "column"]).style
-                   .set_uuid(f"seeds-{key}-{int(mirror)}")
-                   .format("{:.2f}", subset=["paper", "ours (mean)", "sd over seeds",
-                                             "CI95 lo", "CI95 hi"])
-                   .format("{:+.2f}", subset=["ours - paper"]).set_caption(caption))
+        summary = summary[summary["table"] == table].copy()
+        summary["CI95"] = [f"{lo:.1f}-{hi:.1f}" for lo, hi in
+                           zip(summary["CI95 lo"], summary["CI95 hi"])]
+        shown = summary.set_index(["test set", "column"])[
+            ["n", "paper", "ours (mean)", "sd over seeds", "CI95", "ours - paper", "verdict"]
+        ].rename(columns=SHORT_NAMES)
+        caption = (f"{table}, PCP over {summary['seeds'].iloc[0]} seeds"
+                   + (" with test-time mirror averaging (not in the paper)" if mirror else "")
+                   + f": {Path(root).name} profile")
+        out.append(shown.style.set_uuid(f"seeds-{key}-{int(mirror)}")
+                   .format("{:.2f}", subset=["paper", "ours", "sd"])
+                   .format("{:+.2f}", subset=["ours - paper"])
+                   .set_table_styles(TABLE_CSS).set_caption(caption))
     if references is not None:
         for test_set in dict.fromkeys(full[full["table"] == table]["test set"]):
             out.append(standing_table(full, references, test_set).style
                        .set_uuid("standing-" + "".join(ch for ch in test_set.lower()
                                                        if ch.isalnum()))
-                       .format("{:.2f}").set_caption(f"{test_set}: baseline, ours, oracle, paper"))
+                       .format("{:.2f}").set_table_styles(TABLE_CSS)
+                       .set_caption(f"{test_set}: baseline, ours, oracle, paper"))
     out.append(results_provenance(root).style.format({"wall time (min)": "{:.1f}"})
-               .set_uuid(f"seeds-provenance-{key}"))
+               .set_uuid(f"seeds-provenance-{key}")
+               .set_table_styles([{"selector": "td, th", "props": "padding: 2px 6px;"}]))
     return out

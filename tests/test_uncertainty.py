@@ -112,8 +112,8 @@ def test_standing_table_shares():
     refs = {("mean_pose", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 20.0),
             ("oracle", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 100.0)}
     t = standing_table(summary, refs, "FLIC")
-    assert t.loc["ours: share of the way from baseline to oracle", "LL"] == pytest.approx(30 / 80)
-    assert t.loc["paper: share of the way from baseline to oracle", "RU"] == pytest.approx(0.5)
+    assert t.loc["ours: share, baseline to oracle", "LL"] == pytest.approx(30 / 80)
+    assert t.loc["paper: share, baseline to oracle", "RU"] == pytest.approx(0.5)
 
 
 def test_seed_result_tables_render(tmp_path):
