@@ -201,3 +201,25 @@ def seed_result_tables(root: Path, table: str, references: dict | None = None) -
                .set_uuid(f"seeds-provenance-{key}")
                .set_table_styles([{"selector": "td, th", "props": "padding: 2px 6px;"}]))
     return out
+
+
+def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
+    """PCP of one ablation run (a folder with ``eval_buffy`` and ``eval_flic``) beside the
+    mean over the seeds under ``root``: rows (test set, source), columns LL, RL, LU, RU, with
+    the difference ablation - seeds."""
+    rows = {}
+    for _, dataset, table in TABLES:
+        name = {"whole_set": "Buffy, whole set", "subset": "Buffy, subset"}.get(table, "FLIC")
+        f = Path(ablation) / f"eval_{dataset}" / "metrics.json"
+        if not f.is_file():
+            raise FileNotFoundError(f"ablation result {f} is missing")
+        m = json.loads(f.read_text())
+        t = m["table1"][table] if dataset == "buffy" else m["table2"]
+        ours = pcp_over_seeds(root, dataset, table)["spread"]["mean"]
+        abl = np.array([t["pcp"][c] for c in COLUMNS])
+        rows[name, "seeds' mean"] = ours
+        rows[name, label] = abl
+        rows[name, f"{label} - seeds' mean"] = abl - ours
+    out = pd.DataFrame(rows, index=list(COLUMNS)).T
+    out.index.names = ["test set", "source"]
+    return out

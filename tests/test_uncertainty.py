@@ -132,3 +132,25 @@ def test_seed_result_tables_render(tmp_path):
     assert len(tables) == 5            # two PCP tables, two standing tables, provenance
     html = tables[0].to_html()
     assert "Buffy, whole set" in html and "FLIC" not in html and "90.22" in html
+
+
+def test_ablation_table_against_the_seeds(tmp_path):
+    import json as _json
+
+    from hmlpe.seeds import ablation_table
+    matched = np.ones(10, bool)
+    b = np.zeros((10, 4), bool)
+    b[:, 2:] = True
+    _write_seed(tmp_path / "res", 0, b, matched, np.ones((4, 4), bool))
+    abl = tmp_path / "abl"
+    for ds in ("buffy", "flic"):
+        (abl / f"eval_{ds}").mkdir(parents=True)
+        m = _json.loads((tmp_path / "res" / "seed_0" / f"eval_{ds}" / "metrics.json").read_text())
+        if ds == "flic":
+            m["table2"]["pcp"]["LL"] = 50.0
+        (abl / f"eval_{ds}" / "metrics.json").write_text(_json.dumps(m))
+    t = ablation_table(tmp_path / "res", abl, "small pool")
+    assert t.loc[("FLIC", "small pool - seeds' mean"), "LL"] == pytest.approx(-50.0)
+    assert t.loc[("Buffy, whole set", "small pool - seeds' mean"), "LU"] == 0
+    with pytest.raises(FileNotFoundError, match="eval_buffy"):
+        ablation_table(tmp_path / "res", tmp_path / "nope", "x")
