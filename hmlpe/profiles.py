@@ -99,8 +99,8 @@ PROFILES: dict[str, Profile] = {
         _SMOKE, pretrain_epochs=1, finetune_epochs={"buffy": 1, "flic": 1},
         sweep=SweepConfig(epochs=1), default_device="auto"),
     "quick": Profile(
-        "quick", "under 20 minutes on a 2-core CPU (fp32): the whole protocol, and Table 3's "
-        "sweep as 3 epochs of Buffy per ratio",
+        "quick", "about 10 minutes on a 2-core AVX-512 CPU (fp32; ~23 estimated on AVX2 only): "
+        "the whole protocol, and Table 3's sweep as 3 epochs of Buffy per ratio",
         _QUICK, pretrain_epochs=16, finetune_epochs={"buffy": 20, "flic": 2},
         sweep=SweepConfig(epochs=3, dataset="buffy")),
     "cpu": Profile(
