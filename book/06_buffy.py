@@ -213,11 +213,8 @@ else:
 
 # %% tags=["hide-input"]
 if seeds.has_results(results_root) and Path(ablation_dir).is_dir():
-    abl = seeds.ablation_table(results_root, Path(ablation_dir), "pool 3077 (seed 0)")
-    abl = abl.loc[["Buffy, whole set", "Buffy, subset"]]
-    display(abl.style.set_uuid("pool-ablation").format("{:.2f}")
-            .set_table_styles(seeds.TABLE_CSS)
-            .set_caption("PCP with a smaller pool beside the three seeds' mean (pool 5059)"))
+    display(seeds.ablation_styled(results_root, Path(ablation_dir), "pool 3077 (seed 0)",
+                                  "Table 1"))
 else:
     print(f"no ablation result under {ablation_dir}")
 

@@ -16,6 +16,7 @@ from .evaluation import ARM_COLUMNS, arm_pcp
 from .inference import joints_to_image
 from .metrics import pcp_table
 from .pipeline import TestSet, load_test_set, load_train_set
+from .seeds import TABLES
 
 
 def mean_pose(train_joints_normalised) -> np.ndarray:
@@ -44,7 +45,8 @@ def reference_predictions(test: TestSet, kind: str, pose: np.ndarray | None = No
 
 def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = False) -> dict:
     """PCP (LL, RL, LU, RU) of the mean pose of the training pool and of the oracle on the
-    Buffy (whole set and subset) and FLIC test sets: {(reference, test set): {column: %}}."""
+    Buffy (whole set and subset) and FLIC test sets: {(reference, test-set label of
+    ``seeds.TABLES``): {column: %}}."""
     pool = load_train_set(replace(cfg, stage=StageConfig("pool", 1, 1.0)), progress=progress)
     pose = mean_pose(centre_crop_normalised(pool.joints, cfg.crop.train_size, cfg.crop.input_size))
     out: dict = {}
@@ -53,9 +55,8 @@ def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = Fals
         for kind in ("mean_pose", "oracle"):
             correct = arm_pcp(test, reference_predictions(test, kind, pose, cfg.crop.input_size))
             table = pcp_table(correct, test.matched)
-            if ds == "buffy":
-                out[kind, "Buffy, whole set"] = dict(zip(ARM_COLUMNS, map(float, table.whole)))
-                out[kind, "Buffy, subset"] = dict(zip(ARM_COLUMNS, map(float, table.subset)))
-            else:
-                out[kind, "FLIC"] = dict(zip(ARM_COLUMNS, map(float, table.whole)))
+            for _, dataset, key, label in TABLES:
+                if dataset == ds:
+                    values = table.subset if key == "subset" else table.whole
+                    out[kind, label] = dict(zip(ARM_COLUMNS, map(float, values)))
     return out

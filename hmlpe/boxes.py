@@ -98,6 +98,12 @@ def enlarge_box(box, factor: float) -> np.ndarray:
     return np.concatenate([c - half, c + half])
 
 
+def _top_first(stick) -> tuple[np.ndarray, np.ndarray]:
+    """A stick's (upper end, lower end): the end with the smaller y first."""
+    t = np.asarray(stick, dtype=np.float64).reshape(2, 2)
+    return (t[0], t[1]) if t[0, 1] <= t[1, 1] else (t[1], t[0])
+
+
 def upper_body_size(torso_stick, shoulders) -> float:
     """Torso stick length plus shoulder width: the size of a person that sets the modelled
     detection window (``torso_window``)."""
@@ -125,11 +131,11 @@ def torso_window(torso_stick, shoulders, width_per_size: float = _CROP.window_wi
     measures them as medians over the matched detections of the Buffy test frames (their
     windows, not their poses).
     """
-    t = np.asarray(torso_stick, dtype=np.float64).reshape(2, 2)
-    top, bottom = (t[0], t[1]) if t[0, 1] <= t[1, 1] else (t[1], t[0])
-    size = upper_body_size(t, shoulders)
+    top, bottom = _top_first(torso_stick)
+    size = upper_body_size(torso_stick, shoulders)
     if not np.isfinite(size) or size <= 0:
-        raise ValueError(f"torso stick {t.tolist()} and shoulders give no size")
+        raise ValueError(f"torso stick {np.asarray(torso_stick).tolist()} and shoulders give "
+                         "no size")
     w = width_per_size * size
     cx = (top[0] + bottom[0]) / 2
     y1 = top[1] - top_per_size * size
@@ -142,10 +148,9 @@ def calibrate_torso_window(sticks, shoulders, detections) -> dict[str, float]:
     top) / size and height / width: the factors of ``torso_window``."""
     rows = []
     for stick, sh, det in zip(sticks, shoulders, detections):
-        t = np.asarray(stick, dtype=np.float64).reshape(2, 2)
         d = as_box(det, "detection window")
-        top = t[0] if t[0, 1] <= t[1, 1] else t[1]
-        size = upper_body_size(t, sh)
+        top, _ = _top_first(stick)
+        size = upper_body_size(stick, sh)
         rows.append([(d[2] - d[0]) / size, (top[1] - d[1]) / size, (d[3] - d[1]) / (d[2] - d[0])])
     if not rows:
         raise ValueError("calibrate_torso_window: no (stick, shoulders, detection) triple")
@@ -162,8 +167,8 @@ def protocol_training_box(record, crop: CropConfig = _CROP) -> np.ndarray:
     * FLIC: ``flic_test_box`` of the annotated torso box, the very rule of the FLIC test crops;
     * Buffy and LSP: ``buffy_test_box`` of the detection window modelled from the torso stick
       and the shoulders (``torso_window``; LSP's torso runs from the neck to the midpoint of
-      the hips): the box
-      the Buffy test rule gives when the detector fires as it does on the test frames;
+      the hips): the box the Buffy test rule gives when the detector fires as it does on the
+      test frames;
 
     enlarged by ``crop.train_size / crop.input_size`` about its centre before clipping, so the
     central ``input_size`` crop of the ``train_size`` training crop is the test box, and the

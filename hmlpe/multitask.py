@@ -58,8 +58,9 @@ def ratio_gradient_table(model, images, joints, part_maps,
     rows = []
     for r in ratios:
         g = grads[r]
+        lambda_r, lambda_d = ratio_to_lambdas(r)
         rows.append({
-            "ratio": r, "lambda_r": ratio_to_lambdas(r)[0], "lambda_d": ratio_to_lambdas(r)[1],
+            "ratio": r, "lambda_r": lambda_r, "lambda_d": lambda_d,
             "detection layers |grad|": _norm(g, "detection"),
             "regression layers |grad|": _norm(g, "regression"),
             "shared trunk |grad|": _norm(g, "trunk"),

@@ -18,7 +18,7 @@ import pandas as pd
 from . import paper
 from .uncertainty import bootstrap_pcp, decode_bits, seed_spread
 
-COLUMNS = ("LL", "RL", "LU", "RU")
+COLUMNS = tuple(paper.PART_COLUMNS)   # LL, RL, LU, RU: the paper's column order
 # Issue 7's targets: within 3 points of the paper on upper arms, 5 on lower arms.
 TOLERANCE = {"LL": 5.0, "RL": 5.0, "LU": 3.0, "RU": 3.0}
 # Cell padding for the book's tables (without it the numbers of adjacent cells run together).
@@ -26,8 +26,15 @@ TABLE_CSS = [{"selector": "td", "props": "padding: 2px 6px; white-space: nowrap;
              {"selector": "th", "props": "padding: 2px 6px; max-width: 9em;"}]
 # Column names of the book's table: short enough for the page's width.
 SHORT_NAMES = {"ours (mean)": "ours", "sd over seeds": "sd", "CI95": "95% CI"}
-TABLES = (("Table 1", "buffy", "whole_set"), ("Table 1", "buffy", "subset"),
-          ("Table 2", "flic", None))
+# (the paper's table, dataset, key of the test set in metrics.json, label of the test set)
+TABLES = (("Table 1", "buffy", "whole_set", "Buffy, whole set"),
+          ("Table 1", "buffy", "subset", "Buffy, subset"),
+          ("Table 2", "flic", None, "FLIC"))
+
+
+def pcp_block(metrics: dict, dataset: str, table: str | None) -> dict:
+    """The {"n", "pcp", ...} block of one test set in an evaluation's metrics.json."""
+    return metrics["table1"][table] if dataset == "buffy" else metrics["table2"]
 
 
 def seed_folders(root: Path) -> list[tuple[int, Path]]:
@@ -78,8 +85,7 @@ def pcp_over_seeds(root: Path, dataset: str, table: str | None = None,
                                 f"seed folders of {root}")
     per_seed, correct = [], []
     for _, m in runs:
-        t = m["table1"][table] if dataset == "buffy" else m["table2"]
-        per_seed.append([t["pcp"][c] for c in COLUMNS])
+        per_seed.append([pcp_block(m, dataset, table)["pcp"][c] for c in COLUMNS])
         correct.append(_correct(m, subset=(table == "subset")))
     values = np.array(per_seed)
     boot = bootstrap_pcp(np.stack(correct), n_boot=n_boot)
@@ -105,10 +111,9 @@ def reproduction_table(root: Path, mirror: bool = False) -> pd.DataFrame:
     our interval or below it (we match or beat it), "within tolerance" when ours is at most
     the tolerance below the paper, else "short"."""
     rows = []
-    for table_name, dataset, table in TABLES:
+    for table_name, dataset, table, label in TABLES:
         res = pcp_over_seeds(root, dataset, table, mirror)
         ref = _paper_row(dataset, table)
-        label = {"whole_set": "Buffy, whole set", "subset": "Buffy, subset"}.get(table, "FLIC")
         for k, col in enumerate(COLUMNS):
             mean, lo, hi = res["spread"]["mean"][k], res["boot"]["lo"][k], res["boot"]["hi"][k]
             diff = mean - ref[col]
@@ -208,18 +213,27 @@ def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
     mean over the seeds under ``root``: rows (test set, source), columns LL, RL, LU, RU, with
     the difference ablation - seeds."""
     rows = {}
-    for _, dataset, table in TABLES:
-        name = {"whole_set": "Buffy, whole set", "subset": "Buffy, subset"}.get(table, "FLIC")
+    for _, dataset, table, name in TABLES:
         f = Path(ablation) / f"eval_{dataset}" / "metrics.json"
         if not f.is_file():
             raise FileNotFoundError(f"ablation result {f} is missing")
-        m = json.loads(f.read_text())
-        t = m["table1"][table] if dataset == "buffy" else m["table2"]
+        block = pcp_block(json.loads(f.read_text()), dataset, table)
         ours = pcp_over_seeds(root, dataset, table)["spread"]["mean"]
-        abl = np.array([t["pcp"][c] for c in COLUMNS])
+        abl = np.array([block["pcp"][c] for c in COLUMNS])
         rows[name, "seeds' mean"] = ours
         rows[name, label] = abl
         rows[name, f"{label} - seeds' mean"] = abl - ours
     out = pd.DataFrame(rows, index=list(COLUMNS)).T
     out.index.names = ["test set", "source"]
     return out
+
+
+def ablation_styled(root: Path, ablation: Path, label: str, table: str):
+    """``ablation_table`` for the test sets of ``table`` ("Table 1" or "Table 2"), styled for
+    the book."""
+    test_sets = [name for t, _, _, name in TABLES if t == table]
+    n_seeds = len(seed_folders(root))
+    return (ablation_table(root, ablation, label).loc[test_sets].style
+            .set_uuid("ablation-" + table.replace(" ", "").lower()).format("{:.2f}")
+            .set_table_styles(TABLE_CSS)
+            .set_caption(f"PCP of the ablation ({label}) beside the mean of {n_seeds} seeds"))
