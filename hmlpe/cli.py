@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
     r.add_argument("--seed", type=int, help="random seed of every stage (default: the profile's, 0)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override of every stage, dotted key, JSON value (repeatable)")
     _add_common(r)
 
     e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
@@ -176,7 +178,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "reproduce":
         from .protocol import configure, run_protocol, run_sweep
-        overrides = {"data.data_root": args.data_root} if args.data_root else {}
+        overrides = parse_overrides(args.overrides)
+        if args.data_root:
+            overrides["data.data_root"] = args.data_root
         if args.seed is not None:
             overrides["seed"] = args.seed
         prof = configure(args.profile, overrides, args.device)

@@ -52,6 +52,17 @@ class CropConfig:
 
 
 @dataclass(frozen=True)
+class AugmentConfig:
+    """Training-time augmentation (augment.random_affine_crops). The paper's is a random 112
+    crop of the 128 box and a mirror (4.1); rotation and scale jitter are the reproduction's
+    additions, off by default and named by the profiles that use them."""
+
+    mirror_prob: float = 0.5       # paper: every crop also mirrored (probability 1/2 per draw)
+    rotation_deg: float = 0.0      # uniform in [-rotation_deg, +rotation_deg] about the crop centre
+    scale_jitter: float = 0.0      # scale log-uniform in [1 / (1 + s), 1 + s]
+
+
+@dataclass(frozen=True)
 class DataConfig:
     """Which data the training pool holds and how test frames are associated."""
 
@@ -193,6 +204,7 @@ class TrainConfig:
     device: str = "auto"           # "auto", "cpu", "cpu-fp32", "cuda"
     data: DataConfig = field(default_factory=DataConfig)
     crop: CropConfig = field(default_factory=CropConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     labels: LabelConfig = field(default_factory=LabelConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)

@@ -87,8 +87,10 @@ def _seed_everything(seed: int, epoch: int) -> np.random.Generator:
 
 def make_batch(train: TrainSet, idx: np.ndarray, rng: np.random.Generator, cfg: TrainConfig):
     """Random crops, mirrors, normalised joint targets and part indicator maps of one batch."""
-    images, joints = augment.random_crops_and_mirrors(
-        train.images[idx], train.joints[idx], rng, out=cfg.crop.input_size)
+    aug = cfg.augment
+    images, joints = augment.random_affine_crops(
+        train.images[idx], train.joints[idx], rng, out=cfg.crop.input_size,
+        mirror_prob=aug.mirror_prob, rotation_deg=aug.rotation_deg, scale_jitter=aug.scale_jitter)
     part_maps = labels.labels_from_joints(joints, cfg.labels)
     return images, joints / cfg.crop.input_size, part_maps
 

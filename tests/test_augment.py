@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmlpe.augment import crop_and_mirror, mirror, mirror_joints, random_crops_and_mirrors
+from hmlpe.augment import (affine_crop_and_mirror, crop_and_mirror, mirror, mirror_joints,
+                           random_affine_crops, random_crops_and_mirrors)
 from hmlpe.config import LabelConfig
 from hmlpe.labels import labels_from_joints
 from hmlpe.skeleton import JOINT_INDEX, PART_MIRROR
@@ -138,3 +139,76 @@ def test_random_offsets_cover_range():
     assert set(np.round(ox).astype(int)) == set(range(5))
     flipped = xs > 0
     assert 0.45 < flipped.mean() < 0.55
+
+
+def test_affine_identity_equals_crop_and_mirror():
+    rng = np.random.default_rng(3)
+    imgs = rng.integers(0, 256, (5, 40, 40, 3), dtype=np.uint8)
+    joints = rng.uniform(0, 40, (5, 8, 2))
+    offsets = rng.integers(0, 9, (5, 2))
+    flips = np.array([0, 1, 1, 0, 1], bool)
+    a, ja = crop_and_mirror(imgs, joints, offsets, flips, out=32)
+    b, jb = affine_crop_and_mirror(imgs, joints, offsets, np.zeros(5), np.ones(5), flips, out=32)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ja, jb, atol=1e-12)
+
+
+def test_affine_quarter_turn_by_hand():
+    """4x4 image, crop the whole of it, +90 degrees: output (u, v) reads q = c + R (p - c) with
+    c = (2, 2); the output pixel centre (0.5, 0.5) reads (3.5, 0.5), i.e. column 3, row 0."""
+    img = np.arange(16, dtype=np.uint8).reshape(1, 4, 4, 1)
+    joints = np.zeros((1, 8, 2))
+    joints[0, 0] = (3.5, 0.5)       # the centre of image pixel (row 0, column 3)
+    out, j = affine_crop_and_mirror(img, joints, np.zeros((1, 2)), np.array([np.pi / 2]),
+                                    np.ones(1), np.zeros(1, bool), out=4)
+    assert out[0, 0, 0, 0] == img[0, 0, 3, 0]
+    np.testing.assert_allclose(j[0, 0], (0.5, 0.5), atol=1e-12)
+    # A quarter turn is a permutation of the pixels: np.rot90 of the image.
+    np.testing.assert_array_equal(out[0, :, :, 0], np.rot90(img[0, :, :, 0], k=1))
+
+
+def test_affine_scale_two_magnifies_about_the_centre():
+    img = np.zeros((1, 8, 8, 1), np.uint8)
+    joints = np.full((1, 8, 2), 4.0)
+    joints[0, 1] = (5.0, 4.0)       # one pixel right of the centre -> two pixels right
+    _, j = affine_crop_and_mirror(img, joints, np.zeros((1, 2)), np.zeros(1), np.full(1, 2.0),
+                                  np.zeros(1, bool), out=8)
+    np.testing.assert_allclose(j[0, 0], (4.0, 4.0))
+    np.testing.assert_allclose(j[0, 1], (6.0, 4.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_affine_joints_follow_their_pixels(seed, flip):
+    """A bright 3x3 blob centred on a joint is brightest, in the warped crop, next to where the
+    warped joint lands (rotation up to 30 degrees, scale 0.8-1.25)."""
+    rng = np.random.default_rng(seed)
+    size, out = 48, 40
+    img = np.zeros((1, size, size, 1), np.uint8)
+    r, c = rng.integers(12, size - 12, 2)
+    img[0, r - 1:r + 2, c - 1:c + 2] = 255
+    joints = np.full((1, 8, 2), np.nan)
+    joints[0, 0] = (c + 0.5, r + 0.5)
+    off = rng.integers(0, size - out + 1, (1, 2))
+    ang = np.deg2rad(rng.uniform(-30, 30, 1))
+    sc = np.exp(rng.uniform(np.log(0.8), np.log(1.25), 1))
+    crop, j = affine_crop_and_mirror(img, joints, off, ang, sc, np.full(1, flip), out=out)
+    known = j[0][~np.isnan(j[0, :, 0])]     # a mirror may move joint 0 to its partner's slot
+    assert len(known) == 1
+    x, y = known[0]
+    if 2 <= x < out - 2 and 2 <= y < out - 2:
+        assert crop[0, int(y), int(x), 0] >= 128
+
+
+def test_random_affine_without_jitter_keeps_the_papers_stream():
+    imgs = np.random.default_rng(0).integers(0, 256, (6, 128, 128, 3), dtype=np.uint8)
+    joints = np.random.default_rng(1).uniform(0, 128, (6, 8, 2))
+    a = random_crops_and_mirrors(imgs, joints, np.random.default_rng(7))
+    b = random_affine_crops(imgs, joints, np.random.default_rng(7))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    with pytest.raises(ValueError, match="rotation_deg"):
+        random_affine_crops(imgs, joints, np.random.default_rng(7), rotation_deg=-1)
+    c, jc = random_affine_crops(imgs, joints, np.random.default_rng(7), rotation_deg=20,
+                                scale_jitter=0.2)
+    assert c.shape == (6, 112, 112, 3) and c.dtype == np.uint8 and jc.shape == (6, 8, 2)
