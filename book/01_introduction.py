@@ -72,7 +72,7 @@
 #   choices are in one configuration object and are shown in the chapter that uses them.
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run used
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 
 # %%
@@ -82,7 +82,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from hmlpe import paper
+from hmlpe.companion import paper
 from hmlpe.paths import PROJECT_ROOT
 
 print(f"profile: {profile}")
@@ -93,7 +93,7 @@ print(f"profile: {profile}")
 # PCP (eq. 6, $\alpha = 0.5$, in percent) of the lower and upper arms on the Buffy Stickmen
 # test set, as published (section 4.3). Where the paper prints one number for a left/right
 # pair, it is shown in the *combined* columns. These are the numbers the Buffy chapter
-# compares with; they come from `data/paper_results.json` through `hmlpe.paper`.
+# compares with; they come from `data/paper_results.json` through `hmlpe.companion.paper`.
 
 # %%
 t1 = paper.table1()

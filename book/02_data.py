@@ -19,13 +19,13 @@
 # The paper pre-trains on the training sets of six pose datasets pooled together (section
 # 4.1), fine-tunes on Buffy Stickmen or FLIC, and tests on their test sets inside boxes made
 # from an upper-body detection (Buffy, section 4.3) or the annotated torso box (FLIC, 4.4).
-# This chapter reads the three datasets available here with `hmlpe.datasets`, and shows what
+# This chapter reads the three datasets available here with `hmlpe.data.datasets`, and shows what
 # the reproduction makes of them: how many examples, which ones the training filter drops,
 # how the left/right labels are made consistent, and the boxes the network sees. Every count
 # below is computed from the data files when this page is built.
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run used
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 data_root = None  # None: $HMLPE_DATA, else ../shared/data, else data/raw
 
@@ -36,18 +36,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmlpe import paper, plotting
-from hmlpe.boxes import buffy_gt_window, buffy_test_box, flic_test_box, match_detections, train_box_for
-from hmlpe.cache import test_boxes
+from hmlpe.companion import paper, plotting
+from hmlpe.data.boxes import buffy_gt_window, buffy_test_box, flic_test_box, match_detections, train_box_for
+from hmlpe.data.cache import test_boxes
 from hmlpe.config import CropConfig, DataConfig, TrainConfig
-from hmlpe.crops import crop_and_resize, image_to_crop, load_image
-from hmlpe.cropstats import extent_ratio, framing_summary
-from hmlpe.datasets import DATASETS, REASONS, load_dataset, load_pool, training_records
-from hmlpe.datasets.buffy import STICK_NAMES, load_detections, test_detections
-from hmlpe.datasets.registry import load_registry, verify
+from hmlpe.data.crops import crop_and_resize, image_to_crop, load_image
+from hmlpe.data.cropstats import extent_ratio, framing_summary
+from hmlpe.data.datasets import DATASETS, REASONS, load_dataset, load_pool, training_records
+from hmlpe.data.datasets.buffy import STICK_NAMES, load_detections, test_detections
+from hmlpe.data.datasets.registry import load_registry, verify
 from hmlpe.paths import resolve_data_root
-from hmlpe.pipeline import framing_joints
-from hmlpe.profiles import get_profile
+from hmlpe.data.pipeline import framing_joints
+from hmlpe.engine.profiles import get_profile
 
 ROOT = resolve_data_root(data_root)
 CROP = CropConfig()
@@ -57,7 +57,7 @@ print(f"profile: {profile}")
 # %% [markdown]
 # ## Where the data comes from, and whether it is intact
 #
-# `hmlpe.datasets.registry.verify` checks the data root against the committed registry
+# `hmlpe.data.datasets.registry.verify` checks the data root against the committed registry
 # (`data/registry.json`): every file listed in the dataset's manifest exists with the
 # recorded size, the number of image files, and the number of examples per split that the
 # readers produce. This is the *fast* check; `python -m hmlpe data verify --full` also
@@ -85,7 +85,7 @@ print("all datasets verified" if report.ok else "SOME DATASETS HAVE PROBLEMS: se
 # %% [markdown]
 # ## Examples per split
 #
-# The readers (`hmlpe.datasets.buffy`, `.lsp`, `.flic`) turn each dataset into records with
+# The readers (`hmlpe.data.datasets.buffy`, `.lsp`, `.flic`) turn each dataset into records with
 # the paper's 8 joints (nose, neck, shoulders, elbows, wrists) in image pixels. The splits are
 # the datasets' own: Buffy episodes 3 and 4 train, 2, 5 and 6 test (paper 4.3); LSP's first
 # 1000 images train; FLIC's `istrain` / `istest` flags. The *expected* columns are the
@@ -109,7 +109,7 @@ splits.style.set_uuid("data-splits")
 #
 # ## The training filter
 #
-# "Images with occluded body parts are removed" (paper 4.1). `hmlpe.datasets.filters` drops a
+# "Images with occluded body parts are removed" (paper 4.1). `hmlpe.data.datasets.filters` drops a
 # training example when one of its 8 joints is missing, flagged occluded (LSP's flag), or
 # lies outside the image by more than one pixel (the last rule is the reproduction's choice:
 # such a joint is not visible either). Each dropped example is counted once, under the first
@@ -169,7 +169,7 @@ else:
 # the one drawn on the image's left. LSP and FLIC label the person's own left. The
 # reproduction adopts Buffy's convention (`hmlpe.skeleton`): `l_` is the arm on the image's
 # left, and the LSP and FLIC readers exchange left and right, example by example, where the
-# annotated left shoulder lies right of the right one (`hmlpe.datasets.convention`; elbows,
+# annotated left shoulder lies right of the right one (`hmlpe.data.datasets.convention`; elbows,
 # then wrists, decide ties). The table counts those relabelled examples.
 
 # %% tags=["hide-input"]
@@ -188,7 +188,7 @@ lr.style.set_uuid("data-leftright").format({"relabelled %": "{:.1f}"})
 # ## Joints and parts on real images
 #
 # One training example of each dataset, with the 8 joints (green) and the 7 parts of the
-# paper, coloured per part (`hmlpe.plotting.PART_COLOURS`; left parts warm, right parts cool).
+# paper, coloured per part (`hmlpe.companion.plotting.PART_COLOURS`; left parts warm, right parts cool).
 # Buffy is annotated with 6 sticks (left panel: the sticks as stored, with the torso in grey);
 # its joints are made from them by the paper's "nearest end of stick or average of nearest
 # ends" rule (second panel: elbow = average of the nearest ends of the upper- and lower-arm
@@ -237,12 +237,12 @@ plt.show()
 # box around the parts, the paper does not say; it says only that its *test* boxes were set
 # "empirically according to the training set", so training and test crops must frame people
 # alike. The reproduction's rule (`CropConfig.train_box = "test_rule"`,
-# `hmlpe.boxes.protocol_training_box`) applies each example's own test rule to a window
+# `hmlpe.data.boxes.protocol_training_box`) applies each example's own test rule to a window
 # derived from its ground truth:
 #
 # * **FLIC**: the FLIC test rule on the annotated torso box, exactly as at test time;
 # * **Buffy and LSP**: the Buffy test rule on an upper-body detection window modelled from the
-#   torso stick and the shoulders (`hmlpe.boxes.torso_window`; LSP's torso runs from the neck
+#   torso stick and the shoulders (`hmlpe.data.boxes.torso_window`; LSP's torso runs from the neck
 #   to the midpoint of the hips). The window's three factors describe the detector: they are
 #   the medians over the 267 matched detections of the Buffy test frames (their windows only,
 #   `calibrate_torso_window`). Buffy's own ground-truth window is not used because the head
@@ -347,7 +347,7 @@ box_sizes.style.set_uuid("data-boxsizes").format({"width median": "{:.0f}",
 # * **Buffy (paper 4.3).** The upper-body detector's window (`techrep2010_buffy_results.mat`)
 #   is widened to $s_{width} = 1.7$ times its width about its centre, keeps its top edge, and
 #   its bottom goes to top + 4.2 x half its height (the first author's code, NOTES.md),
-#   clipped to the image (`hmlpe.boxes.buffy_test_box`).
+#   clipped to the image (`hmlpe.data.boxes.buffy_test_box`).
 # * **FLIC (paper 4.4).** The annotated torso box is widened to 3.5 times its width about its
 #   centre, and its height grows by (4.5 - 1) x half its height, split evenly above and below
 #   (`flic_test_box`).
@@ -402,7 +402,7 @@ plt.show()
 # upper-body detections (267 images)". The Buffy package associates a detection with the
 # ground-truth window when their intersection over union exceeds 0.5; the first author's code
 # uses a looser rule, intersection > 0.5 x (GT window area - intersection) (NOTES.md). Both,
-# computed here from the detection file (`hmlpe.boxes.match_detections`):
+# computed here from the detection file (`hmlpe.data.boxes.match_detections`):
 
 # %% tags=["hide-input"]
 n_none = sum(len(detections[r.example]) == 0 for r in buffy_test)

@@ -26,11 +26,11 @@
 # over "64 local windows of equal size uniformly distributed in the bounding box", of side 30
 # in the 112 x 112 input (section 4.2). The 64 labels of one part form its *indicator map*;
 # Figure 2 shows the one of the left upper arm. This chapter computes such maps with
-# `hmlpe.labels` on real training crops, lets you vary $\beta$ and the window size, and
+# `hmlpe.data.labels` on real training crops, lets you vary $\beta$ and the window size, and
 # counts the labels over the whole training pool.
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run used
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 data_root = None  # None: $HMLPE_DATA, else ../shared/data, else data/raw
 part = "l_upper_arm"  # the part of the single-image figures (hmlpe.skeleton.PART_NAMES)
@@ -46,13 +46,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from hmlpe import plotting
-from hmlpe.augment import crop_and_mirror
-from hmlpe.boxes import training_box
+from hmlpe.companion import plotting
+from hmlpe.data.augment import crop_and_mirror
+from hmlpe.data.boxes import training_box
 from hmlpe.config import CropConfig, DataConfig, LabelConfig
-from hmlpe.crops import crop_and_resize, image_to_crop, load_image
-from hmlpe.datasets import load_pool, training_records
-from hmlpe.labels import (LAYOUTS, labels_from_joints, part_indicator_map, window_boxes,
+from hmlpe.data.crops import crop_and_resize, image_to_crop, load_image
+from hmlpe.data.datasets import load_pool, training_records
+from hmlpe.data.labels import (LAYOUTS, labels_from_joints, part_indicator_map, window_boxes,
                           window_edges)
 from hmlpe.paths import resolve_data_root
 from hmlpe.skeleton import PART_NAMES, parts_from_joints
@@ -74,7 +74,7 @@ print(f"defaults: {LabelConfig()} (crop, window, grid and beta are the paper's; 
 #
 # The first Buffy training frame (episode 3), cropped as training crops are (chapter
 # [Data](02_data): training box resized to 128 x 128), then the central 112 x 112 crop, one of
-# the random crops the network is trained on (`hmlpe.augment.crop_and_mirror` at the central
+# the random crops the network is trained on (`hmlpe.data.augment.crop_and_mirror` at the central
 # offset, no mirror). As in Figure 2: joints are green dots and parts red lines (left); the
 # windows whose label is 1 are white boxes, all 64 windows faint (middle); and the 8 x 8
 # indicator map itself (right; row = window row, column = window column).
@@ -118,7 +118,7 @@ print(f"{part}: stick length {np.hypot(*(stick[1] - stick[0])):.1f} crop px; "
 # %% [markdown]
 # ## Try it: beta, window size, part and layout
 #
-# Move the sliders to recompute the map (`hmlpe.labels.part_indicator_map`) and redraw it.
+# Move the sliders to recompute the map (`hmlpe.data.labels.part_indicator_map`) and redraw it.
 # The controls need a running Python kernel (open this notebook in Jupyter); in the static
 # HTML page they show the state in which the page was built, and the grid below shows the
 # effect of $\beta$ and the window size without a kernel.
@@ -209,9 +209,9 @@ plt.show()
 #
 # The same labels for every example of the pre-training pool (Buffy, LSP and FLIC training
 # sets after the filter of chapter [Data](02_data); the whole pool, whatever the profile),
-# each on its central 112 x 112 crop, with `hmlpe.labels.labels_from_joints`. Training draws
+# each on its central 112 x 112 crop, with `hmlpe.data.labels.labels_from_joints`. Training draws
 # a random crop and a mirror per example and batch and computes the labels from it
-# (`hmlpe.training.make_batch`), so these counts describe the typical label, not every one.
+# (`hmlpe.engine.training.make_batch`), so these counts describe the typical label, not every one.
 # Only joint coordinates are needed: no image is decoded.
 
 # %% tags=["hide-input"]

@@ -28,12 +28,12 @@
 # widths of all other layers are not given: they are the reproduction's choices, kept in
 # one place (`hmlpe.config.ModelConfig`) and listed at the end of this page.
 #
-# Everything below is read from the network itself (`hmlpe.model.HMLPENet` built from the
+# Everything below is read from the network itself (`hmlpe.network.model.HMLPENet` built from the
 # profile's `ModelConfig`): the layers and their settings from the modules, the output shapes
 # by running an image through them, the parameter counts from the weights.
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run used
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # the run folder (unused here: the model is described from its config)
 
 # %%
@@ -48,11 +48,11 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from torch import nn
 
 from hmlpe import config as hconfig
-from hmlpe import model as hmodel
-from hmlpe import report
-from hmlpe.backtrack import backtrack_region, receptive_field
-from hmlpe.model import HMLPENet, count_flops, count_parameters
-from hmlpe.profiles import get_profile
+from hmlpe.network import model as hmodel
+from hmlpe.companion import report
+from hmlpe.network.backtrack import backtrack_region, receptive_field
+from hmlpe.network.model import HMLPENet, count_flops, count_parameters
+from hmlpe.engine.profiles import get_profile
 from hmlpe.provenance import git_commit
 
 run_dir = Path(run_dir)
@@ -70,9 +70,9 @@ print("ModelConfig:\n  " + ",\n  ".join(f"{k}={v}" for k, v in cfg.__dict__.item
 # and the reshaping of the outputs). Output shapes are recorded by forward hooks while one
 # 112 x 112 image passes through the network; FLOPs count 2 x the multiply-adds of the
 # convolutions and fully connected layers for one image (bias additions, activations and
-# pooling are left out, as in `hmlpe.model.count_flops`). The trunk runs each max-pooling
+# pooling are left out, as in `hmlpe.network.model.count_flops`). The trunk runs each max-pooling
 # *before* its ReLU: both are monotone, so this is the same function as ReLU then pooling,
-# computed on the smaller pooled map (`hmlpe.model`'s docstring).
+# computed on the smaller pooled map (`hmlpe.network.model`'s docstring).
 
 # %% tags=["hide-input"]
 def layer_rows(net: HMLPENet) -> pd.DataFrame:
@@ -143,8 +143,8 @@ layers = layer_rows(net)
 
 # %% [markdown]
 # Totals. The parameter count is also taken from the weights as a whole
-# (`hmlpe.model.count_parameters`) and the FLOPs from the configuration
-# (`hmlpe.model.count_flops`); both must agree with the sums of the table.
+# (`hmlpe.network.model.count_parameters`) and the FLOPs from the configuration
+# (`hmlpe.network.model.count_flops`); both must agree with the sums of the table.
 
 # %% tags=["hide-input"]
 totals = layers.groupby(level="sub-network", sort=False)[["parameters", "FLOPs"]].sum()
@@ -257,7 +257,7 @@ plt.show()
 # square region of the input: its *receptive field*. Algorithm 1 of the paper computes it by
 # walking back through the layer list, `R_l <- R_l * stride` and
 # `R_u <- R_u * stride + filter_size - 1`; our convolutions pad with zeros, so the library
-# (`hmlpe.backtrack.backtrack_region`) also subtracts the padding (with padding 0 it is the
+# (`hmlpe.network.backtrack.backtrack_region`) also subtracts the padding (with padding 0 it is the
 # paper's recursion). The table applies it to the geometry read from the modules
 # (`HMLPENet.trunk_geometry`): *field* is the side of a neuron's field, *jump* the distance in
 # input pixels between neighbouring neurons, *start* the first input pixel of neuron 0
@@ -317,7 +317,7 @@ print(textwrap.fill(" ".join(hconfig.ModelConfig.__doc__.split()), 78))
 #   fully connected layers of each sub-network, zero padding of the convolutions (so that
 #   maps halve at every pooling), the order pooling-then-ReLU (same function), the input
 #   normalisation and the weight initialisation. These, with their reasons, are in the
-#   docstrings of `hmlpe.config.ModelConfig` and `hmlpe.model`. The notes of the paper's
+#   docstrings of `hmlpe.config.ModelConfig` and `hmlpe.network.model`. The notes of the paper's
 #   author's public code (NOTES.md) concern the data and labels, not the network.
 
 # %% tags=["hide-input"]
@@ -337,7 +337,7 @@ for para in hmodel.__doc__.split("\n- ")[1:]:
 prov = pd.DataFrame({"value": {
     "code commit": git_commit(),
     "profile": profile,
-    "model": f"hmlpe.model.HMLPENet(get_profile({profile!r}).base.model)",
+    "model": f"hmlpe.network.model.HMLPENet(get_profile({profile!r}).base.model)",
     "torch": torch.__version__,
 }})
 prov.index.name = "item"

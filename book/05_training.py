@@ -28,9 +28,9 @@
 # curves. The next chapters evaluate the fine-tuned networks it leaves in the run folder.
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run uses
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run uses
 run_dir = "../runs/smoke"  # where the run's results are (stage folders, evaluations)
-device = "auto"  # "auto", "cpu", "cpu-fp32", "cuda" (hmlpe.device)
+device = "auto"  # "auto", "cpu", "cpu-fp32", "cuda" (hmlpe.engine.device)
 seed = 0  # seed of the weights' initialisation and of the augmentation streams
 lambda_r = None  # eq. 4 weight of the regression task (None: the profile's)
 lambda_d = None  # eq. 4 weight of the detection tasks (None: the profile's)
@@ -47,10 +47,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from hmlpe import config as hconfig
-from hmlpe import paper, profiles, report
-from hmlpe.datasets import load_pool
-from hmlpe.protocol import FINETUNE_DATASETS, configure, run_protocol
-from hmlpe.training import CHECKPOINT_NAME, learning_rate
+from hmlpe.companion import paper, report
+from hmlpe.engine import profiles
+from hmlpe.data.datasets import load_pool
+from hmlpe.engine.protocol import FINETUNE_DATASETS, configure, run_protocol
+from hmlpe.engine.training import CHECKPOINT_NAME, learning_rate
 
 run_dir = Path(run_dir)
 overrides = {"seed": int(seed)}
@@ -72,7 +73,7 @@ print(f"profile: {prof.name} ({prof.description})")
 # ## Profiles
 #
 # A profile fixes how much training a run does; everything else is shared. The table lists
-# every profile of `hmlpe.profiles`, with the one this run uses (after the chapter's
+# every profile of `hmlpe.engine.profiles`, with the one this run uses (after the chapter's
 # parameters) highlighted. Epoch counts are the reproduction's choice.
 
 # %% tags=["hide-input"]
@@ -117,7 +118,7 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
 # %% [markdown]
 # The three stages differ only in their training set, epochs and learning-rate scale
 # (`Profile.stage_config`). The learning rate follows a step schedule inside each stage
-# (`hmlpe.training.learning_rate`):
+# (`hmlpe.engine.training.learning_rate`):
 
 # %% tags=["hide-input"]
 stage_cfgs = {"pretrain": prof.stage_config("pretrain")}
@@ -155,7 +156,7 @@ pool.style.set_uuid("pool")
 # %% [markdown]
 # ## Running the protocol
 #
-# `hmlpe.protocol.run_protocol` trains the three stages into `pretrain/`, `finetune_buffy/`
+# `hmlpe.engine.protocol.run_protocol` trains the three stages into `pretrain/`, `finetune_buffy/`
 # and `finetune_flic/` of the run folder. A stage whose checkpoint already holds all its
 # epochs is skipped and an unfinished one is resumed, so executing this chapter again costs
 # only the time to read the results. The test-set evaluations (Tables 1 and 2) are then

@@ -26,9 +26,9 @@
 # upper-body detection. The settings, as this run used them:
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run used
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # the run folder the Training chapter filled
-results_dir = "../results/cpu"  # committed results over seeds (hmlpe.seeds), shown below
+results_dir = "../results/cpu"  # committed results over seeds (hmlpe.companion.seeds), shown below
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation, shown below
 n_examples = 4  # how many best and how many worst test frames to draw
 
@@ -39,8 +39,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmlpe import paper, report
-from hmlpe.training import CHECKPOINT_NAME
+from hmlpe.companion import paper, report
+from hmlpe.engine.training import CHECKPOINT_NAME
 
 run_dir = Path(run_dir)
 checkpoint = run_dir / "finetune_buffy" / CHECKPOINT_NAME
@@ -183,19 +183,19 @@ dist.rename("matched frames").to_frame().T.style.set_uuid("arms-correct")
 # seed, exported without weights by `hmlpe export`): the mean over seeds, the standard
 # deviation between seeds, and a 95% bootstrap interval over test frames (frames resampled
 # with replacement, the same frames for every seed; `hmlpe.uncertainty.bootstrap_pcp`).
-# The verdict rule (`hmlpe.seeds.reproduction_table`): **reproduced** when the paper's value
+# The verdict rule (`hmlpe.companion.seeds.reproduction_table`): **reproduced** when the paper's value
 # lies inside our interval or below it; **within tolerance** when our mean is at most the
 # issue's tolerance below the paper's (3 points for upper arms, 5 for lower arms); else
 # **short**. Second table: the same networks with test-time mirror averaging (each crop and
 # its mirror predicted, the mirror's joints mirrored back, the two averaged), which the paper
 # does not do; it is reported apart and never in the first table. Then where our mean stands
-# between the two references of every PCP number here (`hmlpe.baselines`): the training
+# between the two references of every PCP number here (`hmlpe.companion.baselines`): the training
 # pool's mean pose predicted in every test box, and the oracle, the ground truth passed
 # through the pipeline (100% on matched frames; the whole set's unmatched frames cap it).
 
 # %% tags=["hide-input"]
-from hmlpe import seeds
-from hmlpe.baselines import reference_pcp
+from hmlpe.companion import seeds
+from hmlpe.companion.baselines import reference_pcp
 
 results_root = Path(results_dir)
 if seeds.has_results(results_root):

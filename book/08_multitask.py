@@ -26,7 +26,7 @@
 # error of the task that is not trained.
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run uses
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run uses
 run_dir = "../runs/smoke"  # the sweep's runs go to run_dir/sweep/ratio_<r>
 ratios = None  # None: the profile's sweep (the paper's ratios); else a list, e.g. [0, 1, "inf"]
 epochs = None  # None: the profile's sweep epochs
@@ -42,10 +42,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmlpe import paper, report
-from hmlpe.profiles import Profile, get_profile, ratio_to_lambdas
-from hmlpe.protocol import run_sweep, sweep_folder_name
-from hmlpe.training import NonFiniteLossError
+from hmlpe.companion import paper, report
+from hmlpe.engine.profiles import Profile, get_profile, ratio_to_lambdas
+from hmlpe.engine.protocol import run_sweep, sweep_folder_name
+from hmlpe.engine.training import NonFiniteLossError
 
 run_dir = Path(run_dir)
 prof = get_profile(profile)
@@ -59,7 +59,7 @@ print(f"profile: {prof.name}; sweep: {len(ratios)} runs of {prof.sweep.epochs} e
 # ## The runs
 #
 # The paper gives only the ratio $\lambda_R / \lambda_P$. How a ratio becomes two weights is
-# the library's choice (`hmlpe.profiles`):
+# the library's choice (`hmlpe.engine.profiles`):
 
 # %% tags=["hide-input"]
 for fn in (Profile.sweep_config, ratio_to_lambdas):
@@ -76,7 +76,7 @@ plan.style.set_uuid("sweep-plan").hide(axis="index").format({"lambda_r": "{:g}",
                                                              "lambda_d": "{:g}"})
 
 # %% [markdown]
-# `hmlpe.protocol.run_sweep` trains each run unless its checkpoint already holds all its
+# `hmlpe.engine.protocol.run_sweep` trains each run unless its checkpoint already holds all its
 # epochs (an unfinished one is resumed). A run whose loss becomes infinite or NaN stops
 # with its last finished epoch kept; it is reported below instead of stopping the page.
 
@@ -106,7 +106,7 @@ runs.style.set_uuid("sweep-status").hide(axis="index")
 # ## Table 3
 #
 # For each of the paper's rows, the paper's errors, ours at the last epoch of each run, and
-# ours minus the paper's. The epoch budgets differ (below). Units, as `hmlpe.training`
+# ours minus the paper's. The epoch budgets differ (below). Units, as `hmlpe.engine.training`
 # defines them: **regression error (R)** is eq. 1 summed over the 8 joints in
 # crop-normalised coordinates, averaged over images (the per-image regression cost of
 # eq. 4); **detection error (P)** is eq. 3 averaged over images, parts and windows, so an
@@ -234,7 +234,7 @@ plt.show()
 # regression-only column (0.241) did not converge. Here the ratio becomes
 # $\lambda_r = 10^{10} / (1 + 10^{10})$, $\lambda_d = 1 / (1 + 10^{10}) \approx 10^{-10}$,
 # and the detection term is still applied. What it changes, on one training batch of this
-# profile's network at its initial weights (`hmlpe.multitask.ratio_gradient_table`, dropout
+# profile's network at its initial weights (`hmlpe.engine.multitask.ratio_gradient_table`, dropout
 # off): the norm of the gradient of each group of layers, and how far the gradient of the
 # shared layers lies from that of regression only.
 
@@ -243,10 +243,10 @@ import math
 
 import torch
 
-from hmlpe.device import select_device
-from hmlpe.multitask import ratio_gradient_table
-from hmlpe.pipeline import load_train_set
-from hmlpe.training import _to_device, build_model, make_batch
+from hmlpe.engine.device import select_device
+from hmlpe.engine.multitask import ratio_gradient_table
+from hmlpe.data.pipeline import load_train_set
+from hmlpe.engine.training import _to_device, build_model, make_batch
 
 probe_cfg = prof.sweep_config(1e10)
 probe_set = load_train_set(probe_cfg, progress=False)

@@ -26,11 +26,11 @@
 # the patch of maximal activation of every map of conv3.
 #
 # Everything here uses the network pre-trained on the pooled training set (chapter
-# Training) and the library functions `hmlpe.backtrack` (Algorithm 1, the patches and their
-# averages) and `hmlpe.receptive` (the brute-force check of Algorithm 1).
+# Training) and the library functions `hmlpe.network.backtrack` (Algorithm 1, the patches and their
+# averages) and `hmlpe.network.receptive` (the brute-force check of Algorithm 1).
 
 # %% tags=["parameters"]
-profile = "smoke"  # which profile of hmlpe.profiles this run used
+profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # the run folder the Training chapter filled
 checkpoint = None  # None: run_dir/pretrain/last.pt (the network pre-trained on the pool)
 max_images = None  # cap on the training images averaged (evenly spaced); None: all of them
@@ -46,13 +46,14 @@ import pandas as pd
 import torch
 from matplotlib.patches import Rectangle
 
-from hmlpe import backtrack, report
-from hmlpe.crops import crop_to_image, load_image
-from hmlpe.model import HMLPENet, to_input
-from hmlpe.pipeline import load_test_set, load_train_set
-from hmlpe.profiles import get_profile
-from hmlpe.receptive import active_pixels, compare_with_backtrack
-from hmlpe.training import CHECKPOINT_NAME, load_model
+from hmlpe.network import backtrack
+from hmlpe.companion import report
+from hmlpe.data.crops import crop_to_image, load_image
+from hmlpe.network.model import HMLPENet, to_input
+from hmlpe.data.pipeline import load_test_set, load_train_set
+from hmlpe.engine.profiles import get_profile
+from hmlpe.network.receptive import active_pixels, compare_with_backtrack
+from hmlpe.engine.training import CHECKPOINT_NAME, load_model
 
 run_dir = Path(run_dir)
 checkpoint = Path(checkpoint) if checkpoint is not None else run_dir / "pretrain" / CHECKPOINT_NAME
@@ -148,7 +149,7 @@ print(f"largest absolute weight per filter: {peak.min():.3f} to {peak.max():.3f}
 # neuron of maximal activation in that map (`backtrack.max_activation_patches`; the first in
 # row-major order on ties), its input patch by Algorithm 1, and the mean of these patches over
 # the training images (`backtrack.average_backtracked_patches`). "convK" is the K-th
-# convolution's output after its ReLU, before its pooling (the choice of `hmlpe.backtrack`).
+# convolution's output after its ReLU, before its pooling (the choice of `hmlpe.network.backtrack`).
 # A patch of a neuron near the border reaches past the image; that part is filled with zeros
 # (black), so every patch has the receptive field's full size and each of its pixels keeps
 # its position relative to the neuron. Display (our choice): each average patch is stretched
@@ -275,7 +276,7 @@ src = inspect.getsource(backtrack.backtrack_region)
 print(src[src.index("    x1 = x2"):])
 
 # %% [markdown]
-# **Check against brute force.** `hmlpe.receptive.brute_force_region` does not use the
+# **Check against brute force.** `hmlpe.network.receptive.brute_force_region` does not use the
 # recursion: it asks the network which input pixels change a neuron's activation, by
 # differentiating the neuron with respect to the input in double precision. In the trained
 # network that set depends on the image (a ReLU that is off or a pixel losing a max-pooling
@@ -297,7 +298,7 @@ check.style.set_uuid("features-algorithm1-check").set_caption(
 # %% [markdown]
 # **On a real image.** For three conv3 maps, the neuron of maximal activation on the Buffy
 # crop above: its box from Algorithm 1 (yellow) and the pixels whose gradient in the *trained*
-# network is nonzero on this crop (`hmlpe.receptive.active_pixels`, red). They always lie
+# network is nonzero on this crop (`hmlpe.network.receptive.active_pixels`, red). They always lie
 # inside the box; how much of the box they fill depends on which units are active.
 
 # %% tags=["hide-input"]

@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _train_config(args):
     from dataclasses import replace
 
-    from .config import merge
-    from .protocol import configure
+    from hmlpe.config import merge
+    from hmlpe.engine.protocol import configure
     overrides = parse_overrides(args.overrides)
     if args.data_root:
         overrides["data.data_root"] = args.data_root
@@ -156,17 +156,17 @@ def _train_config(args):
 def run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "data":
-        from .datasets import registry
+        from hmlpe.data.datasets import registry
         if args.data_command == "verify":
-            from .paths import resolve_data_root
+            from hmlpe.paths import resolve_data_root
             report = registry.verify(resolve_data_root(args.data_root), full=args.full)
             print(report.summary())
             return 0 if report.ok else 1
-        from .datasets import fetch
+        from hmlpe.data.datasets import fetch
         fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
         return 0
     if cmd == "train":
-        from .training import train
+        from hmlpe.engine.training import train
         if args.stage == "finetune" and not args.dataset:
             raise ValueError("--stage finetune needs --dataset buffy or flic")
         cfg = _train_config(args)
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
                           "last_epoch": last}, indent=2))
         return 0
     if cmd == "reproduce":
-        from .protocol import configure, run_protocol, run_sweep
+        from hmlpe.engine.protocol import configure, run_protocol, run_sweep
         overrides = parse_overrides(args.overrides)
         if args.data_root:
             overrides["data.data_root"] = args.data_root
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
         return 0
     if cmd == "evaluate":
-        from .evaluation import evaluate
+        from hmlpe.engine.evaluation import evaluate
         result = evaluate(args.checkpoint, args.dataset, args.out, device=args.device or "auto",
                           data_root=args.data_root, association=args.association, progress=args.progress,
                           mirror_average=args.mirror_average)
@@ -198,23 +198,23 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(table, indent=2))
         return 0
     if cmd == "predict":
-        from .predict import predict_image
+        from hmlpe.engine.predict import predict_image
         out = predict_image(args.image, args.box, args.checkpoint, out_prefix=args.out,
                             device=args.device or "auto")
         print(json.dumps(out, indent=2))
         return 0
     if cmd == "bench":
-        from .bench import print_table, run_bench
+        from hmlpe.engine.bench import print_table, run_bench
         result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device, out=args.out)
         print_table(result)
         return 0
     if cmd == "export":
-        from .export import export_results
+        from hmlpe.companion.export import export_results
         manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
         print(f"exported {len(manifest['files'])} files to {args.out}")
         return 0
     if cmd == "results":
-        from .seeds import reproduction_table
+        from hmlpe.companion.seeds import reproduction_table
         table = reproduction_table(args.root, mirror=args.mirror_average)
         if args.format == "csv":
             print(table.to_csv(index=False, float_format="%.2f"), end="")
@@ -222,8 +222,8 @@ def run(args: argparse.Namespace) -> int:
             print(markdown_table(table))
         return 0
     if cmd == "book":
-        from .book import run_book
-        from .device import select_device
+        from hmlpe.companion.book import run_book
+        from hmlpe.engine.device import select_device
         profile = args.profile or ("paper" if select_device("auto").device.type == "cuda" else "cpu")
         run_dir = args.run_dir or Path("runs") / profile
         run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build)
@@ -233,11 +233,11 @@ def run(args: argparse.Namespace) -> int:
 
 # Errors a user can act on: reported as one line, exit status 2.
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from .book import BookError
-    from .checkpoint import CheckpointError
-    from .crops import ImageReadError
-    from .paths import DataRootError
-    from .training import NonFiniteLossError
+    from hmlpe.companion.book import BookError
+    from hmlpe.engine.checkpoint import CheckpointError
+    from hmlpe.data.crops import ImageReadError
+    from hmlpe.paths import DataRootError
+    from hmlpe.engine.training import NonFiniteLossError
     return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
             DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError)
 

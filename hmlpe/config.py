@@ -1,7 +1,7 @@
 """Configuration: one dataclass per concern. Every choice the paper leaves open is written here
 (or in the docstring of the function that implements it), with the paper's own values marked.
 
-Training profiles (named combinations of these) live in ``hmlpe.profiles``.
+Training profiles (named combinations of these) live in ``hmlpe.engine.profiles``.
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ class LossConfig:
 
     lambda_r: float = 1 / 11
     lambda_d: float = 10 / 11
-    # Reproduction's choice (hmlpe.losses module doc): eq. 3 per image as the "mean" over the
+    # Reproduction's choice (hmlpe.network.losses module doc): eq. 3 per image as the "mean" over the
     # 7 x 64 windows (the scale of Table 3's P errors) or the "sum" (448 times larger).
     detection_reduction: str = "mean"
 

@@ -2,7 +2,7 @@
 
 Used by eq. 2 (``len(window_l ∩ stick_p)``, paper 3.2). Boxes are *closed*: a segment lying on a
 box edge is inside it. Coordinates are continuous; ``hmlpe`` uses pixel-edge coordinates (pixel
-column ``c`` covers ``[c, c + 1]``; see ``hmlpe.augment``), but nothing here depends on that.
+column ``c`` covers ``[c, c + 1]``; see ``hmlpe.data.augment``), but nothing here depends on that.
 
 The segment is parametrised as ``p(t) = p1 + t (p2 - p1)``, ``t in [0, 1]``. Along each axis the
 closed slab ``lo <= x <= hi`` admits an interval of ``t``; the part of the segment inside the box
@@ -10,7 +10,7 @@ is the intersection of the two slab intervals with ``[0, 1]``, and its length is
 ``max(0, t_exit - t_enter) * |p2 - p1|``.
 
 NaN handling: a segment with a NaN coordinate has length NaN in every box (callers decide what a
-NaN means; ``hmlpe.labels`` maps it to "no window marked").
+NaN means; ``hmlpe.data.labels`` maps it to "no window marked").
 """
 from __future__ import annotations
 

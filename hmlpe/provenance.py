@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .paths import PROJECT_ROOT
+from hmlpe.paths import PROJECT_ROOT
 
 
 def git_commit(cwd: Path = PROJECT_ROOT) -> str:

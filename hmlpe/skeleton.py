@@ -3,7 +3,7 @@
 Left/right convention (the reproduction's choice; the paper is silent): observer-centric,
 as the Buffy Stickmen annotations are. ``l_*`` names the arm drawn on the image's left:
 in every Buffy frame the "left" arm sticks lie left of the "right" ones. Readers of
-person-centric datasets relabel arms to this convention (see ``hmlpe.datasets``).
+person-centric datasets relabel arms to this convention (see ``hmlpe.data.datasets``).
 """
 from __future__ import annotations
 

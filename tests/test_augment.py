@@ -1,14 +1,14 @@
-"""Random crops and mirrors, paper 4.1 (hmlpe.augment)."""
+"""Random crops and mirrors, paper 4.1 (hmlpe.data.augment)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmlpe.augment import (affine_crop_and_mirror, crop_and_mirror, mirror, mirror_joints,
+from hmlpe.data.augment import (affine_crop_and_mirror, crop_and_mirror, mirror, mirror_joints,
                            random_affine_crops, random_crops_and_mirrors)
 from hmlpe.config import LabelConfig
-from hmlpe.labels import labels_from_joints
+from hmlpe.data.labels import labels_from_joints
 from hmlpe.skeleton import JOINT_INDEX, PART_MIRROR
 
 

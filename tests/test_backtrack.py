@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from hmlpe.backtrack import (average_backtracked_patches, backtrack_region, extract_patch,
+from hmlpe.network.backtrack import (average_backtracked_patches, backtrack_region, extract_patch,
                              max_activation_patches, receptive_field)
 from hmlpe.config import ModelConfig
-from hmlpe.model import HMLPENet, LayerGeometry, to_input
+from hmlpe.network.model import HMLPENet, LayerGeometry, to_input
 
 TOY = [LayerGeometry("conv1", "conv", 3, 1, 1), LayerGeometry("pool1", "pool", 2, 2, 0)]
 # Strided first conv, overlapping pools, mixed kernels: every term of the recursion matters.

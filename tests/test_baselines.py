@@ -1,9 +1,9 @@
-"""hmlpe.baselines: the mean pose and the oracle, by hand and on the real data."""
+"""hmlpe.companion.baselines: the mean pose and the oracle, by hand and on the real data."""
 import numpy as np
 import pytest
 
-from hmlpe.baselines import mean_pose, reference_predictions
-from hmlpe.pipeline import TestSet
+from hmlpe.companion.baselines import mean_pose, reference_predictions
+from hmlpe.data.pipeline import TestSet
 
 
 def _test_set():
@@ -37,7 +37,7 @@ def test_reference_predictions_hand_computed():
 def test_oracle_and_mean_pose_on_the_real_data(data_root):
     from dataclasses import replace
 
-    from hmlpe.baselines import reference_pcp
+    from hmlpe.companion.baselines import reference_pcp
     from hmlpe.config import DataConfig, TrainConfig
     r = reference_pcp(replace(TrainConfig(), data=DataConfig(data_root=str(data_root))))
     assert r["oracle", "Buffy, subset"] == {c: 100.0 for c in ("LL", "RL", "LU", "RU")}

@@ -1,4 +1,4 @@
-"""Boxes (hmlpe.boxes): hand-computed cases, then the Buffy association counts."""
+"""Boxes (hmlpe.data.boxes): hand-computed cases, then the Buffy association counts."""
 from pathlib import Path
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmlpe.boxes import (buffy_gt_window, buffy_test_box, clip_box, flic_test_box,
+from hmlpe.data.boxes import (buffy_gt_window, buffy_test_box, clip_box, flic_test_box,
                          match_detections, training_box)
-from hmlpe.datasets import load_dataset
-from hmlpe.datasets.buffy import load_detections
+from hmlpe.data.datasets import load_dataset
+from hmlpe.data.datasets.buffy import load_detections
 
 DATA = Path("/work/shared/data")
 

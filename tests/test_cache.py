@@ -1,4 +1,4 @@
-"""Crop cache (hmlpe.cache): synthetic records first, then the Buffy test set."""
+"""Crop cache (hmlpe.data.cache): synthetic records first, then the Buffy test set."""
 import os
 from pathlib import Path
 
@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hmlpe.boxes import train_box_for
-from hmlpe.cache import test_arrays as build_test_arrays
-from hmlpe.cache import train_arrays
+from hmlpe.data.boxes import train_box_for
+from hmlpe.data.cache import test_arrays as build_test_arrays
+from hmlpe.data.cache import train_arrays
 from hmlpe.config import CropConfig, DataConfig
-from hmlpe.crops import ImageReadError, image_to_crop
-from hmlpe.datasets import PoseRecord, load_dataset
+from hmlpe.data.crops import ImageReadError, image_to_crop
+from hmlpe.data.datasets import PoseRecord, load_dataset
 
 DATA = Path("/work/shared/data")
 SMALL = CropConfig(train_size=32, input_size=16)
@@ -41,8 +41,8 @@ def test_train_arrays_shapes_joints_and_hit(tmp_path, monkeypatch):
     entries = sorted(p.name for p in cache.iterdir())
     assert len(entries) == 1 and entries[0].startswith("train-")
     # a hit decodes no image
-    import hmlpe.cache
-    monkeypatch.setattr(hmlpe.cache, "open_image", lambda p: pytest.fail(f"decoded {p}"))
+    import hmlpe.data.cache
+    monkeypatch.setattr(hmlpe.data.cache, "open_image", lambda p: pytest.fail(f"decoded {p}"))
     b = train_arrays(recs, SMALL, cache_dir=cache)
     np.testing.assert_array_equal(a["images"], b["images"])
     np.testing.assert_array_equal(a["joints"], b["joints"])

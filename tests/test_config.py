@@ -3,7 +3,7 @@ import math
 import pytest
 
 from hmlpe.config import LossConfig, TrainConfig, from_dict, merge, to_dict
-from hmlpe.profiles import PROFILES, get_profile, ratio_to_lambdas
+from hmlpe.engine.profiles import PROFILES, get_profile, ratio_to_lambdas
 
 
 def test_merge_dotted_and_nested_keys():

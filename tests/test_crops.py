@@ -1,4 +1,4 @@
-"""Images, crops and the image <-> crop maps (hmlpe.crops)."""
+"""Images, crops and the image <-> crop maps (hmlpe.data.crops)."""
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from hmlpe.crops import ImageReadError, crop_and_resize, crop_to_image, image_to_crop, load_image
+from hmlpe.data.crops import ImageReadError, crop_and_resize, crop_to_image, image_to_crop, load_image
 
 DATA = Path("/work/shared/data")
 

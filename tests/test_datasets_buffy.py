@@ -1,4 +1,4 @@
-"""Buffy reader (hmlpe.datasets.buffy): hand-made sticks first, then the real data."""
+"""Buffy reader (hmlpe.data.datasets.buffy): hand-made sticks first, then the real data."""
 from pathlib import Path
 
 import numpy as np
@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from hmlpe.datasets._io import DatasetFileError
-from hmlpe.datasets.buffy import (joints_from_sticks, load_detections, nearest_ends,
+from hmlpe.data.datasets._io import DatasetFileError
+from hmlpe.data.datasets.buffy import (joints_from_sticks, load_detections, nearest_ends,
                                   parse_sticks_file, read_buffy)
-from hmlpe.datasets.convention import needs_swap
+from hmlpe.data.datasets.convention import needs_swap
 from hmlpe.skeleton import JOINT_INDEX as J
 
 DATA = Path("/work/shared/data")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hmlpe.config import DataConfig
-from hmlpe.datasets import PoseRecord, filter_training, load_dataset, load_pool
+from hmlpe.data.datasets import PoseRecord, filter_training, load_dataset, load_pool
 from hmlpe.paths import DataRootError
 
 DATA = Path("/work/shared/data")

@@ -1,11 +1,11 @@
-"""FLIC reader (hmlpe.datasets.flic)."""
+"""FLIC reader (hmlpe.data.datasets.flic)."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hmlpe.datasets import load_dataset, training_records
-from hmlpe.datasets.flic import LOOKUP_PART, convert, read_examples
+from hmlpe.data.datasets import load_dataset, training_records
+from hmlpe.data.datasets.flic import LOOKUP_PART, convert, read_examples
 from hmlpe.skeleton import JOINT_INDEX as J
 
 DATA = Path("/work/shared/data")

@@ -1,11 +1,11 @@
-"""LSP reader (hmlpe.datasets.lsp)."""
+"""LSP reader (hmlpe.data.datasets.lsp)."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hmlpe.datasets import load_dataset, training_records
-from hmlpe.datasets.lsp import convert, read_joints_mat
+from hmlpe.data.datasets import load_dataset, training_records
+from hmlpe.data.datasets.lsp import convert, read_joints_mat
 from hmlpe.skeleton import JOINT_INDEX as J
 
 DATA = Path("/work/shared/data")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hmlpe import device as dev
-from hmlpe.device import ALLOWED, DeviceSpec, autocast, cpu_has_native_bf16, select_device
+from hmlpe.engine import device as dev
+from hmlpe.engine.device import ALLOWED, DeviceSpec, autocast, cpu_has_native_bf16, select_device
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from hmlpe.cli import main
-from hmlpe.export import export_results
+from hmlpe.companion.export import export_results
 
 
 def test_export_copies_small_results_and_never_weights(tmp_path):

@@ -1,4 +1,4 @@
-"""Downloader (hmlpe.datasets.fetch) against a local HTTP server; no outside network."""
+"""Downloader (hmlpe.data.datasets.fetch) against a local HTTP server; no outside network."""
 import functools
 import hashlib
 import http.server
@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from hmlpe.datasets.fetch import FetchError, download, fetch, fetch_all
+from hmlpe.data.datasets.fetch import FetchError, download, fetch, fetch_all
 from test_registry import make_fake
 
 

@@ -1,12 +1,12 @@
-"""hmlpe.inference: test-time mirror averaging is mirror-equivariant."""
+"""hmlpe.engine.inference: test-time mirror averaging is mirror-equivariant."""
 import numpy as np
 import torch
 
-from hmlpe.augment import mirror_joints
+from hmlpe.data.augment import mirror_joints
 from hmlpe.config import ModelConfig
-from hmlpe.device import select_device
-from hmlpe.inference import predict_crops, predict_crops_mirror_averaged
-from hmlpe.model import HMLPENet
+from hmlpe.engine.device import select_device
+from hmlpe.engine.inference import predict_crops, predict_crops_mirror_averaged
+from hmlpe.network.model import HMLPENet
 
 
 def test_mirror_average_is_equivariant_and_differs_from_plain():

@@ -1,4 +1,4 @@
-"""Part indicator maps, eq. 2 (hmlpe.labels)."""
+"""Part indicator maps, eq. 2 (hmlpe.data.labels)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hmlpe.config import LabelConfig
-from hmlpe.labels import (labels_from_joints, part_indicator_map, part_indicator_maps,
+from hmlpe.data.labels import (labels_from_joints, part_indicator_map, part_indicator_maps,
                           part_overlap_lengths, window_boxes)
 from hmlpe.skeleton import PART_MIRROR, JOINT_MIRROR, parts_from_joints
 

@@ -1,10 +1,10 @@
-"""Eqs. 1, 3, 4 in torch (hmlpe.losses)."""
+"""Eqs. 1, 3, 4 in torch (hmlpe.network.losses)."""
 import numpy as np
 import pytest
 import torch
 
 from hmlpe.config import LossConfig
-from hmlpe.losses import detection_loss, regression_loss, total_loss
+from hmlpe.network.losses import detection_loss, regression_loss, total_loss
 from hmlpe.metrics import mean_detection_error, mean_regression_error
 
 
@@ -122,8 +122,8 @@ def test_default_loss_is_ratio_0_1_with_the_per_window_mean():
 def _head_and_trunk_grads(ratio):
     """Gradients of a small network for Table 3's ratio on one fixed batch (float64)."""
     from hmlpe.config import ModelConfig
-    from hmlpe.model import HMLPENet
-    from hmlpe.profiles import ratio_to_lambdas
+    from hmlpe.network.model import HMLPENet
+    from hmlpe.engine.profiles import ratio_to_lambdas
     torch.manual_seed(0)
     net = HMLPENet(ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8),
                                dropout=0.0)).double()
@@ -193,8 +193,8 @@ def test_ratio_gradient_table_on_a_small_network():
     import math
 
     from hmlpe.config import ModelConfig
-    from hmlpe.model import HMLPENet
-    from hmlpe.multitask import ratio_gradient_table
+    from hmlpe.network.model import HMLPENet
+    from hmlpe.engine.multitask import ratio_gradient_table
     torch.manual_seed(0)
     net = HMLPENet(ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8)))
     g = torch.Generator().manual_seed(2)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from hmlpe.config import ModelConfig
-from hmlpe.model import (FEATURE_POINTS, HMLPENet, HMLPEOutput, LayerGeometry, count_flops,
+from hmlpe.network.model import (FEATURE_POINTS, HMLPENet, HMLPEOutput, LayerGeometry, count_flops,
                          count_parameters, to_input, trunk_sizes)
 
 TINY = ModelConfig(input_size=16, conv_channels=(2, 3, 4), conv_kernels=(3, 3, 3),

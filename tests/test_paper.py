@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hmlpe import paper
+from hmlpe.companion import paper
 from hmlpe.paths import PROJECT_ROOT
 
 PAPER_TXT = PROJECT_ROOT.parent / "shared" / "paper" / "hmlpe-2014.txt"

@@ -1,4 +1,4 @@
-"""Figures (hmlpe.plotting), drawn with the Agg backend: artists counted, shapes checked."""
+"""Figures (hmlpe.companion.plotting), drawn with the Agg backend: artists counted, shapes checked."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,8 +9,8 @@ import pytest  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from hmlpe import plotting  # noqa: E402
-from hmlpe.labels import part_indicator_map, window_boxes  # noqa: E402
+from hmlpe.companion import plotting  # noqa: E402
+from hmlpe.data.labels import part_indicator_map, window_boxes  # noqa: E402
 from hmlpe.skeleton import JOINTS, PART_NAMES  # noqa: E402
 
 CROP = np.zeros((112, 112, 3), np.uint8)

@@ -1,14 +1,14 @@
-"""Measured receptive fields (hmlpe.receptive) against Algorithm 1 (hmlpe.backtrack)."""
+"""Measured receptive fields (hmlpe.network.receptive) against Algorithm 1 (hmlpe.network.backtrack)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from hmlpe.backtrack import backtrack_region, receptive_field
+from hmlpe.network.backtrack import backtrack_region, receptive_field
 from hmlpe.config import ModelConfig
-from hmlpe.model import HMLPENet, LayerGeometry, to_input
-from hmlpe.receptive import (active_pixels, brute_force_region, compare_with_backtrack,
+from hmlpe.network.model import HMLPENet, LayerGeometry, to_input
+from hmlpe.network.receptive import (active_pixels, brute_force_region, compare_with_backtrack,
                              influence_masks, mask_box, probe_network)
 
 ODD = ModelConfig(input_size=40, conv_channels=(3, 4, 5), conv_kernels=(5, 3, 3), conv_strides=(2, 1, 1),

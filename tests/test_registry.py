@@ -1,4 +1,4 @@
-"""Registry and verification (hmlpe.datasets.registry)."""
+"""Registry and verification (hmlpe.data.datasets.registry)."""
 import hashlib
 import json
 import random
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hmlpe.datasets.registry import (load_registry, read_manifest, sha256_file, verify,
+from hmlpe.data.datasets.registry import (load_registry, read_manifest, sha256_file, verify,
                                       verify_dataset)
 from hmlpe.paths import DataRootError
 

@@ -1,4 +1,4 @@
-"""hmlpe.report on small synthetic histories and metrics: comparisons, differences, Table 3's
+"""hmlpe.companion.report on small synthetic histories and metrics: comparisons, differences, Table 3's
 cells, provenance rows, curves and per-frame arm scores."""
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from hmlpe import paper, report  # noqa: E402
+from hmlpe.companion import paper
+from hmlpe.companion import report  # noqa: E402
 from hmlpe.config import TrainConfig, to_dict  # noqa: E402
 
 
@@ -269,7 +270,7 @@ def test_best_and_worst_order_and_ties():
 
 def test_checked_frame_scores_rejects_a_table_it_does_not_add_up_to(tmp_path, monkeypatch):
     import pandas as pd
-    from hmlpe import report
+    from hmlpe.companion import report
     frame = pd.DataFrame({"example": ["a", "b"], "matched": [True, True],
                           "LL": [True, False], "RL": [True, True], "LU": [False, False], "RU": [True, False]})
     monkeypatch.setattr(report, "frame_scores", lambda eval_dir: frame)
@@ -281,7 +282,7 @@ def test_checked_frame_scores_rejects_a_table_it_does_not_add_up_to(tmp_path, mo
 
 def test_config_summary_names_the_optimiser_of_the_config():
     from hmlpe.config import asdict, merge, TrainConfig
-    from hmlpe.report import config_summary
+    from hmlpe.companion.report import config_summary
     adam = config_summary(asdict(merge(TrainConfig(), {"optim.name": "adam"})))
     sgd = config_summary(asdict(merge(TrainConfig(), {"optim.name": "sgd"})))
     assert "AdamW lr" in adam and "beta1 0.9" in adam and "SGD" not in adam

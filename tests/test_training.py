@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from hmlpe import training
-from hmlpe.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from hmlpe.engine import training
+from hmlpe.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from hmlpe.config import merge
-from hmlpe.pipeline import TestSet, TrainSet
-from hmlpe.profiles import get_profile
+from hmlpe.data.pipeline import TestSet, TrainSet
+from hmlpe.engine.profiles import get_profile
 
 TINY = {"model.conv_channels": [8, 8, 8], "model.fc_widths": [16, 16], "optim.batch_size": 8,
         "device": "cpu-fp32", "optim.lr": 0.01}
@@ -148,7 +148,7 @@ def test_learning_rate_schedule():
 
 
 def test_protocol_reuses_a_finished_stage_only_for_the_same_config(tmp_path):
-    from hmlpe.protocol import run_stage
+    from hmlpe.engine.protocol import run_stage
     cfg = tiny_config(epochs=1)
     kw = dict(train_set=synthetic_train(), test_sets={"buffy": synthetic_test()}, progress=False)
     first = run_stage(cfg, tmp_path / "s", **kw)

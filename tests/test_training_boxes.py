@@ -5,12 +5,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from hmlpe.boxes import (buffy_test_box, calibrate_torso_window, enlarge_box, flic_test_box,
+from hmlpe.data.boxes import (buffy_test_box, calibrate_torso_window, enlarge_box, flic_test_box,
                          protocol_training_box, torso_window, train_box_for, upper_body_size)
 from hmlpe.config import CropConfig, StageConfig, TrainConfig
-from hmlpe.cropstats import (centre_crop_normalised, extent_ratio, framing_summary,
+from hmlpe.data.cropstats import (centre_crop_normalised, extent_ratio, framing_summary,
                              joint_extents)
-from hmlpe.datasets.records import PoseRecord
+from hmlpe.data.datasets.records import PoseRecord
 
 CROP = CropConfig()
 
@@ -108,8 +108,8 @@ def test_framing_helpers_hand_computed():
 # ---- the real data ------------------------------------------------------------------------
 
 def test_window_factors_are_the_calibration_of_the_buffy_detector(data_root):
-    from hmlpe.datasets import load_dataset
-    from hmlpe.datasets.buffy import load_detections, test_detections
+    from hmlpe.data.datasets import load_dataset
+    from hmlpe.data.datasets.buffy import load_detections, test_detections
     recs = load_dataset("buffy", data_root, "test")
     det = test_detections(recs, load_detections(data_root), "paper")
     matched = [r for r in recs if det.get(r.example) is not None]
@@ -125,7 +125,7 @@ def test_window_factors_are_the_calibration_of_the_buffy_detector(data_root):
 def test_training_crops_frame_people_as_test_crops_do(data_root, dataset, tmp_path_factory):
     """Issue 7: mean joint extents of training crops (centre 112 of the 128 crop) and test
     crops agree within 10% per axis; with the old margin rule they did not (~1.5x)."""
-    from hmlpe.pipeline import load_test_set, load_train_set
+    from hmlpe.data.pipeline import load_test_set, load_train_set
     cfg = replace(TrainConfig(), data=replace(TrainConfig().data, data_root=str(data_root)))
     train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), progress=False)
     test = load_test_set(dataset, cfg, progress=False)

@@ -44,7 +44,7 @@ def test_bootstrap_mean_over_seeds_and_width_near_the_binomial():
         bootstrap_pcp(c, level=1.5)
 
 
-# ---- hmlpe.seeds on synthetic result folders ----------------------------------------------
+# ---- hmlpe.companion.seeds on synthetic result folders ----------------------------------------------
 
 def _write_seed(root, seed, correct_buffy, matched, correct_flic):
     import json
@@ -68,7 +68,7 @@ def _write_seed(root, seed, correct_buffy, matched, correct_flic):
 
 
 def test_reproduction_table_from_seed_folders(tmp_path):
-    from hmlpe.seeds import pcp_over_seeds, reproduction_table, seed_folders
+    from hmlpe.companion.seeds import pcp_over_seeds, reproduction_table, seed_folders
     matched = np.ones(10, bool)
     matched[:2] = False
     b0 = np.zeros((10, 4), bool)
@@ -95,7 +95,7 @@ def test_reproduction_table_from_seed_folders(tmp_path):
 
 
 def test_missing_results_name_the_folder(tmp_path):
-    from hmlpe.seeds import pcp_over_seeds
+    from hmlpe.companion.seeds import pcp_over_seeds
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pcp_over_seeds(tmp_path / "nope", "buffy", "whole_set")
     (tmp_path / "seed_0").mkdir()
@@ -106,7 +106,7 @@ def test_missing_results_name_the_folder(tmp_path):
 def test_standing_table_shares():
     import pandas as pd
 
-    from hmlpe.seeds import standing_table
+    from hmlpe.companion.seeds import standing_table
     summary = pd.DataFrame([{"test set": "FLIC", "column": c, "ours (mean)": 50.0, "paper": 60.0}
                             for c in ("LL", "RL", "LU", "RU")])
     refs = {("mean_pose", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 20.0),
@@ -117,7 +117,7 @@ def test_standing_table_shares():
 
 
 def test_seed_result_tables_render(tmp_path):
-    from hmlpe.seeds import seed_result_tables
+    from hmlpe.companion.seeds import seed_result_tables
     matched = np.ones(10, bool)
     b = np.zeros((10, 4), bool)
     b[:, 2:] = True
@@ -137,7 +137,7 @@ def test_seed_result_tables_render(tmp_path):
 def test_ablation_table_against_the_seeds(tmp_path):
     import json as _json
 
-    from hmlpe.seeds import ablation_table
+    from hmlpe.companion.seeds import ablation_table
     matched = np.ones(10, bool)
     b = np.zeros((10, 4), bool)
     b[:, 2:] = True

@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from hmlpe.book import chapter_name, toc_chapters
+from hmlpe.companion.book import chapter_name, toc_chapters
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""hmlpe.book's pieces that need no kernel: the ToC, chapter selection, commands, tags."""
+"""hmlpe.companion.book's pieces that need no kernel: the ToC, chapter selection, commands, tags."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import shlex
 import nbformat
 import pytest
 
-from hmlpe import book
+from hmlpe.companion import book
 
 
 def test_toc_order_walks_root_parts_chapters_sections(tmp_path):

@@ -1,0 +1,332 @@
+"""Run the book: execute its chapters with papermill, then build the HTML with Jupyter Book.
+
+Chapters are jupytext percent-format sources ``book/NN_name.py``, listed in ``_toc.yml`` (at
+the repository root) in dependency order. For each chapter, :func:`run_book`
+
+1. converts ``book/NN_name.py`` to ``book/NN_name.ipynb`` (jupytext, as a library);
+2. executes that notebook in place with papermill on the ``python3`` kernel of the running
+   interpreter (jupyter_client swaps the kernelspec's ``python`` for ``sys.executable``), in
+   ``book/`` as working folder (the folder nbval uses too), with the parameters ``profile``,
+   ``run_dir`` (absolute) and any extra ones;
+3. tags papermill's ``injected-parameters`` cell ``remove-cell`` (it is not shown in the HTML)
+   and the chapter's own ``parameters`` cell ``hide-input`` (collapsed, one click away);
+4. records the chapter's start and end time, wall time and the exact shell command that
+   reruns it in ``run_dir/book_timings.json`` (rewritten atomically after every chapter,
+   merged with entries of chapters not run this time).
+
+Then, when ``build`` is true, ``jupyter-book build . -W`` makes ``_build/html``; warnings are
+errors, and on failure its output is raised in :class:`BookError`.
+
+The command line is wired by ``hmlpe.cli`` (``python -m hmlpe book``); ``python -m hmlpe.companion.book``
+also works (see :func:`main`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from hmlpe.paths import PROJECT_ROOT
+from hmlpe.provenance import atomic_write_json, git_commit, now_utc
+
+BOOK_DIR = PROJECT_ROOT / "book"
+TOC_FILE = PROJECT_ROOT / "_toc.yml"
+TIMINGS_NAME = "book_timings.json"
+KERNEL_NAME = "python3"
+INJECTED_TAG = "injected-parameters"
+HIDE_INJECTED_TAG = "remove-cell"
+HIDE_PARAMETERS_TAG = "hide-input"
+
+
+class BookError(RuntimeError):
+    """A chapter failed to execute, or the book failed to build."""
+
+
+# --------------------------------------------------------------------------- table of contents
+def toc_chapters(toc_file: Path = TOC_FILE) -> list[str]:
+    """The chapters of ``_toc.yml`` in order, as paths relative to the repository root without
+    suffix (``book/01_introduction``): the root first, then every ``file`` entry of chapters,
+    parts and sections, depth first."""
+    import yaml
+
+    toc = yaml.safe_load(Path(toc_file).read_text(encoding="utf-8")) or {}
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                out.append(_strip_suffix(str(node["file"])))
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    if "root" in toc:
+        out.append(_strip_suffix(str(toc["root"])))
+    walk({k: v for k, v in toc.items() if k in ("parts", "chapters")})
+    seen: set[str] = set()
+    return [c for c in out if not (c in seen or seen.add(c))]
+
+
+def _strip_suffix(entry: str) -> str:
+    for suffix in (".ipynb", ".md", ".py"):
+        if entry.endswith(suffix):
+            return entry[: -len(suffix)]
+    return entry
+
+
+def chapter_name(entry: str) -> str:
+    """``book/01_introduction`` -> ``01_introduction``."""
+    return Path(entry).name
+
+
+def select_chapters(all_entries: list[str], wanted: Iterable[str] | None) -> list[str]:
+    """The entries of ``all_entries`` named by ``wanted`` (in ToC order). A wanted name matches
+    an entry by its full name (``01_introduction``), its name without the number
+    (``introduction``), its number (``01``) or its path (``book/01_introduction``)."""
+    if wanted is None:
+        return list(all_entries)
+    chosen: set[str] = set()
+    for w in wanted:
+        w = _strip_suffix(str(w).strip())
+        hits = [e for e in all_entries
+                if w in (e, chapter_name(e), chapter_name(e).split("_", 1)[-1],
+                         chapter_name(e).split("_", 1)[0])]
+        if not hits:
+            names = ", ".join(chapter_name(e) for e in all_entries)
+            raise BookError(f"no chapter {w!r} in {TOC_FILE.name} (chapters: {names})")
+        chosen.update(hits)
+    return [e for e in all_entries if e in chosen]
+
+
+# --------------------------------------------------------------------------- one chapter
+def _ensure_kernel() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel as exc:  # pragma: no cover - depends on the environment
+        raise BookError(
+            f"no Jupyter kernel {KERNEL_NAME!r}: install ipykernel in this environment "
+            f"({sys.executable} -m pip install ipykernel; then "
+            f"{sys.executable} -m ipykernel install --sys-prefix)") from exc
+
+
+def rerun_command(entry: str, parameters: dict[str, Any]) -> str:
+    """The shell command, run from the repository root, that converts and re-executes one
+    chapter exactly as :func:`run_book` did (same kernel, working folder and parameters)."""
+    bindir = Path(sys.executable).parent
+    src, nb = f"{entry}.py", f"{entry}.ipynb"
+    jupytext = [str(bindir / "jupytext"), "--to", "ipynb", "--output", nb, src]
+    papermill = [str(bindir / "papermill"), nb, nb, "--kernel", KERNEL_NAME,
+                 "--cwd", str(BOOK_DIR), "--parameters_yaml", json.dumps(parameters,
+                                                                         sort_keys=True)]
+    return f"{shlex.join(jupytext)} && {shlex.join(papermill)}"
+
+
+def runner_command(name: str, profile: str, run_dir: Path,
+                   extra_parameters: dict | None = None) -> str:
+    """The same rerun through this module, which also hides the injected-parameters cell in
+    the HTML (the bare papermill command does not) and updates book_timings.json."""
+    cmd = [sys.executable, "-m", "hmlpe.companion.book", "--profile", profile, "--run-dir", str(run_dir),
+           "--chapter", name, "--no-build"]
+    for key, value in sorted((extra_parameters or {}).items()):
+        cmd += ["--param", f"{key}={json.dumps(value)}"]
+    return shlex.join(cmd)
+
+
+def convert_chapter(entry: str, root: Path = PROJECT_ROOT) -> Path:
+    """book/NN_name.py -> book/NN_name.ipynb (jupytext); returns the notebook's path."""
+    import jupytext
+
+    src = root / f"{entry}.py"
+    if not src.is_file():
+        raise BookError(f"chapter source {src} is missing (listed in {TOC_FILE.name})")
+    nb = jupytext.read(src)
+    nb.metadata.setdefault("kernelspec", {"name": KERNEL_NAME, "display_name": "Python 3",
+                                          "language": "python"})
+    out = root / f"{entry}.ipynb"
+    jupytext.write(nb, out, fmt="ipynb")
+    return out
+
+
+def tag_parameter_cells(notebook: Path) -> None:
+    """Hide papermill's injected-parameters cell (``remove-cell``) and collapse the chapter's
+    ``parameters`` cell (``hide-input``), rewriting the notebook atomically."""
+    import nbformat
+
+    from hmlpe.provenance import atomic_write_text
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        tags = list(cell.metadata.get("tags", []))
+        new = None
+        if INJECTED_TAG in tags and HIDE_INJECTED_TAG not in tags:
+            new = HIDE_INJECTED_TAG
+        elif "parameters" in tags and HIDE_PARAMETERS_TAG not in tags:
+            new = HIDE_PARAMETERS_TAG
+        if new:
+            cell.metadata["tags"] = tags + [new]
+    atomic_write_text(notebook, nbformat.writes(nb))
+
+
+def execute_chapter(notebook: Path, parameters: dict[str, Any], log_output: bool = False) -> None:
+    import papermill as pm
+
+    pm.execute_notebook(str(notebook), str(notebook), parameters=parameters,
+                        kernel_name=KERNEL_NAME, cwd=str(BOOK_DIR), progress_bar=False,
+                        log_output=log_output)
+
+
+# --------------------------------------------------------------------------- timings file
+def load_timings(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / TIMINGS_NAME
+    if path.is_file():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            pass
+    return {}
+
+
+def _write_timings(run_dir: Path, record: dict[str, Any]) -> None:
+    atomic_write_json(Path(run_dir) / TIMINGS_NAME, record)
+
+
+# --------------------------------------------------------------------------- the runner
+def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, build: bool = True,
+             extra_parameters: dict | None = None, log_output: bool = False) -> dict[str, Any]:
+    """Execute the chapters (all of ``_toc.yml`` or the named ones, in ToC order) with
+    papermill, record timings in ``run_dir/book_timings.json``, then build the HTML when
+    ``build``. Returns the timings record. Raises :class:`BookError` on the first failure
+    (the failed chapter is recorded with status ``failed`` first)."""
+    run_dir = Path(run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _ensure_kernel()
+    entries = select_chapters(toc_chapters(), chapters)
+    parameters = {"profile": str(profile), "run_dir": str(run_dir), **(extra_parameters or {})}
+
+    record = load_timings(run_dir)
+    if record.get("profile") not in (None, profile):
+        record = {}  # another profile's timings: start afresh
+    record.update({"profile": profile, "run_dir": str(run_dir), "kernel": KERNEL_NAME,
+                   "python": sys.executable, "git_commit": git_commit(),
+                   "last_started": now_utc(), "last_finished": None})
+    record.setdefault("chapters", {})
+    _write_timings(run_dir, record)
+
+    total = len(entries)
+    t_all = time.perf_counter()
+    for i, entry in enumerate(entries, 1):
+        name = chapter_name(entry)
+        print(f"[book] ({i}/{total}) {name}: converting and executing ...", flush=True)
+        info = {"source": f"{entry}.py", "notebook": f"{entry}.ipynb", "parameters": parameters,
+                "command": rerun_command(entry, parameters),
+                "runner_command": runner_command(name, profile, run_dir, extra_parameters),
+                "start": now_utc(), "end": None,
+                "wall_seconds": None, "status": "running"}
+        record["chapters"][name] = info
+        _write_timings(run_dir, record)
+        t0 = time.perf_counter()
+        try:
+            nb = convert_chapter(entry)
+            execute_chapter(nb, parameters, log_output=log_output)
+            tag_parameter_cells(nb)
+        except Exception as exc:
+            info.update(end=now_utc(), wall_seconds=round(time.perf_counter() - t0, 3),
+                        status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+            _write_timings(run_dir, record)
+            raise BookError(f"chapter {name} failed after {info['wall_seconds']:.1f} s; "
+                            f"rerun it with:\n  {info['command']}\n{exc}") from exc
+        info.update(end=now_utc(), wall_seconds=round(time.perf_counter() - t0, 3),
+                    status="ok")
+        info.pop("error", None)
+        _write_timings(run_dir, record)
+        print(f"[book] ({i}/{total}) {name}: done in {info['wall_seconds']:.1f} s", flush=True)
+    record["last_finished"] = now_utc()
+    record["execute_seconds"] = round(time.perf_counter() - t_all, 3)
+    _write_timings(run_dir, record)
+
+    if build:
+        record["build_seconds"] = build_html()
+        _write_timings(run_dir, record)
+    return record
+
+
+def build_html(root: Path = PROJECT_ROOT) -> float:
+    """``jupyter-book build . -W`` in ``root``; returns its wall time. Raises BookError with
+    the build's output when it fails (a warning is a failure)."""
+    vendor = root / "book" / "_static" / "thirdparty" / "VERSIONS"
+    if not vendor.is_file():
+        raise BookError(f"{vendor.parent} is missing: run `bash ci/vendor_widgets.sh` first "
+                        "(the book serves its own require.js, widget embedder and MathJax)")
+    exe = Path(sys.executable).parent / "jupyter-book"
+    # --all: rebuild every page, so that a warning in an unchanged page still fails the build
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", ".", "-W", "--all",
+           "--builder", "html"]
+    print(f"[book] building HTML: {shlex.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    seconds = round(time.perf_counter() - t0, 3)
+    if proc.returncode != 0:
+        raise BookError(f"jupyter-book build failed (exit {proc.returncode}, {seconds:.0f} s):\n"
+                        f"{proc.stdout}\n{proc.stderr}")
+    print(f"[book] HTML built in {seconds:.1f} s: {root / '_build' / 'html' / 'index.html'}",
+          flush=True)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hmlpe.companion.book [--profile smoke] [--run-dir DIR] [--chapter NAME ...]
+    [--no-build] [--param KEY=JSON ...]``."""
+    ap = argparse.ArgumentParser(prog="python -m hmlpe.companion.book", description=__doc__.split("\n")[0])
+    ap.add_argument("--profile", default="smoke")
+    ap.add_argument("--run-dir", type=Path, default=None,
+                    help="default: runs/<profile> (as python -m hmlpe book)")
+    ap.add_argument("--chapter", action="append", dest="chapters", default=None)
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--build-only", action="store_true",
+                    help="only build the HTML from the executed notebooks")
+    ap.add_argument("--list", action="store_true",
+                    help="print the chapters' notebook paths in ToC order and exit")
+    ap.add_argument("--param", action="append", default=[],
+                    help="extra papermill parameter KEY=VALUE (VALUE parsed as JSON if it can be)")
+    args = ap.parse_args(argv)
+    if args.list:
+        for entry in select_chapters(toc_chapters(), args.chapters):
+            print(f"{entry}.ipynb")
+        return 0
+    if args.build_only:
+        try:
+            build_html()
+        except BookError as exc:
+            print(f"[book] ERROR: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    extra: dict[str, Any] = {}
+    for item in args.param:
+        key, _, value = item.partition("=")
+        try:
+            extra[key] = json.loads(value)
+        except json.JSONDecodeError:
+            extra[key] = value
+    run_dir = args.run_dir or PROJECT_ROOT / "runs" / args.profile
+    try:
+        run_book(args.profile, run_dir, chapters=args.chapters, build=not args.no_build,
+                 extra_parameters=extra)
+    except BookError as exc:
+        print(f"[book] ERROR: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Export a run's small results (no weights) into a folder that is committed to git, with a
+manifest of what was copied and the provenance of the run: code commit, configs, data
+checksum manifests, device, time.
+
+    python -m hmlpe export --run-dir runs/cpu --out results/cpu/seed_0 --exclude sweep
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
+
+# Files worth keeping: configs, per-epoch histories, metrics, predictions, book timings.
+SMALL_FILES = ("config.json", "history.csv", "history.jsonl", "metrics.json", "predictions.csv",
+               "book_timings.json")
+MAX_BYTES = 2_000_000
+
+
+def _wall_seconds(started: list[str], last_written: float) -> float | None:
+    from datetime import datetime
+    if not started or not last_written:
+        return None
+    first = min(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() for s in started)
+    return round(last_written - first, 1)
+
+
+def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Copy the small result files of ``run_dir`` (recursively) to ``out_dir`` and write
+    ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
+    ``exclude`` are skipped (e.g. a sweep exported on its own)."""
+    from hmlpe.companion.report import manifest_digests
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder {run_dir} does not exist")
+    files: dict[str, dict[str, Any]] = {}
+    devices, commits = set(), set()
+    started: list[str] = []
+    last_written = 0.0
+    for src in sorted(run_dir.rglob("*")):
+        if not src.is_file() or src.name not in SMALL_FILES:
+            continue
+        if src.stat().st_size > MAX_BYTES:
+            raise ValueError(f"{src} is {src.stat().st_size} bytes: too large to commit as a result")
+        rel = src.relative_to(run_dir)
+        if rel.parts[0] in exclude:
+            continue
+        dst = out_dir / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+        files[str(rel)] = {"sha256": file_digest(dst), "bytes": dst.stat().st_size}
+        last_written = max(last_written, src.stat().st_mtime)
+        if src.name == "config.json":
+            meta = json.loads(src.read_text())
+            devices.add(meta.get("device"))
+            commits.add(meta.get("git_commit"))
+            if meta.get("created"):
+                started.append(meta["created"])
+    if not files:
+        raise ValueError(f"run folder {run_dir} holds no result files ({', '.join(SMALL_FILES)})")
+    manifest = {
+        "run_dir": str(run_dir),
+        "exported": now_utc(),
+        "export_commit": git_commit(),
+        "training_commits": sorted(c for c in commits if c),
+        "devices": sorted(d for d in devices if d),
+        # From the first stage's start to the last result file written: the run's wall time
+        # (None when no stage recorded its start).
+        "wall_seconds": _wall_seconds(started, last_written),
+        "data_manifests_sha256": manifest_digests(),
+        "versions": package_versions(),
+        "files": files,
+    }
+    atomic_write_json(out_dir / "MANIFEST.json", manifest)
+    return manifest

@@ -1,0 +1,98 @@
+"""The engine's input: decoded crops from ``hmlpe.data.cache`` as arrays, per training stage and
+per test set. The per-batch work (random crops, mirrors, indicator maps) is in
+``training.make_batch``; everything image-sized is decoded once and cached."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hmlpe.data import cache
+from hmlpe.config import TrainConfig
+from hmlpe.data.crops import image_to_crop
+from hmlpe.data.datasets import load_dataset, load_pool, training_records
+from hmlpe.data.datasets.records import PoseRecord
+
+
+@dataclass
+class TrainSet:
+    """uint8 crops (N, 128, 128, 3) of the training boxes and joints (N, 8, 2) in their
+    pixel-edge crop coordinates."""
+
+    name: str
+    images: np.ndarray
+    joints: np.ndarray
+    ids: list[str]
+    fingerprint: str
+    drop_counts: dict | None = None
+
+
+@dataclass
+class TestSet:
+    __test__ = False  # not a pytest class
+
+    """uint8 crops (N, 112, 112, 3) of the test boxes, boxes (N, 4) in image pixels (NaN when
+    unmatched), matched (N,), ground-truth joints (N, 8, 2) in crop coordinates, and
+    ``usable``: matched with every joint annotated (used for the per-epoch test errors)."""
+
+    name: str
+    records: list[PoseRecord]
+    images: np.ndarray
+    boxes: np.ndarray
+    matched: np.ndarray
+    joints: np.ndarray
+    usable: np.ndarray
+    fingerprint: str
+
+
+def training_set_records(cfg: TrainConfig) -> tuple[list[PoseRecord], dict]:
+    """The records of ``cfg.stage.dataset``: the pool, or one dataset's training split."""
+    name = cfg.stage.dataset
+    if name == "pool":
+        return load_pool(cfg.data)
+    if name in ("buffy", "lsp", "flic"):
+        kept, counts = training_records(name, cfg.data.data_root, cfg.data.max_train_examples)
+        return kept, {name: counts}
+    raise ValueError(f"unknown training set {name!r}; choose pool, buffy, lsp or flic")
+
+
+def load_train_set(cfg: TrainConfig, progress: bool | None = None) -> TrainSet:
+    records, counts = training_set_records(cfg)
+    arrays = cache.train_arrays(records, cfg.crop, progress=progress)
+    return TrainSet(name=cfg.stage.dataset, images=arrays["images"],
+                    joints=np.asarray(arrays["joints"], dtype=np.float64),
+                    ids=[str(u) for u in arrays["uids"]],
+                    fingerprint=cache.cache_key("train", records, cfg.crop), drop_counts=counts)
+
+
+def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Joints of ``dataset``'s training crops (the centre ``input_size`` crop of each) and of
+    its usable test crops, both in crop-normalised units (``hmlpe.data.cropstats``); the test part
+    is None for a dataset without a test protocol (LSP)."""
+    from dataclasses import replace
+
+    from hmlpe.config import StageConfig
+    from hmlpe.data.cropstats import centre_crop_normalised
+    train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), progress=progress)
+    tr = centre_crop_normalised(train.joints, cfg.crop.train_size, cfg.crop.input_size)
+    if dataset not in ("buffy", "flic"):
+        return tr, None
+    test = load_test_set(dataset, cfg, progress=progress)
+    return tr, test.joints[test.usable] / cfg.crop.input_size
+
+
+def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> TestSet:
+    if name not in ("buffy", "flic"):
+        raise ValueError(f"unknown test set {name!r}; the paper tests on buffy and flic")
+    records = load_dataset(name, cfg.data.data_root, "test")
+    arrays = cache.test_arrays(records, cfg.crop, cfg.data, cfg.data.data_root, progress=progress)
+    boxes = np.asarray(arrays["boxes"], dtype=np.float64)
+    matched = np.asarray(arrays["matched"], dtype=bool)
+    joints = np.full((len(records), 8, 2), np.nan)
+    for i in np.flatnonzero(matched):
+        joints[i] = image_to_crop(records[i].joints, boxes[i], cfg.crop.input_size)
+    usable = matched & np.isfinite(joints).all(axis=(1, 2))
+    return TestSet(name=name, records=records, images=arrays["images"], boxes=boxes,
+                   matched=matched, joints=joints, usable=usable,
+                   fingerprint=cache.cache_key("test", records, cfg.crop, boxes))

@@ -1,0 +1,124 @@
+"""Named training profiles: the paper's protocol at three budgets.
+
+A profile is a base ``TrainConfig`` plus the protocol around it: pre-train on the pooled
+training set, fine-tune on Buffy and on FLIC (paper 4.2), and the Table 3 sweep of
+lambda_r / lambda_d. Epoch counts are the reproduction's choice (the paper gives only
+"epoch 100" for Table 3 and 1-2 days of GPU training).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from hmlpe.config import DataConfig, OptimConfig, StageConfig, TrainConfig, merge
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Table 3: lambda_R / lambda_P ratios, each trained from scratch on ``dataset``."""
+
+    ratios: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 1e10, math.inf)
+    dataset: str = "pool"
+    epochs: int = 100   # paper: errors reported at epoch 100
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    base: TrainConfig
+    pretrain_epochs: int
+    finetune_epochs: dict[str, int]
+    finetune_lr_scale: float = 0.1
+    sweep: SweepConfig = field(default_factory=SweepConfig)
+    default_device: str = "auto"
+
+    def stage_config(self, stage: str, dataset: str | None = None) -> TrainConfig:
+        """The TrainConfig of one protocol stage: "pretrain" or "finetune" (on dataset)."""
+        if stage == "pretrain":
+            return replace(self.base, stage=StageConfig("pool", self.pretrain_epochs, 1.0))
+        if stage == "finetune":
+            if dataset not in self.finetune_epochs:
+                raise ValueError(f"fine-tuning dataset must be one of "
+                                 f"{sorted(self.finetune_epochs)}, got {dataset!r}")
+            return replace(self.base, stage=StageConfig(
+                dataset, self.finetune_epochs[dataset], self.finetune_lr_scale))
+        raise ValueError(f"stage must be 'pretrain' or 'finetune', got {stage!r}")
+
+    def sweep_config(self, ratio: float) -> TrainConfig:
+        """Table 3's run for lambda_R/lambda_P = ratio (0: detection only, inf: regression
+        only); see ``ratio_to_lambdas``."""
+        lambda_r, lambda_d = ratio_to_lambdas(ratio)
+        return merge(self.base, {"loss.lambda_r": lambda_r, "loss.lambda_d": lambda_d,
+                                 "stage": StageConfig(self.sweep.dataset, self.sweep.epochs, 1.0)})
+
+
+def ratio_to_lambdas(ratio: float) -> tuple[float, float]:
+    """Table 3's lambda_R/lambda_P -> (lambda_r, lambda_d) with lambda_r + lambda_d = 1:
+    ``lambda_r = ratio / (1 + ratio)``, ``lambda_d = 1 / (1 + ratio)`` (reproduction's choice).
+
+    The weights sum to 1 so that every column trains with updates of the same size at the same
+    learning rate; 0 -> (0, 1), detection only; inf -> (1, 0), regression only; 1 -> (0.5, 0.5),
+    the paper's best column. For 10^10, lambda_d = 1e-10 is still applied: the detection layers receive
+    1e-10 x their gradient (tests/test_losses.py checks it), but in the shared layers that is
+    1e-10 of the regression gradient, below float32's resolution (2^-24 ~ 6e-8), so the shared
+    layers train as in the regression-only run (chapter 8 measures it)."""
+    if ratio < 0 or math.isnan(ratio):
+        raise ValueError(f"lambda_R/lambda_P must be >= 0, got {ratio}")
+    if ratio == 0:
+        return 0.0, 1.0
+    if math.isinf(ratio):
+        return 1.0, 0.0
+    return ratio / (1.0 + ratio), 1.0 / (1.0 + ratio)
+
+
+# Table 3's seven ratios and the reproduction's default ratio 0.1 (LossConfig).
+PAPER_RATIOS_AND_DEFAULT = (0.0, 0.1, 0.5, 1.0, 2.0, 4.0, 1e10, math.inf)
+
+_SMOKE = TrainConfig(
+    profile="smoke",
+    data=DataConfig(max_train_examples=24),
+    optim=OptimConfig(batch_size=16),
+    max_test_examples=32,
+)
+# The CPU profiles train with Adam (AdamW, lr 1e-3, batch 32, x0.1 at 75% of a stage) instead of
+# [14]'s SGD. Measured on this project's data, one seed each: in the reading notes' probe
+# (margin-0.45 boxes, detection weight 1/448 on the summed eq. 3) Adam 1e-3 took the Buffy test
+# regression error (eq. 1) from the mean pose's 0.25 to 0.11 in 24 pool epochs, and with this
+# project's test-rule boxes and per-window mean it reached 0.11 in 30 (results/cpu); SGD
+# (lr 0.01 or 0.001, batch 128) stayed at the mean pose in an earlier session's short runs,
+# with the old boxes, and was not retried. The paper profile uses the same optimiser
+# at the paper's length: SGD was not shown to train this network here, and a GPU user should
+# get a profile that was measured to work.
+_ADAM = OptimConfig(name="adam", lr=1e-3, batch_size=32, lr_decay_at=(0.75,))
+_QUICK = TrainConfig(profile="quick", optim=_ADAM, eval_every=4)
+_CPU = TrainConfig(profile="cpu", optim=_ADAM, eval_every=2)
+_PAPER = TrainConfig(profile="paper", optim=_ADAM)
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        "smoke", "seconds: the whole protocol on a few examples, for tests and nbval",
+        _SMOKE, pretrain_epochs=1, finetune_epochs={"buffy": 1, "flic": 1},
+        sweep=SweepConfig(epochs=1), default_device="auto"),
+    "quick": Profile(
+        "quick", "about 10 minutes on a 2-core AVX-512 CPU (fp32; ~23 estimated on AVX2 only): "
+        "the whole protocol, and Table 3's sweep as 3 epochs of Buffy per ratio",
+        _QUICK, pretrain_epochs=16, finetune_epochs={"buffy": 20, "flic": 2},
+        sweep=SweepConfig(epochs=3, dataset="buffy")),
+    "cpu": Profile(
+        "cpu", "the default on a CPU: the whole protocol (30 pool epochs, fine-tuning 30 Buffy "
+        "/ 6 FLIC epochs) and Table 3's sweep at 6 pool epochs per ratio; run once per seed",
+        _CPU, pretrain_epochs=30, finetune_epochs={"buffy": 30, "flic": 6},
+        sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=6)),
+    "paper": Profile(
+        "paper", "the paper's schedule (Table 3: 100 epochs); meant for a GPU, resumable on CPU",
+        _PAPER, pretrain_epochs=100, finetune_epochs={"buffy": 50, "flic": 50},
+        sweep=SweepConfig(epochs=100)),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}") from None

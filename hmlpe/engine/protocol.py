@@ -1,0 +1,90 @@
+"""The paper's protocol as resumable steps: pre-train on the pool, fine-tune on Buffy and FLIC
+(paper 4.2), evaluate (Tables 1, 2, Figure 4), and Table 3's sweep of task weights.
+
+Every step writes into its own folder under one run folder; a step whose checkpoint already
+holds all its epochs is skipped, an unfinished one is resumed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hmlpe.engine.checkpoint import load_checkpoint
+from hmlpe.config import TrainConfig, merge
+from hmlpe.engine.evaluation import ensure_evaluation
+from hmlpe.engine.profiles import Profile, get_profile
+from hmlpe.engine.training import CHECKPOINT_NAME, TrainResult, check_same_config, train
+
+FINETUNE_DATASETS = ("buffy", "flic")
+
+
+def configure(profile: Profile | str, overrides: dict[str, Any] | None = None,
+              device: str | None = None) -> Profile:
+    """The profile with config overrides (dotted keys) and a device applied to its base."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    base = prof.base
+    if overrides:
+        base = merge(base, overrides)
+    if device is not None:
+        base = replace(base, device=device)
+    return replace(prof, base=base)
+
+
+def run_stage(cfg: TrainConfig, run_dir: Path, *, init_from: Path | None = None,
+              progress: bool | None = None, **kwargs) -> TrainResult | Path:
+    """Train one stage unless its checkpoint is complete; resume it when unfinished.
+    Returns the TrainResult, or the checkpoint path when the stage was already done."""
+    ckpt = Path(run_dir) / CHECKPOINT_NAME
+    if ckpt.exists():
+        state = load_checkpoint(ckpt)
+        if int(state["epoch"]) >= cfg.stage.epochs:
+            # A finished run is reused only for the same config (device aside).
+            check_same_config(state, cfg, ckpt)
+            return ckpt
+        return train(cfg, run_dir, resume=True, progress=progress, **kwargs)
+    return train(cfg, run_dir, init_from=init_from, progress=progress, **kwargs)
+
+
+def checkpoint_of(result: TrainResult | Path) -> Path:
+    return result if isinstance(result, Path) else result.checkpoint
+
+
+def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None = None,
+                 evaluate_after: bool = True) -> dict[str, Path]:
+    """Pre-train, fine-tune on Buffy and FLIC, evaluate both (an evaluation newer than its
+    checkpoint is reused). Returns the step folders."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    run_dir = Path(run_dir)
+    folders = {"pretrain": run_dir / "pretrain"}
+    pre = checkpoint_of(run_stage(prof.stage_config("pretrain"), folders["pretrain"], progress=progress))
+    for ds in FINETUNE_DATASETS:
+        folders[f"finetune_{ds}"] = run_dir / f"finetune_{ds}"
+        ck = checkpoint_of(run_stage(prof.stage_config("finetune", ds), folders[f"finetune_{ds}"],
+                                     init_from=pre, progress=progress))
+        if evaluate_after:
+            folders[f"eval_{ds}"] = run_dir / f"eval_{ds}"
+            ensure_evaluation(ck, ds, folders[f"eval_{ds}"], device=prof.base.device,
+                              progress=progress)
+            # Test-time mirror averaging: not in the paper, reported apart (chapter 6).
+            folders[f"eval_{ds}_mirror"] = run_dir / f"eval_{ds}_mirror"
+            ensure_evaluation(ck, ds, folders[f"eval_{ds}_mirror"], device=prof.base.device,
+                              progress=progress, mirror_average=True)
+    return folders
+
+
+def sweep_folder_name(ratio: float) -> str:
+    return "ratio_inf" if math.isinf(ratio) else f"ratio_{ratio:g}"
+
+
+def run_sweep(profile: Profile | str, run_dir: Path, *, ratios: tuple[float, ...] | None = None,
+              progress: bool | None = None) -> dict[float, Path]:
+    """Table 3 / Figure 5: one run per lambda_R/lambda_P ratio, all else equal."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    out: dict[float, Path] = {}
+    for ratio in ratios if ratios is not None else prof.sweep.ratios:
+        folder = Path(run_dir) / "sweep" / sweep_folder_name(ratio)
+        run_stage(prof.sweep_config(ratio), folder, progress=progress)
+        out[ratio] = folder
+    return out

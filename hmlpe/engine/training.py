@@ -1,0 +1,308 @@
+"""Training by eq. 4 with back-propagation (paper 3.5), resumable and deterministic on CPU.
+
+Choices the paper leaves open (written here once):
+- Augmentation: each epoch visits every training image once, with a fresh random 112x112
+  crop of its 128x128 box and a mirror with probability 0.5 (the paper draws a fixed set of
+  16 crops x 2 mirrors per image; over 32 epochs both see the same amount of variation).
+- Random streams are derived from (seed, epoch): a resumed run draws exactly what an
+  uninterrupted one would, so 2 epochs == 1 epoch + resume + 1 epoch.
+- "Training error" per epoch is the running mean over that epoch's batches (train mode,
+  dropout on); "test error" is measured in eval mode on the test crops of ``test_sets``.
+  Regression error: eq. 1 summed over the 8 joints, mean over examples, in crop-normalised
+  units (the per-image regression cost of eq. 4; Table 3's magnitudes, e.g. test 0.131, fit
+  this sum and not a per-joint mean); detection error: mean over examples, parts and windows
+  of eq. 3 (an untrained 0.5 output gives ln 2 = 0.693, Table 3's value for lambda_d = 0).
+- Checkpoints are written at the end of every epoch only, so the last checkpoint always
+  holds a finished epoch (a killed or failed run keeps the last good one).
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hmlpe.data import augment, labels
+from hmlpe.network import losses
+from hmlpe.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from hmlpe.config import TrainConfig, from_dict, to_dict
+from hmlpe.engine.device import DeviceSpec, autocast, select_device
+from hmlpe.network.model import HMLPENet, to_input
+from hmlpe.data.pipeline import TestSet, TrainSet, load_test_set, load_train_set
+from hmlpe.progress import progress_bar
+from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
+
+CHECKPOINT_NAME = "last.pt"
+HISTORY_NAME = "history.jsonl"
+CONFIG_NAME = "config.json"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped, the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path
+    history: list[dict[str, Any]]
+    seconds: float
+
+
+def learning_rate(cfg: TrainConfig, epoch: int) -> float:
+    """Step schedule: base rate x stage scale, times lr_decay for each milestone (a fraction
+    of the stage's epochs) that has passed when ``epoch`` (1-based) starts."""
+    o = cfg.optim
+    passed = sum(1 for frac in o.lr_decay_at if epoch - 1 >= frac * cfg.stage.epochs)
+    return o.lr * cfg.stage.lr_scale * (o.lr_decay ** passed)
+
+
+def build_model(cfg: TrainConfig, spec: DeviceSpec) -> HMLPENet:
+    model = HMLPENet(cfg.model).to(spec.device)
+    if spec.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    o = cfg.optim
+    if o.name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=o.lr, momentum=o.momentum,
+                               weight_decay=o.weight_decay)
+    if o.name == "adam":
+        return torch.optim.AdamW(model.parameters(), lr=o.lr, betas=(o.momentum, 0.999),
+                                 weight_decay=o.weight_decay)
+    raise ValueError(f"unknown optimiser {o.name!r} in optim.name; choose sgd or adam")
+
+
+def _seed_everything(seed: int, epoch: int) -> np.random.Generator:
+    torch.manual_seed(seed * 100_003 + epoch)
+    random.seed(seed * 100_003 + epoch)
+    return np.random.default_rng([seed, epoch])
+
+
+def make_batch(train: TrainSet, idx: np.ndarray, rng: np.random.Generator, cfg: TrainConfig):
+    """Random crops, mirrors, normalised joint targets and part indicator maps of one batch."""
+    aug = cfg.augment
+    images, joints = augment.random_affine_crops(
+        train.images[idx], train.joints[idx], rng, out=cfg.crop.input_size,
+        mirror_prob=aug.mirror_prob, rotation_deg=aug.rotation_deg, scale_jitter=aug.scale_jitter)
+    part_maps = labels.labels_from_joints(joints, cfg.labels)
+    return images, joints / cfg.crop.input_size, part_maps
+
+
+def _to_device(spec: DeviceSpec, images, joints, part_maps):
+    x = to_input(images, channels_last=spec.channels_last).to(spec.device, non_blocking=True)
+    j = torch.as_tensor(joints, dtype=torch.float32).to(spec.device, non_blocking=True)
+    p = torch.as_tensor(part_maps, dtype=torch.float32).to(spec.device, non_blocking=True)
+    return x, j, p
+
+
+@torch.no_grad()
+def test_errors(model: HMLPENet, test: TestSet, cfg: TrainConfig, spec: DeviceSpec,
+                batch_size: int = 256) -> dict[str, float]:
+    """Mean eq. 1 and eq. 3 errors of ``model`` on the usable test crops of one test set."""
+    model.eval()
+    keep = np.flatnonzero(test.usable)
+    if cfg.max_test_examples is not None:
+        keep = keep[: cfg.max_test_examples]
+    reg_sum = det_sum = 0.0
+    for start in range(0, len(keep), batch_size):
+        idx = keep[start:start + batch_size]
+        joints = test.joints[idx]
+        part_maps = labels.labels_from_joints(joints, cfg.labels)
+        x, j, p = _to_device(spec, test.images[idx], joints / cfg.crop.input_size, part_maps)
+        with autocast(spec):
+            out = model(x)
+        reg_sum += losses.regression_loss(out.joints.float(), j).sum().item()
+        det_sum += losses.detection_loss(out.part_logits.float(), p, "mean").sum().item()
+    n = max(len(keep), 1)
+    return {"regression": reg_sum / n,
+            "detection": det_sum / n,
+            "examples": len(keep)}
+
+
+def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
+    mine, theirs = to_dict(cfg), saved["config"]
+    differing = sorted(_diff_keys(mine, theirs) - {"device"})
+    if differing:
+        raise CheckpointError(f"checkpoint {path} was written with a different config "
+                              f"(differs in: {', '.join(differing)}); use a new --out folder")
+
+
+def _diff_keys(a: dict, b: dict, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key in set(a) | set(b):
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out |= _diff_keys(va, vb, f"{prefix}{key}.")
+        elif _normalise(va) != _normalise(vb):
+            out.add(prefix + key)
+    return out
+
+
+def _normalise(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def load_model(checkpoint: Path, device: str = "auto") -> tuple[HMLPENet, TrainConfig, DeviceSpec, dict]:
+    """Model in eval mode, its config, the device spec and the raw checkpoint."""
+    state = load_checkpoint(checkpoint)
+    try:
+        cfg = from_dict(TrainConfig, state["config"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint {checkpoint} has an incompatible config: {exc}") from exc
+    spec = select_device(device)
+    model = build_model(cfg, spec)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint {checkpoint} does not fit the model of its config: "
+                              f"{str(exc).splitlines()[0]}") from exc
+    model.eval()
+    return model, cfg, spec, state
+
+
+def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: Path | None = None,
+          train_set: TrainSet | None = None, test_sets: dict[str, TestSet] | None = None,
+          progress: bool | None = None, stop_after_epochs: int | None = None) -> TrainResult:
+    """Train one stage of ``cfg`` into ``run_dir`` (checkpoint, history, config).
+
+    resume: continue from run_dir/last.pt (its config must match ``cfg``).
+    init_from: start from the weights of another run's checkpoint (fine-tuning, paper 4.2).
+    stop_after_epochs: finish this call after that many epochs (the run stays resumable:
+    time-boxed sessions run part of a schedule now and ``resume`` later).
+    """
+    run_dir = Path(run_dir)
+    ckpt_path = run_dir / CHECKPOINT_NAME
+    if ckpt_path.exists() and not resume:
+        raise FileExistsError(f"run folder {run_dir} already holds a checkpoint; pass resume "
+                              "(--resume) to continue it, or choose another output folder")
+    if resume and init_from is not None:
+        raise ValueError("resume and init_from are exclusive: a resumed run has its own weights")
+    spec = select_device(cfg.device)
+    t0 = time.perf_counter()
+    if train_set is None:
+        train_set = load_train_set(cfg, progress=progress)
+    if test_sets is None:
+        test_sets = {name: load_test_set(name, cfg, progress=progress) for name in cfg.test_sets}
+    if len(train_set.images) == 0:
+        raise ValueError(f"training set {cfg.stage.dataset!r} is empty")
+
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, spec)
+    optimizer = build_optimizer(cfg, model)
+    history: list[dict[str, Any]] = []
+    start_epoch = 1
+    if resume:
+        state = load_checkpoint(ckpt_path)
+        check_same_config(state, cfg, ckpt_path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history = list(state.get("history", []))
+        start_epoch = int(state["epoch"]) + 1
+    elif init_from is not None:
+        _, init_cfg, _, state = load_model(Path(init_from), "cpu")
+        if to_dict(init_cfg.model) != to_dict(cfg.model):
+            raise CheckpointError(f"checkpoint {init_from} has another architecture "
+                                  f"({init_cfg.model}) than this run ({cfg.model})")
+        model.load_state_dict(state["model"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    commit = git_commit()  # the code does not change during a run: ask git once
+    atomic_write_json(run_dir / CONFIG_NAME, {"config": to_dict(cfg), "device": spec.description,
+                                              "init_from": str(init_from) if init_from else None,
+                                              "git_commit": commit, "created": now_utc()})
+
+    n = len(train_set.images)
+    bs = cfg.optim.batch_size
+    steps_per_epoch = math.ceil(n / bs)
+    last_epoch = cfg.stage.epochs
+    if stop_after_epochs is not None:
+        last_epoch = min(last_epoch, start_epoch - 1 + stop_after_epochs)
+    for epoch in range(start_epoch, last_epoch + 1):
+        rng = _seed_everything(cfg.seed, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(cfg, epoch)
+        model.train()
+        order = rng.permutation(n)
+        sums = {"loss": 0.0, "regression": 0.0, "detection": 0.0}
+        seen = 0
+        epoch_t0 = time.perf_counter()
+        bar = progress_bar(total=steps_per_epoch, desc=f"{cfg.stage.dataset} epoch {epoch}/{cfg.stage.epochs}",
+                           enabled=progress)
+        for step in range(steps_per_epoch):
+            idx = order[step * bs:(step + 1) * bs]
+            x, j, p = _to_device(spec, *make_batch(train_set, idx, rng, cfg))
+            with autocast(spec):
+                out = model(x)
+            # Losses in fp32 whatever the autocast dtype of the forward pass.
+            total, reg_mean, det_mean = losses.total_loss(
+                (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
+            if not torch.isfinite(total):
+                bar.close()
+                raise NonFiniteLossError(
+                    f"non-finite loss ({total.item()}) at epoch {epoch}, step {step + 1}; "
+                    f"stopped, the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none (first epoch)'}")
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            if cfg.optim.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            optimizer.step()
+            b = len(idx)
+            seen += b
+            sums["loss"] += total.item() * b
+            sums["regression"] += reg_mean.item() * b
+            sums["detection"] += det_mean.item() * b
+            bar.update(1)
+            bar.set_postfix(loss=f"{sums['loss'] / seen:.3f}")
+        bar.close()
+        train_seconds = time.perf_counter() - epoch_t0
+        row: dict[str, Any] = {
+            "epoch": epoch, "lr": learning_rate(cfg, epoch),
+            "train_loss": sums["loss"] / seen,
+            "train_regression": sums["regression"] / seen,
+            "train_detection": sums["detection"] / seen,
+            "train_seconds": round(train_seconds, 3),
+            "images_per_second": round(seen / train_seconds, 1),
+        }
+        if cfg.eval_every and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs):
+            total_n = reg = det = 0.0
+            for name, test in test_sets.items():
+                errs = test_errors(model, test, cfg, spec)
+                row[f"test_regression_{name}"] = errs["regression"]
+                row[f"test_detection_{name}"] = errs["detection"]
+                total_n += errs["examples"]
+                reg += errs["regression"] * errs["examples"]
+                det += errs["detection"] * errs["examples"]
+            if total_n:
+                # Figure 5's test errors: the average over the Buffy and FLIC test crops.
+                row["test_regression"] = reg / total_n
+                row["test_detection"] = det / total_n
+        history.append(row)
+        state = {
+            "config": to_dict(cfg), "epoch": epoch, "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state,
+                    "python": random.getstate()},
+            "history": history, "git_commit": commit, "created": now_utc(),
+            "device": spec.description,
+            "init_from": str(init_from) if init_from else None,
+            "data": {"train_examples": n, "train_fingerprint": train_set.fingerprint},
+        }
+        save_checkpoint(ckpt_path, state)
+        write_history(run_dir, history)
+    return TrainResult(run_dir, ckpt_path, history, time.perf_counter() - t0)
+
+
+def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
+    """history.jsonl (one JSON object per epoch) and history.csv, each rewritten atomically."""
+    import json
+
+    import pandas as pd
+    atomic_write_text(run_dir / HISTORY_NAME, "".join(json.dumps(r) + "\n" for r in history))
+    atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
