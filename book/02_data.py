@@ -37,13 +37,13 @@ import numpy as np
 import pandas as pd
 
 from hmlpe.companion import paper, plotting
-from hmlpe.data.boxes import buffy_gt_window, buffy_test_box, flic_test_box, match_detections, train_box_for
-from hmlpe.data.cache import test_boxes
+from hmlpe.data.boxes import buffy_gt_window, match_detections, train_box_for
+from hmlpe.data.cache import heldout_boxes
 from hmlpe.config import CropConfig, DataConfig, TrainConfig
 from hmlpe.data.crops import crop_and_resize, image_to_crop, load_image
 from hmlpe.data.cropstats import extent_ratio, framing_summary
 from hmlpe.data.datasets import DATASETS, REASONS, load_dataset, load_pool, training_records
-from hmlpe.data.datasets.buffy import STICK_NAMES, load_detections, test_detections
+from hmlpe.data.datasets.buffy import STICK_NAMES, associated_detections, load_detections
 from hmlpe.data.datasets.registry import load_registry, verify
 from hmlpe.paths import resolve_data_root
 from hmlpe.data.pipeline import framing_joints
@@ -188,7 +188,8 @@ lr.style.set_uuid("data-leftright").format({"relabelled %": "{:.1f}"})
 # ## Joints and parts on real images
 #
 # One training example of each dataset, with the 8 joints (green) and the 7 parts of the
-# paper, coloured per part (`hmlpe.companion.plotting.PART_COLOURS`; left parts warm, right parts cool).
+# paper, coloured per part (`hmlpe.skeleton.PART_COLOURS`, as in the prediction overlays of
+# chapters 6 and 7; left parts warm, right parts cool).
 # Buffy is annotated with 6 sticks (left panel: the sticks as stored, with the torso in grey);
 # its joints are made from them by the paper's "nearest end of stick or average of nearest
 # ends" rule (second panel: elbow = average of the nearest ends of the upper- and lower-arm
@@ -346,7 +347,7 @@ box_sizes.style.set_uuid("data-boxsizes").format({"width median": "{:.0f}",
 #
 # * **Buffy (paper 4.3).** The upper-body detector's window (`techrep2010_buffy_results.mat`)
 #   is widened to $s_{width} = 1.7$ times its width about its centre, keeps its top edge, and
-#   its bottom goes to top + 4.2 x half its height (the first author's code, NOTES.md),
+#   its bottom goes to top + 4.2 x half its height (the first author's code, {doc}`protocol facts <11_protocol_facts>`),
 #   clipped to the image (`hmlpe.data.boxes.buffy_test_box`).
 # * **FLIC (paper 4.4).** The annotated torso box is widened to 3.5 times its width about its
 #   centre, and its height grows by (4.5 - 1) x half its height, split evenly above and below
@@ -360,11 +361,11 @@ box_sizes.style.set_uuid("data-boxsizes").format({"width median": "{:.0f}",
 # %% tags=["hide-input"]
 buffy_test = [r for r in records["buffy"] if r.split == "test"]
 detections = load_detections(ROOT)
-assoc = test_detections(buffy_test, detections, DataConfig().buffy_association)
+assoc = associated_detections(buffy_test, detections, DataConfig().buffy_association)
 multi = next(r for r in buffy_test
              if len(detections[r.example]) > 1 and assoc[r.example] is not None)
 flic_test = next(r for r in records["flic"] if r.split == "test")
-(bbox_b, bbox_f), _ = test_boxes([multi, flic_test], CROP, DataConfig(data_root=str(ROOT)))
+(bbox_b, bbox_f), _ = heldout_boxes([multi, flic_test], CROP, DataConfig(data_root=str(ROOT)))
 
 print(f"Buffy: detection width x {CROP.buffy_width_scale}; bottom at top + "
       f"{CROP.buffy_height_scale} x half its height (CropConfig.buffy_*_scale)")
@@ -401,7 +402,7 @@ plt.show()
 # Table 1 reports PCP on "the whole test set (276 images)" and on "the subset with correct
 # upper-body detections (267 images)". The Buffy package associates a detection with the
 # ground-truth window when their intersection over union exceeds 0.5; the first author's code
-# uses a looser rule, intersection > 0.5 x (GT window area - intersection) (NOTES.md). Both,
+# uses a looser rule, intersection > 0.5 x (GT window area - intersection) ({doc}`protocol facts <11_protocol_facts>`). Both,
 # computed here from the detection file (`hmlpe.data.boxes.match_detections`):
 
 # %% tags=["hide-input"]

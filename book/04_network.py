@@ -49,7 +49,7 @@ from torch import nn
 
 from hmlpe import config as hconfig
 from hmlpe.network import model as hmodel
-from hmlpe.companion import report
+from hmlpe.companion import runinfo
 from hmlpe.network.backtrack import backtrack_region, receptive_field
 from hmlpe.network.model import HMLPENet, count_flops, count_parameters
 from hmlpe.engine.profiles import get_profile
@@ -303,7 +303,7 @@ print(f"each seeing {int(last['field'])} x {int(last['field'])} input pixels "
 
 # %% tags=["hide-input"]
 print(textwrap.fill(" ".join(hconfig.ModelConfig.__doc__.split()), 78))
-(report.config_table(cfg).style.set_uuid("network-config")
+(runinfo.config_table(cfg).style.set_uuid("network-config")
        .set_caption(f"ModelConfig of the {profile} profile"))
 
 # %% [markdown]
@@ -318,7 +318,7 @@ print(textwrap.fill(" ".join(hconfig.ModelConfig.__doc__.split()), 78))
 #   maps halve at every pooling), the order pooling-then-ReLU (same function), the input
 #   normalisation and the weight initialisation. These, with their reasons, are in the
 #   docstrings of `hmlpe.config.ModelConfig` and `hmlpe.network.model`. The notes of the paper's
-#   author's public code (NOTES.md) concern the data and labels, not the network.
+#   author's public code ({doc}`protocol facts <11_protocol_facts>`) concern the data and labels, not the network.
 
 # %% tags=["hide-input"]
 print(hmodel.__doc__.split("\n\n", 1)[1].split("- Input:", 1)[0].strip())

@@ -47,11 +47,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from hmlpe import config as hconfig
-from hmlpe.companion import paper, report
+from hmlpe.companion import history, paper, runinfo
 from hmlpe.engine import profiles
 from hmlpe.data.datasets import load_pool
-from hmlpe.engine.protocol import FINETUNE_DATASETS, configure, run_protocol
-from hmlpe.engine.training import CHECKPOINT_NAME, learning_rate
+from hmlpe.engine.layout import FINETUNE_DATASETS
+from hmlpe.engine.protocol import configure, run_protocol
+from hmlpe.engine.training import learning_rate
 
 run_dir = Path(run_dir)
 overrides = {"seed": int(seed)}
@@ -112,7 +113,7 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
                                             subsequent_indent="  "))
 
 # %% tags=["hide-input"]
-(report.config_table(prof.base).style.set_uuid("config")
+(runinfo.config_table(prof.base).style.set_uuid("config")
        .set_properties(subset=["note"], **{"font-size": "85%"}))
 
 # %% [markdown]
@@ -126,7 +127,7 @@ stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds)
                    for ds in FINETUNE_DATASETS})
 stages = pd.DataFrame.from_dict({
     name: {"training set": cfg.stage.dataset, "epochs": cfg.stage.epochs,
-           "learning rate by epoch": report.schedule_text(
+           "learning rate by epoch": runinfo.schedule_text(
                learning_rate(cfg, e) for e in range(1, cfg.stage.epochs + 1)),
            "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
            "lambda_r": cfg.loss.lambda_r, "lambda_d": cfg.loss.lambda_d}
@@ -165,11 +166,7 @@ pool.style.set_uuid("pool")
 # protocol rather than silently reused.
 
 # %%
-folders = run_protocol(prof, run_dir, progress=False, evaluate_after=False)
-for ds in FINETUNE_DATASETS:
-    folders[f"eval_{ds}"] = run_dir / f"eval_{ds}"
-    report.ensure_evaluation(folders[f"finetune_{ds}"] / CHECKPOINT_NAME, ds,
-                             folders[f"eval_{ds}"], device=prof.base.device)
+folders = run_protocol(prof, run_dir, progress=False)
 print("run folder holds:", ", ".join(sorted(folders)))
 
 # %% [markdown]
@@ -185,12 +182,12 @@ print("run folder holds:", ", ".join(sorted(folders)))
 # %% tags=["hide-input"]
 labels = {"pretrain": "pre-training (pool)", "finetune_buffy": "fine-tuning (Buffy)",
           "finetune_flic": "fine-tuning (FLIC)"}
-histories = {labels[k]: report.load_history(folders[k]) for k in labels}
+histories = {labels[k]: history.load_history(folders[k]) for k in labels}
 n_pre = int(histories[labels["pretrain"]]["epoch"].max())
 fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
-report.plot_learning_curves(histories, ax_r, ax_d,
-                            offsets={labels["finetune_buffy"]: n_pre,
-                                     labels["finetune_flic"]: n_pre})
+history.plot_learning_curves(histories, ax_r, ax_d,
+                             offsets={labels["finetune_buffy"]: n_pre,
+                                      labels["finetune_flic"]: n_pre})
 ax_r.set_title("pose regression")
 ax_d.set_title("body-part detection")
 for ax in (ax_r, ax_d):
@@ -218,7 +215,7 @@ last.rename_axis("error at the last epoch").style.set_uuid("last-epoch").format(
 # on the device named in the provenance table below.
 
 # %% tags=["hide-input"]
-summary = report.stage_summary(histories)
+summary = history.stage_summary(histories)
 (summary[["epochs", "images/s (median)", "images/s (last epoch)", "training time"]]
  .style.set_uuid("throughput").format({"images/s (median)": "{:.1f}",
                                        "images/s (last epoch)": "{:.1f}"}))
@@ -232,10 +229,10 @@ summary = report.stage_summary(histories)
 # record counts).
 
 # %% tags=["hide-input"]
-prov = pd.concat({k: report.provenance_frame(folders[k], with_data=False)["value"]
+prov = pd.concat({k: runinfo.provenance_frame(folders[k], with_data=False)["value"]
                   for k in labels}, axis=1)
-prov.style.set_uuid("provenance-training").set_properties(**report.PROVENANCE_CSS)
+prov.style.set_uuid("provenance-training").set_properties(**runinfo.PROVENANCE_CSS)
 
 # %% tags=["hide-input"]
-(report.data_provenance_frame().style.set_uuid("provenance-data")
-       .set_properties(**report.PROVENANCE_CSS))
+(runinfo.data_provenance_frame().style.set_uuid("provenance-data")
+       .set_properties(**runinfo.PROVENANCE_CSS))

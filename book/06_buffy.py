@@ -36,18 +36,19 @@ n_examples = 4  # how many best and how many worst test frames to draw
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from hmlpe.companion import paper, report
-from hmlpe.engine.training import CHECKPOINT_NAME
+from hmlpe.companion import example_figures, paper, runinfo, tables
+from hmlpe.companion.scores import checked_frame_scores
+from hmlpe.engine.evaluation import ensure_evaluation
+from hmlpe.engine.layout import RunLayout
 
-run_dir = Path(run_dir)
-checkpoint = run_dir / "finetune_buffy" / CHECKPOINT_NAME
-metrics = report.ensure_evaluation(checkpoint, "buffy", run_dir / "eval_buffy")
-metrics_buffy_rule = report.ensure_evaluation(checkpoint, "buffy",
-                                              run_dir / "eval_buffy_buffyrule",
-                                              association="buffy")
+run = RunLayout(run_dir)
+checkpoint = run.checkpoint(run.finetune("buffy"))
+metrics = ensure_evaluation(checkpoint, "buffy", run.evaluation("buffy"))
+metrics_buffy_rule = ensure_evaluation(checkpoint, "buffy",
+                                       run.evaluation("buffy", association="buffy"),
+                                       association="buffy")
 cfg = metrics["provenance"]["config"]
 paper_sets = paper.results()["table1"]["test_sets"]
 print(f"profile: {profile}; network: finetune_buffy after epoch {metrics['checkpoint_epoch']}")
@@ -69,7 +70,7 @@ for key, s in paper_sets.items():
 
 # %% tags=["hide-input"]
 def ours_row(pcp):
-    return pd.Series(report.pcp_with_means(pcp))
+    return pd.Series(tables.pcp_with_means(pcp))
 
 
 ours = pd.DataFrame({
@@ -95,7 +96,7 @@ ours.style.set_uuid("buffy-ours").format("{:.2f}")
 # this reproduction, and in the other rows it compares our network with the other methods.
 
 # %% tags=["hide-input"]
-t1 = report.table1_comparison(metrics)
+t1 = tables.table1_comparison(metrics)
 
 
 def row_style(row):
@@ -126,10 +127,10 @@ diff_rows = pd.IndexSlice[[k for k in t1.index if k[2] == "ours - paper"], :]
 gap = t1.xs(("whole", "HMLPE", "ours - paper"))
 gap_sub = t1.xs(("subset", "HMLPE", "ours - paper"))
 print("ours - paper's HMLPE, L/R means (percentage points):")
-print(f"  whole test set: lower arms {gap[report.LR_MEAN_COLUMNS[0]]:+.2f}, "
-      f"upper arms {gap[report.LR_MEAN_COLUMNS[1]]:+.2f}")
-print(f"  subset:         lower arms {gap_sub[report.LR_MEAN_COLUMNS[0]]:+.2f}, "
-      f"upper arms {gap_sub[report.LR_MEAN_COLUMNS[1]]:+.2f}")
+print(f"  whole test set: lower arms {gap[tables.LR_MEAN_COLUMNS[0]]:+.2f}, "
+      f"upper arms {gap[tables.LR_MEAN_COLUMNS[1]]:+.2f}")
+print(f"  subset:         lower arms {gap_sub[tables.LR_MEAN_COLUMNS[0]]:+.2f}, "
+      f"upper arms {gap_sub[tables.LR_MEAN_COLUMNS[1]]:+.2f}")
 
 # %% [markdown]
 # The paper's text draws conclusions from Table 1 (section 4.3). Each claim below, with the
@@ -140,9 +141,9 @@ print(f"  subset:         lower arms {gap_sub[report.LR_MEAN_COLUMNS[0]]:+.2f}, 
 # %% tags=["hide-input"]
 claims = paper.results()["table1"]["text_claims"]
 means = paper.table1_arm_means().set_index(["test_set", "method"])
-ours_means = {"whole": report.pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
-              "subset": report.pcp_with_means(metrics["table1"]["subset"]["pcp"])}
-col = {"lower": report.LR_MEAN_COLUMNS[0], "upper": report.LR_MEAN_COLUMNS[1]}
+ours_means = {"whole": tables.pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
+              "subset": tables.pcp_with_means(metrics["table1"]["subset"]["pcp"])}
+col = {"lower": tables.LR_MEAN_COLUMNS[0], "upper": tables.LR_MEAN_COLUMNS[1]}
 rows = []
 for c in claims:
     first, second = c["compare"]
@@ -166,8 +167,8 @@ for c in claims:
 
 # %% tags=["hide-input"]
 # the per-frame decisions are checked to reproduce the table's numbers
-scores = report.checked_frame_scores(run_dir / "eval_buffy", metrics["table1"]["whole_set"]["pcp"])
-figures = report.best_and_worst_figures(run_dir / "eval_buffy", scores, n_examples)
+scores = checked_frame_scores(run.evaluation("buffy"), metrics["table1"]["whole_set"]["pcp"])
+figures = example_figures.best_and_worst_figures(run.evaluation("buffy"), scores, n_examples)
 plt.show()
 
 # %% tags=["hide-input"]
@@ -243,7 +244,7 @@ else:
 # ## Provenance
 
 # %% tags=["hide-input"]
-prov = pd.concat({"paper's rule": report.provenance_frame(metrics)["value"],
-                  "Buffy package rule": report.provenance_frame(metrics_buffy_rule)["value"]},
+prov = pd.concat({"paper's rule": runinfo.provenance_frame(metrics)["value"],
+                  "Buffy package rule": runinfo.provenance_frame(metrics_buffy_rule)["value"]},
                  axis=1)
-prov.style.set_uuid("provenance-buffy").set_properties(**report.PROVENANCE_CSS)
+prov.style.set_uuid("provenance-buffy").set_properties(**runinfo.PROVENANCE_CSS)

@@ -39,16 +39,17 @@ overlay_modec_torso = True  # also draw Figure 4's curves with MODEC's torso siz
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from hmlpe.companion import paper, report
+from hmlpe.companion import example_figures, paper, runinfo, tables
+from hmlpe.companion.scores import checked_frame_scores
+from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.data.datasets import load_dataset
-from hmlpe.engine.training import CHECKPOINT_NAME
+from hmlpe.engine.layout import RunLayout
 
-run_dir = Path(run_dir)
-metrics = report.ensure_evaluation(run_dir / "finetune_flic" / CHECKPOINT_NAME, "flic",
-                                   run_dir / "eval_flic")
+run = RunLayout(run_dir)
+metrics = ensure_evaluation(run.checkpoint(run.finetune("flic")), "flic",
+                            run.evaluation("flic"))
 cfg = metrics["provenance"]["config"]
 print(f"profile: {profile}; network: finetune_flic after epoch {metrics['checkpoint_epoch']}")
 print(f"person box: torso box x {cfg['crop']['flic_width_scale']} in width, "
@@ -80,7 +81,7 @@ print(f"FLIC test examples relabelled (left and right exchanged): {swapped} of {
 # numbers of each pair.
 
 # %% tags=["hide-input"]
-t2 = report.table2_comparison(metrics)
+t2 = tables.table2_comparison(metrics)
 
 
 def row_style(row):
@@ -95,20 +96,20 @@ diff_rows = pd.IndexSlice[[k for k in t2.index if k[-1] == "ours - paper"], :]
    .set_caption(f"{t2.attrs['ref']} ({t2.attrs['section']}), PCP in percent"))
 
 # %% [markdown]
-# Published elsewhere (NOTES.md, not in the paper): one evaluator recomputed MODEC's PCP on
+# Published elsewhere ({doc}`protocol facts <11_protocol_facts>`, not in the paper): one evaluator recomputed MODEC's PCP on
 # FLIC with observer-centric labels. Its evaluator is not this one, so the comparison is
 # indicative only.
 
 # %% tags=["hide-input"]
 pub = paper.published_elsewhere()
 ref = pub[(pub["dataset"] == "FLIC") & pub["metric"].str.startswith("PCP")]
-ours_pcp = report.pcp_with_means(metrics["table2"]["pcp"])
+ours_pcp = tables.pcp_with_means(metrics["table2"]["pcp"])
 ref_rows = {}
 for _, r in ref.iterrows():
     ref_rows[f"{r['method']} ({r['source']})"] = {
         "upper arms": r["upper_arm"], "lower arms": r["lower_arm"]}
-ref_rows["ours (L/R mean)"] = {"upper arms": ours_pcp[report.LR_MEAN_COLUMNS[1]],
-                               "lower arms": ours_pcp[report.LR_MEAN_COLUMNS[0]]}
+ref_rows["ours (L/R mean)"] = {"upper arms": ours_pcp[tables.LR_MEAN_COLUMNS[1]],
+                               "lower arms": ours_pcp[tables.LR_MEAN_COLUMNS[0]]}
 (pd.DataFrame.from_dict(ref_rows, orient="index").rename_axis("PCP, percent")
    .style.set_uuid("flic-pcp-published").format("{:.1f}"))
 
@@ -119,11 +120,11 @@ ref_rows["ours (L/R mean)"] = {"upper arms": ours_pcp[report.LR_MEAN_COLUMNS[1]]
 # thin lines are the left and right joints separately), with the paper's torso size (solid)
 # and MODEC's (dashed). The vertical lines mark the radii at which the paper states a
 # difference between HMLPE and MODEC; the markers at $r = 20$ are PCK@0.2 values published
-# elsewhere (NOTES.md; their evaluator's torso normalisation, observer-centric labels), as
+# elsewhere ({doc}`protocol facts <11_protocol_facts>`; their evaluator's torso normalisation, observer-centric labels), as
 # reference points, not as curves of this page.
 
 # %% tags=["hide-input"]
-curves = report.figure4_curves(metrics)
+curves = tables.figure4_curves(metrics)
 statements = paper.figure4_statements()
 pck = pub[(pub["dataset"] == "FLIC") & pub["metric"].str.startswith("PCK")]
 torsos = ["paper", "modec"] if overlay_modec_torso else ["paper"]
@@ -187,8 +188,8 @@ num_cols = [c for c in st.columns if c.startswith("ours")]
 
 # %% tags=["hide-input"]
 # the per-frame decisions are checked to reproduce the table's numbers
-scores = report.checked_frame_scores(run_dir / "eval_flic", metrics["table2"]["pcp"])
-figures = report.best_and_worst_figures(run_dir / "eval_flic", scores, n_examples)
+scores = checked_frame_scores(run.evaluation("flic"), metrics["table2"]["pcp"])
+figures = example_figures.best_and_worst_figures(run.evaluation("flic"), scores, n_examples)
 plt.show()
 
 # %% [markdown]
@@ -254,5 +255,5 @@ else:
 # ## Provenance
 
 # %% tags=["hide-input"]
-(report.provenance_frame(metrics).style.set_uuid("provenance-flic")
-       .set_properties(**report.PROVENANCE_CSS))
+(runinfo.provenance_frame(metrics).style.set_uuid("provenance-flic")
+       .set_properties(**runinfo.PROVENANCE_CSS))

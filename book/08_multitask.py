@@ -33,7 +33,6 @@ epochs = None  # None: the profile's sweep epochs
 
 # %%
 import inspect
-import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -42,9 +41,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmlpe.companion import paper, report
+from hmlpe.companion import history, paper, runinfo, tables
 from hmlpe.engine.profiles import Profile, get_profile, ratio_to_lambdas
-from hmlpe.engine.protocol import run_sweep, sweep_folder_name
+from hmlpe.engine.layout import RunLayout, sweep_folder_name
+from hmlpe.engine.protocol import run_sweep
 from hmlpe.engine.training import NonFiniteLossError
 
 run_dir = Path(run_dir)
@@ -67,9 +67,9 @@ for fn in (Profile.sweep_config, ratio_to_lambdas):
                                                subsequent_indent="  "))
 
 # %% tags=["hide-input"]
-plan = pd.DataFrame([{"lambda_R / lambda_P": report.ratio_label(r),
+plan = pd.DataFrame([{"lambda_R / lambda_P": tables.ratio_label(r),
                       "lambda_r": ratio_to_lambdas(r)[0], "lambda_d": ratio_to_lambdas(r)[1],
-                      "trained tasks": ", ".join(sorted(report.trained_tasks(r))),
+                      "trained tasks": ", ".join(sorted(tables.trained_tasks(r))),
                       "folder": f"sweep/{sweep_folder_name(r)}",
                       "epochs": prof.sweep_config(r).stage.epochs} for r in ratios])
 plan.style.set_uuid("sweep-plan").hide(axis="index").format({"lambda_r": "{:g}",
@@ -87,17 +87,15 @@ for r in ratios:
         run_sweep(prof, run_dir, ratios=(r,), progress=False)
         status[r] = "finished"
     except NonFiniteLossError as exc:
-        where = re.search(r"at epoch (\d+), step (\d+)", str(exc))
-        status[r] = ("diverged (non-finite loss" +
-                     (f" in epoch {where.group(1)}, step {where.group(2)})" if where else ")"))
+        status[r] = f"diverged (non-finite loss in epoch {exc.epoch}, step {exc.step})"
 
 histories = {}
 for r in ratios:
     try:
-        histories[r] = report.load_history(run_dir / "sweep" / sweep_folder_name(r))
+        histories[r] = history.load_history(RunLayout(run_dir).sweep(r))
     except FileNotFoundError:
         histories[r] = None
-runs = pd.DataFrame([{"lambda_R / lambda_P": report.ratio_label(r), "status": status[r],
+runs = pd.DataFrame([{"lambda_R / lambda_P": tables.ratio_label(r), "status": status[r],
                       "epochs finished": 0 if histories[r] is None else
                       int(histories[r]["epoch"].max())} for r in ratios])
 runs.style.set_uuid("sweep-status").hide(axis="index")
@@ -123,7 +121,7 @@ print(textwrap.fill(f"paper: {p3.attrs['caption']}", width=76, subsequent_indent
 print(f"ours: errors at the last finished epoch of each run: epoch "
       f"{', '.join(map(str, last_epochs)) or 'none'} (profile {prof.name!r})")
 
-t3 = report.table3_comparison(histories)
+t3 = tables.table3_comparison(histories)
 diff_rows = pd.IndexSlice[[k for k in t3.index if k[-1] == "ours - paper"], :]
 
 
@@ -142,7 +140,7 @@ def row_style(row):
 # includes it), ours only:
 
 # %% tags=["hide-input"]
-ours_cells, _ = report.table3_ours(histories)
+ours_cells, _ = tables.table3_ours(histories)
 extra_cols = [c for c in ours_cells.columns if c not in p3.columns]
 if extra_cols:
     display(ours_cells[extra_cols].style.set_uuid("table3-extra").format("{:.3f}", na_rep="-")
@@ -157,7 +155,7 @@ else:
 # question than any cell of Table 3 and are kept apart:
 
 # %% tags=["hide-input"]
-_, untrained = report.table3_ours(histories)
+_, untrained = tables.table3_ours(histories)
 if untrained.empty:
     print("no run with a task of weight 0 in this sweep")
     shown_untrained = untrained
@@ -171,7 +169,7 @@ else:
 # comparisons, computed from the paper's table and from ours (test errors at the last epoch):
 
 # %% tags=["hide-input"]
-cells, _ = report.table3_ours(histories)
+cells, _ = tables.table3_ours(histories)
 cols = [c for c in p3.columns if c in cells.columns]
 
 
@@ -209,15 +207,15 @@ claims.style.set_uuid("table3-claims")
 # for the task it trains.
 
 # %% tags=["hide-input"]
-labels = {r: f"{report.ratio_label(r)}" for r in ratios}
+labels = {r: f"{tables.ratio_label(r)}" for r in ratios}
 colors = {labels[r]: f"C{k}" for k, r in enumerate(ratios)}
 reg = {labels[r]: h for r, h in histories.items()
-       if h is not None and "regression" in report.trained_tasks(r)}
+       if h is not None and "regression" in tables.trained_tasks(r)}
 det = {labels[r]: h for r, h in histories.items()
-       if h is not None and "detection" in report.trained_tasks(r)}
+       if h is not None and "detection" in tables.trained_tasks(r)}
 fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
-report.plot_learning_curves(reg, ax_r, None, colors=colors, legend_title="lambda_R / lambda_P")
-report.plot_learning_curves(det, None, ax_d, colors=colors, legend_title="lambda_R / lambda_P")
+history.plot_learning_curves(reg, ax_r, None, colors=colors, legend_title="lambda_R / lambda_P")
+history.plot_learning_curves(det, None, ax_d, colors=colors, legend_title="lambda_R / lambda_P")
 for ax, title in ((ax_r, "pose regression"), (ax_d, "body-part detection")):
     ys = np.concatenate([l.get_ydata() for l in ax.get_lines()]) if ax.get_lines() else []
     if len(ys) and np.nanmin(ys) > 0 and np.nanmax(ys) / np.nanmin(ys) > 20:
@@ -258,7 +256,7 @@ x, j, p = _to_device(probe_spec, *make_batch(probe_set, probe_idx, np.random.def
                                              probe_cfg))
 grad_rows = pd.DataFrame(ratio_gradient_table(probe_model, x, j, p,
                                               ratios=(0.0, 1.0, 1e10, math.inf)))
-grad_rows["ratio"] = grad_rows["ratio"].map(report.ratio_label)
+grad_rows["ratio"] = grad_rows["ratio"].map(tables.ratio_label)
 (grad_rows.set_index("ratio").style.set_uuid("sweep-gradients").format("{:.3g}"))
 
 # %% [markdown]
@@ -291,13 +289,13 @@ grad_rows["ratio"] = grad_rows["ratio"].map(report.ratio_label)
 # the data.
 
 # %% tags=["hide-input"]
-prov = pd.DataFrame({report.ratio_label(r): report.provenance_frame(
-    run_dir / "sweep" / sweep_folder_name(r), with_data=False)["value"] for r in ratios
+prov = pd.DataFrame({tables.ratio_label(r): runinfo.provenance_frame(
+    RunLayout(run_dir).sweep(r), with_data=False)["value"] for r in ratios
     if histories[r] is not None}).T
 prov.index.name = "lambda_R / lambda_P"
 (prov.drop(columns=["result"], errors="ignore").style.set_uuid("provenance-sweep")
-     .set_properties(**report.PROVENANCE_CSS))
+     .set_properties(**runinfo.PROVENANCE_CSS))
 
 # %% tags=["hide-input"]
-(report.data_provenance_frame().style.set_uuid("provenance-data")
-       .set_properties(**report.PROVENANCE_CSS))
+(runinfo.data_provenance_frame().style.set_uuid("provenance-data")
+       .set_properties(**runinfo.PROVENANCE_CSS))

@@ -47,16 +47,17 @@ import torch
 from matplotlib.patches import Rectangle
 
 from hmlpe.network import backtrack
-from hmlpe.companion import report
+from hmlpe.companion import runinfo
 from hmlpe.data.crops import crop_to_image, load_image
 from hmlpe.network.model import HMLPENet, to_input
 from hmlpe.data.pipeline import load_test_set, load_train_set
 from hmlpe.engine.profiles import get_profile
 from hmlpe.network.receptive import active_pixels, compare_with_backtrack
-from hmlpe.engine.training import CHECKPOINT_NAME, load_model
+from hmlpe.engine.checkpoint import load_model
+from hmlpe.engine.layout import RunLayout
 
 run_dir = Path(run_dir)
-checkpoint = Path(checkpoint) if checkpoint is not None else run_dir / "pretrain" / CHECKPOINT_NAME
+checkpoint = Path(checkpoint) if checkpoint is not None else RunLayout.checkpoint(RunLayout(run_dir).pretrain)
 if checkpoint.is_file():
     model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
     network = f"trained: {checkpoint.parent.name}/{checkpoint.name}, epoch {state['epoch']}"
@@ -119,7 +120,7 @@ print(f"training images: {len(images)} of the {len(train.images)} crops of the {
 
 # %% tags=["hide-input"]
 if trained:
-    prov = report.provenance_frame(checkpoint.parent, with_data=False)
+    prov = runinfo.provenance_frame(checkpoint.parent, with_data=False)
 else:
     prov = pd.DataFrame({"value": {"network": network}}).rename_axis("item")
 prov.style.set_uuid("features-provenance").set_caption("the network of this page")

@@ -16,7 +16,7 @@
 #
 # Reproduces: nothing from the paper; it records how this book's numbers were made.
 #
-# This page runs last. It reads the run's `book_timings.json`, which `hmlpe.companion.book` rewrites
+# This page runs last. It reads the run's `book_timings.json`, which `python -m hmlpe book` rewrites
 # after every chapter, and shows the code version, the software, the device, the wall time
 # of every chapter and the exact command that reruns it. **This page's own wall time is not
 # known while it runs**, so it is not in the table; it is in `book_timings.json` once the run
@@ -76,7 +76,7 @@ pd.Series(device, name="value").to_frame().rename_axis("device").style.set_uuid(
 #
 # `command` converts the chapter's source and executes it with papermill, with the same
 # kernel, working folder and parameters; `runner_command` does the same through
-# `hmlpe.companion.book`, which also hides papermill's injected-parameters cell in the HTML and updates
+# `python -m hmlpe book`, which also hides papermill's injected-parameters cell in the HTML and updates
 # `book_timings.json`. After either, `jupyter-book build . -W` rebuilds the HTML.
 
 # %% tags=["hide-input"]

@@ -5,7 +5,7 @@
 #
 # Steps (each timed):
 #   1. vendor the browser JavaScript (require.js, ipywidgets embedder, MathJax) if missing
-#   2. execute every chapter of _toc.yml with papermill (hmlpe.companion.book), timings in
+#   2. execute every chapter of _toc.yml with papermill (`python -m hmlpe book`), timings in
 #      runs/PROFILE/book_timings.json
 #   3. nbval: re-execute the notebooks and compare with the stored outputs
 #      (ci/nbval_sanitize.cfg masks what legitimately varies); HMLPE_BOOK_NBVAL=0 skips it
@@ -44,16 +44,16 @@ ensure_chromium() {
 
 run_nbval() {
   if [[ "${HMLPE_BOOK_NBVAL:-1}" == "0" ]]; then echo "skipped (HMLPE_BOOK_NBVAL=0)"; return; fi
-  mapfile -t NOTEBOOKS < <("$PY" -m hmlpe.companion.book --list)
+  mapfile -t NOTEBOOKS < <("$PY" -m hmlpe book --list)
   "$PY" -m pytest -p no:cacheprovider --nbval "${NOTEBOOKS[@]}" \
     --nbval-sanitize-with ci/nbval_sanitize.cfg
 }
 
 step "chromium" ensure_chromium
 step "vendor JavaScript" bash ci/vendor_widgets.sh
-step "execute chapters ($PROFILE)" "$PY" -m hmlpe.companion.book --profile "$PROFILE" --run-dir "$RUN_DIR" --no-build
+step "execute chapters ($PROFILE)" "$PY" -m hmlpe book --profile "$PROFILE" --run-dir "$RUN_DIR" --no-build
 step "nbval" run_nbval
-step "build HTML" "$PY" -m hmlpe.companion.book --build-only
+step "build HTML" "$PY" -m hmlpe book --build-only
 step "browser check" "$PY" -m pytest -p no:cacheprovider tests/book -m browser --book-html=_build/html
 
 echo "=== [book.sh] done (profile $PROFILE):"

@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
     k.add_argument("--chapter", action="append", dest="chapters", help="only this chapter (repeatable)")
     k.add_argument("--no-build", action="store_true", help="execute only, skip jupyter-book")
+    k.add_argument("--build-only", action="store_true",
+                   help="only build the HTML from the executed notebooks")
+    k.add_argument("--list", action="store_true",
+                   help="print the chapters' notebook paths in ToC order and exit")
+    k.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra papermill parameter of every chapter run (VALUE parsed as JSON "
+                        "when it can be; repeatable)")
     return parser
 
 
@@ -160,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         if args.data_command == "verify":
             from hmlpe.paths import resolve_data_root
             report = registry.verify(resolve_data_root(args.data_root), full=args.full)
-            print(report.summary())
+            print(report.format())
             return 0 if report.ok else 1
         from hmlpe.data.datasets import fetch
         fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
@@ -222,11 +229,19 @@ def run(args: argparse.Namespace) -> int:
             print(markdown_table(table))
         return 0
     if cmd == "book":
-        from hmlpe.companion.book import run_book
+        from hmlpe.companion import book
+        if args.list:
+            for entry in book.select_chapters(book.toc_chapters(), args.chapters):
+                print(f"{entry}.ipynb")
+            return 0
+        if args.build_only:
+            book.build_html()
+            return 0
         from hmlpe.engine.device import select_device
         profile = args.profile or ("paper" if select_device("auto").device.type == "cuda" else "cpu")
         run_dir = args.run_dir or Path("runs") / profile
-        run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build)
+        book.run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build,
+                      extra_parameters=parse_overrides(args.param))
         return 0
     raise AssertionError(cmd)
 

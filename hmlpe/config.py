@@ -5,8 +5,17 @@ Training profiles (named combinations of these) live in ``hmlpe.engine.profiles`
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+import functools
+import json
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config override of the wrong type; the message names the key, the value given and
+    the type the field expects (e.g. ``optim.lr=abc: expected a float, got a string``)."""
 
 
 @dataclass(frozen=True)
@@ -19,13 +28,13 @@ class LabelConfig:
     beta: float = 0.3        # paper: beta = 0.3
     # "uniform" (default, reproduction's choice): stride (crop - window) / (grid - 1) so the
     # 8 x 8 windows tile the crop exactly. "itheano": the first author's public code, stride 12,
-    # last row/column overhanging the crop (NOTES.md).
+    # last row/column overhanging the crop (protocol facts).
     layout: str = "uniform"
 
 
 @dataclass(frozen=True)
 class CropConfig:
-    """Training and test crops (paper 4.1, 4.3, 4.4; box factors from NOTES.md)."""
+    """Training and test crops (paper 4.1, 4.3, 4.4; box factors from protocol facts)."""
 
     train_size: int = 128          # paper: training box resized to 128x128
     input_size: int = 112          # paper: random 112x112 crops; test boxes resized to 112
@@ -39,7 +48,7 @@ class CropConfig:
     train_box: str = "test_rule"
     train_margin: float = 0.15
     buffy_width_scale: float = 1.7     # paper 4.3 s_width
-    buffy_height_scale: float = 4.2    # paper 4.3 s_height (in half-window heights, NOTES.md)
+    buffy_height_scale: float = 4.2    # paper 4.3 s_height (in half-window heights, protocol facts)
     flic_width_scale: float = 3.5      # paper 4.4 s_width
     flic_height_scale: float = 4.5     # paper 4.4 s_height
     # Reproduction's choice (boxes.torso_window): the upper-body detector's window modelled
@@ -69,7 +78,7 @@ class DataConfig:
     data_root: str | None = None   # None: $HMLPE_DATA, else ../shared/data, else data/raw
     # Pre-training pool (paper 4.1: the training sets of all datasets; only these are here).
     pool: tuple[str, ...] = ("buffy", "lsp", "flic")
-    # Buffy test association (NOTES.md): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).
+    # Buffy test association (protocol facts): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).
     buffy_association: str = "paper"
     max_train_examples: int | None = None  # cap per dataset (smoke profile); None: all
 
@@ -121,16 +130,19 @@ class LossConfig:
     detection_reduction: str = "mean"
 
 
-def to_dict(cfg: Any) -> dict:
-    """A JSON-ready dict of a (nested) config dataclass."""
-    return asdict(cfg)
-
 
 def merge(cfg: Any, overrides: dict[str, Any]) -> Any:
     """A copy of ``cfg`` with ``overrides`` applied; keys may be dotted ("loss.lambda_d").
 
-    Unknown keys raise ``KeyError`` naming the key, so a typo never passes silently.
+    Unknown keys raise ``KeyError`` naming the key, so a typo never passes silently. Values are
+    checked against the field's annotation (``ConfigError`` naming key, value and expected
+    type): an int is accepted for a float (and stored as a float), a list for a tuple, None
+    for an optional field; a bool is not a number and a string is not a number.
     """
+    return _merge(cfg, overrides, "")
+
+
+def _merge(cfg: Any, overrides: dict[str, Any], prefix: str) -> Any:
     nested: dict[str, dict[str, Any]] = {}
     flat: dict[str, Any] = {}
     for key, value in overrides.items():
@@ -144,26 +156,122 @@ def merge(cfg: Any, overrides: dict[str, Any]) -> Any:
         if key not in names:
             raise KeyError(f"unknown config key {key!r} for {type(cfg).__name__}; "
                            f"known: {', '.join(sorted(names))}")
+    hints = _field_types(type(cfg))
     changes: dict[str, Any] = {}
     for key, value in flat.items():
         current = getattr(cfg, key)
         if is_dataclass(current) and isinstance(value, dict):
-            changes[key] = merge(current, value)
+            changes[key] = _merge(current, value, f"{prefix}{key}.")
         else:
-            changes[key] = _coerce(value, current, key)
+            changes[key] = _checked(value, hints[key], f"{prefix}{key}")
     for key, sub in nested.items():
         current = getattr(cfg, key)
         if not is_dataclass(current):
             raise KeyError(f"config key {key!r} of {type(cfg).__name__} has no sub-keys")
-        changes[key] = merge(current, sub)
+        changes[key] = _merge(current, sub, f"{prefix}{key}.")
     return replace(cfg, **changes)
 
 
-def _coerce(value: Any, current: Any, key: str) -> Any:
-    """Keep tuples as tuples when a config is read back from JSON lists."""
-    if isinstance(current, tuple) and isinstance(value, list):
-        return tuple(value)
-    return value
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a config dataclass (this module postpones them)."""
+    return typing.get_type_hints(cls)
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _conform(value: Any, hint: Any) -> Any:
+    """``value`` as a value of type ``hint`` (int -> float, list -> tuple), else _Mismatch."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is not type(None):
+                try:
+                    return _conform(value, arg)
+                except _Mismatch:
+                    pass
+        raise _Mismatch
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _Mismatch
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_conform(v, args[0]) for v in value)
+        if len(value) != len(args):
+            raise _Mismatch
+        return tuple(_conform(v, a) for v, a in zip(value, args))
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Mismatch
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Mismatch
+        return value
+    if isinstance(hint, type) and isinstance(value, hint):   # str, bool, a config dataclass
+        return value
+    raise _Mismatch
+
+
+def _describe(hint: Any, plural: bool = False) -> str:
+    """'a float', 'an int or null', 'a list of 3 ints', ... (``plural``: 'floats', ...)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a, plural) for a in args)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_describe(args[0], True)}"
+        if len(set(args)) == 1:
+            return f"a list of {len(args)} {_describe(args[0], True)}"
+        return f"a list [{', '.join(_describe(a) for a in args)}]"
+    names = {float: ("a float", "floats"), int: ("an int", "ints"), str: ("a string", "strings"),
+             bool: ("a bool (true or false)", "bools"), type(None): ("null", "nulls")}
+    if hint in names:
+        return names[hint][plural]
+    name = getattr(hint, "__name__", str(hint))
+    return f"{name}s" if plural else f"a mapping of {name} fields"
+
+
+def _kind(value: Any, plural: bool = False) -> str:
+    """'a string', 'a list of 2 ints', 'a list [an int, a string]', ..."""
+    if isinstance(value, (list, tuple)):
+        if plural:
+            return "lists"
+        kinds = [_kind(v) for v in value]
+        if len(set(kinds)) > 1:
+            return f"a list [{', '.join(kinds)}]"
+        return f"a list of {len(value)} {_kind(value[0], True)}" if value else "an empty list"
+    kinds = {bool: ("a bool", "bools"), int: ("an int", "ints"), float: ("a float", "floats"),
+             str: ("a string", "strings"), type(None): ("null", "nulls"),
+             dict: ("a mapping", "mappings")}
+    name = type(value).__name__
+    return kinds.get(type(value), (f"a {name}", f"{name}s"))[plural]
+
+
+def _show(value: Any) -> str:
+    """The value as the user typed it: JSON, except a string that is not JSON stays bare."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _checked(value: Any, hint: Any, key: str) -> Any:
+    try:
+        return _conform(value, hint)
+    except _Mismatch:
+        raise ConfigError(f"{key}={_show(value)}: expected {_describe(hint)}, "
+                          f"got {_kind(value)}") from None
 
 
 @dataclass(frozen=True)
@@ -216,7 +324,7 @@ class TrainConfig:
 
 
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuild a (nested) config dataclass from ``to_dict`` output; unknown keys raise."""
+    """Rebuild a (nested) config dataclass from ``dataclasses.asdict`` output; unknown keys raise."""
     return merge(cls(), _flatten(data))
 
 

@@ -37,21 +37,50 @@ def pcp(pred: np.ndarray, gt: np.ndarray, alpha: float = 0.5) -> np.ndarray:
 
     pred, gt: (N, P, 2, 2) -> bool (N, P). NaN anywhere in a part's pred or gt -> incorrect.
     """
+    pred, gt = _sticks(pred, gt)
+    error, length = _end_error(pred, gt)
+    valid = ~(np.isnan(pred).any(axis=(-2, -1)) | np.isnan(gt).any(axis=(-2, -1)))
+    return (error <= alpha * length) & valid
+
+
+def pcp_score(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Eq. 6's criterion as a number per part: the larger of the two end-point errors over the
+    part length ``L = ||g1 - g2||``, in the better of the two end orders (0 = exact, lower is
+    better). A part is correct by :func:`pcp` at ``alpha`` when its score is <= alpha (``pcp``
+    compares ``error <= alpha L``, which can differ from ``score <= alpha`` by rounding on the
+    boundary: use ``pcp`` for decisions, this score for ranking).
+
+    pred, gt: (N, P, 2, 2) -> float (N, P). NaN in a part's pred or gt -> NaN; an infinite
+    prediction -> inf; L = 0 -> inf (NaN for an exact prediction).
+    """
+    pred, gt = _sticks(pred, gt)
+    error, length = _end_error(pred, gt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return error / length
+
+
+def _sticks(pred, gt) -> tuple[np.ndarray, np.ndarray]:
+    """pred and gt as float (N, P, 2, 2) arrays of equal shape (ValueError otherwise)."""
     pred = _as_array(pred, "pred", 4, (None, 2, 2), "(N, P, 2, 2)")
     gt = _as_array(gt, "gt", 4, (None, 2, 2), "(N, P, 2, 2)")
     if pred.shape != gt.shape:
         raise _shape_error("gt", f"equal to pred's {pred.shape}", gt.shape)
+    return pred, gt
 
+
+def _end_error(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(error, L) per part of eq. 6: ``error`` is the larger end-point distance in the better
+    end order, ``min(max(||e1 - g1||, ||e2 - g2||), max(||e2 - g1||, ||e1 - g2||))``, NaN when
+    a point is NaN; ``L = ||g1 - g2||``."""
     def dist(a, b):
         return np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
 
     e1, e2 = pred[..., 0, :], pred[..., 1, :]
     g1, g2 = gt[..., 0, :], gt[..., 1, :]
-    tol = alpha * dist(g1, g2)
-    same = (dist(e1, g1) <= tol) & (dist(e2, g2) <= tol)
-    swapped = (dist(e2, g1) <= tol) & (dist(e1, g2) <= tol)
-    valid = ~(np.isnan(pred).any(axis=(-2, -1)) | np.isnan(gt).any(axis=(-2, -1)))
-    return (same | swapped) & valid
+    same = np.maximum(dist(e1, g1), dist(e2, g2))
+    swapped = np.maximum(dist(e2, g1), dist(e1, g2))
+    # fmin: an order that is NaN (e.g. inf - inf) does not hide the other one
+    return np.fmin(same, swapped), dist(g1, g2)
 
 
 class PcpTable(NamedTuple):

@@ -30,6 +30,21 @@ PART_JOINTS = np.array([[JOINT_INDEX[a], JOINT_INDEX[b]] for _, a, b in PARTS]) 
 # The four arm parts scored in Tables 1 and 2, in the paper's column order LL, RL, LU, RU.
 ARM_PARTS: tuple[str, ...] = ("l_lower_arm", "r_lower_arm", "l_upper_arm", "r_upper_arm")
 
+# The one part palette (book figures, ``hmlpe.companion.plotting``; prediction overlays,
+# ``hmlpe.engine.predict``): left parts warm, right parts cool, the head yellow. Hex strings,
+# which matplotlib and PIL both accept.
+PART_COLOURS: dict[str, str] = {
+    "head": "#f4d03f",
+    "l_shoulder": "#f39c12",
+    "r_shoulder": "#48c9b0",
+    "l_upper_arm": "#e74c3c",
+    "r_upper_arm": "#3498db",
+    "l_lower_arm": "#ff79c6",
+    "r_lower_arm": "#9b59b6",
+}
+if set(PART_COLOURS) != set(PART_NAMES):  # pragma: no cover - a guard for skeleton edits
+    raise ImportError("PART_COLOURS must name exactly the parts of PARTS")
+
 
 def _swap_permutation(names: tuple[str, ...]) -> np.ndarray:
     def swap(n: str) -> str:

@@ -3,14 +3,16 @@ import numpy as np
 import pytest
 
 from hmlpe.companion.baselines import mean_pose, reference_predictions
-from hmlpe.data.pipeline import TestSet
+from hmlpe.data.pipeline import HeldOutSet
 
 
 def _test_set():
     joints = np.tile(np.linspace(10, 100, 8)[:, None], (2, 1, 2))     # crop pixels (2, 8, 2)
-    return TestSet(name="flic", records=[None, None], images=np.zeros((2, 112, 112, 3), np.uint8),
-                   boxes=np.array([[0, 0, 112, 112], [np.nan] * 4]), matched=np.array([True, False]),
-                   joints=joints, usable=np.array([True, False]), fingerprint="x")
+    return HeldOutSet(name="flic", records=[None, None],
+                      images=np.zeros((2, 112, 112, 3), np.uint8),
+                      boxes=np.array([[0, 0, 112, 112], [np.nan] * 4]),
+                      matched=np.array([True, False]),
+                      joints=joints, usable=np.array([True, False]), fingerprint="x")
 
 
 def test_mean_pose_ignores_nan():

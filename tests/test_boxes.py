@@ -1,6 +1,4 @@
 """Boxes (hmlpe.data.boxes): hand-computed cases, then the Buffy association counts."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,8 +8,6 @@ from hmlpe.data.boxes import (buffy_gt_window, buffy_test_box, clip_box, flic_te
                          match_detections, training_box)
 from hmlpe.data.datasets import load_dataset
 from hmlpe.data.datasets.buffy import load_detections
-
-DATA = Path("/work/shared/data")
 
 
 def test_buffy_test_box_hand_computed():
@@ -82,10 +78,9 @@ def test_clipped_boxes_stay_in_image(x, y, w, h):
     assert 0 <= b[0] < b[2] <= 719 and 0 <= b[1] < b[3] <= 404
 
 
-@pytest.mark.skipif(not (DATA / "buffy").is_dir(), reason="no Buffy data")
-def test_buffy_association_counts():
-    test = load_dataset("buffy", root=DATA, split="test")
-    det = load_detections(DATA)
+def test_buffy_association_counts(buffy_root):
+    test = load_dataset("buffy", root=buffy_root, split="test")
+    det = load_detections(buffy_root)
     n = {rule: sum(match_detections(det[r.example], buffy_gt_window(r.sticks), rule) is not None
                    for r in test) for rule in ("paper", "buffy")}
     assert n == {"paper": 267, "buffy": 263}

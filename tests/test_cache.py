@@ -1,19 +1,16 @@
 """Crop cache (hmlpe.data.cache): synthetic records first, then the Buffy test set."""
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from hmlpe.data.boxes import train_box_for
-from hmlpe.data.cache import test_arrays as build_test_arrays
-from hmlpe.data.cache import train_arrays
+from hmlpe.data.cache import heldout_arrays, train_arrays
 from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.crops import ImageReadError, image_to_crop
 from hmlpe.data.datasets import PoseRecord, load_dataset
 
-DATA = Path("/work/shared/data")
 SMALL = CropConfig(train_size=32, input_size=16)
 
 
@@ -79,21 +76,20 @@ def test_unreadable_image_names_the_file(tmp_path):
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
-def test_flic_test_arrays(tmp_path):
+def test_flic_heldout_arrays(tmp_path):
     recs = [PoseRecord(r.dataset, r.example, r.image, r.image_size, r.joints, r.visible, "test",
                        torso_box=r.torso_box) for r in _records(tmp_path, 2)]
-    t = build_test_arrays(recs, SMALL, cache_dir=tmp_path / "c", progress=False)
+    t = heldout_arrays(recs, SMALL, cache_dir=tmp_path / "c", progress=False)
     assert t["images"].shape == (2, 16, 16, 3) and t["matched"].all()
     # torso 20 x 20 about (40, 30): width 70, height 20 + 35 = 55; clipped to the image
     np.testing.assert_allclose(t["boxes"][0], [5, 2.5, 75, 57.5])
 
 
-@pytest.mark.skipif(not (DATA / "buffy").is_dir(), reason="no Buffy data")
-def test_buffy_test_arrays_keep_unmatched_frames(tmp_path):
-    test = load_dataset("buffy", root=DATA, split="test")
+def test_buffy_heldout_arrays_keep_unmatched_frames(tmp_path, buffy_root):
+    test = load_dataset("buffy", root=buffy_root, split="test")
     for rule, n in (("paper", 267), ("buffy", 263)):
-        t = build_test_arrays(test, CropConfig(), DataConfig(buffy_association=rule), root=DATA,
-                              cache_dir=tmp_path / "c", progress=False)
+        t = heldout_arrays(test, CropConfig(), DataConfig(buffy_association=rule),
+                           root=buffy_root, cache_dir=tmp_path / "c", progress=False)
         assert t["images"].shape == (276, 112, 112, 3) and t["matched"].sum() == n
         assert np.isnan(t["boxes"][~t["matched"]]).all()
         assert not t["images"][~t["matched"]].any()

@@ -2,6 +2,8 @@
 (predictions.csv and metrics.json formats), predict; and its one-line errors."""
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ BUFFY_IMAGE = "buffy/images/buffy_s5e2_original/000063.jpg"
 
 
 @pytest.fixture(scope="module")
-def smoke_checkpoint(tmp_path_factory):
+def smoke_checkpoint(tmp_path_factory, buffy_root, lsp_root, flic_root):
     out = tmp_path_factory.mktemp("smoke") / "pretrain"
     assert main(["train", "--profile", "smoke", "--out", str(out), "--no-progress"]) == 0
     return out / "last.pt"
@@ -56,9 +58,8 @@ def test_evaluate_flic_writes_table2_and_figure4(smoke_checkpoint, tmp_path):
     assert len(pd.read_csv(out / "predictions.csv")) == 1016
 
 
-def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys):
-    from hmlpe.paths import resolve_data_root
-    image = resolve_data_root() / BUFFY_IMAGE
+def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys, buffy_root):
+    image = buffy_root / BUFFY_IMAGE
     prefix = tmp_path / "pose"
     assert main(["predict", str(image), "--box", "50", "160", "328", "404",
                  "--checkpoint", str(smoke_checkpoint), "--out", str(prefix)]) == 0
@@ -72,6 +73,10 @@ def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys):
     (["evaluate", "--checkpoint", "missing.pt", "--dataset", "buffy", "--out", "x"], "does not exist"),
     (["train", "--out", "x", "--set", "loss.lamda_d=1"], "lamda_d"),
     (["train", "--out", "x", "--set", "nonsense"], "key=value"),
+    (["train", "--out", "x", "--set", "optim.batch_size=true"],
+     "optim.batch_size=true: expected an int, got a bool"),
+    (["reproduce", "--out", "x", "--set", "data.pool=lsp"],
+     "data.pool=lsp: expected a list of strings, got a string"),
     (["train", "--out", "x", "--device", "tpu"], "unknown device 'tpu'"),
 ])
 def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
@@ -82,9 +87,19 @@ def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatc
     assert not (tmp_path / "x").exists()  # nothing written
 
 
-def test_bad_dataset_box_and_image(smoke_checkpoint, tmp_path, capsys):
-    from hmlpe.paths import resolve_data_root
-    image = resolve_data_root() / BUFFY_IMAGE
+def test_wrong_override_type_is_one_line_and_status_2(tmp_path):
+    """The installed command line, as a user runs it: a --set value of the wrong type is
+    refused before anything is written."""
+    proc = subprocess.run([sys.executable, "-m", "hmlpe", "train", "--profile", "smoke",
+                           "--out", str(tmp_path / "x"), "--set", "optim.lr=abc"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["error: optim.lr=abc: expected a float, got a string"]
+    assert proc.stdout == "" and not any(tmp_path.iterdir())   # no run folder
+
+
+def test_bad_dataset_box_and_image(smoke_checkpoint, tmp_path, capsys, buffy_root):
+    image = buffy_root / BUFFY_IMAGE
     assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "lsp",
                  "--out", str(tmp_path / "e")]) == 2
     assert "unknown dataset 'lsp'" in capsys.readouterr().err

@@ -1,6 +1,4 @@
 """Images, crops and the image <-> crop maps (hmlpe.data.crops)."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,8 +6,6 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from hmlpe.data.crops import ImageReadError, crop_and_resize, crop_to_image, image_to_crop, load_image
-
-DATA = Path("/work/shared/data")
 
 
 def _img(w=20, h=10):
@@ -93,11 +89,10 @@ def test_truncated_jpeg_raises(tmp_path, keep):
         load_image(cut)
 
 
-@pytest.mark.skipif(not (DATA / "lsp").is_dir(), reason="no LSP data")
-def test_real_truncated_copy(tmp_path):
-    data = (DATA / "lsp" / "images" / "im0001.jpg").read_bytes()
+def test_real_truncated_copy(tmp_path, lsp_root):
+    data = (lsp_root / "lsp" / "images" / "im0001.jpg").read_bytes()
     cut = tmp_path / "im0001.jpg"
     cut.write_bytes(data[: len(data) // 2])
-    assert load_image(DATA / "lsp" / "images" / "im0001.jpg").shape == (160, 70, 3)
+    assert load_image(lsp_root / "lsp" / "images" / "im0001.jpg").shape == (160, 70, 3)
     with pytest.raises(ImageReadError, match="im0001.jpg"):
         load_image(cut)

@@ -1,6 +1,4 @@
 """Buffy reader (hmlpe.data.datasets.buffy): hand-made sticks first, then the real data."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,9 +10,6 @@ from hmlpe.data.datasets.buffy import (joints_from_sticks, load_detections, near
                                   parse_sticks_file, read_buffy)
 from hmlpe.data.datasets.convention import needs_swap
 from hmlpe.skeleton import JOINT_INDEX as J
-
-DATA = Path("/work/shared/data")
-real = pytest.mark.skipif(not (DATA / "buffy").is_dir(), reason="no Buffy data")
 
 # One frame, 1-based: torso, LUA, RUA, LLA, RLA, head. The left lower arm is stored
 # wrist-to-elbow (reversed) and the right upper arm elbow-to-shoulder (reversed).
@@ -88,7 +83,7 @@ def test_joints_do_not_depend_on_stick_end_order(vals, flips):
 
 
 def pcp_eq6(pred, gt, alpha=0.5):
-    """Eq. 6 (NOTES.md): both ends within alpha * L of the GT ends, in either order."""
+    """Eq. 6 (protocol facts): both ends within alpha * L of the GT ends, in either order."""
     L = np.linalg.norm(gt[1] - gt[0])
     d = lambda p, q: np.linalg.norm(p - q)  # noqa: E731
     return (max(d(pred[0], gt[0]), d(pred[1], gt[1])) <= alpha * L
@@ -96,11 +91,10 @@ def pcp_eq6(pred, gt, alpha=0.5):
 
 
 @pytest.fixture(scope="module")
-def buffy():
-    return read_buffy(DATA)
+def buffy(buffy_root):
+    return read_buffy(buffy_root)
 
 
-@real
 def test_counts_and_splits(buffy):
     assert len(buffy) == 748
     assert sum(r.split == "train" for r in buffy) == 472
@@ -118,12 +112,10 @@ def _pcp_failures(records):
             if not pcp_eq6(r.joints[[J[a], J[b]]], r.sticks[k])]
 
 
-@real
 def test_gt_joints_score_100_percent_pcp_on_the_test_set(buffy):
     assert _pcp_failures([r for r in buffy if r.split == "test"]) == []  # 1104 of 1104 arms
 
 
-@real
 def test_gt_joints_pcp_on_the_training_set(buffy):
     # 5 of 1888 training arms fail: a stick shorter than twice the gap between the upper-
     # and lower-arm sticks, so the averaged elbow is more than alpha*L from that stick's end.
@@ -133,15 +125,13 @@ def test_gt_joints_pcp_on_the_training_set(buffy):
         ("s5e3_050601", "l_shoulder", "l_elbow")]
 
 
-@real
 def test_143_of_552_test_arms_are_stored_out_of_order(buffy):
-    # NOTES.md: upper arm wrist-to-shoulder, or the sticks meet at their first ends
+    # protocol facts: upper arm wrist-to-shoulder, or the sticks meet at their first ends
     n = sum(nearest_ends(r.sticks[u], r.sticks[lo]) != (1, 0)
             for r in buffy if r.split == "test" for u, lo in ((1, 3), (2, 4)))
     assert n == 143
 
 
-@real
 def test_observer_centric_and_inside_images(buffy):
     assert not any(needs_swap(r.joints) or r.swapped_lr for r in buffy)
     for r in buffy:
@@ -151,9 +141,8 @@ def test_observer_centric_and_inside_images(buffy):
         assert (r.joints[:, 1] < h + 0.5).all()
 
 
-@real
-def test_detections_file():
-    det = load_detections(DATA)
+def test_detections_file(buffy_root):
+    det = load_detections(buffy_root)
     assert len(det) == 276
     assert sum(len(d) == 0 for d in det.values()) == 6
     assert sum(len(d) > 1 for d in det.values()) == 92

@@ -8,8 +8,6 @@ from hmlpe.config import DataConfig
 from hmlpe.data.datasets import PoseRecord, filter_training, load_dataset, load_pool
 from hmlpe.paths import DataRootError
 
-DATA = Path("/work/shared/data")
-
 
 def _rec(joints, visible=None, split="train", size=(100, 80), ex="a"):
     joints = np.asarray(joints, float)
@@ -52,10 +50,10 @@ def test_missing_data_root(tmp_path):
         load_dataset("mpii", root=tmp_path)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="no data")
-def test_pool():
-    pool, counts = load_pool(DataConfig(data_root=str(DATA)))
+@pytest.mark.usefixtures("buffy_root", "lsp_root", "flic_root")
+def test_pool(data_root):
+    pool, counts = load_pool(DataConfig(data_root=str(data_root)))
     assert len(pool) == 472 + 605 + 3982
     assert {k: v["kept"] for k, v in counts.items()} == {"buffy": 472, "lsp": 605, "flic": 3982}
-    small, c = load_pool(DataConfig(data_root=str(DATA), pool=("lsp",), max_train_examples=10))
+    small, c = load_pool(DataConfig(data_root=str(data_root), pool=("lsp",), max_train_examples=10))
     assert len(small) == 10 and c["lsp"]["capped"] == 595

@@ -1,15 +1,10 @@
 """FLIC reader (hmlpe.data.datasets.flic)."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from hmlpe.data.datasets import load_dataset, training_records
 from hmlpe.data.datasets.flic import LOOKUP_PART, convert, read_examples
 from hmlpe.skeleton import JOINT_INDEX as J
-
-DATA = Path("/work/shared/data")
-real = pytest.mark.skipif(not (DATA / "flic").is_dir(), reason="no FLIC data")
 
 
 def test_convert_hand_made():
@@ -27,11 +22,10 @@ def test_convert_hand_made():
 
 
 @pytest.fixture(scope="module")
-def flic():
-    return load_dataset("flic", root=DATA)
+def flic(flic_root):
+    return load_dataset("flic", root=flic_root)
 
 
-@real
 def test_counts(flic):
     assert len(flic) == 5003
     assert sum(r.split == "train" for r in flic) == 3987
@@ -40,9 +34,8 @@ def test_counts(flic):
     assert all(r.image.is_file() for r in flic[::250])
 
 
-@real
-def test_left_right_relabelled_per_example(flic):
-    ex = read_examples(DATA)
+def test_left_right_relabelled_per_example(flic, flic_root):
+    ex = read_examples(flic_root)
     raw = np.stack([e.coords for e in ex])
     assert np.mean(raw[:, 0, 0] < raw[:, 0, 3]) == pytest.approx(0.0494, abs=0.0005)
     j = np.stack([r.joints for r in flic])
@@ -55,7 +48,6 @@ def test_left_right_relabelled_per_example(flic):
     np.testing.assert_allclose(r.joints[J["r_shoulder"]], raw[i, :, 0] - 1)
 
 
-@real
 def test_neck_and_torso_box(flic):
     for r in flic[::97]:
         np.testing.assert_allclose(r.joints[J["neck"]],
@@ -64,9 +56,8 @@ def test_neck_and_torso_box(flic):
         assert 0 <= x1 < x2 <= 720 and 0 <= y1 < y2 <= 480 and r.image_size == (720, 480)
 
 
-@real
-def test_training_drops():
-    kept, counts = training_records("flic", DATA)
+def test_training_drops(flic_root):
+    kept, counts = training_records("flic", flic_root)
     assert counts == {"missing_joint": 0, "occluded_joint": 0, "joint_outside_image": 5,
                       "total": 3987, "kept": 3982}
     for r in kept:

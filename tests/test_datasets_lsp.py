@@ -1,15 +1,10 @@
 """LSP reader (hmlpe.data.datasets.lsp)."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from hmlpe.data.datasets import load_dataset, training_records
 from hmlpe.data.datasets.lsp import convert, read_joints_mat
 from hmlpe.skeleton import JOINT_INDEX as J
-
-DATA = Path("/work/shared/data")
-real = pytest.mark.skipif(not (DATA / "lsp").is_dir(), reason="no LSP data")
 
 
 def test_convert_hand_made():
@@ -27,11 +22,10 @@ def test_convert_hand_made():
 
 
 @pytest.fixture(scope="module")
-def lsp():
-    return load_dataset("lsp", root=DATA)
+def lsp(lsp_root):
+    return load_dataset("lsp", root=lsp_root)
 
 
-@real
 def test_counts(lsp):
     assert len(lsp) == 2000
     assert [r.example for r in lsp[:2]] == ["im0001", "im0002"]
@@ -39,11 +33,10 @@ def test_counts(lsp):
     assert all(r.split == "train" for r in lsp[:1000])
 
 
-@real
-def test_flag_marks_occluded_joints():
+def test_flag_marks_occluded_joints(lsp_root):
     """Third row: 1 for 7.3 % of joints; where a shoulder is flagged the shoulders are much
     closer together (side views hide the far shoulder): so 1 = occluded, not visible."""
-    x, y, f = read_joints_mat(DATA)
+    x, y, f = read_joints_mat(lsp_root)
     assert f.mean() == pytest.approx(0.073, abs=0.001)
     assert set(np.unique(f)) == {0.0, 1.0}
     sw = np.hypot(x[8] - x[9], y[8] - y[9])
@@ -53,18 +46,16 @@ def test_flag_marks_occluded_joints():
     assert np.median((sw / torso)[flagged]) < 0.5 * np.median((sw / torso)[~flagged])
 
 
-@real
-def test_left_right_relabelled_per_example(lsp):
-    x, _, _ = read_joints_mat(DATA)
+def test_left_right_relabelled_per_example(lsp, lsp_root):
+    x, _, _ = read_joints_mat(lsp_root)
     assert np.mean(x[9] < x[8]) == pytest.approx(0.332, abs=0.001)  # person-centric source
     j = np.stack([r.joints for r in lsp])
     assert (j[:, J["l_shoulder"], 0] <= j[:, J["r_shoulder"], 0]).all()
     assert sum(r.swapped_lr for r in lsp) == 1323
 
 
-@real
-def test_training_drops(lsp):
-    kept, counts = training_records("lsp", DATA)
+def test_training_drops(lsp, lsp_root):
+    kept, counts = training_records("lsp", lsp_root)
     assert counts == {"missing_joint": 0, "occluded_joint": 395, "joint_outside_image": 0,
                       "total": 1000, "kept": 605}
     assert all(r.visible.all() for r in kept)
@@ -72,7 +63,6 @@ def test_training_drops(lsp):
     assert len(test) == 1000 and sum(not r.visible.all() for r in test) > 0  # kept
 
 
-@real
 def test_visible_joints_inside_images(lsp):
     for r in lsp:
         w, h = r.image_size

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hmlpe.metrics import (joint_accuracy_curve, mean_detection_error, mean_regression_error,
-                           pcp, pcp_table, torso_size)
+                           pcp, pcp_score, pcp_table, torso_size)
 
 GT = np.array([[[[0.0, 0.0], [10.0, 0.0]]]])   # one part of length 10, alpha L = 5
 
@@ -51,6 +51,29 @@ def test_pcp_shape_errors():
         pcp(np.zeros((1, 2, 2)), GT)
     with pytest.raises(ValueError, match="gt"):
         pcp(np.zeros((2, 1, 2, 2)), GT)
+
+
+def test_pcp_score_by_hand():
+    # GT: (0, 0)-(10, 0), L = 10
+    cases = [
+        (P([0, 0], [10, 0]), 0.0),     # exact
+        (P([0, 5], [10, 0]), 0.5),     # ends 5 and 0 away: 5 / 10
+        (P([3, 4], [10, -5]), 0.5),    # ends 5 (3-4-5) and 5 away
+        (P([10, 0], [0, 3]), 0.3),     # swapped order: ends 0 and 3 away (same order: 10.44)
+        (P([0, 6], [10, 6]), 0.6),     # both ends 6 away
+        (P([0, 0], [20, 0]), 1.0),     # one end 10 away (swapped: 20)
+    ]
+    pred = np.concatenate([c[0] for c in cases])
+    gt = np.concatenate([GT] * len(cases))
+    s = pcp_score(pred, gt)
+    assert s.shape == (len(cases), 1)
+    assert s[:, 0].tolist() == pytest.approx([c[1] for c in cases])
+    # the score and the decision agree away from the boundary
+    assert (s[:, 0] <= 0.55).tolist() == pcp(pred, gt, alpha=0.55)[:, 0].tolist()
+    assert np.isnan(pcp_score(P([np.nan, 0], [10, 0]), GT)[0, 0])
+    assert np.isinf(pcp_score(P([np.inf, 0], [10, 0]), GT)[0, 0])
+    with pytest.raises(ValueError, match="pred must have shape"):
+        pcp_score(np.zeros((1, 2, 2)), GT)
 
 
 coord = st.floats(-100, 100, allow_nan=False, allow_infinity=False)

@@ -35,6 +35,25 @@ def test_every_part_has_its_own_colour():
     assert plotting.part_colour("torso") == plotting.OTHER_STICK_COLOUR
 
 
+def test_figures_and_prediction_overlays_share_one_palette():
+    """One palette (hmlpe.skeleton): the book's figures and ``predict.draw_skeleton`` draw a
+    part in the same colour, so the left arm is the same colour everywhere."""
+    import io
+
+    from PIL import Image, ImageColor
+
+    from hmlpe import skeleton
+    from hmlpe.engine import predict
+    assert plotting.PART_COLOURS is skeleton.PART_COLOURS
+    assert predict.PART_COLOURS is skeleton.PART_COLOURS
+    joints = np.full((8, 2), np.nan)
+    joints[JOINTS.index("l_elbow")] = [40, 100]
+    joints[JOINTS.index("l_wrist")] = [160, 100]   # only the left lower arm is drawn
+    png = predict.draw_skeleton(np.zeros((200, 200, 3), np.uint8), joints)
+    pixel = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[100, 100]
+    assert tuple(pixel) == ImageColor.getrgb(plotting.part_colour("l_lower_arm"))
+
+
 def test_image_extent_conventions():
     assert plotting.image_extent((4, 6, 3), pixel_edges=True) == (0, 6, 4, 0)
     assert plotting.image_extent((4, 6), pixel_edges=False) == (-0.5, 5.5, 3.5, -0.5)

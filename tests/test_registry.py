@@ -2,16 +2,12 @@
 import hashlib
 import json
 import random
-from pathlib import Path
 
 import pytest
 
-from hmlpe.data.datasets.registry import (load_registry, read_manifest, sha256_file, verify,
-                                      verify_dataset)
+from hmlpe.data.datasets.registry import load_registry, read_manifest, verify, verify_dataset
 from hmlpe.paths import DataRootError
-
-DATA = Path("/work/shared/data")
-real = pytest.mark.skipif(not DATA.is_dir(), reason="no data")
+from hmlpe.provenance import file_digest
 
 
 def make_fake(tmp_path, files=None):
@@ -81,24 +77,24 @@ def test_registry_file_is_consistent():
     assert len(reg["flic"].reencoded.read_text().split()) == 3626
 
 
-@real
-def test_manifests_match_the_reference_sums():
+@pytest.mark.usefixtures("buffy_root", "lsp_root", "flic_root")
+def test_manifests_match_the_reference_sums(data_root):
     ref = {}
-    for line in (DATA / "SHA256SUMS").read_text().splitlines():
+    for line in (data_root / "SHA256SUMS").read_text().splitlines():
         d, p = line.split(None, 1)
         ref[p.strip().removeprefix("./")] = d
     ours = {p: d for e in load_registry().values() for p, (d, _) in read_manifest(e).items()}
     assert ours == ref and len(ours) == 7311
 
 
-@real
-def test_real_data_fast_verification_and_sample_checksums():
+@pytest.mark.usefixtures("buffy_root", "lsp_root", "flic_root")
+def test_real_data_fast_verification_and_sample_checksums(data_root):
     reg = load_registry()
     rng = random.Random(0)
     sample = {n: rng.sample(sorted(read_manifest(e)), 5) + list(e.key_files)
               for n, e in reg.items()}
-    rep = verify(DATA, full=True, sample=sample, progress=False)
+    rep = verify(data_root, full=True, sample=sample, progress=False)
     assert rep.ok, rep.format()
     assert sum(s.checksummed for s in rep.datasets.values()) == 15 + 8
     want = read_manifest(reg["lsp"])["lsp/joints.mat"][0]
-    assert sha256_file(DATA / "lsp" / "joints.mat") == want
+    assert file_digest(data_root / "lsp" / "joints.mat") == want

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from hmlpe.engine import training
-from hmlpe.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from hmlpe.engine.checkpoint import (CheckpointError, check_same_config, load_checkpoint,
+                                    load_model, save_checkpoint)
 from hmlpe.config import merge
-from hmlpe.data.pipeline import TestSet, TrainSet
+from hmlpe.data.pipeline import HeldOutSet, TrainSet
 from hmlpe.engine.profiles import get_profile
 
 TINY = {"model.conv_channels": [8, 8, 8], "model.fc_widths": [16, 16], "optim.batch_size": 8,
@@ -35,7 +36,7 @@ def synthetic_test(n=6, seed=1):
     joints = rng.uniform(5, 107, (n, 8, 2))
     boxes = np.tile([0.0, 0.0, 112.0, 112.0], (n, 1))
     ok = np.ones(n, bool)
-    return TestSet("buffy", [], images, boxes, ok, joints, ok, "synthetic")
+    return HeldOutSet("buffy", [], images, boxes, ok, joints, ok, "synthetic")
 
 
 def run(cfg, folder, **kw):
@@ -89,8 +90,9 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypa
         return terms._replace(total=terms.total * float("nan"))
 
     monkeypatch.setattr(training.losses, "total_loss", poisoned)
-    with pytest.raises(training.NonFiniteLossError, match=r"epoch 2, step 1"):
+    with pytest.raises(training.NonFiniteLossError, match=r"epoch 2, step 1") as caught:
         run(cfg, tmp_path / "r", resume=True)
+    assert (caught.value.epoch, caught.value.step) == (2, 1)
     assert (tmp_path / "r" / "last.pt").read_bytes() == before
 
 
@@ -128,7 +130,7 @@ def test_incompatible_architecture_is_reported(tmp_path):
     state["config"]["model"]["fc_widths"] = [32, 16]  # config no longer fits the weights
     save_checkpoint(tmp_path / "edited.pt", {k: v for k, v in state.items() if k != "format"})
     with pytest.raises(CheckpointError, match="does not fit"):
-        training.load_model(tmp_path / "edited.pt", "cpu-fp32")
+        load_model(tmp_path / "edited.pt", "cpu-fp32")
     with pytest.raises(CheckpointError, match="another architecture"):
         run(merge(cfg, {"model.fc_widths": [32, 16]}), tmp_path / "ft", init_from=result.checkpoint)
 
@@ -166,3 +168,14 @@ def test_optimiser_choice_and_unknown_name():
     assert isinstance(adam, torch.optim.AdamW)
     with pytest.raises(ValueError, match="unknown optimiser 'rmsprop'"):
         training.build_optimizer(merge(tiny_config(), {"optim.name": "rmsprop"}), model)
+
+
+def test_same_config_check_names_the_difference_and_accepts_new_defaults(tmp_path):
+    cfg = tiny_config(epochs=1)
+    saved = {"config": __import__("dataclasses").asdict(cfg)}
+    check_same_config(saved, cfg, tmp_path / "last.pt")                  # identical: passes
+    older = {"config": {k: v for k, v in saved["config"].items() if k != "augment"}}
+    check_same_config(older, cfg, tmp_path / "last.pt")                  # field added since: default
+    with pytest.raises(CheckpointError, match=r"differs in: optim\.lr"):
+        check_same_config(saved, merge(cfg, {"optim.lr": 0.5}), tmp_path / "last.pt")
+    check_same_config(saved, merge(cfg, {"device": "cpu-fp32"}), tmp_path / "last.pt")

@@ -18,7 +18,7 @@ CROP = CropConfig()
 def _record(dataset="buffy", **kw):
     joints = np.array([[100, 60], [100, 100], [70, 105], [130, 105], [60, 150], [140, 150],
                        [55, 190], [145, 190]], float)
-    base = dict(dataset=dataset, example="x", image="/nonexistent.jpg", image_size=(400, 400),
+    base = dict(dataset=dataset, example="x", image="nonexistent.jpg", image_size=(400, 400),
                 joints=joints, visible=np.ones(8, bool), split="train")
     base.update(kw)
     return PoseRecord(**base)
@@ -109,9 +109,9 @@ def test_framing_helpers_hand_computed():
 
 def test_window_factors_are_the_calibration_of_the_buffy_detector(data_root):
     from hmlpe.data.datasets import load_dataset
-    from hmlpe.data.datasets.buffy import load_detections, test_detections
+    from hmlpe.data.datasets.buffy import associated_detections, load_detections
     recs = load_dataset("buffy", data_root, "test")
-    det = test_detections(recs, load_detections(data_root), "paper")
+    det = associated_detections(recs, load_detections(data_root), "paper")
     matched = [r for r in recs if det.get(r.example) is not None]
     cal = calibrate_torso_window([r.sticks[0] for r in matched], [r.joints[2:4] for r in matched],
                                  [det[r.example] for r in matched])

@@ -15,7 +15,7 @@ from hmlpe.data.cropstats import centre_crop_normalised
 from hmlpe.engine.evaluation import ARM_COLUMNS, arm_pcp
 from hmlpe.engine.inference import joints_to_image
 from hmlpe.metrics import pcp_table
-from hmlpe.data.pipeline import TestSet, load_test_set, load_train_set
+from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
 from hmlpe.companion.seeds import TABLES
 
 
@@ -24,7 +24,7 @@ def mean_pose(train_joints_normalised) -> np.ndarray:
     return np.nanmean(np.asarray(train_joints_normalised, dtype=np.float64), axis=0)
 
 
-def reference_predictions(test: TestSet, kind: str, pose: np.ndarray | None = None,
+def reference_predictions(test: HeldOutSet, kind: str, pose: np.ndarray | None = None,
                           input_size: int = 112) -> np.ndarray:
     """Predicted joints (N, 8, 2) in image pixels of a reference: "mean_pose" (``pose`` in
     every matched test box) or "oracle" (ground truth through the pipeline); NaN for

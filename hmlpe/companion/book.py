@@ -17,14 +17,11 @@ the repository root) in dependency order. For each chapter, :func:`run_book`
 Then, when ``build`` is true, ``jupyter-book build . -W`` makes ``_build/html``; warnings are
 errors, and on failure its output is raised in :class:`BookError`.
 
-The command line is wired by ``hmlpe.cli`` (``python -m hmlpe book``); ``python -m hmlpe.companion.book``
-also works (see :func:`main`).
+The command line is ``python -m hmlpe book`` (``hmlpe.cli``).
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -32,12 +29,12 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from hmlpe.engine.layout import TIMINGS_NAME
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
 
 BOOK_DIR = PROJECT_ROOT / "book"
 TOC_FILE = PROJECT_ROOT / "_toc.yml"
-TIMINGS_NAME = "book_timings.json"
 KERNEL_NAME = "python3"
 INJECTED_TAG = "injected-parameters"
 HIDE_INJECTED_TAG = "remove-cell"
@@ -136,7 +133,7 @@ def runner_command(name: str, profile: str, run_dir: Path,
                    extra_parameters: dict | None = None) -> str:
     """The same rerun through this module, which also hides the injected-parameters cell in
     the HTML (the bare papermill command does not) and updates book_timings.json."""
-    cmd = [sys.executable, "-m", "hmlpe.companion.book", "--profile", profile, "--run-dir", str(run_dir),
+    cmd = [sys.executable, "-m", "hmlpe", "book", "--profile", profile, "--run-dir", str(run_dir),
            "--chapter", name, "--no-build"]
     for key, value in sorted((extra_parameters or {}).items()):
         cmd += ["--param", f"{key}={json.dumps(value)}"]
@@ -282,51 +279,3 @@ def build_html(root: Path = PROJECT_ROOT) -> float:
     print(f"[book] HTML built in {seconds:.1f} s: {root / '_build' / 'html' / 'index.html'}",
           flush=True)
     return seconds
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m hmlpe.companion.book [--profile smoke] [--run-dir DIR] [--chapter NAME ...]
-    [--no-build] [--param KEY=JSON ...]``."""
-    ap = argparse.ArgumentParser(prog="python -m hmlpe.companion.book", description=__doc__.split("\n")[0])
-    ap.add_argument("--profile", default="smoke")
-    ap.add_argument("--run-dir", type=Path, default=None,
-                    help="default: runs/<profile> (as python -m hmlpe book)")
-    ap.add_argument("--chapter", action="append", dest="chapters", default=None)
-    ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--build-only", action="store_true",
-                    help="only build the HTML from the executed notebooks")
-    ap.add_argument("--list", action="store_true",
-                    help="print the chapters' notebook paths in ToC order and exit")
-    ap.add_argument("--param", action="append", default=[],
-                    help="extra papermill parameter KEY=VALUE (VALUE parsed as JSON if it can be)")
-    args = ap.parse_args(argv)
-    if args.list:
-        for entry in select_chapters(toc_chapters(), args.chapters):
-            print(f"{entry}.ipynb")
-        return 0
-    if args.build_only:
-        try:
-            build_html()
-        except BookError as exc:
-            print(f"[book] ERROR: {exc}", file=sys.stderr)
-            return 1
-        return 0
-    extra: dict[str, Any] = {}
-    for item in args.param:
-        key, _, value = item.partition("=")
-        try:
-            extra[key] = json.loads(value)
-        except json.JSONDecodeError:
-            extra[key] = value
-    run_dir = args.run_dir or PROJECT_ROOT / "runs" / args.profile
-    try:
-        run_book(args.profile, run_dir, chapters=args.chapters, build=not args.no_build,
-                 extra_parameters=extra)
-    except BookError as exc:
-        print(f"[book] ERROR: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

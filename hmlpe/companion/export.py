@@ -11,11 +11,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from hmlpe.companion.runinfo import manifest_digests
+from hmlpe.engine.layout import (CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME, METRICS_NAME,
+                                PREDICTIONS_NAME, TIMINGS_NAME)
 from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
 
 # Files worth keeping: configs, per-epoch histories, metrics, predictions, book timings.
-SMALL_FILES = ("config.json", "history.csv", "history.jsonl", "metrics.json", "predictions.csv",
-               "book_timings.json")
+SMALL_FILES = (CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME, METRICS_NAME, PREDICTIONS_NAME,
+               TIMINGS_NAME)
 MAX_BYTES = 2_000_000
 
 
@@ -31,8 +34,6 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
     """Copy the small result files of ``run_dir`` (recursively) to ``out_dir`` and write
     ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
     ``exclude`` are skipped (e.g. a sweep exported on its own)."""
-    from hmlpe.companion.report import manifest_digests
-
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")

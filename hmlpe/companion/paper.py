@@ -1,6 +1,6 @@
 """The paper's published numbers (data/paper_results.json), as pandas DataFrames.
 
-The JSON was transcribed once from the paper's text (shared/paper/hmlpe-2014.txt);
+The JSON was transcribed once from the paper's text (data/paper_excerpts.txt holds the lines it checks against);
 tests/test_paper.py parses that text and checks the JSON against it.
 
 - :func:`table1` -- Table 1, PCP on the Buffy test set (section 4.3). Where the paper prints
@@ -10,7 +10,7 @@ tests/test_paper.py parses that text and checks the JSON against it.
 - :func:`table3` -- Table 3, train/test errors against lambda_R / lambda_P (section 4.5);
   the paper's '-' is NaN.
 - :func:`figure4_statements` -- what the text says about Figure 4 (no curve values exist).
-- :func:`published_elsewhere` -- numbers from NOTES.md, each with its source.
+- :func:`published_elsewhere` -- numbers from the protocol facts page (book/11_protocol_facts.py), each with its source.
 """
 from __future__ import annotations
 
@@ -95,5 +95,5 @@ def figure4_statements() -> pd.DataFrame:
 
 
 def published_elsewhere() -> pd.DataFrame:
-    """Numbers from NOTES.md ('Published numbers to compare with'), with their sources."""
+    """Numbers from the protocol facts page (book/11_protocol_facts.py, 'Published numbers'), with their sources."""
     return pd.DataFrame(_load()["published_elsewhere"]["rows"])

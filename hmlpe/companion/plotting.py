@@ -12,7 +12,8 @@ pixel ``i``'s centre at ``i``, the image spans ``[-0.5, w - 0.5]``); ``pixel_edg
 a crop of width ``W`` spans ``[0, W]``). Points and boxes are drawn as given, in the same
 coordinates as the image.
 
-Colours: one per part of ``hmlpe.skeleton.PARTS`` (left parts warm, right parts cool, the
+Colours: one per part of ``hmlpe.skeleton.PARTS`` (``hmlpe.skeleton.PART_COLOURS``, shared
+with the prediction overlays of ``hmlpe.engine.predict``: left parts warm, right parts cool, the
 head yellow), grey for Buffy's torso stick (not one of the paper's 7 parts), and joints as
 green dots. ``show_indicator_map`` follows Figure 2 instead: the part as a red line, joints
 green, windows that contain the part as white boxes.
@@ -26,24 +27,12 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
-from hmlpe.skeleton import JOINTS, PART_NAMES, parts_from_joints
+from hmlpe.skeleton import JOINTS, PART_COLOURS, PART_NAMES, parts_from_joints
 
-PART_COLOURS: dict[str, str] = {
-    "head": "#f4d03f",
-    "l_shoulder": "#f39c12",
-    "r_shoulder": "#48c9b0",
-    "l_upper_arm": "#e74c3c",
-    "r_upper_arm": "#3498db",
-    "l_lower_arm": "#ff79c6",
-    "r_lower_arm": "#9b59b6",
-}
 OTHER_STICK_COLOUR = "#bdc3c7"   # sticks that are not one of the 7 parts (Buffy's torso)
 JOINT_COLOUR = "#00e000"         # Figure 2: "the green dot indicates the joint point"
 FIGURE2_STICK_COLOUR = "#ff0000"  # Figure 2: "the red line is the body part"
 POSITIVE_WINDOW_COLOUR = "white"  # Figure 2: "white boxes indicate detection windows"
-
-if set(PART_COLOURS) != set(PART_NAMES):  # pragma: no cover - a guard for skeleton edits
-    raise ImportError("PART_COLOURS must name exactly the parts of hmlpe.skeleton.PARTS")
 
 
 def part_colour(name: str) -> str:

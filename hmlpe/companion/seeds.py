@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hmlpe.companion import paper
+from hmlpe.engine.layout import RunLayout
 from hmlpe.uncertainty import bootstrap_pcp, decode_bits, seed_spread
 
 COLUMNS = tuple(paper.PART_COLUMNS)   # LL, RL, LU, RU: the paper's column order
@@ -51,7 +52,7 @@ def seed_folders(root: Path) -> list[tuple[int, Path]]:
 
 
 def _eval_folder(dataset: str, mirror: bool) -> str:
-    return f"eval_{dataset}_mirror" if mirror else f"eval_{dataset}"
+    return RunLayout(Path()).evaluation(dataset, mirror=mirror).name
 
 
 def load_seed_metrics(root: Path, dataset: str, mirror: bool = False
@@ -59,7 +60,7 @@ def load_seed_metrics(root: Path, dataset: str, mirror: bool = False
     """(seed, metrics.json) for every seed folder that holds the evaluation."""
     out = []
     for seed, folder in seed_folders(root):
-        f = folder / _eval_folder(dataset, mirror) / "metrics.json"
+        f = RunLayout.metrics(RunLayout(folder).evaluation(dataset, mirror=mirror))
         if f.is_file():
             out.append((seed, json.loads(f.read_text())))
     return out
@@ -214,7 +215,7 @@ def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
     the difference ablation - seeds."""
     rows = {}
     for _, dataset, table, name in TABLES:
-        f = Path(ablation) / f"eval_{dataset}" / "metrics.json"
+        f = RunLayout.metrics(RunLayout(ablation).evaluation(dataset))
         if not f.is_file():
             raise FileNotFoundError(f"ablation result {f} is missing")
         block = pcp_block(json.loads(f.read_text()), dataset, table)

@@ -10,8 +10,8 @@ sampled without leaving the image.
   derived from the ground truth, enlarged by train_size / input_size so that the centre
   112 x 112 of the 128 x 128 training crop frames the person as a test crop does.
 * ``buffy_test_box`` / ``flic_test_box``: paper 4.3 / 4.4 scale factors, applied as the first
-  author's public code does (NOTES.md "Boxes").
-* ``buffy_gt_window`` / ``match_detections``: the Buffy test protocol (NOTES.md).
+  author's public code does (protocol facts, "Boxes").
+* ``buffy_gt_window`` / ``match_detections``: the Buffy test protocol (protocol facts).
 """
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def buffy_test_box(det, image_size, width_scale: float = _CROP.buffy_width_scale
                    height_scale: float = _CROP.buffy_height_scale) -> np.ndarray:
     """Paper 4.3: the upper-body detection window widened to ``width_scale`` x its width about
     its centre, its top edge kept and its bottom at top + ``height_scale`` x half its height
-    (NOTES.md), clipped to the image (``image_size`` (w, h); None: not clipped)."""
+    (protocol facts), clipped to the image (``image_size`` (w, h); None: not clipped)."""
     x1, y1, x2, y2 = as_box(det, "detection window")
     cx, w, h = (x1 + x2) / 2, x2 - x1, y2 - y1
     box = [cx - width_scale * w / 2, y1, cx + width_scale * w / 2, y1 + height_scale * h / 2]
@@ -214,7 +214,7 @@ def flic_test_box(torso_box, image_size, width_scale: float = _CROP.flic_width_s
                   height_scale: float = _CROP.flic_height_scale, yup: float = 0.5) -> np.ndarray:
     """Paper 4.4: the torso box widened to ``width_scale`` x its width about its centre; its
     height grows by (height_scale - 1) x half its height, the fraction ``yup`` of the growth
-    above and the rest below (NOTES.md), clipped to the image (``image_size`` (w, h); None: not
+    above and the rest below (protocol facts), clipped to the image (``image_size`` (w, h); None: not
     clipped)."""
     x1, y1, x2, y2 = as_box(torso_box, "torso box")
     cx, w, h = (x1 + x2) / 2, x2 - x1, y2 - y1
@@ -225,7 +225,7 @@ def flic_test_box(torso_box, image_size, width_scale: float = _CROP.flic_width_s
 
 
 def buffy_gt_window(sticks) -> np.ndarray:
-    """The Buffy package's ground-truth upper-body window from a GT stickman (NOTES.md "Buffy
+    """The Buffy package's ground-truth upper-body window from a GT stickman (protocol facts "Buffy
     test protocol"; height/width ratio 0.9). ``sticks``: (6, 2, 2) in Buffy file order."""
     s = np.asarray(sticks, dtype=np.float64)
     if s.shape != (6, 2, 2):
@@ -257,7 +257,7 @@ ASSOCIATION_RULES = ("paper", "buffy")
 
 
 def match_detections(dets, gt_window, rule: str = "paper") -> int | None:
-    """Index of the detection associated with the GT window, or None (NOTES.md).
+    """Index of the detection associated with the GT window, or None (protocol facts).
 
     rule "paper" (first author's code): intersection > 0.5 x (GT area - intersection), 267 of
     276 Buffy test frames; rule "buffy" (the Buffy package): IoU > 0.5, 263 frames.

@@ -42,8 +42,8 @@ def default_cache_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT / "cache" / "crops"
 
 
-def test_boxes(records: list[PoseRecord], crop: CropConfig = CropConfig(),
-               data: DataConfig = DataConfig(), root=None) -> tuple[np.ndarray, np.ndarray]:
+def heldout_boxes(records: list[PoseRecord], crop: CropConfig = CropConfig(),
+                  data: DataConfig = DataConfig(), root=None) -> tuple[np.ndarray, np.ndarray]:
     """(boxes (N, 4), matched (N,)) of test records: Buffy, the associated detection window
     (rule ``data.buffy_association``) scaled by ``buffy_test_box``, NaN when none matches;
     FLIC, ``flic_test_box`` of its torso box. Other datasets have no test box protocol."""
@@ -52,10 +52,10 @@ def test_boxes(records: list[PoseRecord], crop: CropConfig = CropConfig(),
     buffy = [r for r in records if r.dataset == "buffy"]
     det = {}
     if buffy:
-        from hmlpe.data.datasets.buffy import load_detections, test_detections
+        from hmlpe.data.datasets.buffy import associated_detections, load_detections
         from hmlpe.paths import resolve_data_root
         root = resolve_data_root(root if root is not None else data.data_root)
-        det = test_detections(buffy, load_detections(root), data.buffy_association)
+        det = associated_detections(buffy, load_detections(root), data.buffy_association)
     for i, r in enumerate(records):
         if r.dataset == "buffy":
             d = det.get(r.example)
@@ -158,13 +158,13 @@ def train_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
     return _load(folder)
 
 
-def test_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
-                data: DataConfig = DataConfig(), root=None,
-                cache_dir: str | os.PathLike | None = None, progress: bool | None = None,
-                workers: int | None = None) -> dict[str, np.ndarray]:
+def heldout_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
+                   data: DataConfig = DataConfig(), root=None,
+                   cache_dir: str | os.PathLike | None = None, progress: bool | None = None,
+                   workers: int | None = None) -> dict[str, np.ndarray]:
     """{"images" uint8 (N, S, S, 3), "boxes" (N, 4) (NaN when unmatched), "matched" (N,),
     "uids" (N,)}, S = ``crop.input_size``; cached (module doc)."""
-    boxes, matched = test_boxes(records, crop, data, root)
+    boxes, matched = heldout_boxes(records, crop, data, root)
     key = cache_key("test", records, crop, boxes)
     folder = Path(cache_dir or default_cache_dir()) / f"test-{key}"
     hit = _load(folder)

@@ -1,6 +1,6 @@
 """Image loading, box crops and the coordinate maps between image and crop (paper 4.1: training
 boxes resized to 128 x 128; 4.3/4.4: test boxes resized to 112 x 112, aspect ratio not kept,
-NOTES.md).
+protocol facts).
 
 Pixel conventions (reproduction's choice, used by every module):
 

@@ -23,7 +23,7 @@ Conventions (the reproduction's choices where the paper is silent):
     column ``grid - 1 - c``). The right/bottom edges are computed as ``crop - left edge of the
     mirrored window`` (symmetric up to rounding: labels of a mirrored stick can differ only when
     an overlap ties with the threshold to ~1e-13).
-  - ``"itheano"``: the first author's public code (NOTES.md): stride 12, side 30, so window
+  - ``"itheano"``: the first author's public code (protocol facts): stride 12, side 30, so window
     ``(r, c)`` is ``[12 c, 12 r, 12 c + 30, 12 r + 30]``; the last row and column reach 114 and
     overhang the 112 crop. As in that code the windows are *not* clipped to the crop and neither
     is the stick: a stick end in the overhang counts. (That code's rectangles are

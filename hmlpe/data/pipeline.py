@@ -28,9 +28,7 @@ class TrainSet:
 
 
 @dataclass
-class TestSet:
-    __test__ = False  # not a pytest class
-
+class HeldOutSet:
     """uint8 crops (N, 112, 112, 3) of the test boxes, boxes (N, 4) in image pixels (NaN when
     unmatched), matched (N,), ground-truth joints (N, 8, 2) in crop coordinates, and
     ``usable``: matched with every joint annotated (used for the per-epoch test errors)."""
@@ -82,17 +80,18 @@ def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
     return tr, test.joints[test.usable] / cfg.crop.input_size
 
 
-def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> TestSet:
+def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> HeldOutSet:
     if name not in ("buffy", "flic"):
         raise ValueError(f"unknown test set {name!r}; the paper tests on buffy and flic")
     records = load_dataset(name, cfg.data.data_root, "test")
-    arrays = cache.test_arrays(records, cfg.crop, cfg.data, cfg.data.data_root, progress=progress)
+    arrays = cache.heldout_arrays(records, cfg.crop, cfg.data, cfg.data.data_root,
+                                  progress=progress)
     boxes = np.asarray(arrays["boxes"], dtype=np.float64)
     matched = np.asarray(arrays["matched"], dtype=bool)
     joints = np.full((len(records), 8, 2), np.nan)
     for i in np.flatnonzero(matched):
         joints[i] = image_to_crop(records[i].joints, boxes[i], cfg.crop.input_size)
     usable = matched & np.isfinite(joints).all(axis=(1, 2))
-    return TestSet(name=name, records=records, images=arrays["images"], boxes=boxes,
+    return HeldOutSet(name=name, records=records, images=arrays["images"], boxes=boxes,
                    matched=matched, joints=joints, usable=usable,
                    fingerprint=cache.cache_key("test", records, cfg.crop, boxes))

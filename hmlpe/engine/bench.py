@@ -21,7 +21,8 @@ from hmlpe.config import TrainConfig
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.network.model import count_flops
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc, package_versions
-from hmlpe.engine.training import build_model, build_optimizer, make_batch, _to_device
+from hmlpe.engine.checkpoint import build_model
+from hmlpe.engine.training import build_optimizer, make_batch, _to_device
 from hmlpe.data.pipeline import TrainSet
 
 

@@ -1,4 +1,5 @@
-"""Checkpoints: written atomically, holding everything a resumed run needs.
+"""Checkpoints: written atomically, holding everything a resumed run needs; read back into a
+model (``load_model``) without the training engine.
 
 A checkpoint is a dict with: ``format`` (version), ``config`` (TrainConfig as a dict),
 ``epoch`` (last completed epoch, 1-based), ``model`` and ``optimizer`` state dicts, ``rng``
@@ -8,11 +9,15 @@ A checkpoint is a dict with: ``format`` (version), ``config`` (TrainConfig as a 
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from hmlpe.config import TrainConfig, from_dict
+from hmlpe.engine.device import DeviceSpec, select_device
+from hmlpe.network.model import HMLPENet
 from hmlpe.provenance import atomic_write_bytes
 
 FORMAT = 1
@@ -44,3 +49,57 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         if key not in state:
             raise CheckpointError(f"checkpoint {path} lacks {key!r}")
     return state
+
+
+def build_model(cfg: TrainConfig, spec: DeviceSpec) -> HMLPENet:
+    model = HMLPENet(cfg.model).to(spec.device)
+    if spec.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
+    """Raise unless ``saved`` (a checkpoint) was written with ``cfg`` (the device aside).
+    Fields added to the config since the checkpoint was written count at their defaults."""
+    mine, theirs = asdict(cfg), saved["config"]
+    try:
+        theirs = asdict(from_dict(TrainConfig, theirs))
+    except (KeyError, TypeError, ValueError):
+        pass   # compare as saved: the differing keys are named below
+    differing = sorted(_diff_keys(mine, theirs) - {"device"})
+    if differing:
+        raise CheckpointError(f"checkpoint {path} was written with a different config "
+                              f"(differs in: {', '.join(differing)}); use a new --out folder")
+
+
+def _diff_keys(a: dict, b: dict, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key in set(a) | set(b):
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out |= _diff_keys(va, vb, f"{prefix}{key}.")
+        elif _normalise(va) != _normalise(vb):
+            out.add(prefix + key)
+    return out
+
+
+def _normalise(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def load_model(checkpoint: Path, device: str = "auto") -> tuple[HMLPENet, TrainConfig, DeviceSpec, dict]:
+    """Model in eval mode, its config, the device spec and the raw checkpoint."""
+    state = load_checkpoint(checkpoint)
+    try:
+        cfg = from_dict(TrainConfig, state["config"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint {checkpoint} has an incompatible config: {exc}") from exc
+    spec = select_device(device)
+    model = build_model(cfg, spec)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint {checkpoint} does not fit the model of its config: "
+                              f"{str(exc).splitlines()[0]}") from exc
+    model.eval()
+    return model, cfg, spec, state

@@ -16,10 +16,11 @@ import pandas as pd
 
 from hmlpe import metrics
 from hmlpe.engine.inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
-from hmlpe.data.pipeline import TestSet, load_test_set
+from hmlpe.data.pipeline import HeldOutSet, load_test_set
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 from hmlpe.skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
-from hmlpe.engine.training import load_model
+from hmlpe.engine.checkpoint import load_model
+from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
 from hmlpe.uncertainty import bootstrap_pcp, encode_bits
 
 DATASETS = ("buffy", "flic")
@@ -31,7 +32,7 @@ FIGURE4_RADII = np.arange(0, 21)
 FIGURE4_JOINTS = ("l_elbow", "r_elbow", "l_wrist", "r_wrist")
 
 
-def predictions_frame(test: TestSet, joints_image: np.ndarray) -> pd.DataFrame:
+def predictions_frame(test: HeldOutSet, joints_image: np.ndarray) -> pd.DataFrame:
     """The predictions.csv table: one row per test example."""
     rows = {
         "dataset": test.name,
@@ -68,7 +69,7 @@ def read_predictions(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, joints
 
 
-def arm_pcp(test: TestSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+def arm_pcp(test: HeldOutSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     """Correct (N, 4) for the arms LL, RL, LU, RU by eq. 6; unmatched frames are wrong."""
     pred_parts = parts_from_joints(pred_joints)
     part_idx = [PART_NAMES.index(p) for p in ARM_PARTS]
@@ -156,8 +157,8 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / "predictions.csv", frame.to_csv(index=False, float_format="%.3f"))
-    atomic_write_json(out_dir / "metrics.json", result)
+    atomic_write_text(out_dir / PREDICTIONS_NAME, frame.to_csv(index=False, float_format="%.3f"))
+    atomic_write_json(out_dir / METRICS_NAME, result)
     return result
 
 
@@ -190,7 +191,7 @@ def ensure_evaluation(checkpoint: Path | str, dataset: str, out_dir: Path | str,
     """``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
     older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
-    metrics_file = out_dir / "metrics.json"
+    metrics_file = out_dir / METRICS_NAME
     if metrics_file.is_file() and (not checkpoint.is_file()
                                    or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime):
         m = load_metrics(metrics_file)

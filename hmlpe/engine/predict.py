@@ -10,12 +10,8 @@ import numpy as np
 from hmlpe.data.crops import check_box, crop_and_resize, load_image
 from hmlpe.engine.inference import joints_to_image, predict_crops
 from hmlpe.provenance import atomic_write_bytes, atomic_write_json, now_utc
-from hmlpe.skeleton import JOINTS, PARTS
-from hmlpe.engine.training import load_model
-
-PART_COLOURS = {"head": (255, 215, 0), "l_shoulder": (0, 200, 255), "r_shoulder": (255, 80, 80),
-                "l_upper_arm": (0, 140, 255), "r_upper_arm": (255, 40, 40),
-                "l_lower_arm": (0, 80, 200), "r_lower_arm": (180, 0, 0)}
+from hmlpe.skeleton import JOINTS, PART_COLOURS, PARTS
+from hmlpe.engine.checkpoint import load_model
 
 
 def draw_skeleton(image: np.ndarray, joints: np.ndarray, box: Sequence[float] | None = None) -> bytes:

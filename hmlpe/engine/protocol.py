@@ -1,23 +1,21 @@
 """The paper's protocol as resumable steps: pre-train on the pool, fine-tune on Buffy and FLIC
 (paper 4.2), evaluate (Tables 1, 2, Figure 4), and Table 3's sweep of task weights.
 
-Every step writes into its own folder under one run folder; a step whose checkpoint already
-holds all its epochs is skipped, an unfinished one is resumed.
+Every step writes into its own folder of one run folder (``layout.RunLayout``); a step whose
+checkpoint already holds all its epochs is skipped, an unfinished one is resumed.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hmlpe.engine.checkpoint import load_checkpoint
 from hmlpe.config import TrainConfig, merge
+from hmlpe.engine.checkpoint import check_same_config, load_checkpoint
 from hmlpe.engine.evaluation import ensure_evaluation
+from hmlpe.engine.layout import CHECKPOINT_NAME, FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.profiles import Profile, get_profile
-from hmlpe.engine.training import CHECKPOINT_NAME, TrainResult, check_same_config, train
-
-FINETUNE_DATASETS = ("buffy", "flic")
+from hmlpe.engine.training import TrainResult, train
 
 
 def configure(profile: Profile | str, overrides: dict[str, Any] | None = None,
@@ -53,38 +51,42 @@ def checkpoint_of(result: TrainResult | Path) -> Path:
 
 def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None = None,
                  evaluate_after: bool = True) -> dict[str, Path]:
-    """Pre-train, fine-tune on Buffy and FLIC, evaluate both (an evaluation newer than its
-    checkpoint is reused). Returns the step folders."""
+    """Pre-train, fine-tune on Buffy and FLIC, evaluate both, plain and mirror-averaged (an
+    evaluation newer than its checkpoint is reused). Returns the step folders by name."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
-    run_dir = Path(run_dir)
-    folders = {"pretrain": run_dir / "pretrain"}
-    pre = checkpoint_of(run_stage(prof.stage_config("pretrain"), folders["pretrain"], progress=progress))
+    layout = RunLayout(run_dir)
+    folders = {"pretrain": layout.pretrain}
+    pre = checkpoint_of(run_stage(prof.stage_config("pretrain"), layout.pretrain, progress=progress))
     for ds in FINETUNE_DATASETS:
-        folders[f"finetune_{ds}"] = run_dir / f"finetune_{ds}"
-        ck = checkpoint_of(run_stage(prof.stage_config("finetune", ds), folders[f"finetune_{ds}"],
+        folders[f"finetune_{ds}"] = layout.finetune(ds)
+        ck = checkpoint_of(run_stage(prof.stage_config("finetune", ds), layout.finetune(ds),
                                      init_from=pre, progress=progress))
         if evaluate_after:
-            folders[f"eval_{ds}"] = run_dir / f"eval_{ds}"
-            ensure_evaluation(ck, ds, folders[f"eval_{ds}"], device=prof.base.device,
-                              progress=progress)
-            # Test-time mirror averaging: not in the paper, reported apart (chapter 6).
-            folders[f"eval_{ds}_mirror"] = run_dir / f"eval_{ds}_mirror"
-            ensure_evaluation(ck, ds, folders[f"eval_{ds}_mirror"], device=prof.base.device,
-                              progress=progress, mirror_average=True)
+            folders.update(evaluate_stage(ck, ds, layout, device=prof.base.device,
+                                          progress=progress))
     return folders
 
 
-def sweep_folder_name(ratio: float) -> str:
-    return "ratio_inf" if math.isinf(ratio) else f"ratio_{ratio:g}"
+def evaluate_stage(checkpoint: Path, dataset: str, layout: RunLayout, *,
+                   device: str | None = None, progress: bool | None = None) -> dict[str, Path]:
+    """Evaluate a fine-tuned checkpoint on its test set, plain (Tables 1, 2) and with test-time
+    mirror averaging (not in the paper, reported apart); reuses evaluations newer than it."""
+    out = {}
+    for mirror in (False, True):
+        folder = layout.evaluation(dataset, mirror=mirror)
+        ensure_evaluation(checkpoint, dataset, folder, device=device, progress=progress,
+                          mirror_average=mirror)
+        out[folder.name] = folder
+    return out
 
 
 def run_sweep(profile: Profile | str, run_dir: Path, *, ratios: tuple[float, ...] | None = None,
               progress: bool | None = None) -> dict[float, Path]:
     """Table 3 / Figure 5: one run per lambda_R/lambda_P ratio, all else equal."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
+    layout = RunLayout(run_dir)
     out: dict[float, Path] = {}
     for ratio in ratios if ratios is not None else prof.sweep.ratios:
-        folder = Path(run_dir) / "sweep" / sweep_folder_name(ratio)
-        run_stage(prof.sweep_config(ratio), folder, progress=progress)
-        out[ratio] = folder
+        run_stage(prof.sweep_config(ratio), layout.sweep(ratio), progress=progress)
+        out[ratio] = layout.sweep(ratio)
     return out

@@ -20,30 +20,35 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from hmlpe.config import TrainConfig
 from hmlpe.data import augment, labels
-from hmlpe.network import losses
-from hmlpe.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from hmlpe.config import TrainConfig, from_dict, to_dict
+from hmlpe.data.pipeline import HeldOutSet, TrainSet, load_test_set, load_train_set
+from hmlpe.engine.checkpoint import (CheckpointError, build_model, check_same_config, load_checkpoint,
+                                    load_model, save_checkpoint)
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
+from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME
+from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, to_input
-from hmlpe.data.pipeline import TestSet, TrainSet, load_test_set, load_train_set
 from hmlpe.progress import progress_bar
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 
-CHECKPOINT_NAME = "last.pt"
-HISTORY_NAME = "history.jsonl"
-CONFIG_NAME = "config.json"
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped, the last good checkpoint is kept."""
+    """The loss became NaN or infinite; training stopped, the last good checkpoint is kept.
+    ``epoch`` (1-based) and ``step`` (1-based, within the epoch) say where."""
+
+    def __init__(self, message: str, *, epoch: int, step: int):
+        super().__init__(message)
+        self.epoch = epoch
+        self.step = step
 
 
 @dataclass
@@ -60,13 +65,6 @@ def learning_rate(cfg: TrainConfig, epoch: int) -> float:
     o = cfg.optim
     passed = sum(1 for frac in o.lr_decay_at if epoch - 1 >= frac * cfg.stage.epochs)
     return o.lr * cfg.stage.lr_scale * (o.lr_decay ** passed)
-
-
-def build_model(cfg: TrainConfig, spec: DeviceSpec) -> HMLPENet:
-    model = HMLPENet(cfg.model).to(spec.device)
-    if spec.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    return model
 
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -104,8 +102,8 @@ def _to_device(spec: DeviceSpec, images, joints, part_maps):
 
 
 @torch.no_grad()
-def test_errors(model: HMLPENet, test: TestSet, cfg: TrainConfig, spec: DeviceSpec,
-                batch_size: int = 256) -> dict[str, float]:
+def heldout_errors(model: HMLPENet, test: HeldOutSet, cfg: TrainConfig, spec: DeviceSpec,
+                   batch_size: int = 256) -> dict[str, float]:
     """Mean eq. 1 and eq. 3 errors of ``model`` on the usable test crops of one test set."""
     model.eval()
     keep = np.flatnonzero(test.usable)
@@ -127,49 +125,8 @@ def test_errors(model: HMLPENet, test: TestSet, cfg: TrainConfig, spec: DeviceSp
             "examples": len(keep)}
 
 
-def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
-    mine, theirs = to_dict(cfg), saved["config"]
-    differing = sorted(_diff_keys(mine, theirs) - {"device"})
-    if differing:
-        raise CheckpointError(f"checkpoint {path} was written with a different config "
-                              f"(differs in: {', '.join(differing)}); use a new --out folder")
-
-
-def _diff_keys(a: dict, b: dict, prefix: str = "") -> set[str]:
-    out: set[str] = set()
-    for key in set(a) | set(b):
-        va, vb = a.get(key), b.get(key)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out |= _diff_keys(va, vb, f"{prefix}{key}.")
-        elif _normalise(va) != _normalise(vb):
-            out.add(prefix + key)
-    return out
-
-
-def _normalise(v: Any) -> Any:
-    return list(v) if isinstance(v, tuple) else v
-
-
-def load_model(checkpoint: Path, device: str = "auto") -> tuple[HMLPENet, TrainConfig, DeviceSpec, dict]:
-    """Model in eval mode, its config, the device spec and the raw checkpoint."""
-    state = load_checkpoint(checkpoint)
-    try:
-        cfg = from_dict(TrainConfig, state["config"])
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"checkpoint {checkpoint} has an incompatible config: {exc}") from exc
-    spec = select_device(device)
-    model = build_model(cfg, spec)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint {checkpoint} does not fit the model of its config: "
-                              f"{str(exc).splitlines()[0]}") from exc
-    model.eval()
-    return model, cfg, spec, state
-
-
 def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: Path | None = None,
-          train_set: TrainSet | None = None, test_sets: dict[str, TestSet] | None = None,
+          train_set: TrainSet | None = None, test_sets: dict[str, HeldOutSet] | None = None,
           progress: bool | None = None, stop_after_epochs: int | None = None) -> TrainResult:
     """Train one stage of ``cfg`` into ``run_dir`` (checkpoint, history, config).
 
@@ -208,13 +165,13 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
         start_epoch = int(state["epoch"]) + 1
     elif init_from is not None:
         _, init_cfg, _, state = load_model(Path(init_from), "cpu")
-        if to_dict(init_cfg.model) != to_dict(cfg.model):
+        if asdict(init_cfg.model) != asdict(cfg.model):
             raise CheckpointError(f"checkpoint {init_from} has another architecture "
                                   f"({init_cfg.model}) than this run ({cfg.model})")
         model.load_state_dict(state["model"])
     run_dir.mkdir(parents=True, exist_ok=True)
     commit = git_commit()  # the code does not change during a run: ask git once
-    atomic_write_json(run_dir / CONFIG_NAME, {"config": to_dict(cfg), "device": spec.description,
+    atomic_write_json(run_dir / CONFIG_NAME, {"config": asdict(cfg), "device": spec.description,
                                               "init_from": str(init_from) if init_from else None,
                                               "git_commit": commit, "created": now_utc()})
 
@@ -247,7 +204,8 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
                 bar.close()
                 raise NonFiniteLossError(
                     f"non-finite loss ({total.item()}) at epoch {epoch}, step {step + 1}; "
-                    f"stopped, the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none (first epoch)'}")
+                    f"stopped, the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none (first epoch)'}",
+                    epoch=epoch, step=step + 1)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             if cfg.optim.grad_clip is not None:
@@ -273,7 +231,7 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
         if cfg.eval_every and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs):
             total_n = reg = det = 0.0
             for name, test in test_sets.items():
-                errs = test_errors(model, test, cfg, spec)
+                errs = heldout_errors(model, test, cfg, spec)
                 row[f"test_regression_{name}"] = errs["regression"]
                 row[f"test_detection_{name}"] = errs["detection"]
                 total_n += errs["examples"]
@@ -285,7 +243,7 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
                 row["test_detection"] = det / total_n
         history.append(row)
         state = {
-            "config": to_dict(cfg), "epoch": epoch, "model": model.state_dict(),
+            "config": asdict(cfg), "epoch": epoch, "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state,
                     "python": random.getstate()},
@@ -305,4 +263,4 @@ def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
 
     import pandas as pd
     atomic_write_text(run_dir / HISTORY_NAME, "".join(json.dumps(r) + "\n" for r in history))
-    atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
+    atomic_write_text(run_dir / HISTORY_CSV_NAME, pd.DataFrame(history).to_csv(index=False))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -40,7 +41,7 @@ def test_select_chapters_by_name_number_or_path_keeps_toc_order():
 
 
 def test_rerun_command_carries_kernel_cwd_and_parameters():
-    params = {"profile": "smoke", "run_dir": "/x/runs/smoke", "epochs": 3}
+    params = {"profile": "smoke", "run_dir": "runs/smoke", "epochs": 3}
     cmd = book.rerun_command("book/04_buffy", params)
     conv, run = cmd.split(" && ")
     assert shlex.split(conv)[1:] == ["--to", "ipynb", "--output", "book/04_buffy.ipynb",
@@ -63,3 +64,19 @@ def test_tag_parameter_cells(tmp_path):
     book.tag_parameter_cells(path)  # idempotent
     tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
     assert tags == [["parameters", "hide-input"], ["injected-parameters", "remove-cell"], []]
+
+
+def test_one_command_line_lists_the_chapters(capsys):
+    """`python -m hmlpe book --list` (the only book command line) prints the notebooks in ToC order."""
+    from hmlpe.cli import main
+    assert main(["book", "--list"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert lines == [f"{entry}.ipynb" for entry in book.toc_chapters()]
+    assert main(["book", "--list", "--chapter", lines[-1].split("/")[-1][:-6]]) == 0
+    assert capsys.readouterr().out.split() == lines[-1:]
+
+
+def test_runner_command_reruns_through_the_one_command_line():
+    cmd = book.runner_command("06_buffy", "quick", Path("runs/quick"), {"n_examples": 2})
+    assert " -m hmlpe book --profile quick --run-dir runs/quick --chapter 06_buffy --no-build" in cmd
+    assert "--param n_examples=2" in cmd

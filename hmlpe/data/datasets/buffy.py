@@ -3,10 +3,10 @@
 Files (under ``<root>/buffy``): ``data/buffy_s5e{2..6}_sticks.txt`` (a frame-number line, then
 six lines ``x1 y1 x2 y2`` in the order torso, left upper arm, right upper arm, left lower arm,
 right lower arm, head; 1-based) and ``images/buffy_s5e{E}_original/{frame:06d}.jpg``.
-Splits (paper 4.3, NOTES.md): train = episodes 3 and 4 (472 frames), test = 2, 5, 6 (276).
+Splits (paper 4.3, protocol facts): train = episodes 3 and 4 (472 frames), test = 2, 5, 6 (276).
 
 Joints from sticks (paper 4.1, "the nearest end of stick or average of nearest ends"). The end
-order of a stick is not consistent (NOTES.md: 143 of the 552 test arms), so ends are always
+order of a stick is not consistent (protocol facts: 143 of the 552 test arms), so ends are always
 chosen by distance, never by their position in the line:
 
 * elbow = average of the nearest pair of ends of the upper- and lower-arm sticks (the closest of
@@ -37,7 +37,6 @@ from hmlpe.skeleton import JOINT_INDEX, JOINTS
 
 EPISODES = (2, 3, 4, 5, 6)
 TRAIN_EPISODES = (3, 4)
-TEST_EPISODES = (2, 5, 6)
 STICK_NAMES = ("torso", "l_upper_arm", "r_upper_arm", "l_lower_arm", "r_lower_arm", "head")
 STICK_INDEX = {n: i for i, n in enumerate(STICK_NAMES)}
 DETECTIONS_FILE = "techrep2010_buffy_results.mat"
@@ -150,10 +149,10 @@ def load_detections(root: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def test_detections(records: list[PoseRecord], detections: dict[str, np.ndarray],
-                    rule: str = "paper") -> dict[str, np.ndarray | None]:
+def associated_detections(records: list[PoseRecord], detections: dict[str, np.ndarray],
+                          rule: str = "paper") -> dict[str, np.ndarray | None]:
     """For each Buffy test record, the detection window associated with its GT window
-    (``hmlpe.data.boxes.match_detections``), or None (counted as all parts wrong, NOTES.md)."""
+    (``hmlpe.data.boxes.match_detections``), or None (counted as all parts wrong, protocol facts)."""
     from hmlpe.data.boxes import buffy_gt_window, match_detections
     out: dict[str, np.ndarray | None] = {}
     for rec in records:

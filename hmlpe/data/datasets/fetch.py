@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hmlpe.data.datasets.registry import (DatasetEntry, DatasetStatus, load_registry,
-                                      sha256_file, verify_dataset)
+                                          verify_dataset)
 from hmlpe.progress import progress_enabled
+from hmlpe.provenance import file_digest
 
 
 class FetchError(RuntimeError):
@@ -68,7 +69,7 @@ def download(url: str, path: Path, sha256: str | None = None, progress: bool | N
             if total is not None and out.tell() != total:
                 raise FetchError(f"download of {url} incomplete: {out.tell()} of {total} bytes")
         if sha256:
-            got = sha256_file(Path(tmp))
+            got = file_digest(Path(tmp))
             if got != sha256.lower():
                 raise FetchError(f"checksum mismatch for {url}: sha256 {got}, expected {sha256}")
         os.replace(tmp, path)
@@ -125,7 +126,7 @@ def fetch(name: str, dest: str | os.PathLike, base_url: str | None = None,
     if target.exists() and not force:
         raise FetchError(f"{target} exists; pass force=True to replace it")
     want = entry.archive.get("sha256")
-    if not (archive.is_file() and want and sha256_file(archive) == want):
+    if not (archive.is_file() and want and file_digest(archive) == want):
         download(url, archive, sha256=want, progress=progress)
     tmp = Path(tempfile.mkdtemp(prefix=f".extract-{name}-", dir=dest))
     try:

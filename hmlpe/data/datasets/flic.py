@@ -7,7 +7,7 @@ Split: ``istrain`` (3987) / ``istest`` (1016); they are disjoint and cover all 5
 Example ids: "flic_NNNNN", the 0-based index in examples.mat.
 
 Joints: lsho, lelb, lwri, rsho, relb, rwri and nose are annotated in every example; the neck
-is the midpoint of the two shoulders (the first author's public code, NOTES.md). A joint is
+is the midpoint of the two shoulders (the first author's public code, protocol facts). A joint is
 visible when annotated (not NaN). The hips (needed by eq. 7's torso size) are kept in
 ``extra["l_hip"]``, ``extra["r_hip"]``, relabelled together with the arms.
 

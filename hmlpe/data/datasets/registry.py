@@ -79,11 +79,6 @@ def read_manifest(entry: DatasetEntry) -> dict[str, tuple[str, int]]:
     return {p: (sums[p], sizes[p]) for p in sums}
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 hex digest of a file (``hmlpe.provenance.file_digest``)."""
-    return file_digest(path)
-
-
 @dataclass
 class DatasetStatus:
     name: str
@@ -103,10 +98,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return all(s.status == "ok" for s in self.datasets.values())
-
-    def summary(self, max_lines: int = 10) -> str:
-        """Alias of ``format``."""
-        return self.format(max_lines)
 
     def format(self, max_lines: int = 10) -> str:
         mode = "full checksums" if self.full else "fast (existence, sizes, counts)"
@@ -170,7 +161,7 @@ def verify_dataset(root: Path, entry: DatasetEntry, full: bool = False,
         from tqdm import tqdm
         for rel in tqdm(todo, desc=f"sha256 {entry.name}", unit="file",
                         disable=not progress_enabled(progress)):
-            digest = sha256_file(Path(root) / rel)
+            digest = file_digest(Path(root) / rel)
             st.checksummed += 1
             if digest != manifest[rel][0]:
                 msg = f"checksum mismatch in {rel}: {digest[:16]}..., expected " \
@@ -218,25 +209,3 @@ def verify(root: str | os.PathLike | None = None, full: bool = False,
                              check_records=check_records, progress=progress)
            for n in names}
     return VerifyReport(root=Path(root), full=full, datasets=out)
-
-
-def build_manifests(root: str | os.PathLike, sums_file: str | os.PathLike,
-                    out_dir: str | os.PathLike, folders: tuple[str, ...]) -> None:
-    """Maintainer tool: split a reference SHA256SUMS into per-dataset ``.sha256`` and
-    ``.sizes`` manifests (sizes read from ``root``)."""
-    root, out_dir = Path(root), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines: dict[str, list[tuple[str, str]]] = {f: [] for f in folders}
-    for line in Path(sums_file).read_text().splitlines():
-        if not line.strip():
-            continue
-        digest, rel = line.split(None, 1)
-        rel = rel.strip().removeprefix("./")
-        top = rel.split("/", 1)[0]
-        if top in lines:
-            lines[top].append((digest, rel))
-    for folder, items in lines.items():
-        items.sort(key=lambda t: t[1])
-        (out_dir / f"{folder}.sha256").write_text("".join(f"{d}  {r}\n" for d, r in items))
-        (out_dir / f"{folder}.sizes").write_text(
-            "".join(f"{(root / r).stat().st_size} {r}\n" for _, r in items))

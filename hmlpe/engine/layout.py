@@ -1,0 +1,99 @@
+"""Every name in a run folder, in one place (the protocol, the CLI, the export and every chapter
+read them from here).
+
+A run folder (``runs/<profile>``; committed results keep the same names without weights)::
+
+    pretrain/                 one training stage: config.json, history.jsonl, history.csv, last.pt
+    finetune_buffy/           fine-tuning on Buffy, initialised from pretrain/last.pt
+    finetune_flic/            fine-tuning on FLIC
+    eval_buffy/               evaluation of finetune_buffy: predictions.csv, metrics.json
+    eval_buffy_mirror/        the same with test-time mirror averaging (not in the paper)
+    eval_flic/, eval_flic_mirror/
+    sweep/ratio_<r>/          Table 3: one pre-training per lambda_R / lambda_P ratio
+    book_timings.json         what the book runner executed, how long, and how to rerun it
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+# Files of a training stage folder.
+CHECKPOINT_NAME = "last.pt"
+HISTORY_NAME = "history.jsonl"
+HISTORY_CSV_NAME = "history.csv"
+CONFIG_NAME = "config.json"
+# Files of an evaluation folder.
+METRICS_NAME = "metrics.json"
+PREDICTIONS_NAME = "predictions.csv"
+# File of a run folder.
+TIMINGS_NAME = "book_timings.json"
+
+PRETRAIN = "pretrain"
+SWEEP = "sweep"
+FINETUNE_DATASETS = ("buffy", "flic")
+
+
+def sweep_folder_name(ratio: float) -> str:
+    """``ratio_1``, ``ratio_0.5``, ``ratio_1e+10``, ``ratio_inf``: Table 3's column as a folder."""
+    return "ratio_inf" if math.isinf(ratio) else f"ratio_{ratio:g}"
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The folders and files of one run folder ``root``."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def pretrain(self) -> Path:
+        return self.root / PRETRAIN
+
+    def finetune(self, dataset: str) -> Path:
+        return self.root / f"finetune_{_dataset(dataset)}"
+
+    def evaluation(self, dataset: str, *, mirror: bool = False,
+                   association: str | None = None) -> Path:
+        """``eval_<dataset>``; ``_mirror`` for test-time mirror averaging; ``_<rule>rule`` for
+        an evaluation under another Buffy association rule (chapter 6)."""
+        name = f"eval_{_dataset(dataset)}"
+        if association is not None:
+            name += f"_{association}rule"
+        return self.root / (name + ("_mirror" if mirror else ""))
+
+    def sweep(self, ratio: float) -> Path:
+        return self.root / SWEEP / sweep_folder_name(ratio)
+
+    @property
+    def timings(self) -> Path:
+        return self.root / TIMINGS_NAME
+
+    def stage(self, name: str) -> Path:
+        """A stage by its folder name: ``pretrain``, ``finetune_buffy``, ``finetune_flic``."""
+        if name == PRETRAIN:
+            return self.pretrain
+        prefix = "finetune_"
+        if name.startswith(prefix):
+            return self.finetune(name[len(prefix):])
+        raise ValueError(f"unknown stage {name!r}: pretrain or finetune_<{'|'.join(FINETUNE_DATASETS)}>")
+
+    @staticmethod
+    def checkpoint(folder: Path) -> Path:
+        return Path(folder) / CHECKPOINT_NAME
+
+    @staticmethod
+    def metrics(folder: Path) -> Path:
+        return Path(folder) / METRICS_NAME
+
+    @staticmethod
+    def predictions(folder: Path) -> Path:
+        return Path(folder) / PREDICTIONS_NAME
+
+
+def _dataset(dataset: str) -> str:
+    if dataset not in FINETUNE_DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(FINETUNE_DATASETS)}")
+    return dataset

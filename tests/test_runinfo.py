@@ -1,0 +1,100 @@
+"""hmlpe.companion.runinfo: provenance rows of evaluations and runs, data manifest digests, config
+tables, schedules and config summaries."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hmlpe.companion import runinfo, tables
+from hmlpe.config import TrainConfig, merge
+
+
+def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
+    e = np.arange(1, epochs + 1)
+    return pd.DataFrame({
+        "epoch": e, "lr": 0.01, "train_loss": 10.0 / e,
+        "train_regression": scale * 1.0 / e, "train_detection": 0.5 / e,
+        "test_regression": scale * 2.0 / e, "test_detection": 0.6 / e,
+        "train_seconds": 2.0, "images_per_second": 100.0 + e,
+    })
+
+
+def _buffy_metrics(whole=(10.0, 20.0, 30.0, 40.0), subset=(11.0, 21.0, 31.0, 41.0)) -> dict:
+    return {
+        "dataset": "buffy", "checkpoint": "/abs/run/finetune_buffy/last.pt",
+        "checkpoint_epoch": 3, "checkpoint_commit": "abc", "association": "paper",
+        "n_examples": 276, "n_matched": 267, "pcp_alpha": 0.5,
+        "table1": {"whole_set": {"n": 276, "pcp": dict(zip(tables.PART_COLUMNS, whole))},
+                   "subset": {"n": 267, "pcp": dict(zip(tables.PART_COLUMNS, subset))}},
+        "provenance": {"git_commit": "abc+dirty", "device": "cpu", "created": "2025-01-01T00:00:00+00:00",
+                       "seconds": 1.5, "inference_images_per_second": 50.0,
+                       "data_fingerprint": "f00", "config": asdict(TrainConfig(profile="smoke"))},
+    }
+
+
+def test_provenance_of_metrics_has_no_absolute_path_and_data_digests(monkeypatch, tmp_path):
+    sums = tmp_path / "checksums"
+    sums.mkdir()
+    (sums / "a.sha256").write_text("x  a/1.jpg\n")
+    (sums / "a.sizes").write_text("1 a/1.jpg\n")
+    monkeypatch.setattr(runinfo, "CHECKSUMS_DIR", sums)
+    monkeypatch.setattr(runinfo.manifest_digests, "__defaults__", (sums,))
+    monkeypatch.setattr(runinfo, "data_verification", lambda: {"a": "ok (1 files checked)"})
+    frame = runinfo.provenance_frame(_buffy_metrics())
+    v = frame["value"]
+    assert v["code commit (evaluation)"] == "abc+dirty"
+    assert v["checkpoint"] == "finetune_buffy/last.pt, epoch 3"
+    assert v["evaluation time"] == "1.5 s"
+    assert "profile smoke" in v["config"]
+    assert v["data manifest a.sha256 (SHA-256)"] == hashlib.sha256(b"x  a/1.jpg\n").hexdigest()
+    assert v["data root check, a"] == "ok (1 files checked)"
+    assert not any("/abs/" in str(x) for x in v)
+
+
+def test_provenance_of_a_run_folder(tmp_path):
+    cfg = asdict(TrainConfig(profile="smoke"))
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"config": cfg, "device": "cpu", "init_from": "/abs/run/pretrain/last.pt",
+         "git_commit": "c0ffee", "created": "2025-01-01T00:00:00+00:00"}))
+    _history(2).to_csv(tmp_path / "history.csv", index=False)
+    v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
+    assert v["code commit"] == "c0ffee"
+    assert v["initialised from"] == "pretrain/last.pt"
+    assert v["training time"] == "4.0 s"
+    assert v["epochs done"] == "no checkpoint"
+    with pytest.raises(FileNotFoundError):
+        runinfo.provenance_frame(tmp_path / "missing")
+
+
+def test_manifest_digests_of_the_repository():
+    digests = runinfo.manifest_digests()
+    assert set(digests) >= {"buffy.sha256", "flic.sha256", "lsp.sha256"}
+    p = runinfo.CHECKSUMS_DIR / "buffy.sha256"
+    assert digests["buffy.sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_config_table_carries_the_config_comments():
+    t = runinfo.config_table(TrainConfig())
+    assert t.loc["optim.momentum", "note"] == "[14]"
+    assert t.loc["labels.window", "value"] == "30"
+    assert t.loc["labels.window", "note"].startswith("paper")
+    assert t.loc["model.conv_channels", "value"] == "[32, 32, 64]"
+
+
+def test_schedule_text():
+    assert runinfo.schedule_text([0.01] * 3 + [0.001]) == "0.01 (epochs 1-3), 0.001 (epoch 4)"
+    assert runinfo.schedule_text([]) == ""
+
+
+def test_config_summary_names_the_optimiser_of_the_config():
+    adam = runinfo.config_summary(asdict(merge(TrainConfig(), {"optim.name": "adam"})))
+    sgd = runinfo.config_summary(asdict(merge(TrainConfig(), {"optim.name": "sgd"})))
+    assert "AdamW lr" in adam and "beta1 0.9" in adam and "SGD" not in adam
+    assert "SGD lr" in sgd and "momentum 0.9" in sgd
+    assert "lambda_r 0.09091, lambda_d 0.9091 (eq. 3 mean over windows)" in adam
+

@@ -1,0 +1,133 @@
+"""hmlpe.companion.tables on small synthetic histories and metrics: comparisons, differences,
+Table 3's cells and Figure 4's L/R means."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hmlpe.companion import paper, tables
+from dataclasses import asdict
+
+from hmlpe.config import TrainConfig
+
+
+def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
+    e = np.arange(1, epochs + 1)
+    return pd.DataFrame({
+        "epoch": e, "lr": 0.01, "train_loss": 10.0 / e,
+        "train_regression": scale * 1.0 / e, "train_detection": 0.5 / e,
+        "test_regression": scale * 2.0 / e, "test_detection": 0.6 / e,
+        "train_seconds": 2.0, "images_per_second": 100.0 + e,
+    })
+
+
+def _buffy_metrics(whole=(10.0, 20.0, 30.0, 40.0), subset=(11.0, 21.0, 31.0, 41.0)) -> dict:
+    return {
+        "dataset": "buffy", "checkpoint": "/abs/run/finetune_buffy/last.pt",
+        "checkpoint_epoch": 3, "checkpoint_commit": "abc", "association": "paper",
+        "n_examples": 276, "n_matched": 267, "pcp_alpha": 0.5,
+        "table1": {"whole_set": {"n": 276, "pcp": dict(zip(tables.PART_COLUMNS, whole))},
+                   "subset": {"n": 267, "pcp": dict(zip(tables.PART_COLUMNS, subset))}},
+        "provenance": {"git_commit": "abc+dirty", "device": "cpu", "created": "2025-01-01T00:00:00+00:00",
+                       "seconds": 1.5, "inference_images_per_second": 50.0,
+                       "data_fingerprint": "f00", "config": asdict(TrainConfig(profile="smoke"))},
+    }
+
+
+def test_comparison_table_broadcasts_and_subtracts():
+    p = pd.DataFrame({"x": [1.0, np.nan], "y": [2.0, 4.0]}, index=pd.Index(["A", "B"], name="m"))
+    out = tables.comparison_table({"x": 1.5, "y": 1.0}, p)
+    assert out.index.names == ["m", "source"]
+    assert list(out.index) == [("A", s) for s in tables.SOURCES] + [("B", s) for s in tables.SOURCES]
+    assert out.loc[("A", "ours - paper"), "x"] == pytest.approx(0.5)
+    assert out.loc[("A", "ours - paper"), "y"] == pytest.approx(-1.0)
+    assert out.loc[("B", "ours"), "x"] == pytest.approx(1.5)       # ours shown ...
+    assert np.isnan(out.loc[("B", "ours - paper"), "x"])           # ... no paper, no difference
+    assert out.loc[("B", "ours - paper"), "y"] == pytest.approx(-3.0)
+
+
+def test_comparison_table_aligns_per_row_values():
+    p = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.MultiIndex.from_tuples(
+        [("s", "A"), ("s", "B")], names=["set", "m"]))
+    out = tables.comparison_table({("s", "B"): {"x": 5.0}}, p)
+    assert out.index.names == ["set", "m", "source"]
+    assert np.isnan(out.loc[("s", "A", "ours"), "x"])
+    assert out.loc[("s", "B", "ours - paper"), "x"] == pytest.approx(3.0)
+
+
+def test_table1_comparison_every_paper_row_and_lr_means():
+    m = _buffy_metrics()
+    out = tables.table1_comparison(m)
+    t1 = paper.table1()
+    assert len(out) == 3 * len(t1)
+    hm = t1[(t1.test_set == "whole") & (t1.method == "HMLPE")].iloc[0]
+    assert out.loc[("whole", "HMLPE", "ours - paper"), "LL"] == pytest.approx(10.0 - hm["LL"])
+    assert out.loc[("whole", "HMLPE", "ours - paper"), "RU"] == pytest.approx(40.0 - hm["RU"])
+    # combined rows: only the L/R mean columns are compared, with our left/right mean
+    rodg = t1[t1.method == "RoDG-Boost"].iloc[0]
+    lower, upper = tables.LR_MEAN_COLUMNS
+    assert np.isnan(out.loc[("whole", "RoDG-Boost", "paper"), "LL"])
+    assert np.isnan(out.loc[("whole", "RoDG-Boost", "ours - paper"), "LL"])
+    assert out.loc[("whole", "RoDG-Boost", "ours"), lower] == pytest.approx(15.0)
+    assert out.loc[("whole", "RoDG-Boost", "ours - paper"), lower] == pytest.approx(
+        15.0 - rodg["lower_arms_combined"])
+    assert out.loc[("whole", "RoDG-Boost", "ours - paper"), upper] == pytest.approx(
+        35.0 - rodg["upper_arms_combined"])
+    # subset rows use our subset
+    assert out.loc[("subset", "MoP", "ours"), upper] == pytest.approx(36.0)
+    # the paper's own L/R mean where it gives both arms
+    assert out.loc[("whole", "HMLPE", "paper"), lower] == pytest.approx((hm["LL"] + hm["RL"]) / 2)
+
+
+def test_table2_comparison():
+    m = {"table2": {"n": 1016, "pcp": {"LL": 50.0, "RL": 60.0, "LU": 90.0, "RU": 80.0}}}
+    out = tables.table2_comparison(m)
+    t2 = paper.table2().iloc[0]
+    assert out.loc[("HMLPE", "ours - paper"), "RL"] == pytest.approx(60.0 - t2["RL"])
+    assert out.loc[("HMLPE", "ours"), tables.LR_MEAN_COLUMNS[1]] == pytest.approx(85.0)
+    with pytest.raises(ValueError):
+        tables.table2_comparison(_buffy_metrics())
+
+
+def test_ratio_labels_and_trained_tasks():
+    assert [tables.ratio_label(r) for r in (0, 0.5, 1, 4, 1e10, math.inf)] == \
+        ["0", "0.5", "1", "4", "1e10", "inf"]
+    assert tables.ratio_label(1e10) in paper.table3().columns
+    assert tables.trained_tasks(0) == {"detection"}
+    assert tables.trained_tasks(math.inf) == {"regression"}
+    assert tables.trained_tasks(2) == {"regression", "detection"}
+
+
+def test_table3_keeps_untrained_tasks_out_of_the_paper_cells():
+    hs = {0.0: _history(2), 1.0: _history(2), math.inf: _history(2), 1e10: None}
+    cells, untrained = tables.table3_ours(hs)
+    assert list(cells.index) == list(paper.table3().index)
+    assert list(cells.columns) == ["0", "1", "inf", "1e10"]
+    assert np.isnan(cells.loc["training error (R)", "0"])       # the paper's '-'
+    assert np.isnan(cells.loc["test error (P)", "inf"])
+    assert cells.loc["test error (R)", "1"] == pytest.approx(1.0)  # last epoch: 2 / 2
+    assert cells["1e10"].isna().all()                            # no finished epoch
+    assert untrained.loc["training error (R)", "0"] == pytest.approx(0.5)
+    assert untrained.loc["test error (P)", "inf"] == pytest.approx(0.3)
+    assert set(untrained.columns) == {"0", "inf"}
+
+    cmp = tables.table3_comparison(hs)
+    p3 = paper.table3()
+    assert list(cmp.columns) == ["0", "1", "1e10", "inf"]          # the paper's order
+    assert cmp.loc[("test error (R)", "ours - paper"), "1"] == pytest.approx(
+        1.0 - p3.loc["test error (R)", "1"])
+    assert np.isnan(cmp.loc[("test error (R)", "ours"), "0"])
+
+
+def test_figure4_curves_adds_lr_means():
+    m = {"figure4": {"radii": [0, 1, 2], "torso": {
+        "paper": {"l_elbow": [0, 10, 20], "r_elbow": [0, 30, 40],
+                  "l_wrist": [0, 0, 10], "r_wrist": [0, 0, 30]}}}}
+    c = tables.figure4_curves(m)
+    assert c.index.name == "r"
+    assert c[("paper", "elbow")].tolist() == [0, 20, 30]
+    assert c[("paper", "wrist")].tolist() == [0, 0, 20]
+
