@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
-data_root = None  # None: $HMLPE_DATA, else ../shared/data, else data/raw
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt
 
 # %%
 from dataclasses import replace

@@ -44,9 +44,9 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import display
+from IPython.display import HTML, display
 
-from hmlpe.companion import plotting
+from hmlpe.companion import label_explorer, plotting
 from hmlpe.data.augment import crop_and_mirror
 from hmlpe.data.boxes import training_box
 from hmlpe.config import CropConfig, DataConfig, LabelConfig
@@ -118,10 +118,19 @@ print(f"{part}: stick length {np.hypot(*(stick[1] - stick[0])):.1f} crop px; "
 # %% [markdown]
 # ## Try it: beta, window size, part and layout
 #
-# Move the sliders to recompute the map (`hmlpe.data.labels.part_indicator_map`) and redraw it.
-# The controls need a running Python kernel (open this notebook in Jupyter); in the static
-# HTML page they show the state in which the page was built, and the grid below shows the
-# effect of $\beta$ and the window size without a kernel.
+# Two explorers of the same map, one for each way of reading this chapter:
+#
+# - **Live kernel** (this notebook open in Jupyter): the ipywidgets sliders below recompute the
+#   map with `hmlpe.data.labels.part_indicator_map` for any $\beta$ (0 to 0.95, step 0.05),
+#   window side (10 to 60, step 2), part and layout, and redraw it. In the static HTML page
+#   these sliders only show the state in which the page was built.
+# - **Static HTML page** (the published book): the explorer after them shows maps precomputed
+#   when the book was built (`hmlpe.companion.label_explorer`, with
+#   `hmlpe.data.labels.labels_from_joints`) for a grid of values: $\beta$ from 0 to 0.95 in
+#   steps of 0.05 and windows of side 10 to 60 in steps of 5, for every part and both layouts;
+#   moving its controls switches between them in the browser (the book's script
+#   `_static/hmlpe-label-explorer.js`, no kernel and no download). In Jupyter its controls stay
+#   disabled.
 
 # %% tags=["hide-input", "nbval-ignore-output"]
 # (nbval ignores this cell's output: without a widget front end, nbval's kernel sends the
@@ -153,6 +162,12 @@ controls = widgets.interactive(
 )
 display(controls)
 
+# %% tags=["hide-input"]
+# The static page's explorer: every map of the grid, computed now, switched in the browser.
+explorer = label_explorer.precompute(joints, cfg=LABELS)
+HTML(label_explorer.render_html(explorer, crop, part=part, beta=beta, window=window,
+                                layout=LABELS.layout))
+
 # %% [markdown]
 # ## The effect of beta and the window size
 #
@@ -179,7 +194,7 @@ grid_counts.style.set_uuid("labels-grid-counts").format_index("{:g}", axis=0).se
 # (`LabelConfig.layout = "uniform"`, its choice) spaces the window columns so that the first
 # starts at 0 and the last ends at the crop's edge: stride (crop - window) / (grid - 1), the
 # grid tiles the crop exactly and is symmetric under the horizontal mirror used in training.
-# The first author's public code (`"itheano"`, NOTES.md) uses a fixed stride of 12 px, so its
+# The first author's public code (`"itheano"`, {doc}`protocol facts <11_protocol_facts>`) uses a fixed stride of 12 px, so its
 # last row and column overhang the crop. The window edges along one axis:
 
 # %% tags=["hide-input"]

@@ -43,7 +43,7 @@ def markdown_table(frame) -> str:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-root", help="dataset folder (default: $HMLPE_DATA, ../shared/data, data/raw)")
+    p.add_argument("--data-root", help="dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)")
     p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars (default: on when stderr is a terminal)")

@@ -75,7 +75,7 @@ class AugmentConfig:
 class DataConfig:
     """Which data the training pool holds and how test frames are associated."""
 
-    data_root: str | None = None   # None: $HMLPE_DATA, else ../shared/data, else data/raw
+    data_root: str | None = None   # None: $HMLPE_DATA, else data/data_roots.txt
     # Pre-training pool (paper 4.1: the training sets of all datasets; only these are here).
     pool: tuple[str, ...] = ("buffy", "lsp", "flic")
     # Buffy test association (protocol facts): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).

@@ -1,11 +1,23 @@
-"""Where the datasets are: --data-root, else $HMLPE_DATA, else ../shared/data, else data/raw."""
+"""Where the datasets are: --data-root, else $HMLPE_DATA, else the first existing folder listed
+in data/data_roots.txt (relative to the project's root)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CANDIDATE_ROOTS = (PROJECT_ROOT.parent / "shared" / "data", PROJECT_ROOT / "data" / "raw")
+DATA_ROOTS_FILE = PROJECT_ROOT / "data" / "data_roots.txt"
+
+
+def candidate_roots(listing: Path = DATA_ROOTS_FILE) -> tuple[Path, ...]:
+    """The folders of ``listing`` (one per line, ``#`` comments), resolved against the project."""
+    if not listing.is_file():
+        return (PROJECT_ROOT / "data" / "raw",)
+    lines = (line.split("#", 1)[0].strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    return tuple((PROJECT_ROOT / line).resolve() for line in lines if line)
+
+
+CANDIDATE_ROOTS = candidate_roots()
 
 
 class DataRootError(FileNotFoundError):
@@ -14,7 +26,7 @@ class DataRootError(FileNotFoundError):
 
 def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
     """The data root to read: ``explicit``, else $HMLPE_DATA, else the first existing of
-    ../shared/data and data/raw. Raises DataRootError naming what was tried."""
+    the folders of data/data_roots.txt. Raises DataRootError naming what was tried."""
     if explicit is not None:
         root = Path(explicit)
         if not root.is_dir():

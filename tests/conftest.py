@@ -1,5 +1,5 @@
 """Shared fixtures: the data root resolved as the library resolves it (``--data-root`` is the
-CLI's; here $HMLPE_DATA, ../shared/data, data/raw), so real-data tests follow the user's data.
+CLI's; here $HMLPE_DATA, then data/data_roots.txt), so real-data tests follow the user's data.
 
 Real-data tests take ``data_root`` (or ``buffy_root``, ``lsp_root``, ``flic_root``, which also
 need that dataset's folder); without the data they are skipped, and the run says so once in

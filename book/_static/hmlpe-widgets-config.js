@@ -10,3 +10,38 @@
     paths: { "@jupyter-widgets/html-manager/dist": base + "thirdparty/html-manager" }
   };
 })();
+
+// ipywidgets 8's controls typeset their descriptions with MathJax 2's MathJax.Hub.Queue
+// whenever window.MathJax exists; the book serves MathJax 3, which has no Hub, so every
+// widget logged "Cannot read properties of undefined (reading 'Queue')". Give MathJax a Hub
+// whose Queue typesets the element with MathJax 3 (typesetPromise): held until MathJax has
+// started, then run. This script runs before the deferred MathJax 3 script, whose startup
+// keeps this object as its configuration and calls startup.ready.
+(function () {
+  var mj = window.MathJax = window.MathJax || {};
+  var waiting = [];
+  function typeset(elements) {
+    var M = window.MathJax;
+    if (M && M.typesetPromise) {
+      M.typesetPromise(elements).catch(function () {});
+    } else {
+      waiting.push.apply(waiting, elements);
+    }
+  }
+  var hub = {
+    Queue: function () {
+      for (var i = 0; i < arguments.length; i++) {
+        var job = arguments[i];  // ["Typeset", MathJax.Hub, element]
+        if (Array.isArray(job) && job[0] === "Typeset" && job[2]) typeset([job[2]]);
+      }
+    }
+  };
+  if (!mj.Hub) mj.Hub = hub;
+  mj.startup = mj.startup || {};
+  var ready = mj.startup.ready;
+  mj.startup.ready = function () {
+    if (ready) ready(); else window.MathJax.startup.defaultReady();
+    if (!window.MathJax.Hub) window.MathJax.Hub = hub;
+    if (waiting.length) typeset(waiting.splice(0));
+  };
+})();

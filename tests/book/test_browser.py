@@ -14,19 +14,29 @@ budget), and checked:
 
 and a screenshot is saved as ``_build/screenshots/<chapter>.png``.
 
+Chapter 3's static label explorer (``hmlpe.companion.label_explorer``, script
+``book/_static/hmlpe-label-explorer.js``) is driven through Chromium's DevTools protocol over
+``--remote-debugging-pipe`` (:class:`_DevTools`, standard library only): the test moves its
+beta and window controls and checks that the drawn maps and the numbers change, and fails on
+any console error, failed request or request to a host other than the local server.
+
 To add expectations for a new chapter, add an entry to EXPECTATIONS keyed by the chapter's
 name without its number (``book/04_buffy.py`` -> ``"buffy"``).
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
+import fcntl
 import functools
 import http.server
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -127,11 +137,14 @@ def server(book_html):
         httpd.server_close()
 
 
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--hide-scrollbars", "--mute-audio")
+
+
 def _chromium(exe: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="hmlpe-chromium-") as profile:
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--hide-scrollbars", "--mute-audio",
+        cmd = [exe, *CHROMIUM_FLAGS,
                f"--user-data-dir={profile}", f"--virtual-time-budget={VIRTUAL_TIME_MS}", *args]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, "HOME": profile})
@@ -221,3 +234,323 @@ def test_chapter_page_renders(chapter, book_html, chromium, server, screenshots_
     if missing:
         problems.append(f"404 for {missing}")
     assert not problems, f"{chapter} ({url}, screenshot {shot}):\n  " + "\n  ".join(problems)
+
+
+# --------------------------------------------------------------------------- DevTools
+class _DevTools:
+    """Chromium's DevTools protocol over ``--remote-debugging-pipe``, standard library only:
+    the browser reads NUL-terminated JSON commands on its fd 3 and writes replies and events
+    on its fd 4. One page target is created and attached (flat session); every event of the
+    browser and the page is kept in :attr:`events`."""
+
+    def __init__(self, exe: str, timeout: float = 60.0):
+        self.timeout = timeout
+        self.events: list[dict] = []
+        self._replies: dict[int, dict] = {}
+        self._cv = threading.Condition()
+        self._next_id = 0
+        self._closed = False
+        self._profile = tempfile.TemporaryDirectory(prefix="hmlpe-cdp-")
+        cmd_r, cmd_w = os.pipe()
+        out_r, out_w = os.pipe()
+        # the child's ends moved to fds >= 10, so bash's 3<& / 4>& cannot clobber them
+        child_r = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 10)
+        child_w = fcntl.fcntl(out_w, fcntl.F_DUPFD, 10)
+        os.close(cmd_r)
+        os.close(out_w)
+        profile = self._profile.name
+        self._stderr = open(Path(profile) / "chromium.log", "wb")
+        args = [exe, *CHROMIUM_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}",
+                "about:blank"]
+        try:
+            self.proc = subprocess.Popen(
+                [shutil.which("bash") or "/bin/bash", "-c",   # (dash only knows fds 0-9)
+                 f'exec "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-', "bash", *args],
+                pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=self._stderr, env={**os.environ, "HOME": profile})
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+        self._out = cmd_w
+        self._in = out_r
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.send("Target.attachToTarget",
+                                 {"targetId": target, "flatten": True})["sessionId"]
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(self._in, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                with self._cv:
+                    self._closed = True
+                    self._cv.notify_all()
+                return
+            buf += chunk
+            while b"\0" in buf:
+                raw, buf = buf.split(b"\0", 1)
+                msg = json.loads(raw)
+                with self._cv:
+                    if "id" in msg:
+                        self._replies[msg["id"]] = msg
+                    else:
+                        self.events.append(msg)
+                    self._cv.notify_all()
+
+    def send(self, method: str, params: dict | None = None, *, page: bool = False) -> dict:
+        """Send a command (to the page's session when ``page``) and wait for its result."""
+        with self._cv:
+            self._next_id += 1
+            mid = self._next_id
+        msg = {"id": mid, "method": method, "params": params or {}}
+        if page:
+            msg["sessionId"] = self.session
+        os.write(self._out, json.dumps(msg).encode() + b"\0")
+        with self._cv:
+            ok = self._cv.wait_for(lambda: mid in self._replies or self._closed, self.timeout)
+            reply = self._replies.pop(mid, None)
+        if not ok or reply is None:
+            raise TimeoutError(f"DevTools: no reply to {method} in {self.timeout} s "
+                               f"(chromium log: {self.log()[-2000:]})")
+        if "error" in reply:
+            raise RuntimeError(f"DevTools: {method} failed: {reply['error']}")
+        return reply.get("result", {})
+
+    def evaluate(self, expression: str):
+        """Evaluate JavaScript in the page; returns its value (JSON), raises on an exception."""
+        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                              "awaitPromise": True}, page=True)
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"JavaScript exception: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+    def wait_event(self, method: str, after: int = 0, timeout: float | None = None) -> dict:
+        """The first ``method`` event among ``events[after:]``, waiting for it."""
+        def found():
+            return [e for e in self.events[after:] if e.get("method") == method]
+
+        with self._cv:
+            ok = self._cv.wait_for(lambda: bool(found()) or self._closed,
+                                   timeout or self.timeout)
+            found = found()
+        if not ok or not found:
+            raise TimeoutError(f"DevTools: no {method} event")
+        return found[0]
+
+    def wait_until(self, expression: str, timeout: float | None = None) -> None:
+        """Poll a JavaScript condition until it is true."""
+        end = time.monotonic() + (timeout or self.timeout)
+        while not self.evaluate(expression):
+            if time.monotonic() > end:
+                raise TimeoutError(f"DevTools: {expression!r} stayed false")
+            time.sleep(0.2)
+
+    def wait_network_idle(self, quiet: float = 1.0, timeout: float = 30.0) -> None:
+        """Wait until no request has been in flight for ``quiet`` seconds."""
+        end = time.monotonic() + timeout
+        idle_since = None
+        while time.monotonic() < end:
+            with self._cv:
+                pending = set()
+                for e in self.events:
+                    m, p = e.get("method"), e.get("params", {})
+                    if m == "Network.requestWillBeSent":
+                        pending.add(p["requestId"])
+                    elif m in ("Network.loadingFinished", "Network.loadingFailed"):
+                        pending.discard(p["requestId"])
+            if pending:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        try:
+            return (Path(self._profile.name) / "chromium.log").read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        try:
+            os.write(self._out, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=15)
+        for fd in (self._out, self._in):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._reader.join(timeout=5)
+        self._stderr.close()
+        self._profile.cleanup()
+
+
+def _page_problems(events: list[dict], base: str) -> list[str]:
+    """Console errors, uncaught exceptions, error log entries, failed requests (network
+    errors and HTTP status >= 400) and requests to a host other than the server at ``base``."""
+    host = urlparse(base).netloc
+    urls: dict[str, str] = {}
+    problems = []
+    for e in events:
+        m, p = e.get("method"), e.get("params", {})
+        if m == "Network.requestWillBeSent":
+            url = p["request"]["url"]
+            urls[p["requestId"]] = url
+            u = urlparse(url)
+            if u.scheme not in ("data", "blob", "about") and u.netloc != host:
+                problems.append(f"request to another host: {url}")
+        elif m == "Network.loadingFailed":
+            problems.append(f"failed request {urls.get(p['requestId'], p['requestId'])}: "
+                            f"{p.get('errorText')}{' (canceled)' if p.get('canceled') else ''}")
+        elif m == "Network.responseReceived" and p["response"]["status"] >= 400:
+            problems.append(f"HTTP {p['response']['status']} for {p['response']['url']}")
+        elif m == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
+            text = " ".join(str(a.get("value", a.get("description", ""))) for a in p["args"])
+            problems.append(f"console.{p['type']}: {text}")
+        elif m == "Runtime.exceptionThrown":
+            d = p["exceptionDetails"]
+            problems.append(f"uncaught exception: {d.get('exception', {}).get('description') or d.get('text')}")
+        elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+            problems.append(f"console error ({p['entry']['source']}): {p['entry']['text']} "
+                            f"{p['entry'].get('url', '')}".rstrip())
+    return problems
+
+
+_EXPLORER = "document.querySelector('.hmlpe-label-explorer')"
+_SNAPSHOT = """(() => {
+  const r = %s;
+  const crop = r.querySelector('canvas.hmlpe-le-crop');
+  const px = crop.getContext('2d').getImageData(0, 0, crop.width, crop.height).data;
+  const colours = new Set();
+  for (let i = 0; i < px.length; i += 4 * 97) colours.add(px[i] << 16 | px[i + 1] << 8 | px[i + 2]);
+  return {ready: r.getAttribute('data-ready'), shown: r.getAttribute('data-shown'),
+          crop: crop.toDataURL(), map: r.querySelector('canvas.hmlpe-le-map').toDataURL(),
+          text: r.querySelector('.hmlpe-le-numbers').textContent,
+          note: r.querySelector('.hmlpe-le-note').textContent,
+          beta: r.querySelector('input[name="beta"]').value,
+          window: r.querySelector('input[name="window"]').value,
+          disabled: Array.from(r.querySelectorAll('input, select')).filter(e => e.disabled).length,
+          colours: colours.size};
+})()""" % _EXPLORER
+
+
+def _set_control(cdp: _DevTools, name: str, value: str, event: str = "input") -> dict:
+    """Set a control of the explorer, dispatch ``event`` as a user's move would, and return
+    the explorer's new state."""
+    cdp.evaluate("(() => { const el = %s.querySelector('[name=\"%s\"]'); el.value = %s; "
+                 "el.dispatchEvent(new Event(%s, {bubbles: true})); })()"
+                 % (_EXPLORER, name, json.dumps(value), json.dumps(event)))
+    return cdp.evaluate(_SNAPSHOT)
+
+
+def test_label_explorer_responds_in_the_static_page(book_html, chromium, server,
+                                                    screenshots_dir):
+    """Chapter 3's static explorer in headless Chromium: moving beta and the window size
+    redraws the map and rewrites the numbers; no console error, failed request or request
+    to another host on the page. Screenshot: ``labels-explorer.png``."""
+    chapter = next((c for c in _chapters() if _short(c) == "labels"), None)
+    assert chapter, "no labels chapter in _toc.yml"
+    page = book_html / "book" / f"{chapter}.html"
+    assert page.is_file(), f"{page} was not built"
+    assert "hmlpe-label-explorer" in page.read_text(encoding="utf-8"), \
+        f"{page} has no label explorer: was the chapter executed with it?"
+    base, _ = server
+    url = f"{base}/book/{chapter}.html"
+    cdp = _DevTools(chromium)
+    try:
+        _drive_label_explorer(cdp, url, screenshots_dir)
+        cdp.wait_network_idle()
+    except AssertionError as exc:   # say what the console said too
+        with cdp._cv:
+            problems = _page_problems(list(cdp.events), base)
+        raise AssertionError(f"{exc}\npage problems:\n  " + "\n  ".join(problems)) from None
+    finally:
+        cdp.close()
+    problems = _page_problems(cdp.events, base)
+    assert not problems, f"{url}:\n  " + "\n  ".join(problems)
+    assert any(e.get("method") == "Network.requestWillBeSent" for e in cdp.events)
+
+
+def _drive_label_explorer(cdp: _DevTools, url: str, screenshots_dir: Path) -> None:
+    """Open ``url``, move the explorer's controls and check what it shows (see the test)."""
+    for domain in ("Runtime", "Log", "Network", "Page"):
+        cdp.send(f"{domain}.enable", page=True)
+    cdp.send("Emulation.setDeviceMetricsOverride",
+             {"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
+             page=True)
+    with cdp._cv:
+        start = len(cdp.events)
+    nav = cdp.send("Page.navigate", {"url": url}, page=True)
+    assert not nav.get("errorText"), f"navigation to {url} failed: {nav}"
+    cdp.wait_event("Page.loadEventFired", after=start)
+    cdp.wait_until(f"!!{_EXPLORER} && {_EXPLORER}.getAttribute('data-ready') === '1'")
+
+    s0 = cdp.evaluate(_SNAPSHOT)
+    assert s0["disabled"] == 0, "the script did not enable the controls"
+    assert s0["note"].startswith("Static page"), s0["note"]
+    assert s0["colours"] > 20, "the crop canvas looks blank"
+    assert "l_upper_arm" in s0["text"] and "beta 0.3, window 30" in s0["text"], s0["text"]
+    assert s0["beta"] == "0.3" and s0["window"] == "30"
+
+    # beta: numbers change always (the value is in them); the maps change for some value
+    moved = []
+    for value in ("0", "0.95", "0.6", "0.1"):
+        s = _set_control(cdp, "beta", value)
+        assert f"beta {value}, window 30" in s["text"] and s["text"] != s0["text"], s["text"]
+        moved.append((value, s["crop"] != s0["crop"] and s["map"] != s0["map"]))
+        if moved[-1][1]:
+            break
+    assert any(changed for _, changed in moved), \
+        f"moving beta to {[v for v, _ in moved]} never changed the drawn map"
+
+    # back to the paper's beta: exactly the first drawing again
+    back = _set_control(cdp, "beta", "0.3")
+    assert (back["crop"], back["map"], back["text"]) == (s0["crop"], s0["map"], s0["text"])
+
+    # window: the windows drawn over the crop change size
+    for value in ("60", "10"):
+        s = _set_control(cdp, "window", value)
+        assert f"beta 0.3, window {value}," in s["text"], s["text"]
+        assert s["crop"] != s0["crop"] and s["text"] != s0["text"]
+        assert s["shown"].split()[1] == value
+
+    # part and layout selects
+    s = _set_control(cdp, "part", "r_lower_arm", "change")
+    assert s["text"].startswith("r_lower_arm"), s["text"]
+    s = _set_control(cdp, "layout", "itheano", "change")
+    assert "itheano layout" in s["text"], s["text"]
+
+    # a real key press on the beta slider (the browser fires the input event itself)
+    _set_control(cdp, "beta", "0.3")
+    cdp.evaluate(f"{_EXPLORER}.querySelector('input[name=\"beta\"]').focus()")
+    for kind in ("keyDown", "keyUp"):
+        cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": "ArrowRight",
+                                            "code": "ArrowRight",
+                                            "windowsVirtualKeyCode": 39}, page=True)
+    s = cdp.evaluate(_SNAPSHOT)
+    assert s["beta"] == "0.35" and "beta 0.35," in s["text"], (s["beta"], s["text"])
+
+    # screenshot of the explorer: the left upper arm, uniform layout, beta 0.35, window 40
+    _set_control(cdp, "part", "l_upper_arm", "change")
+    _set_control(cdp, "layout", "uniform", "change")
+    _set_control(cdp, "window", "40")
+    rect = cdp.evaluate(f"(() => {{ const r = {_EXPLORER}.getBoundingClientRect(); "
+                        "return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()")
+    shot = screenshots_dir / "labels-explorer.png"
+    png = cdp.send("Page.captureScreenshot",
+                   {"format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": rect[0], "y": rect[1], "width": rect[2],
+                             "height": rect[3], "scale": 1}}, page=True)
+    shot.write_bytes(base64.b64decode(png["data"]))
