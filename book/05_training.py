@@ -50,7 +50,7 @@ from hmlpe import config as hconfig
 from hmlpe.companion import history, paper, runinfo
 from hmlpe.engine import profiles
 from hmlpe.data.datasets import load_pool
-from hmlpe.engine.layout import FINETUNE_DATASETS
+from hmlpe.engine.layout import FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.protocol import configure, run_protocol
 from hmlpe.engine.training import learning_rate
 
@@ -163,10 +163,17 @@ pool.style.set_uuid("pool")
 # only the time to read the results. The test-set evaluations (Tables 1 and 2) are then
 # written to `eval_buffy/` and `eval_flic/`, unless they are already there and newer than
 # the checkpoint they evaluate. A run folder made with other settings is refused by the
-# protocol rather than silently reused.
+# protocol rather than silently reused; a folder of exported results (`hmlpe export`, no
+# weights) is only read.
 
 # %%
-folders = run_protocol(prof, run_dir, progress=False)
+run = RunLayout(run_dir)
+if run.is_exported:
+    folders = run.existing_folders()
+    print(f"{run_dir} holds exported results (no weights): nothing is trained, the histories "
+          "and evaluations are read")
+else:
+    folders = run_protocol(prof, run_dir, progress=False)
 print("run folder holds:", ", ".join(sorted(folders)))
 
 # %% [markdown]

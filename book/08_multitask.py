@@ -78,11 +78,18 @@ plan.style.set_uuid("sweep-plan").hide(axis="index").format({"lambda_r": "{:g}",
 # %% [markdown]
 # `hmlpe.engine.protocol.run_sweep` trains each run unless its checkpoint already holds all its
 # epochs (an unfinished one is resumed). A run whose loss becomes infinite or NaN stops
-# with its last finished epoch kept; it is reported below instead of stopping the page.
+# with its last finished epoch kept; it is reported below instead of stopping the page. A run
+# folder of exported results (`hmlpe export`) is only read.
 
 # %%
 status = {}
+exported = RunLayout(run_dir).is_exported
+if exported:
+    print(f"{run_dir} holds exported results (no weights): the sweep is read, not trained")
 for r in ratios:
+    if exported:
+        status[r] = "exported" if RunLayout(run_dir).sweep(r).is_dir() else "not exported"
+        continue
     try:
         run_sweep(prof, run_dir, ratios=(r,), progress=False)
         status[r] = "finished"

@@ -27,7 +27,9 @@
 #
 # Everything here uses the network pre-trained on the pooled training set (chapter
 # Training) and the library functions `hmlpe.network.backtrack` (Algorithm 1, the patches and their
-# averages) and `hmlpe.network.receptive` (the brute-force check of Algorithm 1).
+# averages) and `hmlpe.network.receptive` (the brute-force check of Algorithm 1). When the run
+# folder holds committed results instead of weights, the page shows what `hmlpe export` saved
+# of the same computations (`hmlpe.engine.features`, `pretrain/features.npz`).
 
 # %% tags=["parameters"]
 profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
@@ -38,6 +40,7 @@ buffy_frame = None  # index of the Buffy test frame of Figure 7; None: the first
 
 # %%
 import inspect
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -46,22 +49,32 @@ import pandas as pd
 import torch
 from matplotlib.patches import Rectangle
 
-from hmlpe.network import backtrack
 from hmlpe.companion import runinfo
+from hmlpe.engine import features
+from hmlpe.config import TrainConfig, from_dict
 from hmlpe.data.crops import crop_to_image, load_image
-from hmlpe.network.model import HMLPENet, to_input
-from hmlpe.data.pipeline import load_test_set, load_train_set
-from hmlpe.engine.profiles import get_profile
-from hmlpe.network.receptive import active_pixels, compare_with_backtrack
+from hmlpe.data.pipeline import load_test_set
 from hmlpe.engine.checkpoint import load_model
-from hmlpe.engine.layout import RunLayout
+from hmlpe.engine.layout import CONFIG_NAME, FEATURES_NAME, RunLayout
+from hmlpe.engine.profiles import get_profile
+from hmlpe.network import backtrack
+from hmlpe.network.model import HMLPENet
+from hmlpe.network.receptive import compare_with_backtrack
 
-run_dir = Path(run_dir)
-checkpoint = Path(checkpoint) if checkpoint is not None else RunLayout.checkpoint(RunLayout(run_dir).pretrain)
+run = RunLayout(run_dir)
+checkpoint = Path(checkpoint) if checkpoint is not None else run.checkpoint(run.pretrain)
+exported = run.pretrain / FEATURES_NAME
+fx = None
 if checkpoint.is_file():
     model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
     network = f"trained: {checkpoint.parent.name}/{checkpoint.name}, epoch {state['epoch']}"
-    trained = True
+    source = "computed on this page from the weights"
+elif exported.is_file():
+    fx = features.load_features(exported)
+    cfg = from_dict(TrainConfig, json.loads((run.pretrain / CONFIG_NAME).read_text())["config"])
+    model = HMLPENet(cfg.model).eval()   # the architecture only: for Algorithm 1's check
+    network = f"trained: {fx.meta['network']} (exported; no weights in this run folder)"
+    source = f"exported by `hmlpe export` into pretrain/{FEATURES_NAME}"
 else:
     cfg = get_profile(profile).stage_config("pretrain")
     torch.manual_seed(cfg.seed)
@@ -69,9 +82,11 @@ else:
     network = ("NOT TRAINED: no checkpoint at "
                f"{checkpoint.parent.name}/{checkpoint.name}; a freshly initialised network "
                f"(seed {cfg.seed}) stands in, so the pictures below show random features")
-    trained = False
+    source = "computed on this page"
+trained = fx is not None or checkpoint.is_file()
 print(f"profile: {profile}")
 print(f"network: {network}")
+print(f"Figures 6 and 7: {source}")
 
 # %% tags=["hide-input"]
 # Display helpers of this page
@@ -109,14 +124,16 @@ def show_patch_grid(patches, title, cols=16, width=10.0):
 # network's input; training uses random 112 crops and mirrors).
 
 # %% tags=["hide-input"]
-train = load_train_set(cfg, progress=False)
-off = (cfg.crop.train_size - cfg.crop.input_size) // 2
-keep = np.arange(len(train.images))
-if max_images is not None and max_images < len(keep):
-    keep = np.unique(np.linspace(0, len(keep) - 1, int(max_images)).round().astype(int))
-images = train.images[keep, off:off + cfg.crop.input_size, off:off + cfg.crop.input_size]
-print(f"training images: {len(images)} of the {len(train.images)} crops of the {train.name} "
-      f"training set\n(central {images.shape[1]} x {images.shape[2]} crops)")
+if fx is None:
+    images, test, frame = features.feature_inputs(cfg, buffy_frame=buffy_frame,
+                                                  max_images=max_images)
+    fx = features.compute_features(model, images, test.images[frame], meta={
+        "network": network, "frame": frame, "example": test.records[frame].example})
+else:
+    test = load_test_set("buffy", cfg, progress=False)
+    frame = int(fx.meta["frame"])
+print(f"training images: {fx.meta['n_images']} central {cfg.crop.input_size} x "
+      f"{cfg.crop.input_size} crops of the {cfg.stage.dataset} training set")
 
 # %% tags=["hide-input"]
 if trained:
@@ -134,7 +151,7 @@ prov.style.set_uuid("features-provenance").set_caption("the network of this page
 # printed below the figure).
 
 # %% tags=["hide-input"]
-w = model.trunk.conv1.weight.detach().cpu().numpy().transpose(0, 2, 3, 1)  # (32, k, k, 3)
+w = fx.filters  # (32, k, k, 3)
 peak = np.abs(w).max(axis=(1, 2, 3))
 show_patch_grid(0.5 + w / (2 * peak[:, None, None, None]),
                 f"Figure 6a (ours): the {len(w)} filters of conv1, {w.shape[1]} x {w.shape[2]} x 3",
@@ -157,11 +174,9 @@ print(f"largest absolute weight per filter: {peak.min():.3f} to {peak.max():.3f}
 # to the full grey range on its own (the averages are close to a uniform grey otherwise).
 
 # %% tags=["hide-input"]
-LAYERS = ("conv2", "conv3")
-acts = {layer: backtrack.max_activation_patches(model, images, layer, progress=False)
-        for layer in LAYERS}
-averages = {layer: backtrack.average_backtracked_patches(model, images, layer, progress=False)
-            for layer in LAYERS}
+LAYERS = features.LAYERS
+averages = fx.averages
+n_images = fx.meta["n_images"]
 
 
 for layer, fig_name in zip(LAYERS, ("6b", "6c")):
@@ -169,7 +184,7 @@ for layer, fig_name in zip(LAYERS, ("6b", "6c")):
     show_patch_grid([stretch(p) for p in avg],
                     f"Figure {fig_name} (ours): average backtracked patch of each of the "
                     f"{len(avg)} maps of {layer} ({avg.shape[1]} x {avg.shape[2]} px, "
-                    f"{len(images)} training images)")
+                    f"{n_images} training images)")
     plt.show()
 
 # %% [markdown]
@@ -181,22 +196,7 @@ for layer, fig_name in zip(LAYERS, ("6b", "6c")):
 # is at its single most frequent position, averaged over the live maps).
 
 # %% tags=["hide-input"]
-rows = []
-for layer in LAYERS:
-    a = acts[layer]
-    n_img, n_maps = a.values.shape
-    dead = (a.values <= 0).all(axis=0)
-    outside = (a.boxes != a.clipped).any(axis=-1)
-    side = int(a.locations.max()) + 1
-    codes = a.locations[..., 1] * side + a.locations[..., 0]
-    mode_share = np.array([np.bincount(codes[:, k]).max() / n_img for k in range(n_maps)])
-    rows.append({"layer": layer, "maps": n_maps, "patch side (px)": a.patch_size,
-                 "training images": n_img, "maps never active": int(dead.sum()),
-                 "maxima reaching past the border %": 100 * outside[:, ~dead].mean()
-                 if (~dead).any() else np.nan,
-                 "most frequent position, share of images %": 100 * mode_share[~dead].mean()
-                 if (~dead).any() else np.nan})
-stats = pd.DataFrame(rows).set_index("layer")
+stats = pd.DataFrame(fx.stats).set_index("layer")
 stats.style.set_uuid("features-stats").format(
     {"maxima reaching past the border %": "{:.1f}",
      "most frequent position, share of images %": "{:.1f}"})
@@ -212,17 +212,13 @@ stats.style.set_uuid("features-stats").format(
 # clipped to the crop), sixteen maps per panel.
 
 # %% tags=["hide-input"]
-test = load_test_set("buffy", cfg, progress=False)
-frame = int(np.flatnonzero(test.matched)[0]) if buffy_frame is None else int(buffy_frame)
 record, crop, crop_box = test.records[frame], test.images[frame], test.boxes[frame]
-if not np.isfinite(crop_box).all():
-    raise ValueError(f"Buffy test frame {frame} ({record.example}) has no associated detection")
-fig7 = backtrack.max_activation_patches(model, crop[None], "conv3", progress=False)
-patches = [backtrack.extract_patch(crop, b) for b in fig7.boxes[0]]
+fig7 = fx.figure7
+patches = [backtrack.extract_patch(crop, b) for b in fig7["boxes"]]
 print(f"Buffy test frame {frame}: {record.example}")
-print(f"conv3 patches: {fig7.patch_size} x {fig7.patch_size} px of the "
+print(f"conv3 patches: {fx.figure7_patch_size} x {fx.figure7_patch_size} px of the "
       f"{crop.shape[1]} x {crop.shape[0]} crop")
-print(f"conv3 maps with no positive activation on this crop: {int((fig7.values[0] <= 0).sum())}")
+print(f"conv3 maps with no positive activation on this crop: {int((fig7['values'] <= 0).sum())}")
 show_patch_grid(patches, f"Figure 7 (ours): patch of maximal activation of each conv3 map, "
                          f"Buffy {record.example}")
 plt.show()
@@ -243,7 +239,7 @@ for ax in axes.ravel()[panels:]:
 for p, ax in enumerate(axes.ravel()[:panels]):
     ax.imshow(image)
     for j, k in enumerate(range(16 * p, min(16 * (p + 1), n_maps))):
-        bx1, by1, bx2, by2 = fig7.clipped[0, k]
+        bx1, by1, bx2, by2 = fig7["clipped"][k]
         (ix1, iy1), (ix2, iy2) = crop_to_image(np.array([[bx1, by1], [bx2 + 1, by2 + 1]]),
                                                crop_box, size)
         ax.add_patch(Rectangle((ix1, iy1), ix2 - ix1, iy2 - iy1, fill=False,
@@ -303,14 +299,11 @@ check.style.set_uuid("features-algorithm1-check").set_caption(
 # inside the box; how much of the box they fill depends on which units are active.
 
 # %% tags=["hide-input"]
-x = to_input(crop[None])[0]
-live = np.flatnonzero(fig7.values[0] > 0)
-chosen = live[np.linspace(0, len(live) - 1, 3).round().astype(int)] if len(live) else []
+chosen = fx.active
 fig, axes = plt.subplots(1, max(len(chosen), 1), figsize=(10, 3.7), squeeze=False)
-for ax, k in zip(axes[0], chosen):
-    mx, my = fig7.locations[0, k]
-    act = active_pixels(model, x, "conv3", int(k), int(mx), int(my))
-    bx1, by1, bx2, by2 = fig7.clipped[0, k]
+for ax, item in zip(axes[0], chosen):
+    k, mx, my, act = item["map"], item["mx"], item["my"], item["mask"]
+    bx1, by1, bx2, by2 = fig7["clipped"][k]
     inside = np.zeros_like(act)
     inside[by1:by2 + 1, bx1:bx2 + 1] = True
     overlay = crop.astype(float) / 255

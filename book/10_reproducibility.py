@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hmlpe.companion.book import rerun_table
 from hmlpe.provenance import git_commit, package_versions
 
 THIS_CHAPTER = "10_reproducibility"
@@ -74,10 +75,11 @@ pd.Series(device, name="value").to_frame().rename_axis("device").style.set_uuid(
 # %% [markdown]
 # ## Wall time of each chapter, and how to rerun it
 #
-# `command` converts the chapter's source and executes it with papermill, with the same
-# kernel, working folder and parameters; `runner_command` does the same through
-# `python -m hmlpe book`, which also hides papermill's injected-parameters cell in the HTML and updates
-# `book_timings.json`. After either, `jupyter-book build . -W` rebuilds the HTML.
+# Below the timings, each chapter's papermill parameters (from its `parameters` cell) and a
+# command, run from the project's root, that reruns it through `python -m hmlpe book` (which
+# also hides papermill's injected-parameters cell in the HTML and updates `book_timings.json`)
+# with one parameter set; `python -m hmlpe book --build-only` then rebuilds the HTML. The
+# exact papermill command of the last run, with its absolute paths, is in `book_timings.json`.
 
 # %% tags=["hide-input"]
 rows = []
@@ -96,8 +98,7 @@ if len(table):
 table.style.set_uuid("timings").hide(axis="index").format({"wall time (s)": "{:.1f}"})
 
 # %% tags=["hide-input"]
-for name, info in timings.get("chapters", {}).items():
-    if name == THIS_CHAPTER:
-        print(f"# {name}: this page; its command is in {timings_file.name} after the run")
-        continue
-    print(f"# {name}\n{info.get('command')}\n# or\n{info.get('runner_command')}\n")
+reruns = pd.DataFrame(rerun_table(profile))
+(reruns.style.hide(axis="index").set_uuid("reruns")
+ .set_properties(subset=["command"], **{"font-family": "monospace", "font-size": "85%"})
+ .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}]))

@@ -252,9 +252,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from hmlpe.engine.checkpoint import CheckpointError
     from hmlpe.data.crops import ImageReadError
     from hmlpe.paths import DataRootError
+    from hmlpe.engine.protocol import ExportedRunError
     from hmlpe.engine.training import NonFiniteLossError
     return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
-            DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError)
+            DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError,
+            ExportedRunError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,7 +38,6 @@ class CropConfig:
 
     train_size: int = 128          # paper: training box resized to 128x128
     input_size: int = 112          # paper: random 112x112 crops; test boxes resized to 112
-    crops_per_image: int = 16      # paper: 16 random crops x 2 mirrors = 32 per image
     # Reproduction's choice: how the training box is drawn (boxes.train_box_for).
     # "test_rule": the example's own test rule applied to a window derived from the ground
     # truth (FLIC: its torso box; Buffy and LSP: the Buffy ground-truth upper-body window),
@@ -323,9 +322,19 @@ class TrainConfig:
     max_test_examples: int | None = None  # cap per test set for per-epoch errors (smoke)
 
 
+# Fields that configs written by earlier versions may hold and that no longer exist; they are
+# dropped when such a config is read back (any other unknown key raises).
+REMOVED_FIELDS = {
+    # never used: training draws a fresh random crop and mirror per visit (augment module)
+    "crop.crops_per_image",
+}
+
+
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuild a (nested) config dataclass from ``dataclasses.asdict`` output; unknown keys raise."""
-    return merge(cls(), _flatten(data))
+    """Rebuild a (nested) config dataclass from ``dataclasses.asdict`` output; unknown keys
+    raise, except the :data:`REMOVED_FIELDS` of earlier versions, which are dropped."""
+    flat = {k: v for k, v in _flatten(data).items() if k not in REMOVED_FIELDS}
+    return merge(cls(), flat)
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -92,3 +92,12 @@ def test_profiles_and_unknown_profile():
         p.stage_config("finetune", "lsp")
     sweep = p.sweep_config(math.inf)
     assert sweep.loss == LossConfig(lambda_r=1.0, lambda_d=0.0)
+
+
+def test_configs_of_earlier_versions_drop_removed_fields_only():
+    saved = asdict(TrainConfig())
+    saved["crop"]["crops_per_image"] = 16          # written before the field was removed
+    assert from_dict(TrainConfig, saved) == TrainConfig()
+    saved["crop"]["crops_per_imagex"] = 1
+    with pytest.raises(KeyError):
+        from_dict(TrainConfig, saved)

@@ -48,3 +48,32 @@ def test_export_excludes_folders_and_measures_wall_time(tmp_path):
     manifest = export_results(run, tmp_path / "out", exclude=("sweep",))
     assert set(manifest["files"]) == {"pretrain/config.json", "pretrain/history.csv"}
     assert manifest["wall_seconds"] == 600
+
+
+def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
+    import json as _json
+    import os as _os
+    import time as _time
+    from hmlpe.companion.export import export_results
+    run = tmp_path / "run"
+    (run / "pretrain").mkdir(parents=True)
+    (run / "pretrain" / "config.json").write_text(_json.dumps(
+        {"device": "cpu", "git_commit": "abc", "created": "2026-01-01T00:00:00+00:00"}))
+    hist = run / "pretrain" / "history.csv"
+    hist.write_text("epoch\n1\n")
+    start = 1767225600.0   # 2026-01-01T00:00:00Z
+    _os.utime(run / "pretrain" / "config.json", (start, start))
+    _os.utime(hist, (start + 60, start + 60))
+    first = export_results(run, tmp_path / "out")
+    assert first["wall_seconds"] == 60.0
+    (run / "pretrain" / "features.npz").write_bytes(b"later")   # added a day later
+    _os.utime(run / "pretrain" / "features.npz", (start + 86400, start + 86400))
+    _time.sleep(0.01)
+    second = export_results(run, tmp_path / "out")
+    assert "pretrain/features.npz" in second["files"]
+    assert second["wall_seconds"] == 60.0 and second["wall_seconds_from_export"] == first["exported"]
+    (run / "pretrain" / "config.json").write_text(_json.dumps(
+        {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:00+00:00"}))
+    _os.utime(run / "pretrain" / "config.json", (start, start))
+    third = export_results(run, tmp_path / "out")          # another training run: recomputed
+    assert third["wall_seconds"] == 86400.0 and "wall_seconds_from_export" not in third

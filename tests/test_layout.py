@@ -30,3 +30,19 @@ def test_sweep_names_and_errors():
         RunLayout("r").finetune("lsp")
     with pytest.raises(ValueError, match="unknown stage"):
         RunLayout("r").stage("warmup")
+
+
+def test_exported_folders_are_recognised_and_never_trained(tmp_path):
+    from hmlpe.engine.protocol import ExportedRunError, run_protocol, run_sweep
+    run = RunLayout(tmp_path)
+    assert not run.is_exported
+    for folder in (run.pretrain, run.finetune("flic"), run.evaluation("buffy", association="buffy")):
+        folder.mkdir()
+    assert list(run.existing_folders()) == ["pretrain", "finetune_flic", "eval_buffy_buffyrule"]
+    (tmp_path / "MANIFEST.json").write_text("{}")
+    assert run.is_exported
+    with pytest.raises(ExportedRunError, match="exported results"):
+        run_protocol("smoke", tmp_path)
+    with pytest.raises(ExportedRunError, match="exported results"):
+        run_sweep("smoke", tmp_path)
+    assert not run.checkpoint(run.pretrain).exists()

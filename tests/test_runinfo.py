@@ -66,7 +66,10 @@ def test_provenance_of_a_run_folder(tmp_path):
     assert v["code commit"] == "c0ffee"
     assert v["initialised from"] == "pretrain/last.pt"
     assert v["training time"] == "4.0 s"
-    assert v["epochs done"] == "no checkpoint"
+    assert v["epochs done"] == 2            # exported results: no checkpoint, the history's
+    (tmp_path / "history.csv").unlink()
+    v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
+    assert v["epochs done"] == "no checkpoint" and v["training time"] == ""
     with pytest.raises(FileNotFoundError):
         runinfo.provenance_frame(tmp_path / "missing")
 

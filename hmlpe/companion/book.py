@@ -21,6 +21,7 @@ The command line is ``python -m hmlpe book`` (``hmlpe.cli``).
 """
 from __future__ import annotations
 
+import ast
 import json
 import shlex
 import subprocess
@@ -138,6 +139,58 @@ def runner_command(name: str, profile: str, run_dir: Path,
     for key, value in sorted((extra_parameters or {}).items()):
         cmd += ["--param", f"{key}={json.dumps(value)}"]
     return shlex.join(cmd)
+
+
+PARAMETERS_MARK = '# %% tags=["parameters"]'
+
+
+def chapter_parameters(entry: str, root: Path = PROJECT_ROOT) -> list[dict[str, str]]:
+    """The papermill parameters of a chapter, read from its source's ``parameters`` cell: one
+    {"name", "default", "comment"} per ``name = value  # comment`` line, in order."""
+    lines = (root / f"{entry}.py").read_text(encoding="utf-8").splitlines()
+    try:
+        start = lines.index(PARAMETERS_MARK) + 1
+    except ValueError:
+        return []
+    out = []
+    for line in lines[start:]:
+        if line.startswith("# %%"):
+            break
+        code, _, comment = line.partition("#")
+        name, eq, default = code.partition("=")
+        if eq and name.strip().isidentifier():
+            out.append({"name": name.strip(), "default": default.strip(),
+                        "comment": comment.strip()})
+    return out
+
+
+def _as_json(python_literal: str) -> str:
+    """A parameter's default as ``--param`` takes it (JSON): ``None`` -> ``null``, ``"a"`` ->
+    ``"a"``, ``0.3`` -> ``0.3``; what is not a literal is passed on as written."""
+    try:
+        return json.dumps(ast.literal_eval(python_literal))
+    except (ValueError, SyntaxError):
+        return python_literal
+
+
+def rerun_table(profile: str = "smoke", entries: list[str] | None = None) -> list[dict[str, str]]:
+    """For each chapter of the ToC: its parameters (``name = default``) and a command, relative
+    to the project root, that reruns it on ``runs/<profile>`` with one of its own parameters
+    (beyond ``profile`` and ``run_dir``; the first whose default is not None) set to its
+    default, for the reader to edit."""
+    rows = []
+    for entry in entries if entries is not None else toc_chapters():
+        params = chapter_parameters(entry)
+        cmd = [".venv/bin/python", "-m", "hmlpe", "book", "--profile", profile,
+               "--run-dir", f"runs/{profile}", "--chapter", chapter_name(entry), "--no-build"]
+        extra = [p for p in params if p["name"] not in ("profile", "run_dir")]
+        shown = [p for p in extra if p["default"] != "None"] or extra
+        if shown:
+            cmd += ["--param", f"{shown[0]['name']}={_as_json(shown[0]['default'])}"]
+        rows.append({"chapter": chapter_name(entry),
+                     "parameters": "; ".join(f"{p['name']} = {p['default']}" for p in params),
+                     "command": shlex.join(cmd)})
+    return rows
 
 
 def convert_chapter(entry: str, root: Path = PROJECT_ROOT) -> Path:

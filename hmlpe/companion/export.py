@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from hmlpe.companion.runinfo import manifest_digests
-from hmlpe.engine.layout import (CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME, METRICS_NAME,
-                                PREDICTIONS_NAME, TIMINGS_NAME)
+from hmlpe.engine.layout import (CONFIG_NAME, FEATURES_NAME, HISTORY_CSV_NAME, HISTORY_NAME,
+                                MANIFEST_NAME, METRICS_NAME, PREDICTIONS_NAME, TIMINGS_NAME)
 from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
 
 # Files worth keeping: configs, per-epoch histories, metrics, predictions, book timings.
 SMALL_FILES = (CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME, METRICS_NAME, PREDICTIONS_NAME,
-               TIMINGS_NAME)
+               TIMINGS_NAME, FEATURES_NAME)
 MAX_BYTES = 2_000_000
 
 
@@ -33,7 +33,8 @@ def _wall_seconds(started: list[str], last_written: float) -> float | None:
 def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """Copy the small result files of ``run_dir`` (recursively) to ``out_dir`` and write
     ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
-    ``exclude`` are skipped (e.g. a sweep exported on its own)."""
+    ``exclude`` are skipped (e.g. a sweep exported on its own). Exporting the same run again
+    (same folder and training commits) keeps the first export's wall time."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
@@ -77,5 +78,15 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         "versions": package_versions(),
         "files": files,
     }
-    atomic_write_json(out_dir / "MANIFEST.json", manifest)
+    previous = out_dir / MANIFEST_NAME
+    if previous.is_file():
+        # Re-exporting the same training run (files added later, e.g. features or another
+        # evaluation): its wall time is the first export's, not stretched to today.
+        prev = json.loads(previous.read_text())
+        if (prev.get("run_dir") == manifest["run_dir"] and prev.get("wall_seconds") is not None
+                and prev.get("training_commits") == manifest["training_commits"]):
+            manifest["wall_seconds"] = prev["wall_seconds"]
+            manifest["wall_seconds_from_export"] = prev.get("wall_seconds_from_export",
+                                                            prev.get("exported"))
+    atomic_write_json(previous, manifest)
     return manifest

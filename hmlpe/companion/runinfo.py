@@ -152,12 +152,15 @@ def _run_rows(folder: Path, rows: dict[str, Any]) -> None:
     rows["config"] = config_summary(info["config"])
     rows["initialised from"] = (f"{Path(info['init_from']).parent.name}/{Path(info['init_from']).name}"
                                 if info.get("init_from") else "random (seeded)")
-    rows["epochs done"] = state.get("epoch", "no checkpoint")
     try:
         hist = load_history(folder)
-        rows["training time"] = duration_text(float(hist["train_seconds"].sum()))
-    except (FileNotFoundError, KeyError):
-        rows["training time"] = ""
+    except FileNotFoundError:
+        hist = None
+    # exported results keep the history but not the checkpoint
+    rows["epochs done"] = state.get("epoch", int(hist["epoch"].max()) if hist is not None
+                                    and len(hist) else "no checkpoint")
+    rows["training time"] = (duration_text(float(hist["train_seconds"].sum()))
+                             if hist is not None and "train_seconds" in hist else "")
     data = state.get("data", {})
     rows["training examples"] = data.get("train_examples")
     rows["training data fingerprint"] = data.get("train_fingerprint")

@@ -4,13 +4,16 @@ read them from here).
 A run folder (``runs/<profile>``; committed results keep the same names without weights)::
 
     pretrain/                 one training stage: config.json, history.jsonl, history.csv, last.pt
+                              (+ features.npz, Figures 6 and 7, written by `hmlpe export`)
     finetune_buffy/           fine-tuning on Buffy, initialised from pretrain/last.pt
     finetune_flic/            fine-tuning on FLIC
     eval_buffy/               evaluation of finetune_buffy: predictions.csv, metrics.json
     eval_buffy_mirror/        the same with test-time mirror averaging (not in the paper)
     eval_flic/, eval_flic_mirror/
     sweep/ratio_<r>/          Table 3: one pre-training per lambda_R / lambda_P ratio
+    eval_buffy_buffyrule/     Buffy evaluated under the Buffy package's association rule
     book_timings.json         what the book runner executed, how long, and how to rerun it
+    MANIFEST.json             only in exported results (`hmlpe export`): files, provenance
 """
 from __future__ import annotations
 
@@ -23,11 +26,13 @@ CHECKPOINT_NAME = "last.pt"
 HISTORY_NAME = "history.jsonl"
 HISTORY_CSV_NAME = "history.csv"
 CONFIG_NAME = "config.json"
+FEATURES_NAME = "features.npz"     # Figures 6, 7 of a pre-training (hmlpe.companion.features)
 # Files of an evaluation folder.
 METRICS_NAME = "metrics.json"
 PREDICTIONS_NAME = "predictions.csv"
-# File of a run folder.
+# Files of a run folder.
 TIMINGS_NAME = "book_timings.json"
+MANIFEST_NAME = "MANIFEST.json"    # written by `hmlpe export`: the folder holds exported results
 
 PRETRAIN = "pretrain"
 SWEEP = "sweep"
@@ -68,6 +73,11 @@ class RunLayout:
         return self.root / SWEEP / sweep_folder_name(ratio)
 
     @property
+    def is_exported(self) -> bool:
+        """Exported results (``hmlpe export``): histories, metrics and features, no weights."""
+        return (self.root / MANIFEST_NAME).is_file()
+
+    @property
     def timings(self) -> Path:
         return self.root / TIMINGS_NAME
 
@@ -79,6 +89,14 @@ class RunLayout:
         if name.startswith(prefix):
             return self.finetune(name[len(prefix):])
         raise ValueError(f"unknown stage {name!r}: pretrain or finetune_<{'|'.join(FINETUNE_DATASETS)}>")
+
+    def existing_folders(self) -> dict[str, Path]:
+        """{name: folder} of the stage and evaluation folders present, in protocol order."""
+        names = [PRETRAIN] + [f"finetune_{d}" for d in FINETUNE_DATASETS]
+        for d in FINETUNE_DATASETS:
+            names += [self.evaluation(d).name, self.evaluation(d, mirror=True).name]
+        names.append(self.evaluation("buffy", association="buffy").name)
+        return {n: self.root / n for n in names if (self.root / n).is_dir()}
 
     @staticmethod
     def checkpoint(folder: Path) -> Path:

@@ -13,7 +13,8 @@ from typing import Any
 from hmlpe.config import TrainConfig, merge
 from hmlpe.engine.checkpoint import check_same_config, load_checkpoint
 from hmlpe.engine.evaluation import ensure_evaluation
-from hmlpe.engine.layout import CHECKPOINT_NAME, FINETUNE_DATASETS, RunLayout
+from hmlpe.engine.features import ensure_features
+from hmlpe.engine.layout import CHECKPOINT_NAME, FEATURES_NAME, FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.profiles import Profile, get_profile
 from hmlpe.engine.training import TrainResult, train
 
@@ -49,14 +50,24 @@ def checkpoint_of(result: TrainResult | Path) -> Path:
     return result if isinstance(result, Path) else result.checkpoint
 
 
+class ExportedRunError(RuntimeError):
+    """A run folder of exported results (no weights) was asked to train."""
+
+
 def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None = None,
                  evaluate_after: bool = True) -> dict[str, Path]:
-    """Pre-train, fine-tune on Buffy and FLIC, evaluate both, plain and mirror-averaged (an
-    evaluation newer than its checkpoint is reused). Returns the step folders by name."""
+    """Pre-train, export Figures 6 and 7 of the pre-trained network (``features.npz``),
+    fine-tune on Buffy and FLIC, evaluate both: plain, mirror-averaged, and Buffy under the
+    Buffy package's association rule too (an evaluation newer than its checkpoint is reused).
+    Returns the step folders by name. A folder of exported results is refused."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     layout = RunLayout(run_dir)
+    if layout.is_exported:
+        raise ExportedRunError(f"{layout.root} holds exported results (MANIFEST.json, no "
+                               "weights): it is read, never trained into; use another --out")
     folders = {"pretrain": layout.pretrain}
     pre = checkpoint_of(run_stage(prof.stage_config("pretrain"), layout.pretrain, progress=progress))
+    ensure_features(pre, layout.pretrain / FEATURES_NAME)
     for ds in FINETUNE_DATASETS:
         folders[f"finetune_{ds}"] = layout.finetune(ds)
         ck = checkpoint_of(run_stage(prof.stage_config("finetune", ds), layout.finetune(ds),
@@ -77,6 +88,11 @@ def evaluate_stage(checkpoint: Path, dataset: str, layout: RunLayout, *,
         ensure_evaluation(checkpoint, dataset, folder, device=device, progress=progress,
                           mirror_average=mirror)
         out[folder.name] = folder
+    if dataset == "buffy":   # Table 1 under the Buffy package's rule too (chapter 6)
+        folder = layout.evaluation(dataset, association="buffy")
+        ensure_evaluation(checkpoint, dataset, folder, device=device, progress=progress,
+                          association="buffy")
+        out[folder.name] = folder
     return out
 
 
@@ -85,6 +101,9 @@ def run_sweep(profile: Profile | str, run_dir: Path, *, ratios: tuple[float, ...
     """Table 3 / Figure 5: one run per lambda_R/lambda_P ratio, all else equal."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     layout = RunLayout(run_dir)
+    if layout.is_exported:
+        raise ExportedRunError(f"{layout.root} holds exported results: the sweep is read from "
+                               "it, never trained into")
     out: dict[float, Path] = {}
     for ratio in ratios if ratios is not None else prof.sweep.ratios:
         run_stage(prof.sweep_config(ratio), layout.sweep(ratio), progress=progress)

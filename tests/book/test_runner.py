@@ -80,3 +80,28 @@ def test_runner_command_reruns_through_the_one_command_line():
     cmd = book.runner_command("06_buffy", "quick", Path("runs/quick"), {"n_examples": 2})
     assert " -m hmlpe book --profile quick --run-dir runs/quick --chapter 06_buffy --no-build" in cmd
     assert "--param n_examples=2" in cmd
+
+
+def test_chapter_parameters_are_read_from_the_parameters_cell(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "07_x.py").write_text(
+        '# %%\nimport os\n\n# %% tags=["parameters"]\nprofile = "smoke"  # which profile\n'
+        'n_examples = 4  # how many\nratios = None\n\n# %%\nother = 1\n')
+    params = book.chapter_parameters("book/07_x", root=tmp_path)
+    assert params == [{"name": "profile", "default": '"smoke"', "comment": "which profile"},
+                      {"name": "n_examples", "default": "4", "comment": "how many"},
+                      {"name": "ratios", "default": "None", "comment": ""}]
+
+
+def test_rerun_table_commands_are_relative_and_parse(capsys):
+    from hmlpe.cli import build_parser, parse_overrides
+    rows = book.rerun_table("quick")
+    assert [r["chapter"] for r in rows] == [book.chapter_name(e) for e in book.toc_chapters()]
+    for row in rows:
+        argv = shlex.split(row["command"])
+        assert argv[:3] == [".venv/bin/python", "-m", "hmlpe"] and "/" not in argv[argv.index("--chapter") + 1]
+        args = build_parser().parse_args(argv[3:])
+        assert args.run_dir == Path("runs/quick") and args.chapters == [row["chapter"]]
+        parse_overrides(args.param)          # every --param value is valid KEY=JSON
+    labels = next(r for r in rows if r["chapter"] == "03_labels")
+    assert "beta = 0.3" in labels["parameters"] and "--param" in labels["command"]
