@@ -2,6 +2,8 @@
 # Execute, check and build the book for one profile, then look at it in a browser.
 #
 #   bash ci/book.sh [PROFILE]        (default: smoke)
+#   bash ci/book.sh results [DIR]    the book from committed results (default results/cpu/seed_0):
+#                                    nothing is trained, no weights are needed, no nbval
 #
 # Steps (each timed):
 #   1. vendor the browser JavaScript (require.js, ipywidgets embedder, MathJax) if missing
@@ -20,6 +22,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
 RUN_DIR="${HMLPE_BOOK_RUN_DIR:-$ROOT/runs/$PROFILE}"
+if [[ "$PROFILE" == "results" ]]; then
+  RESULTS="${2:-results/cpu/seed_0}"
+  export HMLPE_BOOK_NBVAL=0   # stored outputs are the smoke run's; this build only executes
+fi
 [[ -x "$PY" ]] || { echo "ci/book.sh: $PY missing: create the venv first" >&2; exit 1; }
 
 declare -a STEP_NAMES=() STEP_SECS=()
@@ -51,7 +57,11 @@ run_nbval() {
 
 step "chromium" ensure_chromium
 step "vendor JavaScript" bash ci/vendor_widgets.sh
-step "execute chapters ($PROFILE)" "$PY" -m hmlpe book --profile "$PROFILE" --run-dir "$RUN_DIR" --no-build
+if [[ "$PROFILE" == "results" ]]; then
+  step "execute chapters (from $RESULTS)" "$PY" -m hmlpe book --from-results "$RESULTS" --no-build
+else
+  step "execute chapters ($PROFILE)" "$PY" -m hmlpe book --profile "$PROFILE" --run-dir "$RUN_DIR" --no-build
+fi
 step "nbval" run_nbval
 step "build HTML" "$PY" -m hmlpe book --build-only
 step "browser check" "$PY" -m pytest -p no:cacheprovider tests/book -m browser --book-html=_build/html

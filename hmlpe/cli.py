@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only build the HTML from the executed notebooks")
     k.add_argument("--list", action="store_true",
                    help="print the chapters' notebook paths in ToC order and exit")
+    k.add_argument("--from-results", type=Path, metavar="DIR",
+                   help="build from exported results (e.g. results/cpu/seed_0: no weights, "
+                        "nothing trained), copied afresh to runs/from_<DIR's name>")
     k.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="extra papermill parameter of every chapter run (VALUE parsed as JSON "
                         "when it can be; repeatable)")
@@ -237,9 +240,14 @@ def run(args: argparse.Namespace) -> int:
         if args.build_only:
             book.build_html()
             return 0
-        from hmlpe.engine.device import select_device
-        profile = args.profile or ("paper" if select_device("auto").device.type == "cuda" else "cpu")
-        run_dir = args.run_dir or Path("runs") / profile
+        if args.from_results:
+            run_dir = book.copy_results(args.from_results, args.run_dir)
+            profile = args.profile or book.results_profile(run_dir)
+        else:
+            from hmlpe.engine.device import select_device
+            profile = args.profile or ("paper" if select_device("auto").device.type == "cuda"
+                                       else "cpu")
+            run_dir = args.run_dir or Path("runs") / profile
         book.run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build,
                       extra_parameters=parse_overrides(args.param))
         return 0

@@ -3,15 +3,18 @@ Table 3's cells and Figure 4's L/R means."""
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from hmlpe.companion import paper, tables
-from dataclasses import asdict
-
 from hmlpe.config import TrainConfig
+
+# an absolute run folder (where a run's provenance may point), made at run time
+ABS_RUN = Path(__file__).resolve().parent / "run"
 
 
 def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
@@ -26,7 +29,7 @@ def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
 
 def _buffy_metrics(whole=(10.0, 20.0, 30.0, 40.0), subset=(11.0, 21.0, 31.0, 41.0)) -> dict:
     return {
-        "dataset": "buffy", "checkpoint": "/abs/run/finetune_buffy/last.pt",
+        "dataset": "buffy", "checkpoint": str(ABS_RUN / "finetune_buffy" / "last.pt"),
         "checkpoint_epoch": 3, "checkpoint_commit": "abc", "association": "paper",
         "n_examples": 276, "n_matched": 267, "pcp_alpha": 0.5,
         "table1": {"whole_set": {"n": 276, "pcp": dict(zip(tables.PART_COLUMNS, whole))},

@@ -24,13 +24,14 @@ from __future__ import annotations
 import ast
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from hmlpe.engine.layout import TIMINGS_NAME
+from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
 
@@ -249,6 +250,33 @@ def load_timings(run_dir: Path) -> dict[str, Any]:
 
 def _write_timings(run_dir: Path, record: dict[str, Any]) -> None:
     atomic_write_json(Path(run_dir) / TIMINGS_NAME, record)
+
+
+# --------------------------------------------------------------------------- from results
+def copy_results(results: Path, run_dir: Path | None = None) -> Path:
+    """Copy a folder of exported results (``hmlpe export``: MANIFEST.json, no weights) to
+    ``run_dir`` (default ``runs/from_<name>``, replaced if present), where the book runner may
+    write its timings; chapters read such a folder and never train into it."""
+    results = Path(results)
+    if not (results / MANIFEST_NAME).is_file():
+        raise FileNotFoundError(f"{results} is not a folder of exported results (no "
+                                f"{MANIFEST_NAME}); `python -m hmlpe export` makes one")
+    run_dir = Path(run_dir) if run_dir is not None else PROJECT_ROOT / "runs" / f"from_{results.name}"
+    if run_dir.resolve() == results.resolve():
+        raise ValueError(f"--run-dir {run_dir} is the results folder itself; the copy must differ")
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    shutil.copytree(results, run_dir)
+    return run_dir
+
+
+def results_profile(run_dir: Path) -> str:
+    """The profile the exported results were trained with (their pre-training's config)."""
+    config = RunLayout(run_dir).pretrain / CONFIG_NAME
+    if not config.is_file():
+        raise FileNotFoundError(f"{config} is missing: cannot tell the results' profile "
+                                "(pass --profile)")
+    return str(json.loads(config.read_text())["config"]["profile"])
 
 
 # --------------------------------------------------------------------------- the runner

@@ -105,3 +105,19 @@ def test_rerun_table_commands_are_relative_and_parse(capsys):
         parse_overrides(args.param)          # every --param value is valid KEY=JSON
     labels = next(r for r in rows if r["chapter"] == "03_labels")
     assert "beta = 0.3" in labels["parameters"] and "--param" in labels["command"]
+
+
+def test_copy_results_makes_a_scratch_run_folder(tmp_path):
+    results = tmp_path / "results" / "seed_0"
+    (results / "pretrain").mkdir(parents=True)
+    (results / "pretrain" / "config.json").write_text(json.dumps({"config": {"profile": "cpu"}}))
+    with pytest.raises(FileNotFoundError, match="not a folder of exported results"):
+        book.copy_results(results, tmp_path / "run")
+    (results / "MANIFEST.json").write_text("{}")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "stale.txt").write_text("old")
+    run = book.copy_results(results, tmp_path / "run")
+    assert (run / "MANIFEST.json").is_file() and not (run / "stale.txt").exists()
+    assert book.results_profile(run) == "cpu"
+    with pytest.raises(ValueError, match="results folder itself"):
+        book.copy_results(results, results)
