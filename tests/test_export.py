@@ -72,8 +72,8 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
     second = export_results(run, tmp_path / "out")
     assert "pretrain/features.npz" in second["files"]
     assert second["wall_seconds"] == 60.0 and second["wall_seconds_from_export"] == first["exported"]
-    (run / "pretrain" / "config.json").write_text(_json.dumps(
-        {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:00+00:00"}))
-    _os.utime(run / "pretrain" / "config.json", (start, start))
+    (run / "pretrain" / "config.json").write_text(_json.dumps(                 # another run,
+        {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:10+00:00"}))
+    _os.utime(run / "pretrain" / "config.json", (start, start))                 # started later
     third = export_results(run, tmp_path / "out")          # another training run: recomputed
-    assert third["wall_seconds"] == 86400.0 and "wall_seconds_from_export" not in third
+    assert third["wall_seconds"] == 86390.0 and "wall_seconds_from_export" not in third

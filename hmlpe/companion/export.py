@@ -33,8 +33,9 @@ def _wall_seconds(started: list[str], last_written: float) -> float | None:
 def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """Copy the small result files of ``run_dir`` (recursively) to ``out_dir`` and write
     ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
-    ``exclude`` are skipped (e.g. a sweep exported on its own). Exporting the same run again
-    (same folder and training commits) keeps the first export's wall time."""
+    ``exclude`` are skipped (e.g. a sweep exported on its own). Exporting the same training run
+    again (same first stage start; for older manifests, the same training commits) keeps the
+    first export's wall time."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
@@ -74,6 +75,7 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         # From the first stage's start to the last result file written: the run's wall time
         # (None when no stage recorded its start).
         "wall_seconds": _wall_seconds(started, last_written),
+        "first_stage_started": min(started) if started else None,
         "data_manifests_sha256": manifest_digests(),
         "versions": package_versions(),
         "files": files,
@@ -83,8 +85,10 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         # Re-exporting the same training run (files added later, e.g. features or another
         # evaluation): its wall time is the first export's, not stretched to today.
         prev = json.loads(previous.read_text())
-        if (prev.get("run_dir") == manifest["run_dir"] and prev.get("wall_seconds") is not None
-                and prev.get("training_commits") == manifest["training_commits"]):
+        same_run = (prev.get("first_stage_started") == manifest["first_stage_started"]
+                    if "first_stage_started" in prev   # older manifests: by their commits
+                    else prev.get("training_commits") == manifest["training_commits"])
+        if same_run and prev.get("wall_seconds") is not None:
             manifest["wall_seconds"] = prev["wall_seconds"]
             manifest["wall_seconds_from_export"] = prev.get("wall_seconds_from_export",
                                                             prev.get("exported"))
