@@ -61,36 +61,43 @@ def test_comparison_table_aligns_per_row_values():
     assert out.loc[("s", "B", "ours - paper"), "x"] == pytest.approx(3.0)
 
 
-def test_table1_comparison_every_paper_row_and_lr_means():
+def test_table1_in_the_papers_form_with_our_rows():
     m = _buffy_metrics()
     out = tables.table1_comparison(m)
     t1 = paper.table1()
-    assert len(out) == 3 * len(t1)
+    assert len(out) == len(t1) + 4                  # + ours and the gap, per test set
+    whole = [k[1] for k in out.index if k[0] == "whole"]
+    i = whole.index("HMLPE")
+    assert whole[i + 1:i + 3] == [tables.OURS_ROW, tables.GAP_ROW]
     hm = t1[(t1.test_set == "whole") & (t1.method == "HMLPE")].iloc[0]
-    assert out.loc[("whole", "HMLPE", "ours - paper"), "LL"] == pytest.approx(10.0 - hm["LL"])
-    assert out.loc[("whole", "HMLPE", "ours - paper"), "RU"] == pytest.approx(40.0 - hm["RU"])
-    # combined rows: only the L/R mean columns are compared, with our left/right mean
+    assert out.loc[("whole", "HMLPE"), "LL"] == pytest.approx(hm["LL"])       # the paper's row
+    assert out.loc[("whole", tables.OURS_ROW), "LL"] == pytest.approx(10.0)
+    assert out.loc[("whole", tables.GAP_ROW), "RU"] == pytest.approx(40.0 - hm["RU"])
+    # other methods: the paper's numbers, and ours against them in their own columns (L/R means)
     rodg = t1[t1.method == "RoDG-Boost"].iloc[0]
     lower, upper = tables.LR_MEAN_COLUMNS
-    assert np.isnan(out.loc[("whole", "RoDG-Boost", "paper"), "LL"])
-    assert np.isnan(out.loc[("whole", "RoDG-Boost", "ours - paper"), "LL"])
-    assert out.loc[("whole", "RoDG-Boost", "ours"), lower] == pytest.approx(15.0)
-    assert out.loc[("whole", "RoDG-Boost", "ours - paper"), lower] == pytest.approx(
+    vs_lower, vs_upper = tables.VERSUS_COLUMNS
+    assert np.isnan(out.loc[("whole", "RoDG-Boost"), "LL"])
+    assert out.loc[("whole", "RoDG-Boost"), lower] == pytest.approx(rodg["lower_arms_combined"])
+    assert out.loc[("whole", "RoDG-Boost"), vs_lower] == pytest.approx(
         15.0 - rodg["lower_arms_combined"])
-    assert out.loc[("whole", "RoDG-Boost", "ours - paper"), upper] == pytest.approx(
+    assert out.loc[("whole", "RoDG-Boost"), vs_upper] == pytest.approx(
         35.0 - rodg["upper_arms_combined"])
+    # no "versus" number on the HMLPE rows: there the gap row says it
+    assert out.loc[("whole", "HMLPE"), [vs_lower, vs_upper]].isna().all()
     # subset rows use our subset
-    assert out.loc[("subset", "MoP", "ours"), upper] == pytest.approx(36.0)
-    # the paper's own L/R mean where it gives both arms
-    assert out.loc[("whole", "HMLPE", "paper"), lower] == pytest.approx((hm["LL"] + hm["RL"]) / 2)
+    assert out.loc[("subset", tables.OURS_ROW), upper] == pytest.approx(36.0)
+    assert out.loc[("whole", "HMLPE"), lower] == pytest.approx((hm["LL"] + hm["RL"]) / 2)
 
 
-def test_table2_comparison():
+def test_table2_in_the_papers_form():
     m = {"table2": {"n": 1016, "pcp": {"LL": 50.0, "RL": 60.0, "LU": 90.0, "RU": 80.0}}}
     out = tables.table2_comparison(m)
     t2 = paper.table2().iloc[0]
-    assert out.loc[("HMLPE", "ours - paper"), "RL"] == pytest.approx(60.0 - t2["RL"])
-    assert out.loc[("HMLPE", "ours"), tables.LR_MEAN_COLUMNS[1]] == pytest.approx(85.0)
+    assert [k[1] for k in out.index] == ["HMLPE", tables.OURS_ROW, tables.GAP_ROW]
+    assert out.loc[("FLIC", tables.GAP_ROW), "RL"] == pytest.approx(60.0 - t2["RL"])
+    assert out.loc[("FLIC", tables.OURS_ROW), tables.LR_MEAN_COLUMNS[1]] == pytest.approx(85.0)
+    assert not set(tables.VERSUS_COLUMNS) & set(out.columns)
     with pytest.raises(ValueError):
         tables.table2_comparison(_buffy_metrics())
 

@@ -87,34 +87,66 @@ def paper_table1_frame() -> pd.DataFrame:
     return frame
 
 
-def table1_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """Every row of the paper's Table 1 beside our Buffy PCP: the whole-set rows against our
-    whole set, the subset rows against our matched subset (``metrics.json`` of a Buffy
-    evaluation). See :func:`comparison_table` for the layout."""
-    if "table1" not in metrics:
-        raise ValueError("these metrics hold no table1 (not a Buffy evaluation)")
-    paper_df = paper_table1_frame()
-    ours = {}
-    for key in paper_df.index:
-        part = "whole_set" if key[0] == "whole" else "subset"
-        ours[key] = pcp_with_means(metrics["table1"][part]["pcp"])
-    out = comparison_table(ours, paper_df)
+OURS_ROW = "HMLPE (ours)"
+GAP_ROW = "reproduction gap: ours - paper's HMLPE"
+VERSUS_COLUMNS = ("our network - this method: lower arms (L/R mean)",
+                  "our network - this method: upper arms (L/R mean)")
+
+
+def paper_form(paper_df: pd.DataFrame, ours: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """The paper's table as printed, test set by test set, with our rows added: after the
+    paper's HMLPE row of each test set, ``HMLPE (ours)`` and the reproduction gap (ours - the
+    paper's HMLPE; the only "ours - paper" of the table). Our network against each *other*
+    method is in its own columns (:data:`VERSUS_COLUMNS`, L/R means), never labelled a gap.
+
+    paper_df: index (test set, method), the paper's columns (PART_COLUMNS and the L/R means);
+    ours: test set -> our PCP with L/R means (:func:`pcp_with_means`)."""
+    columns = list(paper_df.columns) + list(VERSUS_COLUMNS)
+    rows, keys = [], []
+    for test_set in dict.fromkeys(paper_df.index.get_level_values(0)):
+        mine = pd.Series(ours[test_set], dtype=float).reindex(paper_df.columns)
+        for method, theirs in paper_df.loc[test_set].iterrows():
+            theirs = theirs.astype(float)
+            row = theirs.reindex(columns)
+            if method != "HMLPE":
+                for col, mean_col in zip(VERSUS_COLUMNS, LR_MEAN_COLUMNS):
+                    row[col] = mine[mean_col] - theirs[mean_col]
+            keys.append((test_set, method))
+            rows.append(row)
+            if method == "HMLPE":
+                keys += [(test_set, OURS_ROW), (test_set, GAP_ROW)]
+                rows += [mine.reindex(columns), (mine - theirs).reindex(columns)]
+    out = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(keys, names=paper_df.index.names),
+                       columns=columns)
     out.attrs.update(paper_df.attrs)
     return out
 
 
+def table1_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """The paper's Table 1 in its own form with our rows added (:func:`paper_form`): the
+    whole-set rows with our whole set, the subset rows with our matched subset
+    (``metrics.json`` of a Buffy evaluation)."""
+    if "table1" not in metrics:
+        raise ValueError("these metrics hold no table1 (not a Buffy evaluation)")
+    ours = {"whole": pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
+            "subset": pcp_with_means(metrics["table1"]["subset"]["pcp"])}
+    return paper_form(paper_table1_frame(), ours)
+
+
 def table2_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """The paper's Table 2 (HMLPE on FLIC) beside our FLIC PCP (``metrics.json`` of a FLIC
-    evaluation), with the L/R means."""
+    """The paper's Table 2 (HMLPE on FLIC) with our rows added (:func:`paper_form`), with the
+    L/R means (``metrics.json`` of a FLIC evaluation)."""
     if "table2" not in metrics:
         raise ValueError("these metrics hold no table2 (not a FLIC evaluation)")
     t = paper.table2()
     frame = t.set_index("method")[list(PART_COLUMNS)].astype(float)
     frame[LR_MEAN_COLUMNS[0]] = frame[["LL", "RL"]].mean(axis=1)
     frame[LR_MEAN_COLUMNS[1]] = frame[["LU", "RU"]].mean(axis=1)
-    out = comparison_table(pcp_with_means(metrics["table2"]["pcp"]), frame)
-    out.attrs.update(t.attrs)
-    return out
+    frame.index = pd.MultiIndex.from_tuples([("FLIC", m) for m in frame.index],
+                                            names=["test set", "method"])
+    frame.attrs.update(t.attrs)
+    out = paper_form(frame, {"FLIC": pcp_with_means(metrics["table2"]["pcp"])})
+    return out.drop(columns=list(VERSUS_COLUMNS))   # Table 2 holds no other method
 
 
 TABLE3_ROWS = {  # the paper's row label -> (history column, task)
