@@ -2,12 +2,16 @@
 // The widget embedder (embed-amd.js, vendored into _static/thirdparty/html-manager/) finds its
 // font files through require.js's URL of the module "@jupyter-widgets/html-manager/dist/...",
 // which by default is relative to the page. Point that module path at the vendored copy,
-// so the fonts come from the book itself and not from a 404 or a CDN.
+// so the fonts come from the book itself and not from a 404 or a CDN. The bundled modules
+// "@jupyter-widgets/base", "@jupyter-widgets/controls", ... compute the same fonts' URL from
+// their own module URLs: left relative to the page (book/@jupyter-widgets/*.woff2, a 404
+// whenever the browser picked their copy of the @font-face rules), they point there too.
 (function () {
   var here = document.currentScript && document.currentScript.src;
   var base = here ? here.slice(0, here.lastIndexOf("/") + 1) : "_static/";
   window.require = {
-    paths: { "@jupyter-widgets/html-manager/dist": base + "thirdparty/html-manager" }
+    paths: { "@jupyter-widgets/html-manager/dist": base + "thirdparty/html-manager",
+             "@jupyter-widgets": base + "thirdparty/html-manager" }
   };
 })();
 

@@ -10,9 +10,20 @@ budget), and checked:
 - any page whose HTML carries ipywidgets outputs has them rendered (an element with class
   ``jupyter-widgets``), and any page with math has it typeset by MathJax (``mjx-container``);
 - no script or stylesheet is loaded from another host, and no ``/_static/`` file 404s
-  (the book serves its own require.js, widget embedder and MathJax);
+  (the book serves its own require.js, widget embedder and MathJax).
 
-and a screenshot is saved as ``_build/screenshots/<chapter>.png``.
+Each chapter page is then opened again at two widths (:data:`WIDTHS`: a laptop screen, 1280
+CSS px, and a phone, 390 CSS px with mobile emulation) in one Chromium driven over DevTools
+(:class:`_DevTools`, one browser for all pages), after its JavaScript ran (MathJax, widgets):
+``test_chapter_layout`` saves a full-page screenshot ``_build/screenshots/<chapter>-laptop.png``
+/ ``<chapter>-phone.png`` (scrollbars shown) and checks the layout (:data:`_LAYOUT`): the page
+itself does not scroll sideways (``documentElement.scrollWidth`` at most the screen's width + 1:
+``innerWidth``, but a phone widens ``innerWidth`` to a page too wide for it), every table of the
+article fits its container or sits inside a box that scrolls sideways (computed ``overflow-x``
+auto or scroll; the book's stylesheet ``book/_static/hmlpe-book.css`` makes output areas such
+boxes), every table cell has at least :data:`MIN_CELL_PADDING_PX` of padding left and right,
+and no console error, failed request or request to another host occurred (as in the label
+explorer's test). Failures name the chapter, the width and the offending elements.
 
 Chapter 3's static label explorer (``hmlpe.companion.label_explorer``, script
 ``book/_static/hmlpe-label-explorer.js``) is driven through Chromium's DevTools protocol over
@@ -54,12 +65,14 @@ class Expect:
     tables: int = 0
     images: int = 0
     widget_classes: tuple[str, ...] = ()  # each must be on some element, e.g. "widget-slider"
+    first_table: str | None = None        # id of the article's first <table>, e.g. "T_verdict"
 
 
 # Keyed by chapter name without its number prefix. Chapters not listed get the generic checks.
 EXPECTATIONS: dict[str, Expect] = {
-    "introduction": Expect(tables=2),            # paper's Table 1, chapters table
-    "reproducibility": Expect(tables=3),         # versions, device, timings
+    # the verdict first, results provenance, paper's Table 1, chapters, rerun commands
+    "introduction": Expect(tables=5, first_table="T_verdict"),
+    "reproducibility": Expect(tables=4),         # versions, device, timings, rerun commands
     "data": Expect(tables=7, images=4),          # verify, splits, drops, pool, left/right, ...
     "labels": Expect(tables=5, images=4, widget_classes=("jupyter-widgets", "widget-slider")),
     "network": Expect(tables=5, images=1),       # layers, totals, receptive fields, config, provenance
@@ -71,7 +84,14 @@ EXPECTATIONS: dict[str, Expect] = {
 }
 
 VIRTUAL_TIME_MS = 15000
-WINDOW = "1280,4000"
+# Emulation.setDeviceMetricsOverride of the layout checks and full-page screenshots, by name
+WIDTHS: dict[str, dict] = {
+    "laptop": {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    "phone": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+}
+# least left and right padding of a table cell, CSS px: the browser's own 1 px ran the numbers
+# of neighbouring cells together ("2.901.4535.14")
+MIN_CELL_PADDING_PX = 4
 CDN_HOSTS = ("unpkg.com", "jsdelivr.net", "cdnjs.cloudflare.com", "googleapis.com")
 
 
@@ -160,6 +180,7 @@ class _Dom(HTMLParser):
         self.article_depth = 0
         self.tables = self.images = self.h1 = self.mjx = 0
         self.classes: set[str] = set()
+        self.table_ids: list[str] = []
         self.resources: list[str] = []
 
     def handle_starttag(self, tag, attrs):
@@ -174,6 +195,8 @@ class _Dom(HTMLParser):
             self.mjx += 1
         if self.article_depth:
             self.tables += tag == "table"
+            if tag == "table":
+                self.table_ids.append(a.get("id") or "")
             self.images += tag == "img"
             self.h1 += tag == "h1"
             self.classes.update((a.get("class") or "").split())
@@ -200,11 +223,8 @@ def test_chapter_page_renders(chapter, book_html, chromium, server, screenshots_
     dump = _chromium(chromium, "--dump-dom", url)
     assert dump.returncode == 0 and "<html" in dump.stdout, \
         f"chromium --dump-dom failed on {url}:\n{dump.stderr[-3000:]}"
-    shot = screenshots_dir / f"{chapter}.png"
-    shot.unlink(missing_ok=True)
-    cap = _chromium(chromium, f"--window-size={WINDOW}", f"--screenshot={shot}", url)
-    assert shot.is_file() and shot.stat().st_size > 10_000, \
-        f"no screenshot of {url}:\n{cap.stderr[-3000:]}"
+    # screenshots: test_chapter_layout, whole pages (the former 1280 x 4000 one goes)
+    (screenshots_dir / f"{chapter}.png").unlink(missing_ok=True)
 
     dom = _Dom()
     dom.feed(dump.stdout)
@@ -216,6 +236,8 @@ def test_chapter_page_renders(chapter, book_html, chromium, server, screenshots_
         problems.append(f"{dom.tables} <table> elements, expected at least {want.tables}")
     if dom.images < want.images:
         problems.append(f"{dom.images} <img> elements, expected at least {want.images}")
+    if want.first_table and dom.table_ids[:1] != [want.first_table]:
+        problems.append(f"the first table is {dom.table_ids[:1]}, expected {want.first_table!r}")
     for cls in want.widget_classes:
         if cls not in dom.classes:
             problems.append(f"no element with class {cls!r}: the widget did not render")
@@ -233,7 +255,7 @@ def test_chapter_page_renders(chapter, book_html, chromium, server, screenshots_
     missing = sorted({p for p, code in log if code == 404 and p.startswith("/_static/")})
     if missing:
         problems.append(f"404 for {missing}")
-    assert not problems, f"{chapter} ({url}, screenshot {shot}):\n  " + "\n  ".join(problems)
+    assert not problems, f"{chapter} ({url}):\n  " + "\n  ".join(problems)
 
 
 # --------------------------------------------------------------------------- DevTools
@@ -243,7 +265,7 @@ class _DevTools:
     on its fd 4. One page target is created and attached (flat session); every event of the
     browser and the page is kept in :attr:`events`."""
 
-    def __init__(self, exe: str, timeout: float = 60.0):
+    def __init__(self, exe: str, timeout: float = 60.0, flags: tuple[str, ...] = CHROMIUM_FLAGS):
         self.timeout = timeout
         self.events: list[dict] = []
         self._replies: dict[int, dict] = {}
@@ -260,7 +282,7 @@ class _DevTools:
         os.close(out_w)
         profile = self._profile.name
         self._stderr = open(Path(profile) / "chromium.log", "wb")
-        args = [exe, *CHROMIUM_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}",
+        args = [exe, *flags, "--remote-debugging-pipe", f"--user-data-dir={profile}",
                 "about:blank"]
         try:
             self.proc = subprocess.Popen(
@@ -554,3 +576,168 @@ def _drive_label_explorer(cdp: _DevTools, url: str, screenshots_dir: Path) -> No
                     "clip": {"x": rect[0], "y": rect[1], "width": rect[2],
                              "height": rect[3], "scale": 1}}, page=True)
     shot.write_bytes(base64.b64decode(png["data"]))
+
+
+# --------------------------------------------------------------------------- layout
+# Run in the page after its JavaScript: what sticks out sideways and which cells are not padded.
+# ``limit`` is the width of the emulated screen in CSS px, ``minPad`` MIN_CELL_PADDING_PX. An
+# element counts as clipped (not widening the page) when an ancestor's overflow-x is not
+# ``visible``; tables must fit their container unless an ancestor scrolls sideways (overflow-x
+# auto / scroll).
+_LAYOUT = r"""((limit, minPad) => {
+  const clip = (el) => getComputedStyle(el).overflowX !== 'visible';
+  const fixed = (el) => getComputedStyle(el).position === 'fixed';   // not in scrollWidth
+  const scrolls = (el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const ancestor = (el, test) => {
+    for (let e = el.parentElement; e && e !== document.documentElement; e = e.parentElement)
+      if (test(e)) return e;
+    return null;
+  };
+  const snip = (el) => {
+    const t = (el.textContent || '').trim().replace(/\s+/g, ' ');
+    return t.length > 40 ? t.slice(0, 40) + '...' : t;
+  };
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    Array.from(el.classList).slice(0, 2).map(c => '.' + c).join('');
+  const where = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 3; e = e.parentElement)
+      parts.unshift(name(e));
+    const table = el.parentElement && el.parentElement.closest('table');   // whose cell
+    const shown = [el.parentElement, el.parentElement && el.parentElement.parentElement];
+    return (table && !shown.includes(table) ? name(table) + ' ... ' : '') + parts.join(' > ');
+  };
+  // a phone widens its layout viewport (innerWidth) to a page wider than the screen
+  const right = Math.min(limit, window.innerWidth, document.documentElement.clientWidth);
+  const out = {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+               width: right, page: [], tables: [], cells: [], ntables: 0, ncells: 0};
+  if (out.scrollWidth > right + 1) {   // the innermost elements sticking out
+    const wide = Array.from(document.body.querySelectorAll('*')).filter(el => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.right > right + 1 && !fixed(el) && !ancestor(el, clip) &&
+        !ancestor(el, fixed);
+    });
+    for (const el of wide.filter(el => !wide.some(o => o !== el && el.contains(o))).slice(0, 5))
+      out.page.push(`${where(el)} (right edge at ` +
+                    `${Math.round(el.getBoundingClientRect().right)} px): "${snip(el)}"`);
+  }
+  const article = document.querySelector('article') || document.body;
+  for (const t of article.querySelectorAll('table')) {
+    out.ntables += 1;
+    const label = `table${t.id ? '#' + t.id : ''} "${snip(t).slice(0, 30)}"`;
+    const r = t.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) {
+      const box = ancestor(t, scrolls);
+      if (box) {
+        const b = box.getBoundingClientRect();
+        if (b.right > right + 1 && !ancestor(box, clip))
+          out.tables.push(`${label}: its scroll box ${where(box)} ends at ` +
+                          `${Math.round(b.right)} px`);
+      } else {
+        const p = t.parentElement.getBoundingClientRect();
+        if (r.right > p.right + 1 || r.right > right + 1)
+          out.tables.push(`${label}: ${Math.round(r.width)} px wide in a ` +
+                          `${Math.round(p.width)} px ${name(t.parentElement)}, ` +
+                          `which does not scroll sideways`);
+      }
+    }
+    const bad = Array.from(t.querySelectorAll('th, td')).filter(c => {
+      const s = getComputedStyle(c);
+      return !(parseFloat(s.paddingLeft) >= minPad && parseFloat(s.paddingRight) >= minPad);
+    });
+    out.ncells += t.querySelectorAll('th, td').length;
+    if (bad.length) {
+      const s = getComputedStyle(bad[0]);
+      out.cells.push(`${label}: ${bad.length} cell(s) padded less than ${minPad} px left or ` +
+                     `right, e.g. ${name(bad[0])} "${snip(bad[0])}" ` +
+                     `(padding ${s.paddingLeft} ${s.paddingRight})`);
+    }
+  }
+  return out;
+})(%d, %g)"""
+
+# after the load event: MathJax's first typesetting and the fonts (widgets: network idle)
+_SETTLED = """(async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await document.fonts.ready;
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return true;
+})()"""
+
+
+@pytest.fixture(scope="session")
+def devtools(chromium):
+    """One Chromium (DevTools over a pipe) for every page of the layout checks, with
+    scrollbars: the screenshots show which boxes scroll sideways."""
+    cdp = _DevTools(chromium, flags=tuple(f for f in CHROMIUM_FLAGS if f != "--hide-scrollbars"))
+    try:
+        for domain in ("Runtime", "Log", "Network", "Page"):
+            cdp.send(f"{domain}.enable", page=True)
+        yield cdp
+    finally:
+        cdp.close()
+
+
+def _open(cdp: _DevTools, url: str, metrics: dict) -> int:
+    """Load ``url`` at the emulated screen ``metrics`` and wait until its scripts settled;
+    returns the index of the first event of this page load in ``cdp.events``."""
+    cdp.send("Emulation.setDeviceMetricsOverride", metrics, page=True)
+    with cdp._cv:
+        start = len(cdp.events)
+    nav = cdp.send("Page.navigate", {"url": url}, page=True)
+    assert not nav.get("errorText"), f"navigation to {url} failed: {nav}"
+    cdp.wait_event("Page.loadEventFired", after=start)
+    cdp.wait_network_idle(quiet=0.5)
+    cdp.evaluate(_SETTLED)
+    cdp.wait_network_idle(quiet=0.3)
+    return start
+
+
+def _full_page_png(cdp: _DevTools, metrics: dict) -> bytes:
+    """The whole page as PNG: the emulated screen is made as tall as the page (and as wide,
+    should the page be wider), then restored to ``metrics``."""
+    height = 0
+    for _ in range(3):   # taller screen, new layout (100vh boxes): until the size holds
+        size = cdp.send("Page.getLayoutMetrics", page=True)
+        size = size.get("cssContentSize") or size["contentSize"]
+        if int(size["height"]) == height:
+            break
+        height = int(size["height"])
+        width = max(metrics["width"], int(size["width"]))
+        cdp.send("Emulation.setDeviceMetricsOverride",
+                 {**metrics, "width": width, "height": height}, page=True)
+        cdp.evaluate(_SETTLED)
+    png = cdp.send("Page.captureScreenshot", {"format": "png"}, page=True)
+    cdp.send("Emulation.setDeviceMetricsOverride", metrics, page=True)
+    return base64.b64decode(png["data"])
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("chapter", _chapters())
+def test_chapter_layout(chapter, width, book_html, server, devtools, screenshots_dir):
+    """The chapter at a laptop's and a phone's width: full-page screenshot
+    ``<chapter>-<width>.png``; no sideways scrolling of the page, tables that fit or scroll in
+    their own box, padded cells, no console error or failed request."""
+    base, _ = server
+    page = book_html / "book" / f"{chapter}.html"
+    assert page.is_file(), f"{page} was not built"
+    url = f"{base}/book/{chapter}.html"
+    metrics = WIDTHS[width]
+    start = _open(devtools, url, metrics)
+    shot = screenshots_dir / f"{chapter}-{width}.png"
+    lay = devtools.evaluate(_LAYOUT % (metrics["width"], MIN_CELL_PADDING_PX))
+    shot.write_bytes(_full_page_png(devtools, metrics))
+    with devtools._cv:
+        events = devtools.events[start:]
+    problems = _page_problems(events, base)
+    if lay["scrollWidth"] > lay["width"] + 1:
+        problems.append(f"the page scrolls sideways: {lay['scrollWidth']} px wide on a "
+                        f"{lay['width']} px screen (innerWidth {lay['innerWidth']})")
+    problems += [f"sticks out: {p}" for p in lay["page"]]
+    problems += [f"too wide: {p}" for p in lay["tables"]]
+    problems += [f"unpadded: {p}" for p in lay["cells"]]
+    want = EXPECTATIONS.get(_short(chapter), Expect())
+    if lay["ntables"] < want.tables:   # the check saw the page's tables
+        problems.append(f"{lay['ntables']} tables in the article, expected at least {want.tables}")
+    assert not problems, (f"{chapter} at {width} width ({metrics['width']} px, {url}, "
+                          f"screenshot {shot}):\n  " + "\n  ".join(problems))
