@@ -162,6 +162,14 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
                   "--disable-sync", "--no-first-run", "--hide-scrollbars", "--mute-audio")
 
 
+def _bash() -> str:
+    """bash from PATH (it hands Chromium the DevTools pipes as fds 3 and 4)."""
+    found = shutil.which("bash")
+    if found is None:
+        pytest.fail("bash is not on PATH: the DevTools checks need it to pass the pipes")
+    return found
+
+
 def _chromium(exe: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="hmlpe-chromium-") as profile:
         cmd = [exe, *CHROMIUM_FLAGS,
@@ -286,7 +294,7 @@ class _DevTools:
                 "about:blank"]
         try:
             self.proc = subprocess.Popen(
-                [shutil.which("bash") or "/bin/bash", "-c",   # (dash only knows fds 0-9)
+                [_bash(), "-c",   # (dash only knows fds 0-9)
                  f'exec "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-', "bash", *args],
                 pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=self._stderr, env={**os.environ, "HOME": profile})
