@@ -32,7 +32,7 @@
 # %% tags=["parameters"]
 profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
-data_root = None  # None: $HMLPE_DATA, else ../shared/data, else data/raw
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt
 part = "l_upper_arm"  # the part of the single-image figures (hmlpe.skeleton.PART_NAMES)
 beta = 0.3  # eq. 2's threshold for the single-image figures and the pool statistics
 window = 30  # window side in crop pixels, likewise

@@ -12,8 +12,9 @@
 #   3. nbval: re-execute the notebooks and compare with the stored outputs
 #      (ci/nbval_sanitize.cfg masks what legitimately varies); HMLPE_BOOK_NBVAL=0 skips it
 #   4. jupyter-book build . -W --all  (warnings are errors)
-#   5. headless Chromium opens every chapter page (tests/book/test_browser.py), screenshots
-#      in _build/screenshots/
+#   5. headless Chromium opens every chapter page (tests/book/test_browser.py): full-page
+#      screenshots at laptop and phone width in _build/screenshots/, layout, console and
+#      network checks, the label explorer driven
 # Assumes .venv has the project with its book and test extras (the setup script makes it).
 set -euo pipefail
 
