@@ -1,8 +1,10 @@
 """Command line: ``python -m hmlpe COMMAND ...`` (also installed as ``hmlpe``).
 
-Commands: data verify|fetch, train, reproduce, evaluate, predict, bench, export, results, book.
-Errors the user can fix (bad input, missing data, incompatible checkpoint) print one clear
-line and exit with status 2; they never leave half-written files behind.
+Commands: data verify|fetch, train, reproduce, sweep, seeds, evaluate, predict, bench, export,
+results, book. Errors the user can fix (bad input, missing data, incompatible checkpoint) print
+one clear line and exit with status 2; they never leave half-written files behind. ``sweep`` and
+``seeds`` exit 1 when a job failed, with one line per failed job. ``train`` also runs under
+``torchrun`` (data parallel, ``hmlpe.engine.distributed``); no other command does.
 """
 from __future__ import annotations
 
@@ -49,6 +51,22 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="progress bars (default: on when stderr is a terminal)")
 
 
+def _add_jobs(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("jobs (hmlpe.engine.jobs; local and slurm need the extra "
+                             "'cluster': submitit)")
+    g.add_argument("--executor", choices=("none", "local", "slurm"), default="none",
+                   help="none: one job after another in this process (default); local: "
+                        "submitit subprocesses on this machine; slurm: submitit to Slurm")
+    g.add_argument("--max-parallel", type=int,
+                   help="jobs running at once (default: 1 local, all on Slurm)")
+    g.add_argument("--timeout-min", type=int, default=24 * 60,
+                   help="time limit of each submitted job, minutes (default: 1440)")
+    g.add_argument("--partition", help="Slurm partition")
+    g.add_argument("--gpus-per-node", type=int, default=0, help="GPUs of each submitted job")
+    g.add_argument("--cpus-per-task", type=int, help="CPUs of each Slurm job")
+    g.add_argument("--mem-gb", type=float, help="memory of each Slurm job, GB")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hmlpe", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config override of every stage, dotted key, JSON value (repeatable)")
     _add_common(r)
 
+    w = sub.add_parser("sweep", help="Table 3's sweep, one job per ratio (sequential by default, "
+                                     "or submitted with submitit)")
+    w.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
+    w.add_argument("--out", type=Path, required=True, help="run folder: jobs train into its sweep/")
+    w.add_argument("--ratios", type=float, nargs="+", metavar="R",
+                   help="lambda_R/lambda_P ratios (default: the profile's; inf allowed)")
+    w.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
+    w.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override of every run, dotted key, JSON value (repeatable)")
+    _add_jobs(w)
+    _add_common(w)
+
+    s = sub.add_parser("seeds", help="the protocol once per seed (seed_<n> folders), one job "
+                                     "per seed")
+    s.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
+    s.add_argument("--seeds", type=int, nargs="+", required=True, metavar="N")
+    s.add_argument("--root", type=Path, required=True, help="folder of the seed_<n> run folders")
+    s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override of every stage, dotted key, JSON value (repeatable)")
+    _add_jobs(s)
+    _add_common(s)
+
     e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
     e.add_argument("--checkpoint", type=Path, required=True)
     e.add_argument("--dataset", required=True, help="buffy or flic")
@@ -104,8 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output prefix (default: next to the image's name in .)")
     p.add_argument("--device", default=None)
 
-    b = sub.add_parser("bench", help="training/inference images/s: fp32 eager vs the engine's path")
-    b.add_argument("--out", type=Path, default=Path("runs/bench.json"))
+    b = sub.add_parser("bench", help="training/inference images/s: fp32 eager vs the engine's path "
+                                     "(or, with --ranks, 1 process vs data-parallel gloo ranks)")
+    b.add_argument("--out", type=Path,
+                   help="JSON of the results (default: runs/bench.json, with --ranks "
+                        "runs/bench_ranks.json)")
+    b.add_argument("--ranks", type=int, nargs="+", metavar="N",
+                   help="compare training images/s of these numbers of data-parallel ranks "
+                        "(e.g. 1 2) at the same global batch, instead")
     b.add_argument("--batch-size", type=int, default=128)
     b.add_argument("--steps", type=int, default=6)
     b.add_argument("--device", default="auto")
@@ -163,8 +209,37 @@ def _train_config(args):
     return cfg
 
 
+def _profile(args):
+    from hmlpe.engine.protocol import configure
+    overrides = parse_overrides(args.overrides)
+    if args.data_root:
+        overrides["data.data_root"] = args.data_root
+    if getattr(args, "seed", None) is not None:
+        overrides["seed"] = args.seed
+    return configure(args.profile, overrides, args.device)
+
+
+def _run_jobs(args, jobs, root: Path) -> int:
+    from hmlpe.engine.jobs import ExecutorOptions, run_jobs
+    options = ExecutorOptions(timeout_min=args.timeout_min, partition=args.partition,
+                              gpus_per_node=args.gpus_per_node, cpus_per_task=args.cpus_per_task,
+                              mem_gb=args.mem_gb, max_parallel=args.max_parallel)
+    outcomes = run_jobs(jobs, root, args.executor, options=options, progress=args.progress)
+    print(json.dumps({o.name: {"status": o.status, "folder": str(o.folder),
+                               "log": str(o.log) if o.log else None} for o in outcomes}, indent=2))
+    failed = [o for o in outcomes if o.status == "failed"]
+    for o in failed:
+        print(f"error: {o.line()}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
     cmd = args.command
+    if cmd != "train":
+        from hmlpe.engine.distributed import launched
+        if launched():
+            raise ValueError(f"only `hmlpe train` runs under torchrun (data parallel); run "
+                             f"`hmlpe {cmd}` as one plain process")
     if cmd == "data":
         from hmlpe.data.datasets import registry
         if args.data_command == "verify":
@@ -182,9 +257,11 @@ def run(args: argparse.Namespace) -> int:
         cfg = _train_config(args)
         result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress,
                        stop_after_epochs=args.stop_after_epochs)
-        last = result.history[-1] if result.history else {}
-        print(json.dumps({"checkpoint": str(result.checkpoint), "seconds": round(result.seconds, 1),
-                          "last_epoch": last}, indent=2))
+        from hmlpe.engine.distributed import is_main
+        if is_main():   # under torchrun: rank 0 alone reports
+            last = result.history[-1] if result.history else {}
+            print(json.dumps({"checkpoint": str(result.checkpoint),
+                              "seconds": round(result.seconds, 1), "last_epoch": last}, indent=2))
         return 0
     if cmd == "reproduce":
         from hmlpe.engine.protocol import configure, run_protocol, run_sweep
@@ -199,6 +276,12 @@ def run(args: argparse.Namespace) -> int:
             run_sweep(prof, args.out, progress=args.progress)
         print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
         return 0
+    if cmd == "sweep":
+        from hmlpe.engine.jobs import sweep_jobs
+        return _run_jobs(args, sweep_jobs(_profile(args), args.out, args.ratios), args.out)
+    if cmd == "seeds":
+        from hmlpe.engine.jobs import seed_jobs
+        return _run_jobs(args, seed_jobs(_profile(args), args.root, args.seeds), args.root)
     if cmd == "evaluate":
         from hmlpe.engine.evaluation import evaluate
         result = evaluate(args.checkpoint, args.dataset, args.out, device=args.device or "auto",
@@ -214,8 +297,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
         return 0
     if cmd == "bench":
+        if args.ranks:
+            from hmlpe.engine.bench import print_ranks_table, run_ranks_bench
+            result = run_ranks_bench(ranks=tuple(args.ranks), batch_size=args.batch_size,
+                                     steps=args.steps, device=args.device,
+                                     out=args.out or Path("runs/bench_ranks.json"))
+            print_ranks_table(result)
+            return 0
         from hmlpe.engine.bench import print_table, run_bench
-        result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device, out=args.out)
+        result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device,
+                           out=args.out or Path("runs/bench.json"))
         print_table(result)
         return 0
     if cmd == "export":
@@ -262,9 +353,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from hmlpe.paths import DataRootError
     from hmlpe.engine.protocol import ExportedRunError
     from hmlpe.engine.training import NonFiniteLossError
+    from hmlpe.engine.jobs import ExecutorError
     return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
             DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError,
-            ExportedRunError)
+            ExportedRunError, ExecutorError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

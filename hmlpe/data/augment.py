@@ -18,6 +18,8 @@ NaN joints stay NaN.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from hmlpe.skeleton import JOINT_MIRROR, JOINTS
@@ -183,29 +185,70 @@ def affine_crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.n
     return np.ascontiguousarray(crops), mapped
 
 
-def random_affine_crops(images: np.ndarray, joints: np.ndarray, rng: np.random.Generator,
-                        out: int = 112, mirror_prob: float = 0.5, rotation_deg: float = 0.0,
-                        scale_jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's random crop and mirror (``random_crops_and_mirrors``, used unchanged when
-    ``rotation_deg == scale_jitter == 0`` so those runs keep their random stream), plus a rotation
-    uniform in ``[-rotation_deg, rotation_deg]`` degrees and a scale log-uniform in
-    ``[1 / (1 + scale_jitter), 1 + scale_jitter]`` about the crop's centre (reproduction's
-    addition, ``config.AugmentConfig``)."""
+@dataclass(frozen=True)
+class AugmentDraw:
+    """The random values of one batch's augmentation, apart from the work they drive: a
+    data-parallel rank draws those of the whole global batch (so the random stream is the one
+    a single process draws) and crops only its own shard (``draw[shard]``)."""
+
+    offsets: np.ndarray             # (N, 2) integer (ox, oy): top-left corner of each crop
+    flips: np.ndarray               # (N,) bool: mirror after cropping
+    angles: np.ndarray | None = None   # (N,) radians; None with scales: the paper's crop only
+    scales: np.ndarray | None = None   # (N,)
+
+    def __len__(self) -> int:
+        return len(self.flips)
+
+    def __getitem__(self, sel) -> "AugmentDraw":
+        def pick(a):
+            return None if a is None else a[sel]
+        return AugmentDraw(self.offsets[sel], self.flips[sel], pick(self.angles), pick(self.scales))
+
+
+def draw_augmentation(n: int, height: int, width: int, rng: np.random.Generator, out: int = 112,
+                      mirror_prob: float = 0.5, rotation_deg: float = 0.0,
+                      scale_jitter: float = 0.0) -> AugmentDraw:
+    """The random values ``random_affine_crops`` draws for ``n`` images of ``height x width``,
+    in the same order from ``rng``: x offsets, y offsets, mirrors, then (only with rotation or
+    scale jitter) angles and scales."""
     if rotation_deg < 0 or scale_jitter < 0:
         raise ValueError(f"rotation_deg and scale_jitter must be >= 0, got {rotation_deg}, "
                          f"{scale_jitter}")
+    if out > height or out > width:
+        raise ValueError(f"crop size {out} exceeds the image size {height}x{width}")
+    offsets = np.stack([rng.integers(0, width - out + 1, size=n),
+                        rng.integers(0, height - out + 1, size=n)], axis=1)
+    flips = rng.random(n) < mirror_prob
     if rotation_deg == 0 and scale_jitter == 0:
-        return random_crops_and_mirrors(images, joints, rng, out=out, mirror_prob=mirror_prob)
+        return AugmentDraw(offsets, flips)
+    angles = np.deg2rad(rng.uniform(-rotation_deg, rotation_deg, size=n))
+    log_s = np.log1p(scale_jitter)
+    scales = np.exp(rng.uniform(-log_s, log_s, size=n))
+    return AugmentDraw(offsets, flips, angles, scales)
+
+
+def apply_augmentation(images: np.ndarray, joints: np.ndarray, draw: AugmentDraw,
+                       out: int = 112) -> tuple[np.ndarray, np.ndarray]:
+    """The crops and joints of ``draw`` (``crop_and_mirror``, or ``affine_crop_and_mirror`` when
+    it holds angles and scales)."""
+    if draw.angles is None and draw.scales is None:
+        return crop_and_mirror(images, joints, draw.offsets, draw.flips, out)
+    return affine_crop_and_mirror(images, joints, draw.offsets, draw.angles, draw.scales,
+                                  draw.flips, out)
+
+
+def random_affine_crops(images: np.ndarray, joints: np.ndarray, rng: np.random.Generator,
+                        out: int = 112, mirror_prob: float = 0.5, rotation_deg: float = 0.0,
+                        scale_jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's random crop and mirror (the draws and crops of ``random_crops_and_mirrors``
+    when ``rotation_deg == scale_jitter == 0``, so those runs keep their random stream), plus a
+    rotation uniform in ``[-rotation_deg, rotation_deg]`` degrees and a scale log-uniform in
+    ``[1 / (1 + scale_jitter), 1 + scale_jitter]`` about the crop's centre (reproduction's
+    addition, ``config.AugmentConfig``). ``draw_augmentation`` then ``apply_augmentation``."""
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W, C), got {images.shape}")
     n, h, w, _ = images.shape
-    if out > h or out > w:
-        raise ValueError(f"crop size {out} exceeds the image size {h}x{w}")
-    offsets = np.stack([rng.integers(0, w - out + 1, size=n),
-                        rng.integers(0, h - out + 1, size=n)], axis=1)
-    flips = rng.random(n) < mirror_prob
-    angles = np.deg2rad(rng.uniform(-rotation_deg, rotation_deg, size=n))
-    log_s = np.log1p(scale_jitter)
-    scales = np.exp(rng.uniform(-log_s, log_s, size=n))
-    return affine_crop_and_mirror(images, joints, offsets, angles, scales, flips, out)
+    draw = draw_augmentation(n, h, w, rng, out=out, mirror_prob=mirror_prob,
+                             rotation_deg=rotation_deg, scale_jitter=scale_jitter)
+    return apply_augmentation(images, joints, draw, out)

@@ -4,6 +4,9 @@ machine noise hits both alike; achieved GFLOP/s against fp32 and bf16 matmul rat
 the same run; and the share of a training step spent preparing the batch.
 
 Targets (issue 3): training and inference >= 2.2x fp32 eager; data loading < 10% of a step.
+
+``run_ranks_bench`` (``hmlpe bench --ranks 1 2``): training images/s of one process beside
+data-parallel ranks (gloo on a CPU) at the same global batch, in one run (issue 10).
 """
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.network.model import count_flops
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc, package_versions
 from hmlpe.engine.checkpoint import build_model
-from hmlpe.engine.training import build_optimizer, make_batch, _to_device
+from hmlpe.engine import distributed
+from hmlpe.engine.training import (_data_parallel, _shard_loss, _to_device, build_optimizer,
+                                   make_batch)
 from hmlpe.data.pipeline import TrainSet
 
 
@@ -47,16 +52,27 @@ def _train_steps(cfg, spec, batch, steps: int) -> float:
     opt = build_optimizer(cfg, model)
     model.train()
     x, j, p = _to_device(spec, *batch)
-    times = []
-    for i in range(steps + 1):
-        _sync(spec)
-        t = time.perf_counter()
+
+    def step():
         with autocast(spec):
             out = model(x)
         total, _, _ = losses.total_loss((out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
+    return _median_seconds(step, spec, steps)
+
+
+def _median_seconds(step, spec: DeviceSpec, steps: int, before=None) -> float:
+    """Median wall time of ``step()`` over ``steps`` calls after one warm-up call; ``before()``
+    (e.g. a barrier of the ranks) runs untimed ahead of each call."""
+    times = []
+    for i in range(steps + 1):
+        if before is not None:
+            before()
+        _sync(spec)
+        t = time.perf_counter()
+        step()
         _sync(spec)
         if i:
             times.append(time.perf_counter() - t)
@@ -161,3 +177,107 @@ def print_table(r: dict[str, Any]) -> None:
           f"(matmul fp32 {r['matmul_gflops']['fp32']:.1f}, bf16 {r['matmul_gflops']['bf16']:.1f}; "
           f"fractions {r['train_gflops_fraction_of_matmul']['fp32']:.2f} / "
           f"{r['train_gflops_fraction_of_matmul']['bf16']:.2f})")
+
+
+# --- data parallel: 1 process against N gloo (or NCCL) ranks, the same global batch ---------
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ranks_worker(rank: int, world: int, port: int, threads: int, cfg: TrainConfig, device: str,
+                  steps: int, out: str) -> None:
+    """One rank of the data-parallel benchmark: ``steps`` timed training steps (after one
+    warm-up) of its shard of a fixed synthetic global batch; rank 0 writes the median."""
+    import json
+    import os
+
+    torch.set_num_threads(threads)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
+    with distributed.session(device) as ctx:
+        spec = select_device(device)
+        batch_size = cfg.optim.batch_size
+        train_set = _synthetic_train_set(batch_size, cfg.crop.train_size)
+        idx = np.arange(batch_size)
+        part = distributed.shard(batch_size, ctx) if ctx.enabled else None
+        x, j, p = _to_device(spec, *make_batch(train_set, idx, np.random.default_rng(0), cfg, part))
+        torch.manual_seed(0)
+        model = build_model(cfg, spec)
+        net = _data_parallel(model, cfg, spec, ctx)
+        opt = build_optimizer(cfg, model)
+        net.train()
+
+        def step():
+            with autocast(spec):
+                out_ = net(x)
+            if ctx.enabled:
+                loss, _ = _shard_loss(out_, j, p, cfg, ctx, batch_size)
+            else:
+                loss, _, _ = losses.total_loss((out_.joints.float(), out_.part_logits.float()),
+                                               (j, p), cfg.loss)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        seconds = _median_seconds(step, spec, steps, before=lambda: distributed.barrier(ctx))
+        if ctx.is_main:
+            Path(out).write_text(json.dumps({"step_s": seconds,
+                                             "device": spec.description,
+                                             "backend": ctx.backend}))
+
+
+def run_ranks_bench(ranks: tuple[int, ...] = (1, 2), batch_size: int = 128, steps: int = 6,
+                    device: str = "auto", rounds: int = 2, out: Path | None = None,
+                    cfg: TrainConfig | None = None) -> dict[str, Any]:
+    """Training images/s of one process and of data-parallel ranks (``distributed``: each rank
+    computes its shard of the same global batch, DDP all-reduces the gradients), measured in
+    one run, alternating the rank counts over ``rounds``. The cores are shared: each of N ranks
+    gets 1/N of this process's threads (at least one), as torchrun's one thread per rank does on
+    a small machine. On one CPU no speed-up is expected: the point is correctness, the scaling
+    is for GPUs and nodes."""
+    import json
+    import tempfile
+
+    import torch.multiprocessing as mp
+    cfg = cfg or TrainConfig()
+    cfg = replace(cfg, optim=replace(cfg.optim, batch_size=batch_size))
+    total_threads = torch.get_num_threads()
+    times: dict[int, list[float]] = {n: [] for n in ranks}
+    seen: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            for n in ranks:
+                threads = max(1, total_threads // n)
+                result = Path(tmp) / f"ranks_{n}.json"
+                mp.spawn(_ranks_worker, args=(n, _free_port(), threads, cfg, device, steps,
+                                              str(result)), nprocs=n, join=True)
+                seen[n] = json.loads(result.read_text())
+                times[n].append(seen[n]["step_s"])
+    step_s = {n: statistics.median(v) for n, v in times.items()}
+    base = step_s[ranks[0]]
+    result = {
+        "global_batch_size": batch_size, "steps": steps, "rounds": rounds,
+        "device": seen[ranks[0]]["device"], "threads_total": total_threads,
+        "ranks": {str(n): {"backend": seen[n]["backend"] or "none (one process)",
+                           "threads_per_rank": max(1, total_threads // n),
+                           "step_s": step_s[n],
+                           "train_images_per_s": batch_size / step_s[n],
+                           f"speedup_vs_{ranks[0]}": base / step_s[n]} for n in ranks},
+        "git_commit": git_commit(), "created": now_utc(), "versions": package_versions(),
+    }
+    if out is not None:
+        atomic_write_json(Path(out), result)
+    return result
+
+
+def print_ranks_table(r: dict[str, Any]) -> None:
+    first = next(iter(r["ranks"]))
+    print(f"data-parallel training, global batch {r['global_batch_size']}, {r['device']}\n")
+    print(f"{'ranks':>6s}  {'backend':20s}{'threads/rank':>13s}{'images/s':>11s}"
+          f"{f'vs {first} rank':>11s}")
+    for n, v in r["ranks"].items():
+        print(f"{n:>6s}  {v['backend']:20s}{v['threads_per_rank']:13d}"
+              f"{v['train_images_per_s']:11.1f}{v[f'speedup_vs_{first}']:10.2f}x")

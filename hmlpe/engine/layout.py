@@ -13,7 +13,11 @@ A run folder (``runs/<profile>``; committed results keep the same names without 
     sweep/ratio_<r>/          Table 3: one pre-training per lambda_R / lambda_P ratio
     eval_buffy_buffyrule/     Buffy evaluated under the Buffy package's association rule
     book_timings.json         what the book runner executed, how long, and how to rerun it
+    jobs/                     logs of the jobs submitted into it (`hmlpe sweep --executor local|slurm`)
     MANIFEST.json             only in exported results (`hmlpe export`): files, provenance
+
+A seeds root (``hmlpe seeds``, ``results/cpu``) holds one run folder per seed, ``seed_<n>/``,
+and ``jobs/``.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ METRICS_NAME = "metrics.json"
 PREDICTIONS_NAME = "predictions.csv"
 # Files of a run folder.
 TIMINGS_NAME = "book_timings.json"
+JOBS = "jobs"                      # job logs (hmlpe.engine.jobs)
 MANIFEST_NAME = "MANIFEST.json"    # written by `hmlpe export`: the folder holds exported results
 
 PRETRAIN = "pretrain"
@@ -42,6 +47,11 @@ FINETUNE_DATASETS = ("buffy", "flic")
 def sweep_folder_name(ratio: float) -> str:
     """``ratio_1``, ``ratio_0.5``, ``ratio_1e+10``, ``ratio_inf``: Table 3's column as a folder."""
     return "ratio_inf" if math.isinf(ratio) else f"ratio_{ratio:g}"
+
+
+def seed_folder_name(seed: int) -> str:
+    """``seed_<n>``: one seed's run folder in a seeds root."""
+    return f"seed_{int(seed)}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,11 @@ class RunLayout:
     @property
     def timings(self) -> Path:
         return self.root / TIMINGS_NAME
+
+    @property
+    def jobs(self) -> Path:
+        """Logs of the jobs that trained into this folder (``hmlpe.engine.jobs``)."""
+        return self.root / JOBS
 
     def stage(self, name: str) -> Path:
         """A stage by its folder name: ``pretrain``, ``finetune_buffy``, ``finetune_flic``."""

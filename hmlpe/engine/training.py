@@ -14,6 +14,16 @@ Choices the paper leaves open (written here once):
   of eq. 3 (an untrained 0.5 output gives ln 2 = 0.693, Table 3's value for lambda_d = 0).
 - Checkpoints are written at the end of every epoch only, so the last checkpoint always
   holds a finished epoch (a killed or failed run keeps the last good one).
+- Data parallel (``torchrun --nproc_per_node N -m hmlpe train ...``; ``distributed``): every
+  rank draws the same (seed, epoch) streams, so the same permutation and the augmentation's
+  random values of each whole global batch, and crops only its shard of that batch; the
+  global batch size and learning rate are the config's whatever the number of ranks. DDP
+  averages the ranks' gradients; each rank scales its shard's mean loss by
+  ``world_size * shard / batch``, so the average is the gradient of the global batch's mean
+  loss, as one process computes it (uneven last batches included). Rank 0 alone evaluates the
+  test errors, writes config, checkpoint and history, and broadcasts each epoch's row. Dropout
+  masks are drawn per rank (rank 0 with the single-process seed), so only a dropout-free
+  network trains to the same weights as one process (within float tolerance; tested).
 """
 from __future__ import annotations
 
@@ -30,12 +40,13 @@ import torch
 from hmlpe.config import TrainConfig
 from hmlpe.data import augment, labels
 from hmlpe.data.pipeline import HeldOutSet, TrainSet, load_test_set, load_train_set
+from hmlpe.engine import distributed
 from hmlpe.engine.checkpoint import (CheckpointError, build_model, check_same_config, load_checkpoint,
                                     load_model, save_checkpoint)
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME
 from hmlpe.network import losses
-from hmlpe.network.model import HMLPENet, to_input
+from hmlpe.network.model import HMLPENet, HMLPEOutput, to_input
 from hmlpe.progress import progress_bar
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 
@@ -84,12 +95,21 @@ def _seed_everything(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch])
 
 
-def make_batch(train: TrainSet, idx: np.ndarray, rng: np.random.Generator, cfg: TrainConfig):
-    """Random crops, mirrors, normalised joint targets and part indicator maps of one batch."""
+def make_batch(train: TrainSet, idx: np.ndarray, rng: np.random.Generator, cfg: TrainConfig,
+               shard: slice | None = None):
+    """Random crops, mirrors, normalised joint targets and part indicator maps of one batch.
+    With ``shard``, only that part of the batch, cropped with its share of the random values
+    drawn for the whole batch (a data-parallel rank's share: ``rng`` advances as for the whole
+    batch, and the shards' union is exactly the whole batch)."""
     aug = cfg.augment
-    images, joints = augment.random_affine_crops(
-        train.images[idx], train.joints[idx], rng, out=cfg.crop.input_size,
-        mirror_prob=aug.mirror_prob, rotation_deg=aug.rotation_deg, scale_jitter=aug.scale_jitter)
+    height, width = train.images.shape[1:3]
+    draw = augment.draw_augmentation(
+        len(idx), height, width, rng, out=cfg.crop.input_size, mirror_prob=aug.mirror_prob,
+        rotation_deg=aug.rotation_deg, scale_jitter=aug.scale_jitter)
+    if shard is not None:
+        idx, draw = idx[shard], draw[shard]
+    images, joints = augment.apply_augmentation(train.images[idx], train.joints[idx], draw,
+                                                out=cfg.crop.input_size)
     part_maps = labels.labels_from_joints(joints, cfg.labels)
     return images, joints / cfg.crop.input_size, part_maps
 
@@ -125,6 +145,64 @@ def heldout_errors(model: HMLPENet, test: HeldOutSet, cfg: TrainConfig, spec: De
             "examples": len(keep)}
 
 
+class _TrainingForward(torch.nn.Module):
+    """What DDP wraps: the model's forward with the output of a head whose task weight is 0
+    detached, so that DDP (``find_unused_parameters``) expects no gradient for that head, as
+    ``losses.total_loss`` gives it none in one process."""
+
+    def __init__(self, model: HMLPENet, detach_joints: bool, detach_logits: bool):
+        super().__init__()
+        self.model = model
+        self.detach_joints = detach_joints
+        self.detach_logits = detach_logits
+
+    def forward(self, x: torch.Tensor) -> HMLPEOutput:
+        out = self.model(x)
+        return HMLPEOutput(out.joints.detach() if self.detach_joints else out.joints,
+                           out.part_logits.detach() if self.detach_logits else out.part_logits)
+
+
+def _data_parallel(model: HMLPENet, cfg: TrainConfig, spec: DeviceSpec,
+                   ctx: distributed.Context) -> torch.nn.Module:
+    """The module a training step calls: the model itself in one process, else DDP around it."""
+    if not ctx.enabled:
+        return model
+    unused_r, unused_d = cfg.loss.lambda_r == 0, cfg.loss.lambda_d == 0
+    return torch.nn.parallel.DistributedDataParallel(
+        _TrainingForward(model, unused_r, unused_d),
+        device_ids=[ctx.local_rank] if spec.device.type == "cuda" else None,
+        find_unused_parameters=unused_r or unused_d)
+
+
+def _shard_loss(out: HMLPEOutput, j: torch.Tensor, p: torch.Tensor, cfg: TrainConfig,
+                ctx: distributed.Context, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A data-parallel step's loss to back-propagate on this rank, and the global batch's mean
+    (total, regression, detection) losses, the same on every rank (one small all-reduce).
+
+    DDP averages gradients over the ranks: the shard's mean loss times
+    ``world_size * shard / batch`` makes that average the gradient of the whole batch's mean.
+    An empty shard (a last batch shorter than the world) back-propagates zero, so that its rank
+    still joins the gradient all-reduce."""
+    n = len(j)
+    if n:
+        total, reg_mean, det_mean = losses.total_loss(
+            (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
+        stats = torch.stack([total.detach(), reg_mean, det_mean]) * n
+        scaled = total * (ctx.world_size * n / batch)
+    else:
+        stats = torch.zeros(3, device=j.device)
+        scaled = sum(t.sum() for t in out if t.requires_grad) * 0.0
+    distributed.all_reduce_sum(stats, ctx)
+    return scaled, stats / batch
+
+
+def _seed_rank(seed: int, epoch: int, ctx: distributed.Context) -> None:
+    """Ranks other than 0 draw their dropout masks from their own torch stream (rank 0 keeps
+    the single-process one): equal streams would give equal masks to every rank's i-th example."""
+    if ctx.enabled and not ctx.is_main:
+        torch.manual_seed(int(np.random.SeedSequence([seed, epoch, ctx.rank]).generate_state(1)[0]))
+
+
 def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: Path | None = None,
           train_set: TrainSet | None = None, test_sets: dict[str, HeldOutSet] | None = None,
           progress: bool | None = None, stop_after_epochs: int | None = None) -> TrainResult:
@@ -134,8 +212,20 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
     init_from: start from the weights of another run's checkpoint (fine-tuning, paper 4.2).
     stop_after_epochs: finish this call after that many epochs (the run stays resumable:
     time-boxed sessions run part of a schedule now and ``resume`` later).
+
+    Started by torchrun with several ranks, every rank calls this and they train one run
+    data-parallel (module docstring); a checkpoint resumes with any number of ranks.
     """
-    run_dir = Path(run_dir)
+    with distributed.session(cfg.device) as ctx:
+        return _train(cfg, Path(run_dir), ctx, resume=resume, init_from=init_from,
+                      train_set=train_set, test_sets=test_sets, progress=progress,
+                      stop_after_epochs=stop_after_epochs)
+
+
+def _train(cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, *, resume: bool,
+           init_from: Path | None, train_set: TrainSet | None,
+           test_sets: dict[str, HeldOutSet] | None, progress: bool | None,
+           stop_after_epochs: int | None) -> TrainResult:
     ckpt_path = run_dir / CHECKPOINT_NAME
     if ckpt_path.exists() and not resume:
         raise FileExistsError(f"run folder {run_dir} already holds a checkpoint; pass resume "
@@ -144,10 +234,14 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
         raise ValueError("resume and init_from are exclusive: a resumed run has its own weights")
     spec = select_device(cfg.device)
     t0 = time.perf_counter()
-    if train_set is None:
-        train_set = load_train_set(cfg, progress=progress)
-    if test_sets is None:
-        test_sets = {name: load_test_set(name, cfg, progress=progress) for name in cfg.test_sets}
+    if not ctx.is_main:
+        progress = False
+    with distributed.main_first(ctx):   # rank 0 fills the crop cache, the others read it
+        if train_set is None:
+            train_set = load_train_set(cfg, progress=progress)
+        if test_sets is None:   # the test errors are rank 0's alone
+            test_sets = ({name: load_test_set(name, cfg, progress=progress)
+                          for name in cfg.test_sets} if ctx.is_main else {})
     if len(train_set.images) == 0:
         raise ValueError(f"training set {cfg.stage.dataset!r} is empty")
 
@@ -169,11 +263,14 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             raise CheckpointError(f"checkpoint {init_from} has another architecture "
                                   f"({init_cfg.model}) than this run ({cfg.model})")
         model.load_state_dict(state["model"])
-    run_dir.mkdir(parents=True, exist_ok=True)
+    net = _data_parallel(model, cfg, spec, ctx)
+    device = spec.description + (f"; {ctx.describe()}" if ctx.enabled else "")
     commit = git_commit()  # the code does not change during a run: ask git once
-    atomic_write_json(run_dir / CONFIG_NAME, {"config": asdict(cfg), "device": spec.description,
-                                              "init_from": str(init_from) if init_from else None,
-                                              "git_commit": commit, "created": now_utc()})
+    if ctx.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(run_dir / CONFIG_NAME, {"config": asdict(cfg), "device": device,
+                                                  "init_from": str(init_from) if init_from else None,
+                                                  "git_commit": commit, "created": now_utc()})
 
     n = len(train_set.images)
     bs = cfg.optim.batch_size
@@ -183,9 +280,10 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
         last_epoch = min(last_epoch, start_epoch - 1 + stop_after_epochs)
     for epoch in range(start_epoch, last_epoch + 1):
         rng = _seed_everything(cfg.seed, epoch)
+        _seed_rank(cfg.seed, epoch, ctx)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(cfg, epoch)
-        model.train()
+        net.train()
         order = rng.permutation(n)
         sums = {"loss": 0.0, "regression": 0.0, "detection": 0.0}
         seen = 0
@@ -194,20 +292,27 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
                            enabled=progress)
         for step in range(steps_per_epoch):
             idx = order[step * bs:(step + 1) * bs]
-            x, j, p = _to_device(spec, *make_batch(train_set, idx, rng, cfg))
+            part = distributed.shard(len(idx), ctx) if ctx.enabled else None
+            x, j, p = _to_device(spec, *make_batch(train_set, idx, rng, cfg, part))
+            if len(x) == 0:   # an empty shard: a dummy image keeps this rank in the all-reduce
+                x = x.new_zeros((1, *x.shape[1:]))
             with autocast(spec):
-                out = model(x)
+                out = net(x)
             # Losses in fp32 whatever the autocast dtype of the forward pass.
-            total, reg_mean, det_mean = losses.total_loss(
-                (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
-            if not torch.isfinite(total):
+            if ctx.enabled:
+                backward_loss, (total, reg_mean, det_mean) = _shard_loss(out, j, p, cfg, ctx, len(idx))
+            else:
+                total, reg_mean, det_mean = losses.total_loss(
+                    (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
+                backward_loss = total
+            if not torch.isfinite(total):   # the global batch's loss: every rank stops alike
                 bar.close()
                 raise NonFiniteLossError(
                     f"non-finite loss ({total.item()}) at epoch {epoch}, step {step + 1}; "
                     f"stopped, the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none (first epoch)'}",
                     epoch=epoch, step=step + 1)
             optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            backward_loss.backward()
             if cfg.optim.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
             optimizer.step()
@@ -228,7 +333,7 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             "train_seconds": round(train_seconds, 3),
             "images_per_second": round(seen / train_seconds, 1),
         }
-        if cfg.eval_every and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs):
+        if ctx.is_main and cfg.eval_every and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs):
             total_n = reg = det = 0.0
             for name, test in test_sets.items():
                 errs = heldout_errors(model, test, cfg, spec)
@@ -248,12 +353,15 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
             "rng": {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state,
                     "python": random.getstate()},
             "history": history, "git_commit": commit, "created": now_utc(),
-            "device": spec.description,
+            "device": device,
             "init_from": str(init_from) if init_from else None,
             "data": {"train_examples": n, "train_fingerprint": train_set.fingerprint},
         }
-        save_checkpoint(ckpt_path, state)
-        write_history(run_dir, history)
+        if ctx.is_main:
+            save_checkpoint(ckpt_path, state)
+            write_history(run_dir, history)
+        if ctx.enabled:   # rank 0's row (test errors); no rank goes on before the checkpoint is written
+            history[-1] = distributed.broadcast(row, ctx)
     return TrainResult(run_dir, ckpt_path, history, time.perf_counter() - t0)
 
 
