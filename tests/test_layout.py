@@ -46,3 +46,10 @@ def test_exported_folders_are_recognised_and_never_trained(tmp_path):
     with pytest.raises(ExportedRunError, match="exported results"):
         run_sweep("smoke", tmp_path)
     assert not run.checkpoint(run.pretrain).exists()
+
+
+def test_seed_folder_names_round_trip():
+    from hmlpe.engine.layout import seed_folder_name, seed_of_folder
+    assert seed_folder_name(3) == "seed_3" and seed_of_folder("seed_3") == 3
+    assert seed_of_folder("seed_x") is None and seed_of_folder("sweep") is None
+    assert seed_of_folder("seed_") is None

@@ -9,14 +9,13 @@ Layout: ``<root>/seed_<n>/eval_buffy/metrics.json``, ``eval_flic/...``, ``eval_<
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hmlpe.companion import paper
-from hmlpe.engine.layout import RunLayout
+from hmlpe.engine.layout import RunLayout, seed_of_folder
 from hmlpe.uncertainty import bootstrap_pcp, decode_bits, seed_spread
 
 COLUMNS = tuple(paper.PART_COLUMNS)   # LL, RL, LU, RU: the paper's column order
@@ -45,9 +44,9 @@ def seed_folders(root: Path) -> list[tuple[int, Path]]:
         raise FileNotFoundError(f"results folder {root} does not exist")
     out = []
     for p in root.iterdir():
-        m = re.fullmatch(r"seed_(\d+)", p.name)
-        if m and p.is_dir():
-            out.append((int(m.group(1)), p))
+        seed = seed_of_folder(p.name)
+        if seed is not None and p.is_dir():
+            out.append((seed, p))
     return sorted(out)
 
 

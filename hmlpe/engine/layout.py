@@ -54,6 +54,12 @@ def seed_folder_name(seed: int) -> str:
     return f"seed_{int(seed)}"
 
 
+def seed_of_folder(name: str) -> int | None:
+    """The seed of a ``seed_<n>`` folder name, else None (the inverse of seed_folder_name)."""
+    prefix, _, number = name.partition("_")
+    return int(number) if prefix == "seed" and number.isdigit() else None
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """The folders and files of one run folder ``root``."""
