@@ -30,6 +30,7 @@ profile = "smoke"  # which profile of hmlpe.engine.profiles this run uses
 run_dir = "../runs/smoke"  # the sweep's runs go to run_dir/sweep/ratio_<r>
 ratios = None  # None: the profile's sweep (the paper's ratios); else a list, e.g. [0, 1, "inf"]
 epochs = None  # None: the profile's sweep epochs
+results_dir = "../results/cpu"  # committed sweeps, one per seed (seed_<n>/sweep), shown below
 
 # %%
 import inspect
@@ -41,7 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmlpe.companion import history, paper, runinfo, tables
+from hmlpe.companion import history, paper, runinfo, tables, verdict
 from hmlpe.engine.profiles import Profile, get_profile, ratio_to_lambdas
 from hmlpe.engine.layout import RunLayout, sweep_folder_name
 from hmlpe.engine.protocol import run_sweep
@@ -205,6 +206,34 @@ claims = pd.DataFrame({
                  f"{with_over_without(cells):.2f}"},
 })
 claims.style.set_uuid("table3-claims")
+
+# %% [markdown]
+# ## The committed sweeps, over seeds
+#
+# The table above comes from this build's run. The default CPU profile's sweep is committed
+# once per training seed (`results/cpu/seed_<n>/sweep`, exported without weights); below, each
+# cell's mean and standard deviation over those seeds, beside the paper's value
+# (`hmlpe.companion.verdict.table3_over_seeds`). The verdict of the paper's claims over these
+# seeds opens the book (chapter 1).
+
+# %% tags=["hide-input"]
+seed_mean, seed_sd, n_seeds = verdict.table3_over_seeds(Path(results_dir))
+if n_seeds:
+    cols = list(seed_mean.columns)
+    cells = {}
+    for row in seed_mean.index:
+        cells[(row, "paper")] = {c: (f"{p3.loc[row, c]:.3f}" if c in p3.columns
+                                     and pd.notna(p3.loc[row, c]) else "") for c in cols}
+        cells[(row, f"ours, {n_seeds} seeds")] = {
+            c: ("" if pd.isna(seed_mean.loc[row, c]) else f"{seed_mean.loc[row, c]:.3f}"
+                + ("" if pd.isna(seed_sd.loc[row, c]) else f" ± {seed_sd.loc[row, c]:.3f}"))
+            for c in cols}
+    committed = pd.DataFrame.from_dict(cells, orient="index")
+    committed.index.names = ["", "source"]
+    display(committed.style.set_uuid("table3-seeds").set_caption(
+        f"Table 3: the paper and the committed sweeps (mean ± sd over {n_seeds} seed(s))"))
+else:
+    print(f"no committed sweep under {results_dir}")
 
 # %% [markdown]
 # ## Figure 5

@@ -94,3 +94,15 @@ def test_verdict_table_on_synthetic_results(tmp_path):
 def test_verdict_table_without_results_names_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no committed results"):
         verdict.verdict_table(tmp_path / "nothing")
+
+
+def test_table3_over_seeds_means_and_agreement(tmp_path):
+    for seed, (r1, rinf) in enumerate([(0.1, 0.2), (0.3, 0.2), (0.1, 0.2)]):
+        _write_sweep(tmp_path / f"seed_{seed}", {"0": 0.3, "1": r1, "inf": rinf})
+    mean, sd, n = verdict.table3_over_seeds(tmp_path)
+    assert n == 3
+    assert mean.loc["test error (R)", "1"] == pytest.approx(0.5 / 3)
+    assert sd.loc["test error (R)", "1"] == pytest.approx(np.std([0.1, 0.3, 0.1], ddof=1))
+    helps = verdict.table3_rows(tmp_path)[0]
+    assert helps["ours"] == pytest.approx(np.mean([0.5, 1.5, 0.5]))
+    assert helps["verdict"] == "reproduced" and "3 seed(s) (2 point the paper's way)" in helps["basis"]
