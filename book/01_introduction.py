@@ -41,12 +41,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 import yaml
+from IPython.display import Markdown
 
 from hmlpe.companion import book, paper, seeds, verdict
 from hmlpe.paths import PROJECT_ROOT
 
-for kind, rule in verdict.RULES.items():
-    print(f"{kind}: {rule}")
+display(Markdown(verdict.rules_markdown()))
 
 # %% tags=["hide-input"]
 verdicts = verdict.verdict_table(Path(results_dir))

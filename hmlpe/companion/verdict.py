@@ -211,6 +211,11 @@ def verdict_table(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def rules_markdown() -> str:
+    """The rules as a Markdown list, for the page."""
+    return "\n".join(f"- **{kind}**: {rule}" for kind, rule in RULES.items())
+
+
 def verdict_counts(table: pd.DataFrame) -> pd.Series:
     """How many rows got each verdict."""
     return table["verdict"].value_counts()
@@ -224,13 +229,12 @@ def styled_verdict_table(table: pd.DataFrame):
     def shade(v):
         return f"background-color: {colours[v]}" if v in colours else ""
 
-    def fmt(v):
-        if pd.isna(v):
-            return ""
-        return f"{v:.3f}" if abs(v) < 2 else f"{v:.2f}"
-
+    numbers = ["paper", "ours", "sd over seeds", "ours - paper"]
+    table3 = [i for i, r in table["result"].items() if str(r).startswith("Table 3")]
     return (table.style.hide(axis="index")
-            .format({c: fmt for c in ("paper", "ours", "sd over seeds", "ours - paper")})
+            .format("{:.2f}", subset=numbers, na_rep="")
+            # Table 3's claims compare errors (ratios, differences): three decimals
+            .format("{:.3f}", subset=pd.IndexSlice[table3, numbers], na_rep="")
             .map(shade, subset=["verdict"])
             .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px;"}])
             .set_uuid("verdict"))
