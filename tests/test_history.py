@@ -9,21 +9,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from hmlpe.companion import history  # noqa: E402
-
-
-def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
-    e = np.arange(1, epochs + 1)
-    return pd.DataFrame({
-        "epoch": e, "lr": 0.01, "train_loss": 10.0 / e,
-        "train_regression": scale * 1.0 / e, "train_detection": 0.5 / e,
-        "test_regression": scale * 2.0 / e, "test_detection": 0.6 / e,
-        "train_seconds": 2.0, "images_per_second": 100.0 + e,
-    })
+from tests.synthetic import history_frame  # noqa: E402
 
 
 def test_load_history_sorts_jsonl_and_falls_back_to_csv(tmp_path):
@@ -34,7 +23,7 @@ def test_load_history_sorts_jsonl_and_falls_back_to_csv(tmp_path):
 
     other = tmp_path / "csv_only"
     other.mkdir()
-    _history(3).to_csv(other / "history.csv", index=False)
+    history_frame(3).to_csv(other / "history.csv", index=False)
     assert history.load_history(other)["epoch"].tolist() == [1, 2, 3]
 
     with pytest.raises(FileNotFoundError):
@@ -42,7 +31,7 @@ def test_load_history_sorts_jsonl_and_falls_back_to_csv(tmp_path):
 
 
 def test_stage_summary_sums_time_and_takes_last_epoch():
-    s = history.stage_summary({"a": _history(4)})
+    s = history.stage_summary({"a": history_frame(4)})
     assert s.loc["a", "epochs"] == 4
     assert s.loc["a", "training time"] == "8.0 s"
     assert s.loc["a", "images/s (median)"] == pytest.approx(102.5)
@@ -51,7 +40,7 @@ def test_stage_summary_sums_time_and_takes_last_epoch():
 
 def test_plot_learning_curves_draws_train_and_test_per_run():
     fig, (ax_r, ax_d) = plt.subplots(1, 2)
-    history.plot_learning_curves({"a": _history(3), "b": _history(3, 2.0)}, ax_r, ax_d,
+    history.plot_learning_curves({"a": history_frame(3), "b": history_frame(3, 2.0)}, ax_r, ax_d,
                                 offsets={"b": 3})
     assert len(ax_r.get_lines()) == 4 and len(ax_d.get_lines()) == 4
     solid = [l for l in ax_r.get_lines() if l.get_linestyle() == "-"]
@@ -66,7 +55,7 @@ def test_plot_learning_curves_draws_train_and_test_per_run():
 
 def test_plot_learning_curves_accepts_a_single_axis():
     fig, ax = plt.subplots()
-    history.plot_learning_curves({"a": _history(2)}, None, ax)
+    history.plot_learning_curves({"a": history_frame(2)}, None, ax)
     assert len(ax.get_lines()) == 2
     plt.close(fig)
 

@@ -4,41 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from dataclasses import asdict
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from hmlpe.companion import runinfo, tables
+from hmlpe.companion import runinfo
 from hmlpe.config import TrainConfig, merge
-
-# an absolute run folder (where a run's provenance may point), made at run time
-ABS_RUN = Path(__file__).resolve().parent / "run"
-
-
-def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
-    e = np.arange(1, epochs + 1)
-    return pd.DataFrame({
-        "epoch": e, "lr": 0.01, "train_loss": 10.0 / e,
-        "train_regression": scale * 1.0 / e, "train_detection": 0.5 / e,
-        "test_regression": scale * 2.0 / e, "test_detection": 0.6 / e,
-        "train_seconds": 2.0, "images_per_second": 100.0 + e,
-    })
-
-
-def _buffy_metrics(whole=(10.0, 20.0, 30.0, 40.0), subset=(11.0, 21.0, 31.0, 41.0)) -> dict:
-    return {
-        "dataset": "buffy", "checkpoint": str(ABS_RUN / "finetune_buffy" / "last.pt"),
-        "checkpoint_epoch": 3, "checkpoint_commit": "abc", "association": "paper",
-        "n_examples": 276, "n_matched": 267, "pcp_alpha": 0.5,
-        "table1": {"whole_set": {"n": 276, "pcp": dict(zip(tables.PART_COLUMNS, whole))},
-                   "subset": {"n": 267, "pcp": dict(zip(tables.PART_COLUMNS, subset))}},
-        "provenance": {"git_commit": "abc+dirty", "device": "cpu", "created": "2025-01-01T00:00:00+00:00",
-                       "seconds": 1.5, "inference_images_per_second": 50.0,
-                       "data_fingerprint": "f00", "config": asdict(TrainConfig(profile="smoke"))},
-    }
+from tests.synthetic import ABS_RUN, buffy_metrics, history_frame
 
 
 def test_provenance_of_metrics_has_no_absolute_path_and_data_digests(monkeypatch, tmp_path):
@@ -49,7 +21,7 @@ def test_provenance_of_metrics_has_no_absolute_path_and_data_digests(monkeypatch
     monkeypatch.setattr(runinfo, "CHECKSUMS_DIR", sums)
     monkeypatch.setattr(runinfo.manifest_digests, "__defaults__", (sums,))
     monkeypatch.setattr(runinfo, "data_verification", lambda: {"a": "ok (1 files checked)"})
-    frame = runinfo.provenance_frame(_buffy_metrics())
+    frame = runinfo.provenance_frame(buffy_metrics())
     v = frame["value"]
     assert v["code commit (evaluation)"] == "abc+dirty"
     assert v["checkpoint"] == "finetune_buffy/last.pt, epoch 3"
@@ -65,7 +37,7 @@ def test_provenance_of_a_run_folder(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(
         {"config": cfg, "device": "cpu", "init_from": str(ABS_RUN / "pretrain" / "last.pt"),
          "git_commit": "c0ffee", "created": "2025-01-01T00:00:00+00:00"}))
-    _history(2).to_csv(tmp_path / "history.csv", index=False)
+    history_frame(2).to_csv(tmp_path / "history.csv", index=False)
     v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
     assert v["code commit"] == "c0ffee"
     assert v["initialised from"] == "pretrain/last.pt"

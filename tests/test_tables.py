@@ -3,41 +3,13 @@ Table 3's cells and Figure 4's L/R means."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from hmlpe.companion import paper, tables
-from hmlpe.config import TrainConfig
-
-# an absolute run folder (where a run's provenance may point), made at run time
-ABS_RUN = Path(__file__).resolve().parent / "run"
-
-
-def _history(epochs: int, scale: float = 1.0) -> pd.DataFrame:
-    e = np.arange(1, epochs + 1)
-    return pd.DataFrame({
-        "epoch": e, "lr": 0.01, "train_loss": 10.0 / e,
-        "train_regression": scale * 1.0 / e, "train_detection": 0.5 / e,
-        "test_regression": scale * 2.0 / e, "test_detection": 0.6 / e,
-        "train_seconds": 2.0, "images_per_second": 100.0 + e,
-    })
-
-
-def _buffy_metrics(whole=(10.0, 20.0, 30.0, 40.0), subset=(11.0, 21.0, 31.0, 41.0)) -> dict:
-    return {
-        "dataset": "buffy", "checkpoint": str(ABS_RUN / "finetune_buffy" / "last.pt"),
-        "checkpoint_epoch": 3, "checkpoint_commit": "abc", "association": "paper",
-        "n_examples": 276, "n_matched": 267, "pcp_alpha": 0.5,
-        "table1": {"whole_set": {"n": 276, "pcp": dict(zip(tables.PART_COLUMNS, whole))},
-                   "subset": {"n": 267, "pcp": dict(zip(tables.PART_COLUMNS, subset))}},
-        "provenance": {"git_commit": "abc+dirty", "device": "cpu", "created": "2025-01-01T00:00:00+00:00",
-                       "seconds": 1.5, "inference_images_per_second": 50.0,
-                       "data_fingerprint": "f00", "config": asdict(TrainConfig(profile="smoke"))},
-    }
+from tests.synthetic import buffy_metrics, history_frame
 
 
 def test_comparison_table_broadcasts_and_subtracts():
@@ -62,7 +34,7 @@ def test_comparison_table_aligns_per_row_values():
 
 
 def test_table1_in_the_papers_form_with_our_rows():
-    m = _buffy_metrics()
+    m = buffy_metrics()
     out = tables.table1_comparison(m)
     t1 = paper.table1()
     assert len(out) == len(t1) + 4                  # + ours and the gap, per test set
@@ -99,7 +71,7 @@ def test_table2_in_the_papers_form():
     assert out.loc[("FLIC", tables.OURS_ROW), tables.LR_MEAN_COLUMNS[1]] == pytest.approx(85.0)
     assert not set(tables.VERSUS_COLUMNS) & set(out.columns)
     with pytest.raises(ValueError):
-        tables.table2_comparison(_buffy_metrics())
+        tables.table2_comparison(buffy_metrics())
 
 
 def test_ratio_labels_and_trained_tasks():
@@ -112,7 +84,7 @@ def test_ratio_labels_and_trained_tasks():
 
 
 def test_table3_keeps_untrained_tasks_out_of_the_paper_cells():
-    hs = {0.0: _history(2), 1.0: _history(2), math.inf: _history(2), 1e10: None}
+    hs = {0.0: history_frame(2), 1.0: history_frame(2), math.inf: history_frame(2), 1e10: None}
     cells, untrained = tables.table3_ours(hs)
     assert list(cells.index) == list(paper.table3().index)
     assert list(cells.columns) == ["0", "1", "inf", "1e10"]
