@@ -226,7 +226,7 @@ plt.show()
 # sets after the filter of chapter [Data](02_data); the whole pool, whatever the profile),
 # each on its central 112 x 112 crop, with `hmlpe.data.labels.labels_from_joints`. Training draws
 # a random crop and a mirror per example and batch and computes the labels from it
-# (`hmlpe.engine.training.make_batch`), so these counts describe the typical label, not every one.
+# (`hmlpe.engine.batches`), so these counts describe the typical label, not every one.
 # Only joint coordinates are needed: no image is decoded.
 
 # %% tags=["hide-input"]

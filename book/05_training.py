@@ -50,9 +50,10 @@ from hmlpe import config as hconfig
 from hmlpe.companion import history, paper, runinfo
 from hmlpe.engine import profiles
 from hmlpe.data.datasets import load_pool
+from hmlpe.data.pipeline import training_set_records
 from hmlpe.engine.layout import FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.protocol import configure, run_protocol
-from hmlpe.engine.training import learning_rate
+from hmlpe.engine.training import epoch_start_rates
 
 run_dir = Path(run_dir)
 overrides = {"seed": int(seed)}
@@ -118,20 +119,35 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
 
 # %% [markdown]
 # The three stages differ only in their training set, epochs and learning-rate scale
-# (`Profile.stage_config`). The learning rate follows a step schedule inside each stage
-# (`hmlpe.engine.training.learning_rate`):
+# (`Profile.stage_config`). An epoch is counted in the unit the profile names: a *pass* visits
+# every training image once; the paper's epoch visits it 32 times (its training set is
+# "augmented by a factor of 32", 16 crops x mirror), so one paper epoch is 32 passes. The
+# learning rate follows the configured schedule over each stage's steps
+# (`hmlpe.engine.training.learning_rate`; the table gives the rate at the start of each epoch):
 
 # %% tags=["hide-input"]
 stage_cfgs = {"pretrain": prof.stage_config("pretrain")}
 stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds)
                    for ds in FINETUNE_DATASETS})
-stages = pd.DataFrame.from_dict({
-    name: {"training set": cfg.stage.dataset, "epochs": cfg.stage.epochs,
-           "learning rate by epoch": runinfo.schedule_text(
-               learning_rate(cfg, e) for e in range(1, cfg.stage.epochs + 1)),
-           "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
-           "lambda_r": cfg.loss.lambda_r, "lambda_d": cfg.loss.lambda_d}
-    for name, cfg in stage_cfgs.items()}, orient="index").rename_axis("stage")
+stage_sizes = {cfg.stage.dataset: len(training_set_records(cfg)[0]) for cfg in stage_cfgs.values()}
+
+
+def stage_row(name, cfg):
+    images = stage_sizes[cfg.stage.dataset]
+    visits = cfg.stage.visits(images)
+    return {"training set": cfg.stage.dataset, "epochs": cfg.stage.epochs,
+            "epoch unit": f"{cfg.stage.epoch_unit} ({cfg.stage.passes_per_epoch} visits/image)",
+            "training images": images, "image visits": f"{visits:,}",
+            "share of the paper's 27M": f"{visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
+            "learning rate by epoch": runinfo.schedule_text(epoch_start_rates(cfg, images)),
+            "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
+            "lambda_r": cfg.loss.lambda_r, "lambda_d": cfg.loss.lambda_d}
+
+
+stages = pd.DataFrame.from_dict({name: stage_row(name, cfg) for name, cfg in stage_cfgs.items()},
+                                orient="index").rename_axis("stage")
+print(f"the paper's Table 3 epoch 100: 100 x 32 x {hconfig.PAPER_POOL_IMAGES} pool images = "
+      f"{hconfig.PAPER_TABLE3_VISITS:,} image visits")
 stages.style.set_uuid("stages")
 
 # %% [markdown]

@@ -280,7 +280,8 @@ import torch
 from hmlpe.engine.device import select_device
 from hmlpe.engine.multitask import ratio_gradient_table
 from hmlpe.data.pipeline import load_train_set
-from hmlpe.engine.training import _to_device, build_model, make_batch
+from hmlpe.engine.batches import make_batch, to_device
+from hmlpe.engine.checkpoint import build_model
 
 probe_cfg = prof.sweep_config(1e10)
 probe_set = load_train_set(probe_cfg, progress=False)
@@ -288,8 +289,8 @@ probe_spec = select_device("cpu-fp32")   # fp32: the precision the question is a
 torch.manual_seed(probe_cfg.seed)
 probe_model = build_model(probe_cfg, probe_spec)
 probe_idx = np.arange(min(32, len(probe_set.images)))
-x, j, p = _to_device(probe_spec, *make_batch(probe_set, probe_idx, np.random.default_rng(0),
-                                             probe_cfg))
+x, j, p = to_device(probe_spec, *make_batch(probe_set, probe_idx, np.random.default_rng(0),
+                                            probe_cfg))
 grad_rows = pd.DataFrame(ratio_gradient_table(probe_model, x, j, p,
                                               ratios=(0.0, 1.0, 1e10, math.inf)))
 grad_rows["ratio"] = grad_rows["ratio"].map(tables.ratio_label)

@@ -80,6 +80,10 @@ class DataConfig:
     # Buffy test association (protocol facts): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).
     buffy_association: str = "paper"
     max_train_examples: int | None = None  # cap per dataset (smoke profile); None: all
+    # Reproduction's choice (hmlpe.data.splits): True holds the validation split out of every
+    # training set and logs held-out errors on it as well (probes, the compute curve; every
+    # choice is made on it); False trains on the paper's training sets whole (reported runs).
+    holdout_validation: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,12 @@ class ModelConfig:
     n_joints: int = 8
     n_parts: int = 7
     grid: int = 8
+    # Weight initialisation (hmlpe.network.init; the paper gives none, it refers to [14]):
+    # "torch": PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and biases;
+    # "krizhevsky": [14]'s N(0, 0.01) weights, biases 1 in conv2, conv3 and the hidden FC
+    # layers, 0 elsewhere; "kaiming": He-normal weights for the ReLU layers, N(0, 0.001) output
+    # layers, zero biases.
+    init: str = "torch"
 
 
 @dataclass(frozen=True)
@@ -285,21 +295,55 @@ class OptimConfig:
     lr: float = 0.01
     momentum: float = 0.9          # [14]
     weight_decay: float = 5e-4     # [14]
-    # Step decay: multiply the rate by lr_decay at each fraction of the stage listed here.
+    # Schedule over the stage's steps (training.learning_rate): "step" multiplies the rate by
+    # lr_decay at each fraction of the stage in lr_decay_at; "cosine" decays it from lr to 0
+    # along a half cosine. Both start with a linear warm-up over the first ``warmup`` fraction
+    # of the stage's steps (0: none).
+    schedule: str = "step"
     lr_decay: float = 0.1
     lr_decay_at: tuple[float, ...] = (0.75,)
+    warmup: float = 0.0
     batch_size: int = 128
     grad_clip: float | None = None  # None: no clipping (the paper mentions none)
+
+
+# Image visits per training image in one epoch of each unit (StageConfig.epoch_unit).
+# "paper": the paper's epoch, a pass over its augmented training set, "augmented by a factor of
+# 32" (4.1: 16 random 112 crops x mirror per image; the first author's scripts confirm it,
+# see the protocol facts); "pass": one visit per image.
+EPOCH_UNITS: dict[str, int] = {"pass": 1, "paper": 32}
+# The paper's pool (4.1: 8427 images) and its Table 3 epoch 100, in image visits.
+PAPER_POOL_IMAGES = 8427
+PAPER_EPOCH_VISITS = PAPER_POOL_IMAGES * EPOCH_UNITS["paper"]     # 269,664
+PAPER_TABLE3_VISITS = 100 * PAPER_EPOCH_VISITS                    # 26,966,400
 
 
 @dataclass(frozen=True)
 class StageConfig:
     """One training stage: what it trains on and for how long (paper 4.2: pre-train on the
-    pooled training set, then fine-tune on Buffy or FLIC)."""
+    pooled training set, then fine-tune on Buffy or FLIC).
+
+    An epoch visits every training image ``EPOCH_UNITS[epoch_unit]`` times: "pass" once (one
+    permutation), "paper" 32 times (32 permutations one after the other, each visit with a
+    fresh random crop and mirror), the paper's epoch over its 32x augmented set. A stage's
+    image visits are ``epochs x EPOCH_UNITS[epoch_unit] x`` its training images."""
 
     dataset: str = "pool"          # "pool", "buffy", "flic" (training split)
     epochs: int = 10
     lr_scale: float = 1.0          # fine-tuning may use a smaller rate (our choice)
+    epoch_unit: str = "pass"
+
+    @property
+    def passes_per_epoch(self) -> int:
+        try:
+            return EPOCH_UNITS[self.epoch_unit]
+        except KeyError:
+            raise ConfigError(f"stage.epoch_unit={self.epoch_unit}: expected one of "
+                              f"{', '.join(EPOCH_UNITS)}") from None
+
+    def visits(self, images: int) -> int:
+        """Image visits of the whole stage on a training set of ``images`` images."""
+        return self.epochs * self.passes_per_epoch * images
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import torch
 
 from hmlpe.config import TrainConfig, from_dict
 from hmlpe.data.pipeline import load_train_set
-from hmlpe.engine import distributed, training
+from hmlpe.engine import batches, distributed, training
 from hmlpe.engine.checkpoint import build_model, load_checkpoint
 from hmlpe.engine.device import select_device
 from hmlpe.engine.protocol import configure
@@ -32,22 +32,22 @@ def test_shards_cover_the_batch_once(batch, world):
 
 
 @pytest.mark.parametrize("augment", [{}, {"augment.rotation_deg": 10.0, "augment.scale_jitter": 0.1}])
-def test_shards_of_make_batch_are_the_whole_batch(augment):
-    """Each rank draws the whole batch's random values and crops its shard: the shards
-    concatenated equal the single-process batch, and the stream ends where it does."""
+def test_shards_of_a_device_batch_are_the_whole_batch(augment):
+    """Every rank holds the same epoch plan and makes only its shard of each global batch
+    (``training._Stage._step``): the shards concatenated equal the single-process batch."""
     cfg = tiny_config(**augment)
     train = synthetic_train(n=11)
-    idx = np.arange(11)[::-1].copy()
-    whole_rng = np.random.default_rng([3, 1])
-    whole = training.make_batch(train, idx, whole_rng, cfg)
+    plan = batches.epoch_plan(11, 2, 3, 1, 128, 128, 112, cfg.augment)
+    pool = batches.DevicePool(train.images, train.joints, "cpu")
+    pool.set_plan(plan)
+    start, stop = 4, 15
+    whole = pool.batch(start, stop)
     pieces = []
     for rank in range(3):
-        rng = np.random.default_rng([3, 1])
-        pieces.append(training.make_batch(train, idx, rng, cfg,
-                                          distributed.shard(len(idx), distributed.Context(rank, 3))))
-        assert rng.bit_generator.state == whole_rng.bit_generator.state
+        part = distributed.shard(stop - start, distributed.Context(rank, 3))
+        pieces.append(pool.batch(start + part.start, start + part.stop))
     for k in range(3):
-        assert np.array_equal(np.concatenate([p[k] for p in pieces]), whole[k])
+        assert torch.equal(torch.cat([p[k] for p in pieces]), whole[k])
 
 
 def test_not_launched_is_one_plain_process(monkeypatch):

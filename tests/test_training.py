@@ -145,8 +145,18 @@ def test_seed_fixes_the_result(tmp_path):
 
 def test_learning_rate_schedule():
     cfg = merge(tiny_config(epochs=8), {"optim.lr": 0.1, "optim.lr_decay_at": [0.5], "stage.lr_scale": 0.5})
-    assert training.learning_rate(cfg, 4) == pytest.approx(0.05)
-    assert training.learning_rate(cfg, 5) == pytest.approx(0.005)
+    # 80 steps: the rate is 0.1 x 0.5 until step 40, then x 0.1
+    assert training.learning_rate(cfg, 39, 80) == pytest.approx(0.05)
+    assert training.learning_rate(cfg, 40, 80) == pytest.approx(0.005)
+    warm = merge(cfg, {"optim.warmup": 0.1})
+    assert [training.learning_rate(warm, s, 80) for s in (0, 3, 7, 8)] == pytest.approx(
+        [0.05 / 8, 0.05 / 2, 0.05, 0.05])
+    cos = merge(cfg, {"optim.schedule": "cosine", "optim.warmup": 0.25})
+    assert training.learning_rate(cos, 20, 80) == pytest.approx(0.05)     # after warm-up: the top
+    assert training.learning_rate(cos, 50, 80) == pytest.approx(0.025)    # halfway down
+    assert training.learning_rate(cos, 80, 80) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="schedule"):
+        training.learning_rate(merge(cfg, {"optim.schedule": "linear"}), 0, 80)
 
 
 def test_protocol_reuses_a_finished_stage_only_for_the_same_config(tmp_path):

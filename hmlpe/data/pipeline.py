@@ -1,6 +1,6 @@
 """The engine's input: decoded crops from ``hmlpe.data.cache`` as arrays, per training stage and
 per test set. The per-batch work (random crops, mirrors, indicator maps) is in
-``training.make_batch``; everything image-sized is decoded once and cached."""
+``hmlpe.engine.batches``, on the training device; everything image-sized is decoded once and cached."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,6 +41,7 @@ class HeldOutSet:
     joints: np.ndarray
     usable: np.ndarray
     fingerprint: str
+    part: str = "test"      # "test" (the paper's test sets) or "validation" (hmlpe.data.splits)
 
 
 def training_set_records(cfg: TrainConfig) -> tuple[list[PoseRecord], dict]:
@@ -49,7 +50,9 @@ def training_set_records(cfg: TrainConfig) -> tuple[list[PoseRecord], dict]:
     if name == "pool":
         return load_pool(cfg.data)
     if name in ("buffy", "lsp", "flic"):
-        kept, counts = training_records(name, cfg.data.data_root, cfg.data.max_train_examples)
+        part = "train" if cfg.data.holdout_validation else "all"
+        kept, counts = training_records(name, cfg.data.data_root, cfg.data.max_train_examples,
+                                        part)
         return kept, {name: counts}
     raise ValueError(f"unknown training set {name!r}; choose pool, buffy, lsp or flic")
 
@@ -78,6 +81,31 @@ def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
         return tr, None
     test = load_test_set(dataset, cfg, progress=progress)
     return tr, test.joints[test.usable] / cfg.crop.input_size
+
+
+def load_validation_set(name: str, cfg: TrainConfig, progress: bool | None = None
+                        ) -> HeldOutSet:
+    """The validation part of ``name``'s training set (``hmlpe.data.splits``) as a held-out
+    set: the centre ``input_size`` crop of each training crop (with the default "test_rule"
+    boxes, the test rule's own box, so validation crops frame people as test crops do), its
+    box in image pixels and joints in crop pixels. Every example is matched and usable (the
+    training filter has kept only fully annotated ones)."""
+    if name not in ("buffy", "lsp", "flic"):
+        raise ValueError(f"unknown validation set {name!r}; choose buffy, lsp or flic")
+    records, _ = training_records(name, cfg.data.data_root, None, "validation")
+    arrays = cache.train_arrays(records, cfg.crop, progress=progress)
+    big, small = cfg.crop.train_size, cfg.crop.input_size
+    o = (big - small) // 2
+    images = np.ascontiguousarray(arrays["images"][:, o:o + small, o:o + small])
+    joints = np.asarray(arrays["joints"], dtype=np.float64) - o
+    train_boxes = np.asarray(arrays["boxes"], dtype=np.float64).reshape(-1, 4)
+    scale = (train_boxes[:, 2:] - train_boxes[:, :2]) / big          # image pixels per crop pixel
+    boxes = np.concatenate([train_boxes[:, :2] + o * scale,
+                            train_boxes[:, :2] + (o + small) * scale], axis=1)
+    n = len(records)
+    return HeldOutSet(name=name, records=records, images=images, boxes=boxes,
+                      matched=np.ones(n, bool), joints=joints, usable=np.ones(n, bool),
+                      fingerprint=cache.cache_key("train", records, cfg.crop), part="validation")
 
 
 def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> HeldOutSet:

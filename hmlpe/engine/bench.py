@@ -26,8 +26,8 @@ from hmlpe.network.model import count_flops
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc, package_versions
 from hmlpe.engine.checkpoint import build_model
 from hmlpe.engine import distributed
-from hmlpe.engine.training import (_data_parallel, _shard_loss, _to_device, build_optimizer,
-                                   make_batch)
+from hmlpe.engine.batches import make_batch, to_device as _to_device
+from hmlpe.engine.training import (_data_parallel, _shard_loss, build_optimizer)
 from hmlpe.data.pipeline import TrainSet
 
 

@@ -1,36 +1,50 @@
 """Training by eq. 4 with back-propagation (paper 3.5), resumable and deterministic on CPU.
 
 Choices the paper leaves open (written here once):
-- Augmentation: each epoch visits every training image once, with a fresh random 112x112
-  crop of its 128x128 box and a mirror with probability 0.5 (the paper draws a fixed set of
-  16 crops x 2 mirrors per image; over 32 epochs both see the same amount of variation).
-- Random streams are derived from (seed, epoch): a resumed run draws exactly what an
-  uninterrupted one would, so 2 epochs == 1 epoch + resume + 1 epoch.
+- Epochs and visits (``StageConfig.epoch_unit``): an epoch of the "paper" unit visits every
+  training image 32 times (the paper's epoch over its 32x augmented set), one of the "pass"
+  unit once. Each visit draws a fresh random 112x112 crop of the 128x128 box and a mirror with
+  probability 0.5 (the paper stores 16 crops x 2 mirrors per image; the distribution of crops
+  is the same). Every history row counts the stage's image visits so far (``visits``).
+- Random streams are derived from (seed, epoch) (``batches.epoch_plan``): a resumed run draws
+  exactly what an uninterrupted one would, at an epoch's end or in its middle (the torch
+  stream of the dropout masks is saved in a mid-epoch checkpoint).
+- Batches are made on the training device (``batches.DevicePool``): crops, mirrors, joint
+  targets and eq. 2 maps by tensor operations; the epoch's plan is copied to the device once.
+  Losses are summed on the device and read back once per ``readback_every`` steps (and at the
+  end of an epoch), so a GPU step never waits for the host; a non-finite loss is found at the
+  readback, with the step where it first appeared.
+- The learning rate is set per step (``learning_rate``): warm-up, then step or cosine decay
+  over the stage's steps.
 - "Training error" per epoch is the running mean over that epoch's batches (train mode,
-  dropout on); "test error" is measured in eval mode on the test crops of ``test_sets``.
+  dropout on); held-out errors are measured in eval mode on the test crops of ``test_sets``
+  ("test_*" keys) and, when ``data.holdout_validation``, on the validation split too ("val_*").
   Regression error: eq. 1 summed over the 8 joints, mean over examples, in crop-normalised
   units (the per-image regression cost of eq. 4; Table 3's magnitudes, e.g. test 0.131, fit
   this sum and not a per-joint mean); detection error: mean over examples, parts and windows
   of eq. 3 (an untrained 0.5 output gives ln 2 = 0.693, Table 3's value for lambda_d = 0).
-- Checkpoints are written at the end of every epoch only, so the last checkpoint always
-  holds a finished epoch (a killed or failed run keeps the last good one).
+  Each evaluation also records the share of conv maps never active on a fixed sample of 512
+  training crops (``diagnostics.dead_map_shares``), and the last epoch, on the validation
+  split, eq. 1 of the mean of 16 dropout-on passes beside eval mode's (``*_mc16_*``).
+- Checkpoints are written at the end of every epoch, every ``checkpoint_minutes`` of wall time
+  inside a long epoch, and when a time budget runs out; a mid-epoch checkpoint holds the epoch's
+  progress and resumes where it stopped. A killed or failed run keeps the last good one.
 - Data parallel (``torchrun --nproc_per_node N -m hmlpe train ...``; ``distributed``): every
-  rank draws the same (seed, epoch) streams, so the same permutation and the augmentation's
-  random values of each whole global batch, and crops only its shard of that batch; the
-  global batch size and learning rate are the config's whatever the number of ranks. DDP
-  averages the ranks' gradients; each rank scales its shard's mean loss by
+  rank draws the same epoch plan and makes only its shard of each global batch; the global
+  batch size and learning rate are the config's whatever the number of ranks. DDP averages
+  the ranks' gradients; each rank scales its shard's mean loss by
   ``world_size * shard / batch``, so the average is the gradient of the global batch's mean
   loss, as one process computes it (uneven last batches included). Rank 0 alone evaluates the
-  test errors, writes config, checkpoint and history, and broadcasts each epoch's row. Dropout
-  masks are drawn per rank (rank 0 with the single-process seed), so only a dropout-free
-  network trains to the same weights as one process (within float tolerance; tested).
+  held-out errors, writes config, checkpoint and history, and broadcasts each epoch's row.
+  Dropout masks are drawn per rank (rank 0 with the single-process seed), so only a
+  dropout-free network trains to the same weights as one process (within float tolerance).
 """
 from __future__ import annotations
 
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +52,23 @@ import numpy as np
 import torch
 
 from hmlpe.config import TrainConfig
-from hmlpe.data import augment, labels
-from hmlpe.data.pipeline import HeldOutSet, TrainSet, load_test_set, load_train_set
+from hmlpe.data.pipeline import (HeldOutSet, TrainSet, load_test_set, load_train_set,
+                                 load_validation_set)
+from hmlpe.data.splits import VALIDATION_DATASETS
 from hmlpe.engine import distributed
+from hmlpe.engine.batches import DevicePool, epoch_plan
 from hmlpe.engine.checkpoint import (CheckpointError, build_model, check_same_config, load_checkpoint,
                                     load_model, save_checkpoint)
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
+from hmlpe.engine.diagnostics import HeldOutEvaluator, dead_map_shares, probe_crops
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME
 from hmlpe.network import losses
-from hmlpe.network.model import HMLPENet, HMLPEOutput, to_input
+from hmlpe.network.model import HMLPENet, HMLPEOutput
 from hmlpe.progress import progress_bar
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 
+READBACK_EVERY = 25        # steps between loss readbacks (one host sync each)
+CHECKPOINT_MINUTES = 10.0  # wall minutes between mid-epoch checkpoints of a long epoch
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -68,81 +87,62 @@ class TrainResult:
     checkpoint: Path
     history: list[dict[str, Any]]
     seconds: float
+    finished: bool = True      # False: stopped by a time budget or step limit, resumable
 
 
-def learning_rate(cfg: TrainConfig, epoch: int) -> float:
-    """Step schedule: base rate x stage scale, times lr_decay for each milestone (a fraction
-    of the stage's epochs) that has passed when ``epoch`` (1-based) starts."""
+def steps_per_epoch(cfg: TrainConfig, n_images: int) -> int:
+    return math.ceil(cfg.stage.passes_per_epoch * n_images / cfg.optim.batch_size)
+
+
+def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
+    """The rate of 0-based ``step`` of a stage of ``total_steps``: base rate x stage scale,
+    a linear warm-up over the first ``optim.warmup`` fraction of the steps, then step decay
+    (x lr_decay at each fraction in ``lr_decay_at``) or a half cosine to 0 (``optim.schedule``)."""
     o = cfg.optim
-    passed = sum(1 for frac in o.lr_decay_at if epoch - 1 >= frac * cfg.stage.epochs)
-    return o.lr * cfg.stage.lr_scale * (o.lr_decay ** passed)
+    rate = o.lr * cfg.stage.lr_scale
+    warm = o.warmup * total_steps
+    if step < warm:
+        return rate * (step + 1) / warm
+    if o.schedule == "step":
+        passed = sum(1 for frac in o.lr_decay_at if step >= frac * total_steps)
+        return rate * o.lr_decay ** passed
+    if o.schedule == "cosine":
+        span = max(total_steps - warm, 1.0)
+        return rate * 0.5 * (1.0 + math.cos(math.pi * min(step - warm, span) / span))
+    raise ValueError(f"unknown optim.schedule {o.schedule!r}; choose step or cosine")
+
+
+def epoch_start_rates(cfg: TrainConfig, n_images: int) -> list[float]:
+    """The learning rate at the first step of each epoch of the stage (for tables)."""
+    per_epoch = steps_per_epoch(cfg, n_images)
+    total = per_epoch * cfg.stage.epochs
+    return [learning_rate(cfg, e * per_epoch, total) for e in range(cfg.stage.epochs)]
 
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """SGD (momentum, weight decay: [14]) or AdamW; fused kernels on a GPU where torch has them."""
     o = cfg.optim
+    on_cuda = next(model.parameters()).device.type == "cuda"
     if o.name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=o.lr, momentum=o.momentum,
-                               weight_decay=o.weight_decay)
-    if o.name == "adam":
-        return torch.optim.AdamW(model.parameters(), lr=o.lr, betas=(o.momentum, 0.999),
-                                 weight_decay=o.weight_decay)
-    raise ValueError(f"unknown optimiser {o.name!r} in optim.name; choose sgd or adam")
+        cls, kwargs = torch.optim.SGD, {"lr": o.lr, "momentum": o.momentum,
+                                        "weight_decay": o.weight_decay}
+    elif o.name == "adam":
+        cls, kwargs = torch.optim.AdamW, {"lr": o.lr, "betas": (o.momentum, 0.999),
+                                          "weight_decay": o.weight_decay}
+    else:
+        raise ValueError(f"unknown optimiser {o.name!r} in optim.name; choose sgd or adam")
+    if on_cuda:
+        try:
+            return cls(model.parameters(), fused=True, **kwargs)
+        except (TypeError, RuntimeError):   # an older torch without the fused kernel
+            pass
+    return cls(model.parameters(), **kwargs)
 
 
-def _seed_everything(seed: int, epoch: int) -> np.random.Generator:
+def _seed_epoch(seed: int, epoch: int) -> None:
+    """The torch (dropout) and Python streams of one epoch."""
     torch.manual_seed(seed * 100_003 + epoch)
     random.seed(seed * 100_003 + epoch)
-    return np.random.default_rng([seed, epoch])
-
-
-def make_batch(train: TrainSet, idx: np.ndarray, rng: np.random.Generator, cfg: TrainConfig,
-               shard: slice | None = None):
-    """Random crops, mirrors, normalised joint targets and part indicator maps of one batch.
-    With ``shard``, only that part of the batch, cropped with its share of the random values
-    drawn for the whole batch (a data-parallel rank's share: ``rng`` advances as for the whole
-    batch, and the shards' union is exactly the whole batch)."""
-    aug = cfg.augment
-    height, width = train.images.shape[1:3]
-    draw = augment.draw_augmentation(
-        len(idx), height, width, rng, out=cfg.crop.input_size, mirror_prob=aug.mirror_prob,
-        rotation_deg=aug.rotation_deg, scale_jitter=aug.scale_jitter)
-    if shard is not None:
-        idx, draw = idx[shard], draw[shard]
-    images, joints = augment.apply_augmentation(train.images[idx], train.joints[idx], draw,
-                                                out=cfg.crop.input_size)
-    part_maps = labels.labels_from_joints(joints, cfg.labels)
-    return images, joints / cfg.crop.input_size, part_maps
-
-
-def _to_device(spec: DeviceSpec, images, joints, part_maps):
-    x = to_input(images, channels_last=spec.channels_last).to(spec.device, non_blocking=True)
-    j = torch.as_tensor(joints, dtype=torch.float32).to(spec.device, non_blocking=True)
-    p = torch.as_tensor(part_maps, dtype=torch.float32).to(spec.device, non_blocking=True)
-    return x, j, p
-
-
-@torch.no_grad()
-def heldout_errors(model: HMLPENet, test: HeldOutSet, cfg: TrainConfig, spec: DeviceSpec,
-                   batch_size: int = 256) -> dict[str, float]:
-    """Mean eq. 1 and eq. 3 errors of ``model`` on the usable test crops of one test set."""
-    model.eval()
-    keep = np.flatnonzero(test.usable)
-    if cfg.max_test_examples is not None:
-        keep = keep[: cfg.max_test_examples]
-    reg_sum = det_sum = 0.0
-    for start in range(0, len(keep), batch_size):
-        idx = keep[start:start + batch_size]
-        joints = test.joints[idx]
-        part_maps = labels.labels_from_joints(joints, cfg.labels)
-        x, j, p = _to_device(spec, test.images[idx], joints / cfg.crop.input_size, part_maps)
-        with autocast(spec):
-            out = model(x)
-        reg_sum += losses.regression_loss(out.joints.float(), j).sum().item()
-        det_sum += losses.detection_loss(out.part_logits.float(), p, "mean").sum().item()
-    n = max(len(keep), 1)
-    return {"regression": reg_sum / n,
-            "detection": det_sum / n,
-            "examples": len(keep)}
 
 
 class _TrainingForward(torch.nn.Module):
@@ -203,166 +203,342 @@ def _seed_rank(seed: int, epoch: int, ctx: distributed.Context) -> None:
         torch.manual_seed(int(np.random.SeedSequence([seed, epoch, ctx.rank]).generate_state(1)[0]))
 
 
+@dataclass
+class _EpochProgress:
+    """An epoch's running sums, the state a mid-epoch checkpoint saves."""
+
+    epoch: int
+    step: int = 0                 # steps done in this epoch
+    seen: int = 0                 # visits done in this epoch
+    sums: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # loss, reg, det x batch
+    seconds: float = 0.0          # training seconds spent in this epoch so far
+
+    def state(self) -> dict[str, Any]:
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {"epoch": self.epoch, "step": self.step, "seen": self.seen, "sums": list(self.sums),
+                "seconds": self.seconds, "rng": rng}
+
+    @classmethod
+    def restore(cls, saved: dict[str, Any]) -> "_EpochProgress":
+        torch.set_rng_state(saved["rng"]["torch"])
+        if "cuda" in saved["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
+        return cls(int(saved["epoch"]), int(saved["step"]), int(saved["seen"]),
+                   [float(v) for v in saved["sums"]], float(saved["seconds"]))
+
+
+class _StopNow(Exception):
+    """Internal: the time budget or step limit was reached inside an epoch."""
+
+
 def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: Path | None = None,
           train_set: TrainSet | None = None, test_sets: dict[str, HeldOutSet] | None = None,
-          progress: bool | None = None, stop_after_epochs: int | None = None) -> TrainResult:
+          validation_sets: dict[str, HeldOutSet] | None = None, progress: bool | None = None,
+          stop_after_epochs: int | None = None, time_budget_s: float | None = None,
+          stop_after_steps: int | None = None, compile_model: bool = False,
+          readback_every: int = READBACK_EVERY,
+          checkpoint_minutes: float | None = CHECKPOINT_MINUTES) -> TrainResult:
     """Train one stage of ``cfg`` into ``run_dir`` (checkpoint, history, config).
 
-    resume: continue from run_dir/last.pt (its config must match ``cfg``).
+    resume: continue from run_dir/last.pt (its config must match ``cfg``), at an epoch's end
+    or inside an epoch.
     init_from: start from the weights of another run's checkpoint (fine-tuning, paper 4.2).
-    stop_after_epochs: finish this call after that many epochs (the run stays resumable:
-    time-boxed sessions run part of a schedule now and ``resume`` later).
+    stop_after_epochs: finish this call after that many epochs; time_budget_s: after the first
+    loss readback past that many seconds (a mid-epoch checkpoint); stop_after_steps: after that
+    many steps (tests). The run stays resumable (``TrainResult.finished`` is False).
+    compile_model: train through ``torch.compile`` (measure it with ``hmlpe bench`` first).
+    test_sets / validation_sets: held-out sets to use instead of loading them.
 
     Started by torchrun with several ranks, every rank calls this and they train one run
     data-parallel (module docstring); a checkpoint resumes with any number of ranks.
     """
+    if readback_every < 1:
+        raise ValueError(f"readback_every must be >= 1, got {readback_every}")
     with distributed.session(cfg.device) as ctx:
-        return _train(cfg, Path(run_dir), ctx, resume=resume, init_from=init_from,
-                      train_set=train_set, test_sets=test_sets, progress=progress,
-                      stop_after_epochs=stop_after_epochs)
+        return _Stage(cfg, Path(run_dir), ctx, progress=progress).run(
+            resume=resume, init_from=init_from, train_set=train_set, test_sets=test_sets,
+            validation_sets=validation_sets, stop_after_epochs=stop_after_epochs,
+            time_budget_s=time_budget_s, stop_after_steps=stop_after_steps,
+            compile_model=compile_model, readback_every=readback_every,
+            checkpoint_minutes=checkpoint_minutes)
 
 
-def _train(cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, *, resume: bool,
-           init_from: Path | None, train_set: TrainSet | None,
-           test_sets: dict[str, HeldOutSet] | None, progress: bool | None,
-           stop_after_epochs: int | None) -> TrainResult:
-    ckpt_path = run_dir / CHECKPOINT_NAME
-    if ckpt_path.exists() and not resume:
-        raise FileExistsError(f"run folder {run_dir} already holds a checkpoint; pass resume "
-                              "(--resume) to continue it, or choose another output folder")
-    if resume and init_from is not None:
-        raise ValueError("resume and init_from are exclusive: a resumed run has its own weights")
-    spec = select_device(cfg.device)
-    t0 = time.perf_counter()
-    if not ctx.is_main:
-        progress = False
-    with distributed.main_first(ctx):   # rank 0 fills the crop cache, the others read it
-        if train_set is None:
-            train_set = load_train_set(cfg, progress=progress)
-        if test_sets is None:   # the test errors are rank 0's alone
-            test_sets = ({name: load_test_set(name, cfg, progress=progress)
-                          for name in cfg.test_sets} if ctx.is_main else {})
-    if len(train_set.images) == 0:
-        raise ValueError(f"training set {cfg.stage.dataset!r} is empty")
+class _Stage:
+    """One training stage: loading (``_load``), model and state (``_start``), the epoch loop
+    (``_train_epoch``), held-out evaluation (``_evaluate``) and writing (``_save``)."""
 
-    torch.manual_seed(cfg.seed)
-    model = build_model(cfg, spec)
-    optimizer = build_optimizer(cfg, model)
-    history: list[dict[str, Any]] = []
-    start_epoch = 1
-    if resume:
-        state = load_checkpoint(ckpt_path)
-        check_same_config(state, cfg, ckpt_path)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history = list(state.get("history", []))
-        start_epoch = int(state["epoch"]) + 1
-    elif init_from is not None:
-        _, init_cfg, _, state = load_model(Path(init_from), "cpu")
-        if asdict(init_cfg.model) != asdict(cfg.model):
-            raise CheckpointError(f"checkpoint {init_from} has another architecture "
-                                  f"({init_cfg.model}) than this run ({cfg.model})")
-        model.load_state_dict(state["model"])
-    net = _data_parallel(model, cfg, spec, ctx)
-    device = spec.description + (f"; {ctx.describe()}" if ctx.enabled else "")
-    commit = git_commit()  # the code does not change during a run: ask git once
-    if ctx.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(run_dir / CONFIG_NAME, {"config": asdict(cfg), "device": device,
-                                                  "init_from": str(init_from) if init_from else None,
-                                                  "git_commit": commit, "created": now_utc()})
+    def __init__(self, cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, *,
+                 progress: bool | None):
+        self.cfg, self.run_dir, self.ctx = cfg, run_dir, ctx
+        self.progress = progress if ctx.is_main else False
+        self.ckpt_path = run_dir / CHECKPOINT_NAME
+        self.spec = select_device(cfg.device)
+        self.commit = git_commit()   # the code does not change during a run: ask git once
+        self.device = self.spec.description + (f"; {ctx.describe()}" if ctx.enabled else "")
 
-    n = len(train_set.images)
-    bs = cfg.optim.batch_size
-    steps_per_epoch = math.ceil(n / bs)
-    last_epoch = cfg.stage.epochs
-    if stop_after_epochs is not None:
-        last_epoch = min(last_epoch, start_epoch - 1 + stop_after_epochs)
-    for epoch in range(start_epoch, last_epoch + 1):
-        rng = _seed_everything(cfg.seed, epoch)
-        _seed_rank(cfg.seed, epoch, ctx)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(cfg, epoch)
-        net.train()
-        order = rng.permutation(n)
-        sums = {"loss": 0.0, "regression": 0.0, "detection": 0.0}
-        seen = 0
-        epoch_t0 = time.perf_counter()
-        bar = progress_bar(total=steps_per_epoch, desc=f"{cfg.stage.dataset} epoch {epoch}/{cfg.stage.epochs}",
-                           enabled=progress)
-        for step in range(steps_per_epoch):
-            idx = order[step * bs:(step + 1) * bs]
-            part = distributed.shard(len(idx), ctx) if ctx.enabled else None
-            x, j, p = _to_device(spec, *make_batch(train_set, idx, rng, cfg, part))
+    # -- setup -------------------------------------------------------------------------
+    def _load(self, train_set, test_sets, validation_sets) -> None:
+        cfg, ctx = self.cfg, self.ctx
+        with distributed.main_first(ctx):   # rank 0 fills the crop cache, the others read it
+            if train_set is None:
+                train_set = load_train_set(cfg, progress=self.progress)
+            if ctx.is_main:   # the held-out errors are rank 0's alone
+                if test_sets is None:
+                    test_sets = {name: load_test_set(name, cfg, progress=self.progress)
+                                 for name in cfg.test_sets}
+                if validation_sets is None:
+                    validation_sets = ({name: load_validation_set(name, cfg, progress=self.progress)
+                                        for name in _validation_names(cfg)}
+                                       if cfg.data.holdout_validation else {})
+            else:
+                test_sets, validation_sets = {}, {}
+        if len(train_set.images) == 0:
+            raise ValueError(f"training set {cfg.stage.dataset!r} is empty")
+        self.train_set = train_set
+        self.n = len(train_set.images)
+        self.pool = DevicePool(train_set.images, train_set.joints, self.spec.device,
+                               out=cfg.crop.input_size, labels=cfg.labels,
+                               channels_last=self.spec.channels_last)
+        sets = {f"test_{k}": v for k, v in test_sets.items()}
+        sets.update({f"val_{k}": v for k, v in validation_sets.items()})
+        self.heldout = HeldOutEvaluator(sets, cfg, self.spec) if ctx.is_main else None
+        self.probe = probe_crops(train_set, cfg, self.spec) if ctx.is_main else None
+
+    def _start(self, resume: bool, init_from: Path | None, compile_model: bool) -> None:
+        cfg = self.cfg
+        if self.ckpt_path.exists() and not resume:
+            raise FileExistsError(f"run folder {self.run_dir} already holds a checkpoint; pass "
+                                  "resume (--resume) to continue it, or choose another output folder")
+        if resume and init_from is not None:
+            raise ValueError("resume and init_from are exclusive: a resumed run has its own weights")
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg, self.spec)
+        self.optimizer = build_optimizer(cfg, self.model)
+        self.history: list[dict[str, Any]] = []
+        self.start_epoch, self.partial = 1, None
+        if resume:
+            state = load_checkpoint(self.ckpt_path)
+            check_same_config(state, cfg, self.ckpt_path)
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.history = list(state.get("history", []))
+            self.start_epoch = int(state["epoch"]) + 1
+            self.partial = state.get("partial")
+        elif init_from is not None:
+            _, init_cfg, _, state = load_model(Path(init_from), "cpu")
+            if asdict(init_cfg.model) != asdict(cfg.model):
+                raise CheckpointError(f"checkpoint {init_from} has another architecture "
+                                      f"({init_cfg.model}) than this run ({cfg.model})")
+            self.model.load_state_dict(state["model"])
+        self.init_from = init_from
+        self.net = _data_parallel(self.model, cfg, self.spec, self.ctx)
+        self.forward = torch.compile(self.net) if compile_model else self.net
+        if self.ctx.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(self.run_dir / CONFIG_NAME, {
+                "config": asdict(cfg), "device": self.device,
+                "init_from": str(init_from) if init_from else None,
+                "git_commit": self.commit, "created": now_utc(),
+                "train_examples": self.n, "passes_per_epoch": cfg.stage.passes_per_epoch,
+                "visits_per_epoch": cfg.stage.passes_per_epoch * self.n,
+                "visits_total": cfg.stage.visits(self.n), "compiled": compile_model})
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self, *, resume, init_from, train_set, test_sets, validation_sets, stop_after_epochs,
+            time_budget_s, stop_after_steps, compile_model, readback_every,
+            checkpoint_minutes) -> TrainResult:
+        t0 = time.perf_counter()
+        self.cfg.stage.passes_per_epoch   # an unknown epoch unit fails before any work
+        self._load(train_set, test_sets, validation_sets)
+        self._start(resume, init_from, compile_model)
+        self.readback_every = readback_every
+        self.spe = steps_per_epoch(self.cfg, self.n)
+        self.total_steps = self.spe * self.cfg.stage.epochs
+        self.deadline = None if time_budget_s is None else t0 + time_budget_s
+        self.steps_left = stop_after_steps
+        self.checkpoint_s = None if checkpoint_minutes is None else 60.0 * checkpoint_minutes
+        last_epoch = self.cfg.stage.epochs
+        if stop_after_epochs is not None:
+            last_epoch = min(last_epoch, self.start_epoch - 1 + stop_after_epochs)
+        finished = True
+        for epoch in range(self.start_epoch, last_epoch + 1):
+            progress = (_EpochProgress.restore(self.partial)
+                        if self.partial and int(self.partial["epoch"]) == epoch else None)
+            self.partial = None
+            try:
+                self._train_epoch(epoch, progress)
+            except _StopNow:
+                finished = False
+                break
+        if finished and last_epoch < self.cfg.stage.epochs:
+            finished = False
+        return TrainResult(self.run_dir, self.ckpt_path, self.history,
+                           time.perf_counter() - t0, finished)
+
+    def _train_epoch(self, epoch: int, progress: _EpochProgress | None) -> None:
+        cfg, ctx, pool = self.cfg, self.ctx, self.pool
+        if progress is None:
+            _seed_epoch(cfg.seed, epoch)
+            _seed_rank(cfg.seed, epoch, ctx)
+            progress = _EpochProgress(epoch)
+        elif ctx.enabled and not ctx.is_main:   # rank 0's saved stream restored: draw apart again
+            torch.manual_seed(int(np.random.SeedSequence(
+                [cfg.seed, epoch, ctx.rank, progress.step]).generate_state(1)[0]))
+        plan = epoch_plan(self.n, cfg.stage.passes_per_epoch, cfg.seed, epoch, pool.height,
+                          pool.width, cfg.crop.input_size, cfg.augment)
+        pool.set_plan(plan)
+        bs = cfg.optim.batch_size
+        self.net.train()
+        sums = torch.tensor(progress.sums, dtype=torch.float64, device=self.spec.device)
+        totals = torch.zeros(self.readback_every, dtype=torch.float32, device=self.spec.device)
+        pending = 0                      # steps since the last readback
+        bar = progress_bar(total=self.spe, initial=progress.step,
+                           desc=f"{cfg.stage.dataset} epoch {epoch}/{cfg.stage.epochs}",
+                           enabled=self.progress)
+        t_start = time.perf_counter()
+        last_ckpt = t_start
+        try:
+            for step in range(progress.step, self.spe):
+                start, stop = step * bs, min((step + 1) * bs, len(plan))
+                lr = learning_rate(cfg, (epoch - 1) * self.spe + step, self.total_steps)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                stats = self._step(start, stop)
+                sums += stats.double() * (stop - start)
+                totals[pending] = stats[0]
+                pending += 1
+                progress.step, progress.seen = step + 1, progress.seen + (stop - start)
+                bar.update(1)
+                if self.steps_left is not None:
+                    self.steps_left -= 1
+                done = progress.step == self.spe
+                if pending < self.readback_every and not done and self.steps_left != 0:
+                    continue
+                self._readback(totals, pending, epoch, progress.step)
+                progress.sums = sums.tolist()
+                pending = 0
+                bar.set_postfix(loss=f"{progress.sums[0] / progress.seen:.3f}")
+                if done:
+                    break
+                now = time.perf_counter()
+                out_of_time = ((self.deadline is not None and now >= self.deadline)
+                               or self.steps_left == 0)
+                if out_of_time or (self.checkpoint_s is not None
+                                   and now - last_ckpt >= self.checkpoint_s):
+                    progress.seconds += now - t_start
+                    t_start = last_ckpt = now
+                    self._save(epoch - 1, progress)
+                    if out_of_time:
+                        raise _StopNow
+        finally:
+            bar.close()
+        progress.seconds += time.perf_counter() - t_start
+        self._end_epoch(epoch, progress, lr)
+
+    def _step(self, start: int, stop: int) -> torch.Tensor:
+        """One optimisation step on plan visits ``start:stop``; the batch's (total, regression,
+        detection) mean losses as a device tensor (no host sync)."""
+        cfg, ctx = self.cfg, self.ctx
+        if ctx.enabled:
+            part = distributed.shard(stop - start, ctx)
+            x, j, p = self.pool.batch(start + part.start, start + part.stop)
             if len(x) == 0:   # an empty shard: a dummy image keeps this rank in the all-reduce
                 x = x.new_zeros((1, *x.shape[1:]))
-            with autocast(spec):
-                out = net(x)
-            # Losses in fp32 whatever the autocast dtype of the forward pass.
-            if ctx.enabled:
-                backward_loss, (total, reg_mean, det_mean) = _shard_loss(out, j, p, cfg, ctx, len(idx))
-            else:
-                total, reg_mean, det_mean = losses.total_loss(
-                    (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
-                backward_loss = total
-            if not torch.isfinite(total):   # the global batch's loss: every rank stops alike
-                bar.close()
-                raise NonFiniteLossError(
-                    f"non-finite loss ({total.item()}) at epoch {epoch}, step {step + 1}; "
-                    f"stopped, the last good checkpoint is {ckpt_path if ckpt_path.exists() else 'none (first epoch)'}",
-                    epoch=epoch, step=step + 1)
-            optimizer.zero_grad(set_to_none=True)
-            backward_loss.backward()
-            if cfg.optim.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
-            optimizer.step()
-            b = len(idx)
-            seen += b
-            sums["loss"] += total.item() * b
-            sums["regression"] += reg_mean.item() * b
-            sums["detection"] += det_mean.item() * b
-            bar.update(1)
-            bar.set_postfix(loss=f"{sums['loss'] / seen:.3f}")
-        bar.close()
-        train_seconds = time.perf_counter() - epoch_t0
+        else:
+            x, j, p = self.pool.batch(start, stop)
+        with autocast(self.spec):
+            out = self.forward(x)
+        # Losses in fp32 whatever the autocast dtype of the forward pass.
+        if ctx.enabled:
+            loss, stats = _shard_loss(out, j, p, cfg, ctx, stop - start)
+        else:
+            terms = losses.total_loss((out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
+            loss, stats = terms.total, torch.stack([terms.total.detach(), terms.regression,
+                                                    terms.detection])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.optim.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.optim.grad_clip)
+        self.optimizer.step()
+        return stats
+
+    def _readback(self, totals: torch.Tensor, pending: int, epoch: int, step_done: int) -> None:
+        """One host sync: raise NonFiniteLossError at the first non-finite loss of the last
+        ``pending`` steps (the global batch's loss: every rank stops alike)."""
+        values = totals[:pending].tolist()
+        bad = [k for k, v in enumerate(values) if not math.isfinite(v)]
+        if bad:
+            step = step_done - pending + bad[0] + 1
+            where = self.ckpt_path if self.ckpt_path.exists() else "none (first epoch)"
+            raise NonFiniteLossError(
+                f"non-finite loss ({values[bad[0]]}) at epoch {epoch}, step {step}; stopped, "
+                f"the last good checkpoint is {where}", epoch=epoch, step=step)
+
+    def _end_epoch(self, epoch: int, progress: _EpochProgress, lr: float) -> None:
+        cfg, ctx = self.cfg, self.ctx
+        seen = progress.seen
         row: dict[str, Any] = {
-            "epoch": epoch, "lr": learning_rate(cfg, epoch),
-            "train_loss": sums["loss"] / seen,
-            "train_regression": sums["regression"] / seen,
-            "train_detection": sums["detection"] / seen,
-            "train_seconds": round(train_seconds, 3),
-            "images_per_second": round(seen / train_seconds, 1),
+            "epoch": epoch, "lr": lr,
+            "visits": epoch * cfg.stage.passes_per_epoch * self.n,
+            "train_loss": progress.sums[0] / seen,
+            "train_regression": progress.sums[1] / seen,
+            "train_detection": progress.sums[2] / seen,
+            "train_seconds": round(progress.seconds, 3),
+            "images_per_second": round(seen / max(progress.seconds, 1e-9), 1),
         }
         if ctx.is_main and cfg.eval_every and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs):
-            total_n = reg = det = 0.0
-            for name, test in test_sets.items():
-                errs = heldout_errors(model, test, cfg, spec)
-                row[f"test_regression_{name}"] = errs["regression"]
-                row[f"test_detection_{name}"] = errs["detection"]
-                total_n += errs["examples"]
-                reg += errs["regression"] * errs["examples"]
-                det += errs["detection"] * errs["examples"]
-            if total_n:
-                # Figure 5's test errors: the average over the Buffy and FLIC test crops.
-                row["test_regression"] = reg / total_n
-                row["test_detection"] = det / total_n
-        history.append(row)
+            row.update(self._evaluate(final=epoch == cfg.stage.epochs))
+        self.history.append(row)
+        self._save(epoch, None)
+        if ctx.enabled:   # rank 0's row (held-out errors); no rank goes on before the checkpoint is written
+            self.history[-1] = distributed.broadcast(row, ctx)
+
+    def _evaluate(self, final: bool) -> dict[str, Any]:
+        """Held-out errors (test and validation), the dead-map shares and, at the stage's end,
+        the dropout check on the validation split."""
+        row = self.heldout.errors(self.model)
+        row.update({f"dead_maps_{k}": v for k, v in
+                    dead_map_shares(self.model, self.probe, self.spec).items()})
+        if final:
+            row.update(self.heldout.dropout_check(self.model, prefix="val_"))
+        return row
+
+    def _save(self, epochs_done: int, progress: _EpochProgress | None) -> None:
+        """The checkpoint (after ``epochs_done`` whole epochs, plus ``progress`` inside the next
+        one) and the history; rank 0 only."""
+        if not self.ctx.is_main:
+            return
+        cfg = self.cfg
         state = {
-            "config": asdict(cfg), "epoch": epoch, "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state,
-                    "python": random.getstate()},
-            "history": history, "git_commit": commit, "created": now_utc(),
-            "device": device,
-            "init_from": str(init_from) if init_from else None,
-            "data": {"train_examples": n, "train_fingerprint": train_set.fingerprint},
+            "config": asdict(cfg), "epoch": epochs_done, "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "partial": None if progress is None else progress.state(),
+            "history": self.history, "git_commit": self.commit, "created": now_utc(),
+            "device": self.device,
+            "init_from": str(self.init_from) if self.init_from else None,
+            "data": {"train_examples": self.n, "train_fingerprint": self.train_set.fingerprint,
+                     "visits_done": (epochs_done * cfg.stage.passes_per_epoch * self.n
+                                     + (progress.seen if progress else 0))},
         }
-        if ctx.is_main:
-            save_checkpoint(ckpt_path, state)
-            write_history(run_dir, history)
-        if ctx.enabled:   # rank 0's row (test errors); no rank goes on before the checkpoint is written
-            history[-1] = distributed.broadcast(row, ctx)
-    return TrainResult(run_dir, ckpt_path, history, time.perf_counter() - t0)
+        save_checkpoint(self.ckpt_path, state)
+        write_history(self.run_dir, self.history)
+
+
+def _validation_names(cfg: TrainConfig) -> tuple[str, ...]:
+    """The validation sets of a stage: the pool's datasets for pre-training, else the stage's."""
+    if cfg.stage.dataset == "pool":
+        return tuple(d for d in VALIDATION_DATASETS if d in cfg.data.pool)
+    return (cfg.stage.dataset,)
+
+
+def heldout_errors(model: HMLPENet, test: HeldOutSet, cfg: TrainConfig, spec: DeviceSpec,
+                   batch_size: int = 256) -> dict[str, float]:
+    """Mean eq. 1 and eq. 3 errors of ``model`` on the usable crops of one held-out set."""
+    errs = HeldOutEvaluator({"set_x": test}, cfg, spec, batch_size).errors(model)
+    return {"regression": errs["set_regression"], "detection": errs["set_detection"],
+            "examples": HeldOutEvaluator.usable_count(test, cfg)}
 
 
 def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:

@@ -28,9 +28,8 @@ Structure (what the paper fixes, plus the reproduction's choices, marked "ours")
   kept activations by 1 / (1 - p) = 2 during training and uses them unscaled in eval mode; this is
   equivalent in expectation to the paper's unscaled training and x0.5 at test time (the two nets
   differ only by a factor 2 on the weights of the second FC layer).
-- Weight initialisation (ours): PyTorch's defaults for ``nn.Conv2d`` and ``nn.Linear``
-  (Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and biases from the
-  same range). The paper gives none.
+- Weight initialisation (ours; the paper gives none): ``ModelConfig.init``, see
+  ``hmlpe.network.init`` (PyTorch's defaults, [14]'s rule, or Kaiming).
 """
 from __future__ import annotations
 
@@ -42,6 +41,7 @@ import torch
 from torch import nn
 
 from hmlpe.config import ModelConfig
+from hmlpe.network.init import initialise
 
 INPUT_MEAN: tuple[float, float, float] = (0.5, 0.5, 0.5)
 
@@ -136,6 +136,7 @@ class HMLPENet(nn.Module):
         self.regression = _head(self.trunk_features, cfg.fc_widths, cfg.n_joints * 2, cfg.dropout)
         self.detection = _head(self.trunk_features, cfg.fc_widths, cfg.n_parts * cfg.grid ** 2,
                                cfg.dropout)
+        initialise(self, cfg.init)
 
     def forward(self, x: torch.Tensor) -> HMLPEOutput:
         h = torch.flatten(self.trunk(x), 1)

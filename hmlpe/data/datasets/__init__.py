@@ -43,11 +43,26 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
     return [r for r in records if split is None or r.split == split]
 
 
-def training_records(name: str, root=None, max_examples: int | None = None
+PARTS = ("all", "train", "validation")
+
+
+def training_records(name: str, root=None, max_examples: int | None = None, part: str = "all"
                      ) -> tuple[list[PoseRecord], dict[str, int]]:
     """The training split of ``name`` after the paper 4.1 filter (``filters``), capped to the
-    first ``max_examples`` kept records; counts of dropped examples by reason."""
+    first ``max_examples`` kept records; counts of dropped examples by reason.
+
+    ``part``: "all" (the paper's training set), "train" (without the validation split,
+    ``hmlpe.data.splits``) or "validation" (only it); "held_out" counts the kept examples of
+    the other part."""
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r} of a training set; known: {', '.join(PARTS)}")
     kept, counts = filter_training(load_dataset(name, root, "train"))
+    if part != "all":
+        from hmlpe.data.splits import split_validation
+        train, val = split_validation(kept)
+        kept, other = (train, val) if part == "train" else (val, train)
+        counts["held_out"] = len(other)
+        counts["kept"] = len(kept)
     if max_examples is not None and len(kept) > max_examples:
         counts["capped"] = len(kept) - max_examples
         kept = kept[:max_examples]
@@ -58,14 +73,16 @@ def training_records(name: str, root=None, max_examples: int | None = None
 def load_pool(config: DataConfig | None = None, root=None
               ) -> tuple[list[PoseRecord], dict[str, dict[str, int]]]:
     """The pre-training pool (paper 4.1: the training sets of the datasets in
-    ``config.pool``; ETHZ, SA and WAF are not available here, data README) and, per dataset,
-    the counts of ``training_records``."""
+    ``config.pool``; ETHZ, SA and WAF are not available here, data README), without the
+    validation split when ``config.holdout_validation``, and, per dataset, the counts of
+    ``training_records``."""
     config = config or DataConfig()
     root = root if root is not None else config.data_root
     pool: list[PoseRecord] = []
     counts: dict[str, dict[str, int]] = {}
+    part = "train" if config.holdout_validation else "all"
     for name in config.pool:
-        kept, c = training_records(name, root, config.max_train_examples)
+        kept, c = training_records(name, root, config.max_train_examples, part)
         pool.extend(kept)
         counts[name] = c
     return pool, counts
