@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--batch-size", type=int, default=128)
     b.add_argument("--steps", type=int, default=6)
     b.add_argument("--device", default="auto")
+    b.add_argument("--compile", action="store_true",
+                   help="also time the training step under torch.compile (minutes to compile)")
+    b.add_argument("--no-allocator", action="store_true",
+                   help="skip the glibc allocator comparison (child processes, CPU only)")
 
     x = sub.add_parser("export", help="copy a run's small results (no weights) into a committed folder")
     x.add_argument("--run-dir", type=Path, required=True)
@@ -306,7 +310,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         from hmlpe.engine.bench import print_table, run_bench
         result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device,
-                           out=args.out or Path("runs/bench.json"))
+                           out=args.out or Path("runs/bench.json"), compile_model=args.compile,
+                           allocator=not args.no_allocator)
         print_table(result)
         return 0
     if cmd == "export":

@@ -26,6 +26,10 @@ FLIC_VALIDATION_MOVIES: tuple[str, ...] = ("hitch", "the-departed")
 LSP_VALIDATION_FIRST = 901     # im0901 .. im1000 (1-based image numbers)
 LSP_VALIDATION_LAST = 1000
 
+# One line for tables (companion.differences).
+VALIDATION_DESCRIPTION = (f"Buffy episode {', '.join(map(str, BUFFY_VALIDATION_EPISODES))}; "
+                          f"FLIC movies {', '.join(FLIC_VALIDATION_MOVIES)}; LSP im0901-im1000")
+
 # The datasets the validation split has a part of (every training dataset).
 VALIDATION_DATASETS: tuple[str, ...] = ("buffy", "lsp", "flic")
 

@@ -5,6 +5,13 @@ the same run; and the share of a training step spent preparing the batch.
 
 Targets (issue 3): training and inference >= 2.2x fp32 eager; data loading < 10% of a step.
 
+Also side by side (issue 14): the old host data path (NumPy ``make_batch`` + copy) against the
+device path (``DevicePool.batch``) per batch; a whole training step as the trainer runs it
+(device batch, forward, backward, update; no host sync) eager and, with ``compile_model``,
+under ``torch.compile``; on a CPU with glibc, that step in child processes with glibc's default
+allocator and with the engine's tuned one (``device.tune_cpu_allocator``); on a GPU, achieved
+training FLOP/s as a fraction of the card's nominal dense bf16 peak (``NOMINAL_BF16_TFLOPS``).
+
 ``run_ranks_bench`` (``hmlpe bench --ranks 1 2``): training images/s of one process beside
 data-parallel ranks (gloo on a CPU) at the same global batch, in one run (issue 10).
 """
@@ -26,7 +33,7 @@ from hmlpe.network.model import count_flops
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc, package_versions
 from hmlpe.engine.checkpoint import build_model
 from hmlpe.engine import distributed
-from hmlpe.engine.batches import make_batch, to_device as _to_device
+from hmlpe.engine.batches import DevicePool, epoch_plan, make_batch, to_device as _to_device
 from hmlpe.engine.training import (_data_parallel, _shard_loss, build_optimizer)
 from hmlpe.data.pipeline import TrainSet
 
@@ -113,8 +120,116 @@ def _matmul_gflops(dtype: torch.dtype, device: torch.device, n: int = 2048, reps
     return 2 * n ** 3 / statistics.median(times) / 1e9
 
 
+# Dense bf16 tensor-core peaks from the vendors' data sheets (TFLOP/s, no sparsity), by a
+# substring of torch.cuda.get_device_name(); a card not listed reports no peak fraction.
+NOMINAL_BF16_TFLOPS: dict[str, float] = {
+    "H200": 989.0, "H100 SXM": 989.0, "H100 NVL": 835.0, "H100 PCIe": 756.0, "H100": 756.0,
+    "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10G": 70.0, "RTX 4090": 165.0,
+    "RTX 3090": 71.0,
+}
+
+
+def nominal_bf16_tflops(name: str) -> float | None:
+    """The nominal dense bf16 peak of a GPU named ``name`` (longest matching key), or None."""
+    hits = [k for k in NOMINAL_BF16_TFLOPS if k.lower() in name.lower()]
+    return NOMINAL_BF16_TFLOPS[max(hits, key=len)] if hits else None
+
+
+def _device_pool(train_set: TrainSet, cfg: TrainConfig, spec: DeviceSpec, passes: int = 1
+                 ) -> DevicePool:
+    pool = DevicePool(train_set.images, train_set.joints, spec.device, out=cfg.crop.input_size,
+                      labels=cfg.labels, channels_last=spec.channels_last)
+    a = cfg.augment
+    pool.set_plan(epoch_plan(len(pool), passes, 0, 1, pool.height, pool.width,
+                             cfg.crop.input_size, a))
+    return pool
+
+
+def _data_path_seconds(cfg, spec, train_set, steps: int) -> dict[str, float]:
+    """Median seconds per batch of the old host path (NumPy, then the copy to the device) and
+    of the device path, alternated."""
+    bs = cfg.optim.batch_size
+    idx, rng = np.arange(bs), np.random.default_rng(0)
+    pool = _device_pool(train_set, cfg, spec, passes=steps + 1)
+    old, new = [], []
+    for k in range(steps + 1):
+        _sync(spec)
+        t = time.perf_counter()
+        _to_device(spec, *make_batch(train_set, idx, rng, cfg))
+        _sync(spec)
+        t1 = time.perf_counter()
+        pool.batch(k * bs, (k + 1) * bs)
+        _sync(spec)
+        if k:
+            old.append(t1 - t)
+            new.append(time.perf_counter() - t1)
+    return {"host_numpy": statistics.median(old), "device": statistics.median(new)}
+
+
+def trainer_step_seconds(cfg: TrainConfig, spec: DeviceSpec, steps: int,
+                         compile_model: bool = False, seed: int = 0) -> float:
+    """Median seconds of the trainer's step (``training._Stage._step``'s work: a device batch,
+    autocast forward, fp32 losses, backward, update; no host sync) over ``steps`` steps after
+    two warm-up steps (compilation happens there)."""
+    bs = cfg.optim.batch_size
+    train_set = _synthetic_train_set(bs * 4, cfg.crop.train_size, seed)
+    pool = _device_pool(train_set, cfg, spec, passes=max(1, (steps + 2) // 4 + 1))
+    torch.manual_seed(seed)
+    model = build_model(cfg, spec)
+    forward = torch.compile(model) if compile_model else model
+    opt = build_optimizer(cfg, model)
+    model.train()
+    times = []
+    for k in range(steps + 2):
+        _sync(spec)
+        t = time.perf_counter()
+        x, j, p = pool.batch(k * bs, (k + 1) * bs)
+        with autocast(spec):
+            out = forward(x)
+        total, _, _ = losses.total_loss((out.joints.float(), out.part_logits.float()), (j, p),
+                                        cfg.loss)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        _sync(spec)
+        if k >= 2:
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+_ALLOCATOR_CHILD = """
+import json, sys
+from hmlpe.config import TrainConfig, merge
+from hmlpe.engine.bench import trainer_step_seconds
+from hmlpe.engine.device import select_device
+cfg = merge(TrainConfig(), {"optim.batch_size": int(sys.argv[1])})
+print(json.dumps(trainer_step_seconds(cfg, select_device(sys.argv[2]), int(sys.argv[3]))))
+"""
+
+
+def _allocator_seconds(batch_size: int, device: str, steps: int, rounds: int
+                       ) -> dict[str, float] | None:
+    """The trainer's step in child processes, glibc's default allocator (HMLPE_CPU_MALLOC=
+    default) and the tuned one alternated; None where the allocator cannot be tuned."""
+    import os
+    import subprocess
+    import sys
+    from hmlpe.engine.device import tune_cpu_allocator
+    if not tune_cpu_allocator():
+        return None
+    runs: dict[str, list[float]] = {"default": [], "tuned": []}
+    for _ in range(rounds):
+        for name in runs:
+            env = {**os.environ, "HMLPE_CPU_MALLOC": "default" if name == "default" else "tuned"}
+            out = subprocess.run([sys.executable, "-c", _ALLOCATOR_CHILD, str(batch_size), device,
+                                  str(steps)], env=env, check=True, capture_output=True, text=True)
+            runs[name].append(float(out.stdout.strip().splitlines()[-1]))
+    return {k: statistics.median(v) for k, v in runs.items()}
+
+
 def run_bench(batch_size: int = 128, steps: int = 6, device: str = "auto", rounds: int = 2,
-              out: Path | None = None, cfg: TrainConfig | None = None) -> dict[str, Any]:
+              out: Path | None = None, cfg: TrainConfig | None = None,
+              compile_model: bool = False, allocator: bool = True) -> dict[str, Any]:
     cfg = cfg or TrainConfig()
     cfg = replace(cfg, optim=replace(cfg.optim, batch_size=batch_size))
     engine = select_device(device)
@@ -140,6 +255,16 @@ def run_bench(batch_size: int = 128, steps: int = 6, device: str = "auto", round
         i_base.append(_infer_steps(cfg, baseline, batch[0], steps))
         i_eng.append(_infer_steps(cfg, engine, batch[0], steps))
     tb, te, ib, ie = (statistics.median(v) for v in (t_base, t_eng, i_base, i_eng))
+    data_path = _data_path_seconds(cfg, engine, train_set, steps)
+    step_eager, step_compiled = [], []
+    for _ in range(rounds):
+        step_eager.append(trainer_step_seconds(cfg, engine, steps))
+        if compile_model:
+            step_compiled.append(trainer_step_seconds(cfg, engine, steps, compile_model=True))
+    se = statistics.median(step_eager)
+    sc = statistics.median(step_compiled) if step_compiled else None
+    alloc = (_allocator_seconds(batch_size, device, steps, rounds)
+             if allocator and engine.device.type == "cpu" else None)
     mm32 = _matmul_gflops(torch.float32, engine.device)
     mm16 = _matmul_gflops(torch.bfloat16, engine.device)
     flops_fwd = count_flops(cfg.model)
@@ -157,9 +282,26 @@ def run_bench(batch_size: int = 128, steps: int = 6, device: str = "auto", round
         "train_gflops_achieved": train_gflops,
         "matmul_gflops": {"fp32": mm32, "bf16": mm16},
         "train_gflops_fraction_of_matmul": {"fp32": train_gflops / mm32, "bf16": train_gflops / mm16},
+        "data_path_s_per_batch": data_path,
+        "data_path_speedup": data_path["host_numpy"] / data_path["device"],
+        "trainer_step_images_per_s": {"eager": batch_size / se,
+                                      "compiled": None if sc is None else batch_size / sc},
+        "compile_speedup": None if sc is None else se / sc,
+        "allocator_images_per_s": None if alloc is None else
+        {k: batch_size / v for k, v in alloc.items()},
+        "allocator_speedup": None if alloc is None else alloc["default"] / alloc["tuned"],
         "threads": torch.get_num_threads(),
         "git_commit": git_commit(), "created": now_utc(), "versions": package_versions(),
     }
+    if engine.device.type == "cuda":
+        name = torch.cuda.get_device_name(engine.device)
+        peak = nominal_bf16_tflops(name)
+        best = batch_size / min(se, sc or se)
+        achieved = 3 * flops_fwd * best / 1e12
+        result["gpu"] = {"name": name, "nominal_bf16_tflops": peak,
+                         "trainer_tflops_achieved": achieved,
+                         "fraction_of_nominal_bf16_peak": None if peak is None else achieved / peak,
+                         "fraction_of_measured_bf16_matmul": achieved * 1e3 / mm16}
     if out is not None:
         atomic_write_json(Path(out), result)
     return result
@@ -177,6 +319,29 @@ def print_table(r: dict[str, Any]) -> None:
           f"(matmul fp32 {r['matmul_gflops']['fp32']:.1f}, bf16 {r['matmul_gflops']['bf16']:.1f}; "
           f"fractions {r['train_gflops_fraction_of_matmul']['fp32']:.2f} / "
           f"{r['train_gflops_fraction_of_matmul']['bf16']:.2f})")
+    if "data_path_s_per_batch" not in r:   # a result file written before issue 14
+        return
+    d = r["data_path_s_per_batch"]
+    print(f"\n{'':28s}{'old':>12s}{'new':>12s}{'ratio':>8s}")
+    print(f"{'data path, ms per batch':28s}{d['host_numpy'] * 1e3:12.1f}{d['device'] * 1e3:12.1f}"
+          f"{r['data_path_speedup']:7.2f}x   (host NumPy + copy / on the device)")
+    s = r["trainer_step_images_per_s"]
+    if s["compiled"] is not None:
+        print(f"{'trainer step, images/s':28s}{s['eager']:12.1f}{s['compiled']:12.1f}"
+              f"{r['compile_speedup']:7.2f}x   (eager / torch.compile)")
+    else:
+        print(f"{'trainer step, images/s':28s}{s['eager']:12.1f}   (eager; --compile to compare)")
+    a = r.get("allocator_images_per_s")
+    if a:
+        print(f"{'trainer step, images/s':28s}{a['default']:12.1f}{a['tuned']:12.1f}"
+              f"{r['allocator_speedup']:7.2f}x   (glibc default / tuned allocator)")
+    g = r.get("gpu")
+    if g:
+        frac = g["fraction_of_nominal_bf16_peak"]
+        print(f"\nGPU {g['name']}: {g['trainer_tflops_achieved']:.1f} TFLOP/s in training, "
+              + (f"{frac:.1%} of its nominal bf16 peak ({g['nominal_bf16_tflops']:g})"
+                 if frac is not None else "nominal peak unknown")
+              + f", {g['fraction_of_measured_bf16_matmul']:.1%} of the measured bf16 matmul")
 
 
 # --- data parallel: 1 process against N gloo (or NCCL) ranks, the same global batch ---------

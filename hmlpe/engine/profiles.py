@@ -32,17 +32,19 @@ class Profile:
     finetune_lr_scale: float = 0.1
     sweep: SweepConfig = field(default_factory=SweepConfig)
     default_device: str = "auto"
+    epoch_unit: str = "pass"       # config.EPOCH_UNITS: "pass" or "paper" (32 passes)
 
     def stage_config(self, stage: str, dataset: str | None = None) -> TrainConfig:
         """The TrainConfig of one protocol stage: "pretrain" or "finetune" (on dataset)."""
         if stage == "pretrain":
-            return replace(self.base, stage=StageConfig("pool", self.pretrain_epochs, 1.0))
+            return replace(self.base, stage=StageConfig("pool", self.pretrain_epochs, 1.0,
+                                                         self.epoch_unit))
         if stage == "finetune":
             if dataset not in self.finetune_epochs:
                 raise ValueError(f"fine-tuning dataset must be one of "
                                  f"{sorted(self.finetune_epochs)}, got {dataset!r}")
             return replace(self.base, stage=StageConfig(
-                dataset, self.finetune_epochs[dataset], self.finetune_lr_scale))
+                dataset, self.finetune_epochs[dataset], self.finetune_lr_scale, self.epoch_unit))
         raise ValueError(f"stage must be 'pretrain' or 'finetune', got {stage!r}")
 
     def sweep_config(self, ratio: float) -> TrainConfig:
@@ -50,7 +52,8 @@ class Profile:
         only); see ``ratio_to_lambdas``."""
         lambda_r, lambda_d = ratio_to_lambdas(ratio)
         return merge(self.base, {"loss.lambda_r": lambda_r, "loss.lambda_d": lambda_d,
-                                 "stage": StageConfig(self.sweep.dataset, self.sweep.epochs, 1.0)})
+                                 "stage": StageConfig(self.sweep.dataset, self.sweep.epochs, 1.0,
+                                                      self.epoch_unit)})
 
 
 def ratio_to_lambdas(ratio: float) -> tuple[float, float]:
@@ -93,7 +96,9 @@ _SMOKE = TrainConfig(
 _ADAM = OptimConfig(name="adam", lr=1e-3, batch_size=32, lr_decay_at=(0.75,))
 _QUICK = TrainConfig(profile="quick", optim=_ADAM, eval_every=4)
 _CPU = TrainConfig(profile="cpu", optim=_ADAM, eval_every=2)
-_PAPER = TrainConfig(profile="paper", optim=_ADAM)
+# The paper profile: the paper's minibatch (256, the first author's scripts) and epochs in the
+# paper's unit; Adam as the CPU profiles (see above), evaluated every 5 paper epochs.
+_PAPER = TrainConfig(profile="paper", optim=replace(_ADAM, batch_size=256), eval_every=5)
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
@@ -111,9 +116,12 @@ PROFILES: dict[str, Profile] = {
         _CPU, pretrain_epochs=30, finetune_epochs={"buffy": 30, "flic": 6},
         sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=6)),
     "paper": Profile(
-        "paper", "the paper's schedule (Table 3: 100 epochs); meant for a GPU, resumable on CPU",
-        _PAPER, pretrain_epochs=100, finetune_epochs={"buffy": 50, "flic": 50},
-        sweep=SweepConfig(epochs=100)),
+        "paper", "the paper's schedule in the paper's epochs (32 visits per image): pre-training "
+        "100 (Table 3's epoch 100: 16M visits on our pool, the paper's 27M on its larger one), "
+        "fine-tuning 100 per dataset, Table 3's sweep at 100 per ratio; for a GPU (minutes per "
+        "stage), resumable on CPU (days)",
+        _PAPER, pretrain_epochs=100, finetune_epochs={"buffy": 100, "flic": 100},
+        sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=100), epoch_unit="paper"),
 }
 
 
