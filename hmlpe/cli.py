@@ -47,6 +47,9 @@ def markdown_table(frame) -> str:
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)")
     p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
+    p.add_argument("--data-pack", type=Path,
+                   help="read every crop from this data pack (hmlpe data pack) instead of the "
+                        "data root (default: $HMLPE_DATA_PACK, else none)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars (default: on when stderr is a terminal)")
 
@@ -76,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = dsub.add_parser("verify", help="check a data root against data/registry.json")
     v.add_argument("--data-root")
     v.add_argument("--full", action="store_true", help="check every file's SHA-256 (slower)")
+    k_ = dsub.add_parser("pack", help="write every crop training and evaluation read into one "
+                                      "zip file (hmlpe.data.pack), for a machine without the data")
+    k_.add_argument("out", type=Path, help="the pack's file (e.g. runs/hmlpe-pack.zip)")
+    k_.add_argument("--data-root")
+    k_.add_argument("--quality", type=int, default=90, help="JPEG quality (default 90)")
+    k_.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     f = dsub.add_parser("fetch", help="download the datasets from their official URLs")
     f.add_argument("--dest", default="data/raw")
     f.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
@@ -251,6 +260,16 @@ def run(args: argparse.Namespace) -> int:
             report = registry.verify(resolve_data_root(args.data_root), full=args.full)
             print(report.format())
             return 0 if report.ok else 1
+        if args.data_command == "pack":
+            from hmlpe.config import DataConfig
+            from hmlpe.data.pack import write_pack
+            manifest = write_pack(args.out, DataConfig(data_root=args.data_root),
+                                  quality=args.quality, progress=args.progress)
+            size = args.out.stat().st_size / 2 ** 20
+            print(f"wrote {args.out} ({size:.1f} MiB): {json.dumps(manifest['counts'])}; JPEG "
+                  f"quality {manifest['jpeg_quality']}, mean abs error "
+                  f"{json.dumps(manifest['jpeg_mean_abs_error'])} grey levels")
+            return 0
         from hmlpe.data.datasets import fetch
         fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
         return 0
@@ -366,6 +385,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "data_pack", None) is not None:
+        # one switch for every loader below (hmlpe.data.pack.active_pack); checked at once
+        if not args.data_pack.is_file():
+            print(f"error: --data-pack {args.data_pack}: no such file", file=sys.stderr)
+            return 2
+        import os
+        os.environ["HMLPE_DATA_PACK"] = str(args.data_pack.resolve())
     try:
         return run(args)
     except _user_errors() as exc:

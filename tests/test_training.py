@@ -58,6 +58,38 @@ def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
     assert strip(full.history) == strip(resumed.history)
 
 
+def test_mid_epoch_stop_and_resume_equal_an_uninterrupted_run(tmp_path):
+    # one paper epoch (32 passes of 20 images: 80 steps at batch 8): stop inside the
+    # first epoch, after a readback, and again inside the second; the resumed run draws the same
+    # visits and ends bitwise where the uninterrupted one does
+    cfg = tiny_config(epochs=1, **{"stage.epoch_unit": "paper", "optim.warmup": 0.2})
+    full = run(cfg, tmp_path / "full", readback_every=2)
+    part = run(cfg, tmp_path / "split", readback_every=2, stop_after_steps=30)
+    assert not part.finished
+    saved = load_checkpoint(tmp_path / "split" / "last.pt")
+    assert saved["epoch"] == 0 and saved["partial"]["step"] == 30
+    part = run(cfg, tmp_path / "split", resume=True, readback_every=2, stop_after_steps=20)
+    assert load_checkpoint(tmp_path / "split" / "last.pt")["partial"]["step"] == 50
+    resumed = run(cfg, tmp_path / "split", resume=True, readback_every=2)
+    assert resumed.finished
+    a = load_checkpoint(full.checkpoint)["model"]
+    b = load_checkpoint(resumed.checkpoint)["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert full.history[-1]["train_loss"] == pytest.approx(resumed.history[-1]["train_loss"],
+                                                           rel=1e-12)
+    assert full.history[-1]["visits"] == 32 * 20
+
+
+def test_paper_epoch_visits_and_steps():
+    cfg = tiny_config(epochs=3, **{"stage.epoch_unit": "paper"})
+    assert cfg.stage.passes_per_epoch == 32
+    assert cfg.stage.visits(20) == 3 * 32 * 20
+    assert training.steps_per_epoch(cfg, 20) == 80          # 640 visits / batch 8
+    with pytest.raises(Exception, match="stage.epoch_unit=fortnight"):
+        merge(cfg, {"stage.epoch_unit": "fortnight"}).stage.passes_per_epoch
+
+
 def test_history_rows_hold_table3_errors(tmp_path):
     result = run(tiny_config(epochs=1), tmp_path / "r")
     rows = [json.loads(l) for l in (tmp_path / "r" / "history.jsonl").read_text().splitlines()]

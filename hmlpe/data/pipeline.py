@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hmlpe.data import cache
+from hmlpe.data.pack import active_pack
 from hmlpe.config import TrainConfig
 from hmlpe.data.crops import image_to_crop
 from hmlpe.data.datasets import load_dataset, load_pool, training_records
@@ -57,7 +58,26 @@ def training_set_records(cfg: TrainConfig) -> tuple[list[PoseRecord], dict]:
     raise ValueError(f"unknown training set {name!r}; choose pool, buffy, lsp or flic")
 
 
+def _pack_train_set(pack, cfg: TrainConfig) -> TrainSet:
+    pack.check_settings(cfg)
+    name = cfg.stage.dataset
+    names = cfg.data.pool if name == "pool" else (name,)
+    part = "train" if cfg.data.holdout_validation else "all"
+    chunks = [pack.training(n, cfg.data.max_train_examples, part) for n in names]
+    records = [r for c in chunks for r in c[0]]
+    return TrainSet(name=name, images=np.concatenate([c[1] for c in chunks]),
+                    joints=np.concatenate([c[2] for c in chunks]).astype(np.float64),
+                    ids=[r.uid for r in records],
+                    fingerprint=pack.fingerprint(cache.cache_key("train", records, cfg.crop)),
+                    drop_counts={n: {"kept": len(c[0])} for n, c in zip(names, chunks)})
+
+
 def load_train_set(cfg: TrainConfig, progress: bool | None = None) -> TrainSet:
+    """The crops and joints of ``cfg.stage.dataset``'s training set: from the data pack when one
+    is active (``hmlpe.data.pack``), else from the data root through the crop cache."""
+    pack = active_pack()
+    if pack is not None:
+        return _pack_train_set(pack, cfg)
     records, counts = training_set_records(cfg)
     arrays = cache.train_arrays(records, cfg.crop, progress=progress)
     return TrainSet(name=cfg.stage.dataset, images=arrays["images"],
@@ -92,34 +112,49 @@ def load_validation_set(name: str, cfg: TrainConfig, progress: bool | None = Non
     training filter has kept only fully annotated ones)."""
     if name not in ("buffy", "lsp", "flic"):
         raise ValueError(f"unknown validation set {name!r}; choose buffy, lsp or flic")
-    records, _ = training_records(name, cfg.data.data_root, None, "validation")
-    arrays = cache.train_arrays(records, cfg.crop, progress=progress)
+    pack = active_pack()
+    if pack is not None:
+        pack.check_settings(cfg)
+        records, crops, crop_joints, train_boxes = pack.training(name, None, "validation")
+        fingerprint = pack.fingerprint(cache.cache_key("train", records, cfg.crop))
+    else:
+        records, _ = training_records(name, cfg.data.data_root, None, "validation")
+        arrays = cache.train_arrays(records, cfg.crop, progress=progress)
+        crops, crop_joints, train_boxes = arrays["images"], arrays["joints"], arrays["boxes"]
+        fingerprint = cache.cache_key("train", records, cfg.crop)
     big, small = cfg.crop.train_size, cfg.crop.input_size
     o = (big - small) // 2
-    images = np.ascontiguousarray(arrays["images"][:, o:o + small, o:o + small])
-    joints = np.asarray(arrays["joints"], dtype=np.float64) - o
-    train_boxes = np.asarray(arrays["boxes"], dtype=np.float64).reshape(-1, 4)
+    images = np.ascontiguousarray(crops[:, o:o + small, o:o + small])
+    joints = np.asarray(crop_joints, dtype=np.float64) - o
+    train_boxes = np.asarray(train_boxes, dtype=np.float64).reshape(-1, 4)
     scale = (train_boxes[:, 2:] - train_boxes[:, :2]) / big          # image pixels per crop pixel
     boxes = np.concatenate([train_boxes[:, :2] + o * scale,
                             train_boxes[:, :2] + (o + small) * scale], axis=1)
     n = len(records)
     return HeldOutSet(name=name, records=records, images=images, boxes=boxes,
                       matched=np.ones(n, bool), joints=joints, usable=np.ones(n, bool),
-                      fingerprint=cache.cache_key("train", records, cfg.crop), part="validation")
+                      fingerprint=fingerprint, part="validation")
 
 
 def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> HeldOutSet:
     if name not in ("buffy", "flic"):
         raise ValueError(f"unknown test set {name!r}; the paper tests on buffy and flic")
-    records = load_dataset(name, cfg.data.data_root, "test")
-    arrays = cache.heldout_arrays(records, cfg.crop, cfg.data, cfg.data.data_root,
-                                  progress=progress)
-    boxes = np.asarray(arrays["boxes"], dtype=np.float64)
-    matched = np.asarray(arrays["matched"], dtype=bool)
+    pack = active_pack()
+    if pack is not None:
+        pack.check_settings(cfg)
+        records, crops, boxes, matched = pack.test(name)
+    else:
+        records = load_dataset(name, cfg.data.data_root, "test")
+        arrays = cache.heldout_arrays(records, cfg.crop, cfg.data, cfg.data.data_root,
+                                      progress=progress)
+        crops, boxes, matched = arrays["images"], arrays["boxes"], arrays["matched"]
+    boxes = np.asarray(boxes, dtype=np.float64)
+    matched = np.asarray(matched, dtype=bool)
     joints = np.full((len(records), 8, 2), np.nan)
     for i in np.flatnonzero(matched):
         joints[i] = image_to_crop(records[i].joints, boxes[i], cfg.crop.input_size)
     usable = matched & np.isfinite(joints).all(axis=(1, 2))
-    return HeldOutSet(name=name, records=records, images=arrays["images"], boxes=boxes,
-                   matched=matched, joints=joints, usable=usable,
-                   fingerprint=cache.cache_key("test", records, cfg.crop, boxes))
+    key = cache.cache_key("test", records, cfg.crop, boxes)
+    return HeldOutSet(name=name, records=records, images=crops, boxes=boxes,
+                      matched=matched, joints=joints, usable=usable,
+                      fingerprint=pack.fingerprint(key) if pack is not None else key)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hmlpe import metrics
 from hmlpe.engine.inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
+from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import HeldOutSet, load_test_set
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 from hmlpe.skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
@@ -153,7 +154,7 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
         "created": now_utc(), "seconds": round(time.perf_counter() - t0, 2),
         "inference_seconds": round(inference_seconds, 3),
         "inference_images_per_second": round(len(sel) / max(inference_seconds, 1e-9), 1),
-        "data_fingerprint": test.fingerprint,
+        "data_fingerprint": test.fingerprint, "data_pack": pack_provenance(),
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

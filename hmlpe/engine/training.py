@@ -52,6 +52,7 @@ import numpy as np
 import torch
 
 from hmlpe.config import TrainConfig
+from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import (HeldOutSet, TrainSet, load_test_set, load_train_set,
                                  load_validation_set)
 from hmlpe.data.splits import VALIDATION_DATASETS
@@ -343,7 +344,8 @@ class _Stage:
                 "git_commit": self.commit, "created": now_utc(),
                 "train_examples": self.n, "passes_per_epoch": cfg.stage.passes_per_epoch,
                 "visits_per_epoch": cfg.stage.passes_per_epoch * self.n,
-                "visits_total": cfg.stage.visits(self.n), "compiled": compile_model})
+                "visits_total": cfg.stage.visits(self.n), "compiled": compile_model,
+                "train_fingerprint": self.train_set.fingerprint, "data_pack": pack_provenance()})
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, *, resume, init_from, train_set, test_sets, validation_sets, stop_after_epochs,
