@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="epochs of the stage (its schedule)")
     t.add_argument("--stop-after-epochs", type=int,
                    help="stop after this many epochs now; continue later with --resume")
+    t.add_argument("--time-budget-min", type=float,
+                   help="stop (with a mid-epoch checkpoint) after about this many minutes of "
+                        "training; continue later with --resume")
+    t.add_argument("--compile", action="store_true",
+                   help="train through torch.compile (hmlpe bench --compile measures whether "
+                        "it helps on this device)")
     t.add_argument("--seed", type=int)
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
@@ -278,13 +284,20 @@ def run(args: argparse.Namespace) -> int:
         if args.stage == "finetune" and not args.dataset:
             raise ValueError("--stage finetune needs --dataset buffy or flic")
         cfg = _train_config(args)
+        if args.time_budget_min is not None and not args.time_budget_min > 0:
+            raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
         result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress,
-                       stop_after_epochs=args.stop_after_epochs)
+                       stop_after_epochs=args.stop_after_epochs, compile_model=args.compile,
+                       time_budget_s=None if args.time_budget_min is None
+                       else 60.0 * args.time_budget_min)
         from hmlpe.engine.distributed import is_main
         if is_main():   # under torchrun: rank 0 alone reports
             last = result.history[-1] if result.history else {}
-            print(json.dumps({"checkpoint": str(result.checkpoint),
+            print(json.dumps({"checkpoint": str(result.checkpoint), "finished": result.finished,
                               "seconds": round(result.seconds, 1), "last_epoch": last}, indent=2))
+            if not result.finished:
+                print(f"stopped before the stage's end; continue with the same command and "
+                      f"--resume (checkpoint {result.checkpoint})", file=sys.stderr)
         return 0
     if cmd == "reproduce":
         from hmlpe.engine.protocol import configure, run_protocol, run_sweep

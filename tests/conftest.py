@@ -22,6 +22,16 @@ def data_root():
         pytest.skip(f"{ABSENT}: {exc}")
 
 
+@pytest.fixture(scope="session")
+def data_pack(data_root, tmp_path_factory):
+    """A data pack (hmlpe.data.pack) of the data root, written once per session."""
+    from hmlpe.config import DataConfig
+    from hmlpe.data.pack import write_pack
+    path = tmp_path_factory.mktemp("pack") / "pack.zip"
+    write_pack(path, DataConfig(data_root=str(data_root)), progress=False)
+    return path
+
+
 def _dataset_root(root, name):
     """``root`` if it holds the ``name`` folder, else a skip naming the folder."""
     if not (root / name).is_dir():

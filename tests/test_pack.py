@@ -7,16 +7,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from hmlpe.config import CropConfig, DataConfig, TrainConfig, merge
+from hmlpe.config import CropConfig, TrainConfig, merge
 from hmlpe.data import pack as hpack
 from hmlpe.data.pipeline import load_test_set, load_train_set, load_validation_set
 
 
-@pytest.fixture(scope="module")
-def pack_file(data_root, tmp_path_factory):
-    path = tmp_path_factory.mktemp("pack") / "pack.zip"
-    hpack.write_pack(path, DataConfig(data_root=str(data_root)), progress=False)
-    return path
+@pytest.fixture
+def pack_file(data_pack):
+    return data_pack
 
 
 def _cfg(data_root, **over):
