@@ -43,7 +43,7 @@ import torch
 import yaml
 from IPython.display import Markdown
 
-from hmlpe.companion import book, paper, seeds, verdict
+from hmlpe.companion import book, compute, paper, seeds, verdict
 from hmlpe.paths import PROJECT_ROOT
 
 display(Markdown(verdict.rules_markdown()))
@@ -53,6 +53,14 @@ verdicts = verdict.verdict_table(Path(results_dir))
 counts = verdict.verdict_counts(verdicts)
 print("; ".join(f"{n} {v}" for v, n in counts.items()) + f" (of {len(verdicts)} rows)")
 verdict.styled_verdict_table(verdicts)
+
+# %% [markdown]
+# **The compute behind it.** The paper's Table 3 reports epoch 100 of its x32 augmented pool:
+# 100 x 32 x 8427 = 26,966,400 image visits of pre-training. Each profile's protocol in visits
+# (`hmlpe.companion.compute`; the verdict above is the `cpu` profile's):
+
+# %% tags=["hide-input"]
+compute.style_compute_table(compute.profiles_compute_table(), uuid="verdict-compute")
 
 # %% [markdown]
 # Where the committed results were made (from each seed folder's `MANIFEST.json`):

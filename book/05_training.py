@@ -47,10 +47,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from hmlpe import config as hconfig
-from hmlpe.companion import history, paper, runinfo
+from hmlpe.companion import compute, history, paper, runinfo
 from hmlpe.engine import profiles
 from hmlpe.data.datasets import load_pool
-from hmlpe.data.pipeline import training_set_records
 from hmlpe.engine.layout import FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.protocol import configure, run_protocol
 from hmlpe.engine.training import epoch_start_rates
@@ -85,8 +84,7 @@ rows = {}
 for name, p in profiles.PROFILES.items():
     p = prof if name == prof.name else p
     cap = p.base.data.max_train_examples
-    pre = p.stage_config("pretrain")
-    pre_visits = pre.stage.visits(len(training_set_records(pre)[0]))
+    pre_visits = compute.profile_visits(p)["pretrain"]
     rows[name] = {"epoch unit": p.epoch_unit, "pre-training epochs": p.pretrain_epochs,
                   "pre-training image visits": f"{pre_visits:,}",
                   "share of the paper's 27M": f"{pre_visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
@@ -135,7 +133,7 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
 stage_cfgs = {"pretrain": prof.stage_config("pretrain")}
 stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds)
                    for ds in FINETUNE_DATASETS})
-stage_sizes = {cfg.stage.dataset: len(training_set_records(cfg)[0]) for cfg in stage_cfgs.values()}
+stage_sizes = {cfg.stage.dataset: compute.stage_images(cfg) for cfg in stage_cfgs.values()}
 
 
 def stage_row(name, cfg):
