@@ -111,7 +111,7 @@ class ModelConfig:
     # "torch": PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and biases;
     # "krizhevsky": [14]'s N(0, 0.01) weights, biases 1 in conv2, conv3 and the hidden FC
     # layers, 0 elsewhere; "kaiming": He-normal weights for the ReLU layers, N(0, 0.001) output
-    # layers, zero biases.
+    # layers, zero biases; "kaiming_trunk": He-normal convolutions, the heads as "torch".
     init: str = "torch"
 
 

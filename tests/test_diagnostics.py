@@ -73,3 +73,17 @@ def test_torch_rule_keeps_the_modules_own_draws():
     torch.manual_seed(5)
     b = HMLPENet(ModelConfig(conv_channels=(4, 4, 8), fc_widths=(16, 16), init="torch")).state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@torch.no_grad()
+def test_kaiming_trunk_rule_leaves_the_heads_as_torch_draws_them():
+    torch.manual_seed(3)
+    ref = HMLPENet(SMALL).state_dict()
+    torch.manual_seed(3)
+    model = HMLPENet(ModelConfig(conv_channels=(4, 4, 8), fc_widths=(16, 16), init="kaiming_trunk"))
+    got = model.state_dict()
+    heads = [k for k in got if k.startswith(("regression", "detection"))]
+    assert heads and all(torch.equal(got[k], ref[k]) for k in heads)
+    conv2 = [m for m in model.trunk if isinstance(m, nn.Conv2d)][1]
+    assert float(conv2.bias.abs().max()) == 0.0
+    assert float(conv2.weight.std()) == pytest.approx((2 / conv2.weight[0].numel()) ** 0.5, rel=0.15)

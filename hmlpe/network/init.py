@@ -10,6 +10,9 @@ refers to [14] (Krizhevsky et al. 2012) for its training procedure.
 * ``"kaiming"``: He et al. 2015: weights ``N(0, 2 / fan_in)`` for every layer followed by a ReLU,
   zero biases, the two output layers ``N(0, 0.001)`` so the tanh and logistic outputs start
   near 0 and 0.5 (the regression output near the crop's corner; the bias learns the mean).
+* ``"kaiming_trunk"``: Kaiming's rule for the trunk's convolutions only (zero biases), PyTorch's
+  defaults for the fully connected heads: the shared maps start alive (the dead-map target is
+  the trunk's) while the heads, where dropout sits, keep the scale of the default network.
 
 Layers are found by their place in ``HMLPENet``: the trunk's convolutions, each head's two hidden
 ``Linear`` layers and its output ``Linear``.
@@ -21,7 +24,7 @@ import math
 import torch
 from torch import nn
 
-INITS = ("torch", "krizhevsky", "kaiming")
+INITS = ("torch", "krizhevsky", "kaiming", "kaiming_trunk")
 
 
 def _layers(model) -> tuple[list[nn.Conv2d], list[nn.Linear], list[nn.Linear]]:
@@ -51,6 +54,8 @@ def initialise(model, rule: str, generator: torch.Generator | None = None) -> No
             m.weight.normal_(0.0, 0.01, generator=generator)
             m.bias.zero_()
         return
+    if rule == "kaiming_trunk":
+        hidden, outputs = [], []
     for m in convs + hidden:
         fan_in = m.weight[0].numel()
         m.weight.normal_(0.0, math.sqrt(2.0 / fan_in), generator=generator)

@@ -20,6 +20,9 @@ declare -A RECIPES=(
   [kaiming_warm_cos]="--set model.init=kaiming --set optim.warmup=0.05 --set optim.schedule=cosine"
   [kaiming_warm_bs256]="--set model.init=kaiming --set optim.warmup=0.05 --set optim.batch_size=256 --set optim.lr=0.002"
   [base_bs256]="--set optim.batch_size=256 --set optim.lr=0.002"
+  [kaiming_trunk]="--set model.init=kaiming_trunk"
+  [kaiming_trunk_warm]="--set model.init=kaiming_trunk --set optim.warmup=0.05"
+  [base_pack]="--data-pack ${PACK:-runs/hmlpe-pack.zip}"
 )
 ORDER=("${@:-base kaiming_warm k14_sgd kaiming_warm_cos kaiming_warm_bs256 base_bs256}")
 for name in ${ORDER[@]}; do
