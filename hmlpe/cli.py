@@ -120,6 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config override of every stage, dotted key, JSON value (repeatable)")
     _add_common(r)
 
+    c = sub.add_parser("curve", help="PCP against compute: the whole protocol at several "
+                                     "pre-training budgets in image visits (no Table 3 sweep)")
+    c.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
+    c.add_argument("--visits", type=int, nargs="+", required=True, metavar="N",
+                   help="pre-training budgets in image visits, e.g. 40000 80000 160000")
+    c.add_argument("--out", type=Path, required=True, help="root folder: one visits_<N>/ per budget")
+    c.add_argument("--seed", type=int)
+    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override of every stage (repeatable)")
+    _add_common(c)
+
     w = sub.add_parser("sweep", help="Table 3's sweep, one job per ratio (sequential by default, "
                                      "or submitted with submitit)")
     w.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
@@ -311,6 +322,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_sweep:
             run_sweep(prof, args.out, progress=args.progress)
         print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
+        return 0
+    if cmd == "curve":
+        from hmlpe.engine.curve import run_curve
+        folders = run_curve(_profile(args), args.visits, args.out, progress=args.progress)
+        print(json.dumps({str(k): str(v) for k, v in folders.items()}, indent=2))
         return 0
     if cmd == "sweep":
         from hmlpe.engine.jobs import sweep_jobs
