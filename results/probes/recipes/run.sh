@@ -22,6 +22,8 @@ declare -A RECIPES=(
   [base_bs256]="--set optim.batch_size=256 --set optim.lr=0.002"
   [kaiming_trunk]="--set model.init=kaiming_trunk"
   [kaiming_trunk_warm]="--set model.init=kaiming_trunk --set optim.warmup=0.05"
+  [kaiming_trunk_warm_cos]="--set model.init=kaiming_trunk --set optim.warmup=0.05 --set optim.schedule=cosine"
+  [kaiming_trunk_warm_bs256]="--set model.init=kaiming_trunk --set optim.warmup=0.05 --set optim.batch_size=256 --set optim.lr=0.002"
   [base_pack]="--data-pack ${PACK:-runs/hmlpe-pack.zip}"
 )
 ORDER=("${@:-base kaiming_warm k14_sgd kaiming_warm_cos kaiming_warm_bs256 base_bs256}")
