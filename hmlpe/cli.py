@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import Any, Sequence
 
 
+_NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
+               "-inf": float("-inf"), "infinity": float("inf"), "-infinity": float("-inf")}
+
+
 def _parse_value(text: str) -> Any:
+    """A ``--set`` value: JSON, else nan / inf as floats (so a range check can name them),
+    else the bare string."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        return text
+        return _NON_FINITE.get(text.strip().lower(), text)
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
@@ -384,6 +390,7 @@ def run(args: argparse.Namespace) -> int:
         if args.build_only:
             book.build_html()
             return 0
+        book.select_chapters(book.toc_chapters(), args.chapters)   # before any copy or write
         if args.from_results:
             run_dir = book.copy_results(args.from_results, args.run_dir)
             profile = args.profile or book.results_profile(run_dir)
@@ -404,12 +411,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from hmlpe.engine.checkpoint import CheckpointError
     from hmlpe.data.crops import ImageReadError
     from hmlpe.paths import DataRootError
-    from hmlpe.engine.protocol import ExportedRunError
+    from hmlpe.engine.device import DeviceError
+    from hmlpe.engine.guard import RunFolderError
     from hmlpe.engine.training import NonFiniteLossError
     from hmlpe.engine.jobs import ExecutorError
     return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
             DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError,
-            ExportedRunError, ExecutorError)
+            RunFolderError, ExecutorError, DeviceError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -423,6 +431,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["HMLPE_DATA_PACK"] = str(args.data_pack.resolve())
     try:
         return run(args)
+    except KeyboardInterrupt:
+        # every file is written whole or not at all (temporary file + rename); a training run
+        # keeps its last checkpoint (end of an epoch or every 10 minutes inside one)
+        where = getattr(args, "out", None) or getattr(args, "root", None)
+        hint = (f"; continue with the same command and --resume (run folder {where})"
+                if args.command == "train" else
+                "; the same command continues from what was finished" if args.command in
+                ("reproduce", "curve", "sweep", "seeds", "book") else "")
+        print(f"interrupted: nothing half-written{hint}", file=sys.stderr)
+        return 130
     except _user_errors() as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {msg}", file=sys.stderr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -14,8 +15,9 @@ from typing import Any
 
 
 class ConfigError(ValueError):
-    """A config override of the wrong type; the message names the key, the value given and
-    the type the field expects (e.g. ``optim.lr=abc: expected a float, got a string``)."""
+    """A config value of the wrong type or out of range; the message names the key, the value
+    given and what the field expects (e.g. ``optim.lr=abc: expected a float, got a string``,
+    ``optim.batch_size=0: expected an int >= 1``)."""
 
 
 @dataclass(frozen=True)
@@ -389,3 +391,53 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+# --------------------------------------------------------------------------- ranges
+def _finite(v: float) -> bool:
+    return math.isfinite(v)
+
+
+# Dotted key -> (test, what it expects). A key missing here has no range beyond its type;
+# None passes for optional fields. check_ranges applies them to a whole TrainConfig.
+RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
+    "seed": (lambda v: v >= 0, "an int >= 0"),
+    "eval_every": (lambda v: v >= 1, "an int >= 1"),
+    "max_test_examples": (lambda v: v >= 1, "an int >= 1 or null"),
+    "data.max_train_examples": (lambda v: v >= 1, "an int >= 1 or null"),
+    "stage.epochs": (lambda v: v >= 1, "an int >= 1"),
+    "stage.lr_scale": (lambda v: _finite(v) and v > 0, "a finite float > 0"),
+    "optim.batch_size": (lambda v: v >= 1, "an int >= 1"),
+    "optim.lr": (lambda v: _finite(v) and v > 0, "a finite float > 0"),
+    "optim.momentum": (lambda v: _finite(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "optim.weight_decay": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
+    "optim.lr_decay": (lambda v: _finite(v) and 0 < v <= 1, "a float in (0, 1]"),
+    "optim.lr_decay_at": (lambda v: all(_finite(x) and 0 < x < 1 for x in v),
+                          "a list of floats in (0, 1)"),
+    "optim.warmup": (lambda v: _finite(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "optim.grad_clip": (lambda v: _finite(v) and v > 0, "a finite float > 0 or null"),
+    "model.dropout": (lambda v: _finite(v) and 0 <= v < 1, "a probability in [0, 1)"),
+    "augment.mirror_prob": (lambda v: _finite(v) and 0 <= v <= 1, "a probability in [0, 1]"),
+    "augment.rotation_deg": (lambda v: _finite(v) and 0 <= v <= 180, "a float in [0, 180]"),
+    "augment.scale_jitter": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
+    "loss.lambda_r": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
+    "loss.lambda_d": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
+    "labels.beta": (lambda v: _finite(v) and 0 < v <= 1, "a float in (0, 1]"),
+    "labels.window": (lambda v: v >= 1, "an int >= 1"),
+    "labels.grid": (lambda v: v >= 1, "an int >= 1"),
+}
+
+
+def check_ranges(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` unchanged if every value of :data:`RANGES` is in range, else ``ConfigError``
+    naming the first key out of range, its value and the range (checked before any work)."""
+    for key, (test, expected) in RANGES.items():
+        value: Any = cfg
+        for part in key.split("."):
+            value = getattr(value, part)
+        if value is not None and not test(value):
+            raise ConfigError(f"{key}={_show(value)}: expected {expected}")
+    if cfg.loss.lambda_r == 0 and cfg.loss.lambda_d == 0:
+        raise ConfigError("loss.lambda_r=0 and loss.lambda_d=0: at least one task must have a "
+                          "weight > 0")
+    return cfg

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from hmlpe.engine import device as dev
-from hmlpe.engine.device import ALLOWED, DeviceSpec, autocast, cpu_has_native_bf16, select_device
+from hmlpe.engine.device import ALLOWED, DeviceError, DeviceSpec, autocast, cpu_has_native_bf16, select_device
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_unknown_device_lists_allowed():
 
 def test_cuda_without_cuda_is_a_clear_error(no_cuda):
     for name in ("cuda", "cuda-fp32"):
-        with pytest.raises(RuntimeError, match="CUDA"):
+        with pytest.raises(DeviceError, match="CUDA"):
             select_device(name)
 
 

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
@@ -262,12 +263,24 @@ def copy_results(results: Path, run_dir: Path | None = None) -> Path:
         raise FileNotFoundError(f"{results} is not a folder of exported results (no "
                                 f"{MANIFEST_NAME}); `python -m hmlpe export` makes one")
     run_dir = Path(run_dir) if run_dir is not None else PROJECT_ROOT / "runs" / f"from_{results.name}"
-    if run_dir.resolve() == results.resolve():
-        raise ValueError(f"--run-dir {run_dir} is the results folder itself; the copy must differ")
+    check_disjoint(results, run_dir, "--from-results", "--run-dir")
+    check_deletable(run_dir, "--run-dir")   # only an earlier copy is replaced, never a run
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    shutil.copytree(results, run_dir)
+    tmp = run_dir.with_name(f".{run_dir.name}.copying")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(results, tmp)
+    (tmp / COPY_MARK).write_text(f"{results.resolve()}\n")
+    tmp.replace(run_dir)
     return run_dir
+
+
+def check_book_run_dir(run_dir: Path) -> Path:
+    """``run_dir`` if the runner may execute chapters into it: a copy of exported results
+    (``copy_results``) or a folder ``train`` could write (``guard.check_output_folder``)."""
+    if (Path(run_dir) / COPY_MARK).is_file():
+        return Path(run_dir)
+    return check_output_folder(run_dir, "--run-dir")
 
 
 def results_profile(run_dir: Path) -> str:
@@ -286,10 +299,10 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
     papermill, record timings in ``run_dir/book_timings.json``, then build the HTML when
     ``build``. Returns the timings record. Raises :class:`BookError` on the first failure
     (the failed chapter is recorded with status ``failed`` first)."""
-    run_dir = Path(run_dir).resolve()
+    entries = select_chapters(toc_chapters(), chapters)   # a bad name fails before any write
+    run_dir = check_book_run_dir(Path(run_dir)).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     _ensure_kernel()
-    entries = select_chapters(toc_chapters(), chapters)
     parameters = {"profile": str(profile), "run_dir": str(run_dir), **(extra_parameters or {})}
 
     record = load_timings(run_dir)

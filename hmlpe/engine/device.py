@@ -119,9 +119,13 @@ def _cpu_name() -> str:
     return "cpu"
 
 
+class DeviceError(ValueError):
+    """A device request this machine cannot meet (one line for the user)."""
+
+
 def _cuda_spec(fp32: bool) -> DeviceSpec:
     if not torch.cuda.is_available():
-        raise RuntimeError("CUDA was requested but torch.cuda.is_available() is False "
+        raise DeviceError("CUDA was requested but torch.cuda.is_available() is False "
                            f"(torch {torch.__version__}); use device 'auto' or 'cpu'")
     name = torch.cuda.get_device_name(0)
     if fp32:
@@ -147,7 +151,7 @@ def _cpu_spec(fp32: bool) -> DeviceSpec:
 def select_device(requested: str = "auto") -> DeviceSpec:
     """Device, autocast dtype and memory format for ``requested`` (one of ``ALLOWED``)."""
     if requested not in ALLOWED:
-        raise ValueError(f"unknown device {requested!r}; allowed: {', '.join(ALLOWED)}")
+        raise DeviceError(f"unknown device {requested!r}; allowed: {', '.join(ALLOWED)}")
     if requested == "auto":
         return _cuda_spec(False) if torch.cuda.is_available() else _cpu_spec(False)
     if requested.startswith("cuda"):

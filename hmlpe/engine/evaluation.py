@@ -21,6 +21,7 @@ from hmlpe.data.pipeline import HeldOutSet, load_test_set
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 from hmlpe.skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
 from hmlpe.engine.checkpoint import load_model
+from hmlpe.engine.guard import RunLock, check_output_folder
 from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
 from hmlpe.uncertainty import bootstrap_pcp, encode_bits
 
@@ -92,6 +93,16 @@ def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "au
     reported apart, ``metrics.json["mirror_average"]``)."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}")
+    check_output_folder(out_dir)   # never over committed or exported results; before any work
+    with RunLock(out_dir, "evaluation"):
+        return _evaluate(checkpoint, dataset, out_dir, device=device, data_root=data_root,
+                         association=association, progress=progress,
+                         mirror_average=mirror_average)
+
+
+def _evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str,
+              data_root: str | None, association: str | None, progress: bool | None,
+              mirror_average: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     model, cfg, spec, state = load_model(Path(checkpoint), device)
     overrides = {}

@@ -27,10 +27,11 @@ from typing import Any, Callable, Sequence
 
 from hmlpe.config import TrainConfig
 from hmlpe.engine.checkpoint import CheckpointError, check_same_config, load_checkpoint
+from hmlpe.engine.guard import check_output_folder
 from hmlpe.engine.layout import (FEATURES_NAME, FINETUNE_DATASETS, SWEEP, RunLayout,
                                  seed_folder_name, sweep_folder_name)
 from hmlpe.engine.profiles import Profile
-from hmlpe.engine.protocol import ExportedRunError, configure, run_protocol, run_sweep
+from hmlpe.engine.protocol import configure, run_protocol, run_sweep
 
 EXECUTORS = ("none", "local", "slurm")
 
@@ -122,10 +123,7 @@ def _seed_job(profile: Profile, folder: str, *, progress: bool | None = None) ->
 def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None = None) -> list[Job]:
     """One job per lambda_R/lambda_P ratio (default: the profile's), into ``run_dir/sweep``."""
     root = Path(run_dir).resolve()
-    layout = RunLayout(root)
-    if layout.is_exported:
-        raise ExportedRunError(f"{run_dir} holds exported results: the sweep is read from it, "
-                               "never trained into")
+    layout = RunLayout(check_output_folder(root, "--out"))
     jobs = {}
     for ratio in ratios if ratios is not None else profile.sweep.ratios:
         cfg, folder = profile.sweep_config(ratio), layout.sweep(ratio)
@@ -143,9 +141,7 @@ def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
         prof = configure(profile, {"seed": seed})
         name = seed_folder_name(seed)
         folder = root / name
-        if RunLayout(folder).is_exported:
-            raise ExportedRunError(f"{folder} holds exported results: it is read, never "
-                                   "trained into; choose another --root")
+        check_output_folder(folder, "--root")
         jobs.setdefault(name, Job(name, folder, _seed_job, (prof, str(folder)),
                                   lambda prof=prof, folder=folder: protocol_finished(prof, folder)))
     return list(jobs.values())   # a seed given twice is one job

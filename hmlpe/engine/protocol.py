@@ -14,9 +14,13 @@ from hmlpe.config import TrainConfig, merge
 from hmlpe.engine.checkpoint import check_same_config, load_checkpoint
 from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.engine.features import ensure_features
+from hmlpe.engine.guard import RunFolderError, check_output_folder
 from hmlpe.engine.layout import CHECKPOINT_NAME, FEATURES_NAME, FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.profiles import Profile, get_profile
 from hmlpe.engine.training import TrainResult, train
+
+# Earlier name of the error for a protected run folder (hmlpe.engine.guard).
+ExportedRunError = RunFolderError
 
 
 def configure(profile: Profile | str, overrides: dict[str, Any] | None = None,
@@ -50,10 +54,6 @@ def checkpoint_of(result: TrainResult | Path) -> Path:
     return result if isinstance(result, Path) else result.checkpoint
 
 
-class ExportedRunError(RuntimeError):
-    """A run folder of exported results (no weights) was asked to train."""
-
-
 def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None = None,
                  evaluate_after: bool = True) -> dict[str, Path]:
     """Pre-train, export Figures 6 and 7 of the pre-trained network (``features.npz``),
@@ -61,10 +61,7 @@ def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None
     Buffy package's association rule too (an evaluation newer than its checkpoint is reused).
     Returns the step folders by name. A folder of exported results is refused."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
-    layout = RunLayout(run_dir)
-    if layout.is_exported:
-        raise ExportedRunError(f"{layout.root} holds exported results (MANIFEST.json, no "
-                               "weights): it is read, never trained into; use another --out")
+    layout = RunLayout(check_output_folder(run_dir))
     folders = {"pretrain": layout.pretrain}
     pre = checkpoint_of(run_stage(prof.stage_config("pretrain"), layout.pretrain, progress=progress))
     ensure_features(pre, layout.pretrain / FEATURES_NAME)
@@ -100,10 +97,7 @@ def run_sweep(profile: Profile | str, run_dir: Path, *, ratios: tuple[float, ...
               progress: bool | None = None) -> dict[float, Path]:
     """Table 3 / Figure 5: one run per lambda_R/lambda_P ratio, all else equal."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
-    layout = RunLayout(run_dir)
-    if layout.is_exported:
-        raise ExportedRunError(f"{layout.root} holds exported results: the sweep is read from "
-                               "it, never trained into")
+    layout = RunLayout(check_output_folder(run_dir))
     out: dict[float, Path] = {}
     for ratio in ratios if ratios is not None else prof.sweep.ratios:
         run_stage(prof.sweep_config(ratio), layout.sweep(ratio), progress=progress)

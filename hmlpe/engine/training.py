@@ -41,6 +41,7 @@ Choices the paper leaves open (written here once):
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -51,7 +52,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hmlpe.config import TrainConfig
+from hmlpe.config import TrainConfig, check_ranges
 from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import (HeldOutSet, TrainSet, load_test_set, load_train_set,
                                  load_validation_set)
@@ -62,6 +63,7 @@ from hmlpe.engine.checkpoint import (CheckpointError, build_model, check_same_co
                                     load_model, save_checkpoint)
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.engine.diagnostics import HeldOutEvaluator, dead_map_shares, probe_crops
+from hmlpe.engine.guard import RunLock, check_output_folder, clear_temporaries
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME
 from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, HMLPEOutput
@@ -257,13 +259,19 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
     """
     if readback_every < 1:
         raise ValueError(f"readback_every must be >= 1, got {readback_every}")
+    check_ranges(cfg)              # every value in range, the folder writable: before any work
+    check_output_folder(run_dir)
     with distributed.session(cfg.device) as ctx:
-        return _Stage(cfg, Path(run_dir), ctx, progress=progress).run(
-            resume=resume, init_from=init_from, train_set=train_set, test_sets=test_sets,
-            validation_sets=validation_sets, stop_after_epochs=stop_after_epochs,
-            time_budget_s=time_budget_s, stop_after_steps=stop_after_steps,
-            compile_model=compile_model, readback_every=readback_every,
-            checkpoint_minutes=checkpoint_minutes)
+        # one writer per run folder (rank 0 writes for all ranks)
+        with RunLock(run_dir, "training") if ctx.is_main else contextlib.nullcontext():
+            if ctx.is_main:
+                clear_temporaries(run_dir)   # a killed write's leftovers: ours, as we hold the lock
+            return _Stage(cfg, Path(run_dir), ctx, progress=progress).run(
+                resume=resume, init_from=init_from, train_set=train_set, test_sets=test_sets,
+                validation_sets=validation_sets, stop_after_epochs=stop_after_epochs,
+                time_budget_s=time_budget_s, stop_after_steps=stop_after_steps,
+                compile_model=compile_model, readback_every=readback_every,
+                checkpoint_minutes=checkpoint_minutes)
 
 
 class _Stage:

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from hmlpe.companion import book
+from hmlpe.engine.guard import RunFolderError
 
 
 def test_toc_order_walks_root_parts_chapters_sections(tmp_path):
@@ -119,5 +120,15 @@ def test_copy_results_makes_a_scratch_run_folder(tmp_path):
     run = book.copy_results(results, tmp_path / "run")
     assert (run / "MANIFEST.json").is_file() and not (run / "stale.txt").exists()
     assert book.results_profile(run) == "cpu"
-    with pytest.raises(ValueError, match="results folder itself"):
+    assert (run / ".copied_from").read_text().strip() == str(results.resolve())
+    book.copy_results(results, run)   # an earlier copy is replaced
+    with pytest.raises(RunFolderError, match="overlap"):
         book.copy_results(results, results)
+    with pytest.raises(RunFolderError, match="overlap"):   # a copy may not swallow its source
+        book.copy_results(results, tmp_path / "results")
+    trained = tmp_path / "trained"
+    (trained / "pretrain").mkdir(parents=True)
+    (trained / "pretrain" / "last.pt").write_bytes(b"weights")
+    with pytest.raises(RunFolderError, match="holds a run"):
+        book.copy_results(results, trained)
+    assert (trained / "pretrain" / "last.pt").read_bytes() == b"weights"
