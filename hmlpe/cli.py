@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
     e.add_argument("--checkpoint", type=Path, required=True)
-    e.add_argument("--dataset", required=True, help="buffy or flic")
+    e.add_argument("--dataset", required=True, choices=("buffy", "flic"),
+                   help="buffy (Table 1) or flic (Table 2, Figure 4)")
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--association", choices=("paper", "buffy"),
                    help="Buffy detection association rule (default: the checkpoint's config)")
@@ -300,6 +301,9 @@ def run(args: argparse.Namespace) -> int:
         from hmlpe.engine.training import train
         if args.stage == "finetune" and not args.dataset:
             raise ValueError("--stage finetune needs --dataset buffy or flic")
+        if args.stage == "pretrain" and args.dataset:
+            raise ValueError(f"--dataset {args.dataset} is for --stage finetune; pre-training "
+                             "trains on the pool (--set data.pool=[...] to change it)")
         cfg = _train_config(args)
         if args.time_budget_min is not None and not args.time_budget_min > 0:
             raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")

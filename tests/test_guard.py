@@ -276,3 +276,10 @@ def test_a_lock_leaves_no_folder_behind_when_nothing_was_written(tmp_path):
     with RunLock(tmp_path / "c"):
         (tmp_path / "c" / "history.jsonl").write_text("{}\n")
     assert (tmp_path / "c" / "history.jsonl").is_file()
+
+
+def test_an_option_the_stage_ignores_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--profile", "smoke", "--dataset", "buffy", "--out", str(out)]) == 2
+    assert "--dataset buffy is for --stage finetune" in capsys.readouterr().err
+    assert not out.exists()

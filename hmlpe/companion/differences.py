@@ -114,7 +114,9 @@ def differences() -> list[Difference]:
                    "Training chapter; README wall times"),
         Difference("initialisation", "choice",
                    "'see [14]' (N(0, 0.01) weights, biases 1 in later layers)", _inits(),
-                   "ModelConfig.init; measured on the validation split (dead maps, errors)",
+                   "ModelConfig.init; measured on the validation split (dead maps, errors): "
+                   "the choice there is He-normal convolutions, default heads and a 5% "
+                   "warm-up (profiles.RECIPE_ON_VALIDATION), not yet the profiles' default",
                    "hmlpe.network.init; results/probes"),
         Difference("validation split", "choice", "none mentioned",
                    VALIDATION_DESCRIPTION + " (DataConfig.holdout_validation: probes and every "

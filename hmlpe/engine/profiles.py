@@ -94,6 +94,19 @@ _SMOKE = TrainConfig(
 # at the paper's length: SGD was not shown to train this network here, and a GPU user should
 # get a profile that was measured to work.
 _ADAM = OptimConfig(name="adam", lr=1e-3, batch_size=32, lr_decay_at=(0.75,))
+# The recipe chosen on the validation split (issue 15; results/probes/recipes, seed 0, pool
+# without the validation split, 30 passes = 134,760 visits each, bf16 on an AVX512-BF16 EPYC):
+# He-normal convolutions with PyTorch's default heads ("kaiming_trunk") and a linear warm-up
+# over the first 5% of steps had validation eq. 1 0.106 against 0.115 for the committed recipe
+# (torch init, no warm-up), lower on all three validation sets (Buffy 0.163 / 0.184, LSP 0.285
+# / 0.301, FLIC 0.067 / 0.073), with no conv2 or conv3 map dead (against 28% / 20%) and no gap
+# between eval mode and the dropout-on mean of 16 passes (-0.001). He-normal heads too
+# ("kaiming") also kept every map alive but eval mode was 0.081 worse than the dropout-on mean
+# (0.196 against 0.114); a cosine schedule instead of the step was 0.111. One seed: a reshuffle
+# of one recipe moved Buffy's test eq. 1 by 0.008-0.014 before (LossConfig), the size of this
+# margin (0.009), so the firmer reasons are the live maps and the absent dropout gap.
+# The CPU profiles switch to it when results/cpu is recomputed with it (3 seeds).
+RECIPE_ON_VALIDATION = {"model.init": "kaiming_trunk", "optim.warmup": 0.05}
 _QUICK = TrainConfig(profile="quick", optim=_ADAM, eval_every=4)
 _CPU = TrainConfig(profile="cpu", optim=_ADAM, eval_every=2)
 # The paper profile: the paper's minibatch (256, the first author's scripts) and epochs in the
