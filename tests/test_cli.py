@@ -100,9 +100,12 @@ def test_wrong_override_type_is_one_line_and_status_2(tmp_path):
 
 def test_bad_dataset_box_and_image(smoke_checkpoint, tmp_path, capsys, buffy_root):
     image = buffy_root / BUFFY_IMAGE
-    assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "lsp",
-                 "--out", str(tmp_path / "e")]) == 2
-    assert "unknown dataset 'lsp'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:   # argparse's choices: usage and one line
+        main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "lsp",
+              "--out", str(tmp_path / "e")])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'lsp' (choose from 'buffy', 'flic')" in capsys.readouterr().err
+    assert not (tmp_path / "e").exists()
     assert main(["predict", str(image), "--box", "50", "160", "900", "404",
                  "--checkpoint", str(smoke_checkpoint), "--out", str(tmp_path / "p")]) == 2
     assert "not inside the image 720x405" in capsys.readouterr().err
