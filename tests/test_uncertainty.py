@@ -99,7 +99,8 @@ def test_missing_results_name_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pcp_over_seeds(tmp_path / "nope", "buffy", "whole_set")
     (tmp_path / "seed_0").mkdir()
-    with pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"):
+    with pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"), \
+            pytest.warns(UserWarning, match="seed_0 has no eval_flic"):
         pcp_over_seeds(tmp_path, "flic")
 
 
@@ -154,3 +155,36 @@ def test_ablation_table_against_the_seeds(tmp_path):
     assert t.loc[("Buffy, whole set", "small pool - seeds' mean"), "LU"] == 0
     with pytest.raises(FileNotFoundError, match="eval_buffy"):
         ablation_table(tmp_path / "res", tmp_path / "nope", "x")
+
+
+def test_a_seed_missing_an_evaluation_is_named_not_averaged_away(tmp_path):
+    from hmlpe.companion.seeds import MissingEvaluationWarning, pcp_over_seeds
+    f = np.ones((4, 4), bool)
+    _write_seed(tmp_path, 0, np.ones((6, 4), bool), np.ones(6, bool), f)
+    _write_seed(tmp_path, 1, np.ones((6, 4), bool), np.ones(6, bool), f)
+    import shutil
+    shutil.rmtree(tmp_path / "seed_1" / "eval_flic")
+    with pytest.warns(MissingEvaluationWarning, match="seed_1 has no eval_flic/metrics.json"):
+        r = pcp_over_seeds(tmp_path, "flic", n_boot=50)
+    assert r["seeds"] == [0]
+
+
+def test_truncated_or_foreign_metrics_name_the_file_and_key(tmp_path):
+    from hmlpe.companion.seeds import ResultsError, pcp_over_seeds
+    f = np.ones((4, 4), bool)
+    _write_seed(tmp_path, 0, np.ones((6, 4), bool), np.ones(6, bool), f)
+    metrics = tmp_path / "seed_0" / "eval_flic" / "metrics.json"
+    text = metrics.read_text()
+    metrics.write_text(text[: len(text) // 2])
+    with pytest.raises(ResultsError, match=r"eval_flic/metrics.json is not valid JSON"):
+        pcp_over_seeds(tmp_path, "flic", n_boot=50)
+    metrics.write_text('{"table1": {}}')
+    with pytest.raises(ResultsError, match=r"eval_flic/metrics.json has no table2"):
+        pcp_over_seeds(tmp_path, "flic", n_boot=50)
+    metrics.write_text('{"table2": {"pcp": {"LL": 1.0}}}')
+    with pytest.raises(ResultsError, match=r"metrics.json has no pcp/RL"):
+        pcp_over_seeds(tmp_path, "flic", n_boot=50)
+    buffy = tmp_path / "seed_0" / "eval_buffy" / "metrics.json"
+    buffy.write_text('{"table1": {"subset": {}}}')
+    with pytest.raises(ResultsError, match=r"eval_buffy/metrics.json has no table1/whole_set"):
+        pcp_over_seeds(tmp_path, "buffy", "whole_set", n_boot=50)

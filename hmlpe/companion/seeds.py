@@ -9,7 +9,9 @@ Layout: ``<root>/seed_<n>/eval_buffy/metrics.json``, ``eval_flic/...``, ``eval_<
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,11 +34,6 @@ TABLES = (("Table 1", "buffy", "whole_set", "Buffy, whole set"),
           ("Table 2", "flic", None, "FLIC"))
 
 
-def pcp_block(metrics: dict, dataset: str, table: str | None) -> dict:
-    """The {"n", "pcp", ...} block of one test set in an evaluation's metrics.json."""
-    return metrics["table1"][table] if dataset == "buffy" else metrics["table2"]
-
-
 def seed_folders(root: Path) -> list[tuple[int, Path]]:
     """(seed, folder) of every ``seed_<n>`` folder under ``root``, by seed."""
     root = Path(root)
@@ -54,14 +51,63 @@ def _eval_folder(dataset: str, mirror: bool) -> str:
     return RunLayout(Path()).evaluation(dataset, mirror=mirror).name
 
 
+class ResultsError(ValueError):
+    """A results file that cannot be read as this version writes it (names file and key)."""
+
+
+class MissingEvaluationWarning(UserWarning):
+    """A seed folder without the evaluation asked for: left out of the seeds' summary."""
+
+
+def read_metrics(path: Path) -> dict:
+    """One evaluation's metrics.json; a truncated or foreign file is a ResultsError naming it."""
+    try:
+        metrics = json.loads(Path(path).read_text())
+    except ValueError as exc:
+        raise ResultsError(f"{path} is not valid JSON ({exc}); evaluate again") from None
+    if not isinstance(metrics, dict):
+        raise ResultsError(f"{path} holds a {type(metrics).__name__}, not an evaluation's "
+                           "metrics")
+    metrics["_path"] = str(path)   # so later readers can name it
+    return metrics
+
+
+def pcp_block(metrics: dict, dataset: str, table: str | None) -> dict:
+    """The {"n", "pcp", ...} block of one test set in an evaluation's metrics.json."""
+    keys = ("table1", table) if dataset == "buffy" else ("table2",)
+    block: Any = metrics
+    for i, key in enumerate(keys):
+        if not isinstance(block, dict) or key not in block:
+            where = metrics.get("_path", "metrics")
+            raise ResultsError(f"{where} has no {'/'.join(map(str, keys[:i + 1]))}: not an "
+                               f"evaluation of {dataset} by this version; evaluate again")
+        block = block[key]
+    return block
+
+
+def pcp_values(block: dict, metrics: dict) -> list[float]:
+    """The four arm PCPs (COLUMNS) of a pcp_block; a missing one is a ResultsError."""
+    try:
+        return [float(block["pcp"][c]) for c in COLUMNS]
+    except (KeyError, TypeError) as exc:
+        key = exc.args[0] if isinstance(exc, KeyError) and exc.args else "?"
+        raise ResultsError(f"{metrics.get('_path', 'metrics')} has no pcp/{key} in its "
+                           "test-set block; evaluate again") from None
+
+
 def load_seed_metrics(root: Path, dataset: str, mirror: bool = False
                       ) -> list[tuple[int, dict]]:
-    """(seed, metrics.json) for every seed folder that holds the evaluation."""
+    """(seed, metrics.json) for every seed folder that holds the evaluation; a seed folder
+    without it is named in a MissingEvaluationWarning, never averaged away in silence."""
     out = []
     for seed, folder in seed_folders(root):
         f = RunLayout.metrics(RunLayout(folder).evaluation(dataset, mirror=mirror))
         if f.is_file():
-            out.append((seed, json.loads(f.read_text())))
+            out.append((seed, read_metrics(f)))
+        else:
+            warnings.warn(f"{folder.name} has no {f.relative_to(folder)}: left out of the "
+                          f"{dataset} summary over seeds", MissingEvaluationWarning,
+                          stacklevel=2)
     return out
 
 
@@ -85,7 +131,7 @@ def pcp_over_seeds(root: Path, dataset: str, table: str | None = None,
                                 f"seed folders of {root}")
     per_seed, correct = [], []
     for _, m in runs:
-        per_seed.append([pcp_block(m, dataset, table)["pcp"][c] for c in COLUMNS])
+        per_seed.append(pcp_values(pcp_block(m, dataset, table), m))
         correct.append(_correct(m, subset=(table == "subset")))
     values = np.array(per_seed)
     boot = bootstrap_pcp(np.stack(correct), n_boot=n_boot)
@@ -217,9 +263,9 @@ def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
         f = RunLayout.metrics(RunLayout(ablation).evaluation(dataset))
         if not f.is_file():
             raise FileNotFoundError(f"ablation result {f} is missing")
-        block = pcp_block(json.loads(f.read_text()), dataset, table)
+        block = pcp_block(read_metrics(f), dataset, table)
         ours = pcp_over_seeds(root, dataset, table)["spread"]["mean"]
-        abl = np.array([block["pcp"][c] for c in COLUMNS])
+        abl = np.array(pcp_values(block, {"_path": str(f)}))
         rows[name, "seeds' mean"] = ours
         rows[name, label] = abl
         rows[name, f"{label} - seeds' mean"] = abl - ours
