@@ -394,10 +394,6 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- ranges
-def _finite(v: float) -> bool:
-    return math.isfinite(v)
-
-
 # Dotted key -> (test, what it expects). A key missing here has no range beyond its type;
 # None passes for optional fields. check_ranges applies them to a whole TrainConfig.
 RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
@@ -406,23 +402,23 @@ RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
     "max_test_examples": (lambda v: v >= 1, "an int >= 1 or null"),
     "data.max_train_examples": (lambda v: v >= 1, "an int >= 1 or null"),
     "stage.epochs": (lambda v: v >= 1, "an int >= 1"),
-    "stage.lr_scale": (lambda v: _finite(v) and v > 0, "a finite float > 0"),
+    "stage.lr_scale": (lambda v: math.isfinite(v) and v > 0, "a finite float > 0"),
     "optim.batch_size": (lambda v: v >= 1, "an int >= 1"),
-    "optim.lr": (lambda v: _finite(v) and v > 0, "a finite float > 0"),
-    "optim.momentum": (lambda v: _finite(v) and 0 <= v < 1, "a float in [0, 1)"),
-    "optim.weight_decay": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
-    "optim.lr_decay": (lambda v: _finite(v) and 0 < v <= 1, "a float in (0, 1]"),
-    "optim.lr_decay_at": (lambda v: all(_finite(x) and 0 < x < 1 for x in v),
+    "optim.lr": (lambda v: math.isfinite(v) and v > 0, "a finite float > 0"),
+    "optim.momentum": (lambda v: math.isfinite(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "optim.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite float >= 0"),
+    "optim.lr_decay": (lambda v: math.isfinite(v) and 0 < v <= 1, "a float in (0, 1]"),
+    "optim.lr_decay_at": (lambda v: all(math.isfinite(x) and 0 < x < 1 for x in v),
                           "a list of floats in (0, 1)"),
-    "optim.warmup": (lambda v: _finite(v) and 0 <= v < 1, "a float in [0, 1)"),
-    "optim.grad_clip": (lambda v: _finite(v) and v > 0, "a finite float > 0 or null"),
-    "model.dropout": (lambda v: _finite(v) and 0 <= v < 1, "a probability in [0, 1)"),
-    "augment.mirror_prob": (lambda v: _finite(v) and 0 <= v <= 1, "a probability in [0, 1]"),
-    "augment.rotation_deg": (lambda v: _finite(v) and 0 <= v <= 180, "a float in [0, 180]"),
-    "augment.scale_jitter": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
-    "loss.lambda_r": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
-    "loss.lambda_d": (lambda v: _finite(v) and v >= 0, "a finite float >= 0"),
-    "labels.beta": (lambda v: _finite(v) and 0 < v <= 1, "a float in (0, 1]"),
+    "optim.warmup": (lambda v: math.isfinite(v) and 0 <= v < 1, "a float in [0, 1)"),
+    "optim.grad_clip": (lambda v: math.isfinite(v) and v > 0, "a finite float > 0 or null"),
+    "model.dropout": (lambda v: math.isfinite(v) and 0 <= v < 1, "a probability in [0, 1)"),
+    "augment.mirror_prob": (lambda v: math.isfinite(v) and 0 <= v <= 1, "a probability in [0, 1]"),
+    "augment.rotation_deg": (lambda v: math.isfinite(v) and 0 <= v <= 180, "a float in [0, 180]"),
+    "augment.scale_jitter": (lambda v: math.isfinite(v) and v >= 0, "a finite float >= 0"),
+    "loss.lambda_r": (lambda v: math.isfinite(v) and v >= 0, "a finite float >= 0"),
+    "loss.lambda_d": (lambda v: math.isfinite(v) and v >= 0, "a finite float >= 0"),
+    "labels.beta": (lambda v: math.isfinite(v) and 0 < v <= 1, "a float in (0, 1]"),
     "labels.window": (lambda v: v >= 1, "an int >= 1"),
     "labels.grid": (lambda v: v >= 1, "an int >= 1"),
 }

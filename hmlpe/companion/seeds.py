@@ -263,9 +263,9 @@ def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
         f = RunLayout.metrics(RunLayout(ablation).evaluation(dataset))
         if not f.is_file():
             raise FileNotFoundError(f"ablation result {f} is missing")
-        block = pcp_block(read_metrics(f), dataset, table)
+        metrics = read_metrics(f)
         ours = pcp_over_seeds(root, dataset, table)["spread"]["mean"]
-        abl = np.array(pcp_values(block, {"_path": str(f)}))
+        abl = np.array(pcp_values(pcp_block(metrics, dataset, table), metrics))
         rows[name, "seeds' mean"] = ours
         rows[name, label] = abl
         rows[name, f"{label} - seeds' mean"] = abl - ours

@@ -71,10 +71,12 @@ def check_output_folder(path: Path, option: str = "--out", *,
     return path
 
 
-def holds_run(path: Path) -> bool:
-    """True if ``path`` or a folder under it holds a run's files (``RUN_MARKERS``)."""
+def run_markers(path: Path) -> list[str]:
+    """The names of ``RUN_MARKERS`` found in ``path`` or below it (empty: it holds no run)."""
     path = Path(path)
-    return path.is_dir() and any(next(path.rglob(name), None) is not None for name in RUN_MARKERS)
+    if not path.is_dir():
+        return []
+    return sorted({p.name for name in RUN_MARKERS for p in path.rglob(name)})
 
 
 COPY_MARK = ".copied_from"   # written by the book runner into its copies of exported results
@@ -91,15 +93,12 @@ def check_deletable(path: Path, option: str) -> Path:
     if (path / COPY_MARK).is_file():
         return path
     check_output_folder(path, option)
-    if holds_run(path):
-        raise RunFolderError(f"{option} {path} holds a run ({', '.join(_markers(path))}); "
+    markers = run_markers(path)
+    if markers:
+        raise RunFolderError(f"{option} {path} holds a run ({', '.join(markers)}); "
                              "it is never deleted: remove it yourself or choose another "
                              f"{option}")
     return path
-
-
-def _markers(path: Path) -> list[str]:
-    return sorted({p.name for name in RUN_MARKERS for p in Path(path).rglob(name)})
 
 
 def check_disjoint(source: Path, target: Path, source_option: str, target_option: str) -> None:
