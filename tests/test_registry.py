@@ -98,3 +98,41 @@ def test_real_data_fast_verification_and_sample_checksums(data_root):
     assert sum(s.checksummed for s in rep.datasets.values()) == 15 + 8
     want = read_manifest(reg["lsp"])["lsp/joints.mat"][0]
     assert file_digest(data_root / "lsp" / "joints.mat") == want
+
+
+def test_count_differences_names_each_split(tmp_path):
+    from hmlpe.data.datasets.registry import count_differences
+    registry = load_registry()
+    want = registry["buffy"].counts
+    assert count_differences("buffy", {"train": want["train"], "test": want["test"]}) == []
+    assert count_differences("buffy", {"train": 10, "test": want["test"]}) == [
+        f"10 train examples, expected {want['train']}"]
+    assert count_differences("toy_not_registered", {"train": 1}) == []
+
+
+def test_a_shortened_annotation_file_warns_once(tmp_path, buffy_root):
+    """A copy of Buffy whose episode-3 sticks file holds its first frame only: reading it
+    warns, naming the dataset, the counts and the verify command; the memoised second read
+    does not warn again."""
+    import warnings
+
+    from hmlpe.data.datasets import load_dataset
+    from hmlpe.data.datasets.registry import DatasetCountWarning
+    src = buffy_root / "buffy"
+    dst = tmp_path / "buffy"
+    (dst / "data").mkdir(parents=True)
+    for item in src.iterdir():
+        if item.name != "data":
+            (dst / item.name).symlink_to(item)
+    for sticks in (src / "data").iterdir():
+        (dst / "data" / sticks.name).symlink_to(sticks)
+    short = dst / "data" / "buffy_s5e3_sticks.txt"
+    first_frame = short.read_text().splitlines()[:7]
+    short.unlink()
+    short.write_text("\n".join(first_frame) + "\n")
+    with pytest.warns(DatasetCountWarning, match=r"buffy under .*train examples, expected 472"
+                      r".*hmlpe data verify"):
+        load_dataset("buffy", root=tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_dataset("buffy", root=tmp_path, split="train")

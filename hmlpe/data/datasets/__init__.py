@@ -26,7 +26,12 @@ def _reader(name: str):
 
 @lru_cache(maxsize=8)
 def _load_all(name: str, root: str) -> tuple[PoseRecord, ...]:
-    return tuple(_reader(name)(Path(root)))
+    from hmlpe.data.datasets.registry import warn_on_count_differences
+    records = tuple(_reader(name)(Path(root)))
+    # once per (dataset, root): the cache keeps a second read from warning again
+    warn_on_count_differences(name, Path(root), {s: sum(r.split == s for r in records)
+                                                 for s in SPLITS})
+    return records
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None,

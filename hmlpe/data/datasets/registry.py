@@ -177,6 +177,38 @@ def verify_dataset(root: Path, entry: DatasetEntry, full: bool = False,
     return st
 
 
+class DatasetCountWarning(UserWarning):
+    """A dataset read with another number of examples than the registry expects."""
+
+
+def count_differences(name: str, split_counts: dict[str, int],
+                      registry: dict[str, DatasetEntry] | None = None) -> list[str]:
+    """Each split whose count differs from ``registry.json``'s, as "<got> <split> examples,
+    expected <want>"; empty when they agree or the registry has no count for the dataset."""
+    registry = registry if registry is not None else load_registry()
+    entry = registry.get(name)
+    if entry is None:
+        return []
+    return [f"{split_counts.get(split, 0)} {split} examples, expected {want}"
+            for split in ("train", "test")
+            if (want := entry.counts.get(split)) is not None and split_counts.get(split, 0) != want]
+
+
+def warn_on_count_differences(name: str, root: Path, split_counts: dict[str, int]) -> None:
+    """Warn (``DatasetCountWarning``) when a dataset read from ``root`` holds other counts than
+    the registry: a shortened or replaced annotation file would otherwise train on fewer
+    examples without a word."""
+    import warnings
+    try:
+        differing = count_differences(name, split_counts)
+    except (OSError, ValueError, KeyError):   # no readable registry: nothing to compare with
+        return
+    if differing:
+        warnings.warn(DatasetCountWarning(
+            f"{name} under {root}: {'; '.join(differing)} (data/registry.json); results will "
+            f"not be comparable; check the copy with `hmlpe data verify`"), stacklevel=3)
+
+
 def _check_record_counts(root: Path, entry: DatasetEntry, st: DatasetStatus) -> None:
     from hmlpe.data.datasets import load_dataset
     try:
