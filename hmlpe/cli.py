@@ -228,7 +228,7 @@ def _train_config(args):
     from dataclasses import replace
 
     from hmlpe.config import merge
-    from hmlpe.engine.protocol import configure
+    from hmlpe.engine.profiles import configure
     overrides = parse_overrides(args.overrides)
     if args.data_root:
         overrides["data.data_root"] = args.data_root
@@ -247,7 +247,7 @@ def _train_config(args):
 
 
 def _profile(args):
-    from hmlpe.engine.protocol import configure
+    from hmlpe.engine.profiles import configure
     overrides = parse_overrides(args.overrides)
     if args.data_root:
         overrides["data.data_root"] = args.data_root
@@ -298,7 +298,6 @@ def run(args: argparse.Namespace) -> int:
         fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
         return 0
     if cmd == "train":
-        from hmlpe.engine.training import train
         if args.stage == "finetune" and not args.dataset:
             raise ValueError("--stage finetune needs --dataset buffy or flic")
         if args.stage == "pretrain" and args.dataset:
@@ -307,6 +306,13 @@ def run(args: argparse.Namespace) -> int:
         cfg = _train_config(args)
         if args.time_budget_min is not None and not args.time_budget_min > 0:
             raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
+        # every value and the output folder checked before torch loads (seconds): a typo
+        # fails at once; train() checks them again for callers of the library
+        from hmlpe.config import check_ranges
+        from hmlpe.engine.guard import check_output_folder
+        check_ranges(cfg)
+        check_output_folder(args.out)
+        from hmlpe.engine.training import train
         result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress,
                        stop_after_epochs=args.stop_after_epochs, compile_model=args.compile,
                        time_budget_s=None if args.time_budget_min is None
@@ -409,19 +415,14 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(cmd)
 
 
-# Errors a user can act on: reported as one line, exit status 2.
+# Errors a user can act on, reported as one line with exit status 2: the project's own
+# (hmlpe.errors, a light module, so reporting loads nothing) and the built-in errors that
+# argument and file checks raise. A KeyError, TypeError, AttributeError and the rest are bugs
+# and keep their traceback; HMLPE_DEBUG=1 shows the traceback of every error.
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from hmlpe.companion.book import BookError
-    from hmlpe.engine.checkpoint import CheckpointError
-    from hmlpe.data.crops import ImageReadError
-    from hmlpe.paths import DataRootError
-    from hmlpe.engine.device import DeviceError
-    from hmlpe.engine.guard import RunFolderError
-    from hmlpe.engine.training import NonFiniteLossError
-    from hmlpe.engine.jobs import ExecutorError
-    return (ValueError, KeyError, FileNotFoundError, FileExistsError, CheckpointError,
-            DataRootError, NonFiniteLossError, ImageReadError, BookError, OSError,
-            RunFolderError, ExecutorError, DeviceError)
+    from hmlpe.errors import HMLPEError
+    return (HMLPEError, ValueError, FileNotFoundError, FileExistsError, PermissionError,
+            IsADirectoryError, NotADirectoryError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -446,8 +447,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"interrupted: nothing half-written{hint}", file=sys.stderr)
         return 130
     except _user_errors() as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {msg}", file=sys.stderr)
+        import os
+        if os.environ.get("HMLPE_DEBUG") == "1":
+            raise
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -13,11 +13,7 @@ import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
-
-class ConfigError(ValueError):
-    """A config value of the wrong type or out of range; the message names the key, the value
-    given and what the field expects (e.g. ``optim.lr=abc: expected a float, got a string``,
-    ``optim.batch_size=0: expected an int >= 1``)."""
+from hmlpe.errors import ConfigError, UnknownNameError  # noqa: F401  (ConfigError re-exported)
 
 
 @dataclass(frozen=True)
@@ -141,7 +137,6 @@ class LossConfig:
     detection_reduction: str = "mean"
 
 
-
 def merge(cfg: Any, overrides: dict[str, Any]) -> Any:
     """A copy of ``cfg`` with ``overrides`` applied; keys may be dotted ("loss.lambda_d").
 
@@ -165,7 +160,7 @@ def _merge(cfg: Any, overrides: dict[str, Any], prefix: str) -> Any:
     names = {f.name: f for f in fields(cfg)}
     for key in list(flat) + list(nested):
         if key not in names:
-            raise KeyError(f"unknown config key {key!r} for {type(cfg).__name__}; "
+            raise UnknownNameError(f"unknown config key {key!r} for {type(cfg).__name__}; "
                            f"known: {', '.join(sorted(names))}")
     hints = _field_types(type(cfg))
     changes: dict[str, Any] = {}
@@ -178,7 +173,7 @@ def _merge(cfg: Any, overrides: dict[str, Any], prefix: str) -> Any:
     for key, sub in nested.items():
         current = getattr(cfg, key)
         if not is_dataclass(current):
-            raise KeyError(f"config key {key!r} of {type(cfg).__name__} has no sub-keys")
+            raise UnknownNameError(f"config key {key!r} of {type(cfg).__name__} has no sub-keys")
         changes[key] = _merge(current, sub, f"{prefix}{key}.")
     return replace(cfg, **changes)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hmlpe.errors import DataRootError  # noqa: F401  (re-exported)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOTS_FILE = PROJECT_ROOT / "data" / "data_roots.txt"
 
@@ -18,10 +20,6 @@ def candidate_roots(listing: Path = DATA_ROOTS_FILE) -> tuple[Path, ...]:
 
 
 CANDIDATE_ROOTS = candidate_roots()
-
-
-class DataRootError(FileNotFoundError):
-    """The data root does not exist or is not a folder."""
 
 
 def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:

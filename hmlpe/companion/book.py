@@ -33,6 +33,7 @@ from typing import Any, Iterable
 
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
+from hmlpe.errors import BookError  # noqa: F401  (re-exported)
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
 
@@ -42,10 +43,6 @@ KERNEL_NAME = "python3"
 INJECTED_TAG = "injected-parameters"
 HIDE_INJECTED_TAG = "remove-cell"
 HIDE_PARAMETERS_TAG = "hide-input"
-
-
-class BookError(RuntimeError):
-    """A chapter failed to execute, or the book failed to build."""
 
 
 # --------------------------------------------------------------------------- table of contents

@@ -18,6 +18,7 @@ import pandas as pd
 
 from hmlpe.companion import paper
 from hmlpe.engine.layout import RunLayout, seed_of_folder
+from hmlpe.errors import ResultsError  # noqa: F401  (re-exported)
 from hmlpe.uncertainty import bootstrap_pcp, decode_bits, seed_spread
 
 COLUMNS = tuple(paper.PART_COLUMNS)   # LL, RL, LU, RU: the paper's column order
@@ -49,10 +50,6 @@ def seed_folders(root: Path) -> list[tuple[int, Path]]:
 
 def _eval_folder(dataset: str, mirror: bool) -> str:
     return RunLayout(Path()).evaluation(dataset, mirror=mirror).name
-
-
-class ResultsError(ValueError):
-    """A results file that cannot be read as this version writes it (names file and key)."""
 
 
 class MissingEvaluationWarning(UserWarning):

@@ -22,10 +22,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from hmlpe.data.boxes import as_box
-
-
-class ImageReadError(OSError):
-    """An image file is missing, truncated or unreadable; the message names the file."""
+from hmlpe.errors import ImageReadError  # noqa: F401  (re-exported)
 
 
 def open_image(path) -> Image.Image:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from hmlpe.config import CropConfig, DataConfig, TrainConfig
+from hmlpe.errors import DataPackError  # noqa: F401  (re-exported)
 
 FORMAT = "hmlpe-data-pack"
 VERSION = 1
@@ -47,10 +48,6 @@ TEST_DATASETS = ("buffy", "flic")
 # The settings a pack's crops depend on: a run with other values cannot read the pack.
 _CROP_FIELDS = tuple(CropConfig.__dataclass_fields__)
 _DATA_FIELDS = ("buffy_association",)
-
-
-class DataPackError(ValueError):
-    """A pack that is missing, damaged, of another format, or cut with other settings."""
 
 
 # --- writing ------------------------------------------------------------------------------

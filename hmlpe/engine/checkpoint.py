@@ -17,14 +17,11 @@ import torch
 
 from hmlpe.config import TrainConfig, from_dict
 from hmlpe.engine.device import DeviceSpec, select_device
+from hmlpe.errors import CheckpointError  # noqa: F401  (re-exported)
 from hmlpe.network.model import HMLPENet
 from hmlpe.provenance import atomic_write_bytes
 
 FORMAT = 1
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, unreadable or does not fit the requested model/config."""
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import torch
 
+from hmlpe.errors import DeviceError  # noqa: F401  (re-exported)
+
 ALLOWED: tuple[str, ...] = ("auto", "cpu", "cpu-fp32", "cuda", "cuda-fp32")
 _CPUINFO = Path("/proc/cpuinfo")
 
@@ -117,10 +119,6 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return "cpu"
-
-
-class DeviceError(ValueError):
-    """A device request this machine cannot meet (one line for the user)."""
 
 
 def _cuda_spec(fp32: bool) -> DeviceSpec:

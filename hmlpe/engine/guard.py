@@ -18,16 +18,13 @@ from pathlib import Path
 
 from hmlpe.engine.layout import (CHECKPOINT_NAME, CONFIG_NAME, HISTORY_NAME, MANIFEST_NAME,
                                  METRICS_NAME)
+from hmlpe.errors import RunFolderError  # noqa: F401  (re-exported)
 from hmlpe.paths import PROJECT_ROOT
 
 RESULTS_ROOT = PROJECT_ROOT / "results"
 LOCK_NAME = ".writer.lock"
 # Files that make a folder a run's (never deleted by a command that replaces a folder).
 RUN_MARKERS = (CHECKPOINT_NAME, CONFIG_NAME, HISTORY_NAME, METRICS_NAME, MANIFEST_NAME)
-
-
-class RunFolderError(RuntimeError):
-    """A folder a command must not write, delete or share (one line for the user)."""
 
 
 def exported_root(path: Path) -> Path | None:

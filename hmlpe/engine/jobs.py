@@ -32,13 +32,9 @@ from hmlpe.engine.layout import (FEATURES_NAME, FINETUNE_DATASETS, SWEEP, RunLay
                                  seed_folder_name, sweep_folder_name)
 from hmlpe.engine.profiles import Profile
 from hmlpe.engine.protocol import configure, run_protocol, run_sweep
+from hmlpe.errors import ExecutorError  # noqa: F401  (re-exported)
 
 EXECUTORS = ("none", "local", "slurm")
-
-
-class ExecutorError(RuntimeError):
-    """The executor asked for cannot run here: submitit (the extra ``cluster``) is not
-    installed, or Slurm's commands are not on this machine."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from hmlpe.config import DataConfig, OptimConfig, StageConfig, TrainConfig, merge
 
@@ -143,3 +144,15 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}") from None
+
+
+def configure(profile: Profile | str, overrides: dict[str, Any] | None = None,
+              device: str | None = None) -> Profile:
+    """The profile with config overrides (dotted keys) and a device applied to its base."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    base = prof.base
+    if overrides:
+        base = merge(base, overrides)
+    if device is not None:
+        base = replace(base, device=device)
+    return replace(prof, base=base)

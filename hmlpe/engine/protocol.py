@@ -6,33 +6,19 @@ checkpoint already holds all its epochs is skipped, an unfinished one is resumed
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from hmlpe.config import TrainConfig, merge
+from hmlpe.config import TrainConfig
 from hmlpe.engine.checkpoint import check_same_config, load_checkpoint
 from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.engine.features import ensure_features
 from hmlpe.engine.guard import RunFolderError, check_output_folder
 from hmlpe.engine.layout import CHECKPOINT_NAME, FEATURES_NAME, FINETUNE_DATASETS, RunLayout
-from hmlpe.engine.profiles import Profile, get_profile
+from hmlpe.engine.profiles import Profile, configure, get_profile  # noqa: F401  (configure re-exported)
 from hmlpe.engine.training import TrainResult, train
 
 # Earlier name of the error for a protected run folder (hmlpe.engine.guard).
 ExportedRunError = RunFolderError
-
-
-def configure(profile: Profile | str, overrides: dict[str, Any] | None = None,
-              device: str | None = None) -> Profile:
-    """The profile with config overrides (dotted keys) and a device applied to its base."""
-    prof = get_profile(profile) if isinstance(profile, str) else profile
-    base = prof.base
-    if overrides:
-        base = merge(base, overrides)
-    if device is not None:
-        base = replace(base, device=device)
-    return replace(prof, base=base)
 
 
 def run_stage(cfg: TrainConfig, run_dir: Path, *, init_from: Path | None = None,

@@ -65,6 +65,7 @@ from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.engine.diagnostics import HeldOutEvaluator, dead_map_shares, probe_crops
 from hmlpe.engine.guard import RunLock, check_output_folder, clear_temporaries
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME
+from hmlpe.errors import NonFiniteLossError  # noqa: F401  (re-exported)
 from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, HMLPEOutput
 from hmlpe.progress import progress_bar
@@ -72,16 +73,6 @@ from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, n
 
 READBACK_EVERY = 25        # steps between loss readbacks (one host sync each)
 CHECKPOINT_MINUTES = 10.0  # wall minutes between mid-epoch checkpoints of a long epoch
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped, the last good checkpoint is kept.
-    ``epoch`` (1-based) and ``step`` (1-based, within the epoch) say where."""
-
-    def __init__(self, message: str, *, epoch: int, step: int):
-        super().__init__(message)
-        self.epoch = epoch
-        self.step = step
 
 
 @dataclass

@@ -6,9 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-
-class DatasetFileError(FileNotFoundError):
-    """A dataset file is missing or cannot be parsed; the message names the file."""
+from hmlpe.errors import DatasetFileError  # noqa: F401  (re-exported)
 
 
 def require_file(path: Path, what: str) -> Path:

@@ -22,12 +22,9 @@ from pathlib import Path
 
 from hmlpe.data.datasets.registry import (DatasetEntry, DatasetStatus, load_registry,
                                           verify_dataset)
+from hmlpe.errors import FetchError, UnknownNameError  # noqa: F401  (FetchError re-exported)
 from hmlpe.progress import progress_enabled
 from hmlpe.provenance import file_digest
-
-
-class FetchError(RuntimeError):
-    """A download or extraction failed; the message names the URL or file."""
 
 
 @dataclass
@@ -116,7 +113,7 @@ def fetch(name: str, dest: str | os.PathLike, base_url: str | None = None,
     An existing ``dest/<folder>`` is kept unless ``force``."""
     registry = registry if registry is not None else load_registry()
     if name not in registry:
-        raise KeyError(f"unknown dataset {name!r}; registry has {sorted(registry)}")
+        raise UnknownNameError(f"unknown dataset {name!r}; registry has {sorted(registry)}")
     entry = registry[name]
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)

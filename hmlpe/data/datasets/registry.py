@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hmlpe.errors import UnknownNameError
 from hmlpe.paths import PROJECT_ROOT, resolve_data_root
 from hmlpe.progress import progress_enabled
 from hmlpe.provenance import file_digest
@@ -235,7 +236,7 @@ def verify(root: str | os.PathLike | None = None, full: bool = False,
     names = datasets or tuple(registry)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise KeyError(f"unknown dataset(s) {unknown}; registry has {sorted(registry)}")
+        raise UnknownNameError(f"unknown dataset(s) {unknown}; registry has {sorted(registry)}")
     out = {n: verify_dataset(root, registry[n], full=full,
                              sample=None if sample is None else sample.get(n, []),
                              check_records=check_records, progress=progress)
