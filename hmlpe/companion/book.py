@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from hmlpe.companion.watch import TRAINING_CHAPTERS, RunWatcher, training_cost_note
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
 from hmlpe.errors import BookError  # noqa: F401  (re-exported)
@@ -312,6 +313,12 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
     _write_timings(run_dir, record)
 
     total = len(entries)
+    names = [chapter_name(e) for e in entries]
+    exported = RunLayout(run_dir).is_exported
+    if not exported:
+        note = _training_note(profile, names)
+        if note:
+            print(f"[book] {note}", flush=True)
     t_all = time.perf_counter()
     for i, entry in enumerate(entries, 1):
         name = chapter_name(entry)
@@ -326,7 +333,12 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
         t0 = time.perf_counter()
         try:
             nb = convert_chapter(entry)
-            execute_chapter(nb, parameters, log_output=log_output)
+            if name in TRAINING_CHAPTERS and not exported:
+                # the chapter trains with its progress bars off: its epochs are printed here
+                with RunWatcher(run_dir, prefix=f"[book] ({i}/{total}) {name}: "):
+                    execute_chapter(nb, parameters, log_output=log_output)
+            else:
+                execute_chapter(nb, parameters, log_output=log_output)
             tag_parameter_cells(nb)
         except Exception as exc:
             info.update(end=now_utc(), wall_seconds=round(time.perf_counter() - t0, 3),
@@ -347,6 +359,20 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
         record["build_seconds"] = build_html()
         _write_timings(run_dir, record)
     return record
+
+
+def _training_note(profile: str, chapters: list[str]) -> str | None:
+    """``watch.training_cost_note`` for the chosen chapters, or None where the profile's
+    visits cannot be counted (no data root here: the chapters will say so themselves)."""
+    from hmlpe.companion.compute import profile_visits
+    from hmlpe.engine.profiles import get_profile
+    if not any(c in TRAINING_CHAPTERS for c in chapters):
+        return None
+    try:
+        visits = profile_visits(get_profile(profile))
+    except (OSError, ValueError):
+        return None
+    return training_cost_note(profile, chapters, PROJECT_ROOT / "results", visits)
 
 
 def build_html(root: Path = PROJECT_ROOT) -> float:
