@@ -63,6 +63,11 @@ verdict.styled_verdict_table(verdicts)
 compute.style_compute_table(compute.profiles_compute_table(), uuid="verdict-compute")
 
 # %% [markdown]
+# How PCP grows with pre-training compute on this pool, measured at several budgets with the
+# recipe chosen on the validation split, the paper's point at 27M visits beside it and the
+# fitted slope read in words: [PCP against compute](13_compute_curve).
+
+# %% [markdown]
 # Where the committed results were made (from each seed folder's `MANIFEST.json`):
 
 # %% tags=["hide-input"]

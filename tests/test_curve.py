@@ -1,11 +1,13 @@
 """engine/curve and companion/curve: budgets to epochs, the curve table, slopes by hand."""
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hmlpe.companion.curve import curve_table, extrapolate, slopes_per_decade
+from hmlpe.companion.curve import (curve_reading, curve_table, extrapolate, gap_table, paper_pcp,
+                                   slopes_per_decade, visits_text)
 from hmlpe.engine.curve import budget_epochs
 from hmlpe.engine.profiles import get_profile
 
@@ -51,3 +53,52 @@ def test_curve_table_and_slope_by_hand(tmp_path):
 def test_no_curve_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no finished curve runs"):
         curve_table(tmp_path)
+
+
+def test_gap_table_reads_where_the_line_reaches_the_paper(tmp_path):
+    for visits, ll in ((10_000, 30.0), (100_000, 40.0), (1_000_000, 50.0)):
+        _fake_run(tmp_path / f"visits_{visits}", visits, (ll, 5, 2, 3), (ll, 1, 2, 3))
+    table = curve_table(tmp_path)
+    paper = {f"{ds} {a}": 70.0 for ds in ("buffy", "flic") for a in ("LL", "RL", "LU", "RU")}
+    gaps = gap_table(table, paper)
+    # 20 points short at 1M, 10 points per decade: two decades more, 100M visits
+    assert gaps.loc["buffy LL", "visits where the line reaches the paper"] == pytest.approx(1e8)
+    assert gaps.loc["buffy RL", "visits where the line reaches the paper"] == np.inf
+    text = " ".join(curve_reading(table, gaps))
+    assert "3 budgets from 10,000 to 1,000,000" in text and "100.0M to 100.0M" in text
+    assert visits_text(2.3e9) == "2.3 billion" and visits_text(40428) == "40,428"
+    assert "do not grow with compute" in text
+
+
+def test_paper_pcp_holds_the_published_hmlpe_rows():
+    p = paper_pcp()
+    assert p["buffy LL"] == 55.8 and p["flic RL"] == 56.7 and len(p) == 8
+
+
+def test_one_budget_has_no_slope(tmp_path):
+    _fake_run(tmp_path / "visits_10", 10, (1, 2, 3, 4), (1, 2, 3, 4))
+    with pytest.raises(ValueError, match="at least two budgets"):
+        slopes_per_decade(curve_table(tmp_path))
+
+
+def test_visits_of_an_old_history_come_from_its_config(tmp_path, data_root):
+    """Histories written before visits were logged: epochs done x the config's pool (smoke
+    profile: 24 examples of each of the three datasets)."""
+    from hmlpe.companion.curve import pretrain_visits
+    from hmlpe.engine.profiles import get_profile
+    cfg = get_profile("smoke").stage_config("pretrain")
+    (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg)}))
+    history = pd.DataFrame({"epoch": [1, 2]})
+    assert pretrain_visits(tmp_path, history) == 2 * 72
+    assert pretrain_visits(tmp_path, pd.DataFrame({"epoch": [1], "visits": [500]})) == 500
+
+
+def test_manifest_row_reads_an_export_and_tolerates_none(tmp_path):
+    from hmlpe.companion.seeds import manifest_row
+    (tmp_path / "MANIFEST.json").write_text(json.dumps({
+        "training_commits": ["0123456789abcdef"], "devices": ["cpu (x)"], "wall_seconds": 90,
+        "exported": "2026-12-03", "data_manifests_sha256": {"lsp.sha256": "f" * 64}}))
+    row = manifest_row(tmp_path)
+    assert row["training commits"] == "0123456789" and row["wall time (min)"] == 1.5
+    assert row["data manifests (sha256)"] == "lsp.sha256 " + "f" * 12
+    assert manifest_row(tmp_path / "none")["device"] == ""

@@ -31,12 +31,24 @@ def _last(h: pd.DataFrame, key: str) -> float:
     return float(v.iloc[-1]) if len(v) else np.nan
 
 
+def pretrain_visits(stage_dir: Path, history: pd.DataFrame) -> int:
+    """Image visits of a stage: its history's ``visits`` column, or, for histories written
+    before visits were logged, the epochs done x the training images of its config (read from
+    the dataset annotations)."""
+    if "visits" in history:
+        return int(history["visits"].max())
+    from hmlpe.companion.compute import stage_images
+    from hmlpe.config import TrainConfig, from_dict
+    cfg = from_dict(TrainConfig, json.loads((Path(stage_dir) / "config.json").read_text())["config"])
+    return int(history["epoch"].max()) * cfg.stage.visits(stage_images(cfg)) // cfg.stage.epochs
+
+
 def curve_row(folder: Path) -> dict[str, float]:
     """A budget's visits, pre-training errors (train, validation, test eq. 1), dead maps and the
     PCP of the fine-tuned networks (Buffy whole set, FLIC)."""
     run = RunLayout(folder)
     pre = load_history(run.pretrain)
-    row = {"pre-training visits": int(pre["visits"].max()),
+    row = {"pre-training visits": pretrain_visits(run.pretrain, pre),
            "pre-training passes": int(pre["epoch"].max()),
            "train eq. 1": _last(pre, "train_regression"),
            "val eq. 1": _last(pre, "val_regression"),
@@ -64,9 +76,26 @@ def curve_table(root: Path | str) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("budget").sort_index()
 
 
+def _log_visits(table: pd.DataFrame) -> np.ndarray:
+    x = np.log10(table["pre-training visits"].to_numpy(float))
+    if len(np.unique(x)) < 2:
+        raise ValueError(f"a slope needs at least two budgets; the curve has "
+                         f"{len(np.unique(x))}")
+    return x
+
+
+def visits_text(visits: float) -> str:
+    """``visits`` for a sentence: 40,428; 1.6M; 2.3 billion; "never" for inf."""
+    if not np.isfinite(visits):
+        return "never"
+    if visits < 1e6:
+        return f"{visits:,.0f}"
+    return f"{visits / 1e6:.1f}M" if visits < 1e9 else f"{visits / 1e9:,.1f} billion"
+
+
 def slopes_per_decade(table: pd.DataFrame) -> pd.Series:
     """Least-squares slope of each PCP column against log10(visits): points per 10x compute."""
-    x = np.log10(table["pre-training visits"].to_numpy(float))
+    x = _log_visits(table)
     return pd.Series({c: float(np.polyfit(x, table[c].to_numpy(float), 1)[0])
                       for c in table.columns if c.split(" ")[-1] in ARMS})
 
@@ -74,7 +103,7 @@ def slopes_per_decade(table: pd.DataFrame) -> pd.Series:
 def extrapolate(table: pd.DataFrame, visits: float = PAPER_TABLE3_VISITS) -> pd.Series:
     """The straight lines of ``slopes_per_decade`` read at ``visits`` (an extrapolation: a
     straight line in log visits, not a prediction)."""
-    x = np.log10(table["pre-training visits"].to_numpy(float))
+    x = _log_visits(table)
     out = {}
     for c in table.columns:
         if c.split(" ")[-1] in ARMS:
@@ -107,3 +136,85 @@ def plot_curve(table: pd.DataFrame, paper_pcp: dict[str, float], axes, extra_poi
         ax.set_title(f"{'Buffy (whole set)' if ds == 'buffy' else 'FLIC'}: stars = the paper at 27M")
         ax.set_ylim(0, 100)
         ax.legend(loc="lower right", fontsize=8)
+
+
+def paper_pcp() -> dict[str, float]:
+    """The paper's HMLPE PCP in the curve's columns: Table 1 (Buffy, whole set), Table 2 (FLIC)."""
+    from hmlpe.companion import paper
+    t1, t2 = paper.table1(), paper.table2()
+    buffy = t1[(t1.test_set == "whole") & (t1.method == "HMLPE")].iloc[0]
+    flic = t2[t2.method == "HMLPE"].iloc[0]
+    return {**{f"buffy {a}": float(buffy[a]) for a in ARMS},
+            **{f"flic {a}": float(flic[a]) for a in ARMS}}
+
+
+def seeds_point(root: Path | str) -> tuple[int, dict[str, float], int]:
+    """A reference point from committed seed folders (``results/cpu``): seed 0's pre-training
+    visits, the mean PCP over the seeds in the curve's columns, and the number of seeds."""
+    from hmlpe.companion.seeds import pcp_over_seeds, seed_folders
+    folders = seed_folders(Path(root))
+    if not folders:
+        raise FileNotFoundError(f"no seed_<n> folders under {root}")
+    pre = RunLayout(folders[0][1]).pretrain
+    visits = pretrain_visits(pre, load_history(pre))
+    pcp = {}
+    for ds, table in (("buffy", "whole_set"), ("flic", None)):
+        res = pcp_over_seeds(Path(root), ds, table, n_boot=10)
+        pcp.update({f"{ds} {a}": float(v) for a, v in zip(ARMS, res["spread"]["mean"])})
+    return visits, pcp, len(folders)
+
+
+def gap_table(table: pd.DataFrame, paper: dict[str, float],
+              visits: float = PAPER_TABLE3_VISITS) -> pd.DataFrame:
+    """Per PCP column: ours at the largest budget, the fitted slope per decade, the straight
+    line read at the paper's visits, the paper, and the visits at which the line would reach
+    the paper (inf where the slope is not positive). Extrapolations, not predictions."""
+    slopes, at_paper = slopes_per_decade(table), extrapolate(table, visits)
+    last = table.iloc[-1]
+    rows = {}
+    for col, slope in slopes.items():
+        gap = paper[col] - float(last[col])
+        with np.errstate(over="ignore"):
+            reach = (float(last["pre-training visits"]) * float(np.power(10.0, gap / slope))
+                     if slope > 1e-9 else np.inf)
+        rows[col] = {"ours at the largest budget": float(last[col]),
+                     "points per decade": slope, "line at the paper's visits": at_paper[col],
+                     "paper": paper[col], "visits where the line reaches the paper": reach}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def curve_reading(table: pd.DataFrame, gaps: pd.DataFrame) -> list[str]:
+    """The curve's measured statements in words, computed from ``table`` and ``gap_table``:
+    the range of budgets, the slopes of the lower and upper arms, where the straight lines
+    would meet the paper, and the limits of the reading."""
+    lo, hi = int(table["pre-training visits"].min()), int(table["pre-training visits"].max())
+    lower = gaps.loc[[c for c in gaps.index if c.split(" ")[-1] in ("LL", "RL")]]
+    upper = gaps.loc[[c for c in gaps.index if c.split(" ")[-1] in ("LU", "RU")]]
+    out = [f"{len(table)} budgets from {lo:,} to {hi:,} pre-training visits "
+           f"({hi / lo:.0f}x, {np.log10(hi / lo):.1f} decades), one seed each."]
+    out.append(f"Lower arms gain {lower['points per decade'].min():.1f} to "
+               f"{lower['points per decade'].max():.1f} PCP points per decade of visits, upper "
+               f"arms {upper['points per decade'].min():.1f} to "
+               f"{upper['points per decade'].max():.1f}.")
+    short = lower[lower["paper"] > lower["ours at the largest budget"]]
+    if len(short):
+        reach = short["visits where the line reaches the paper"]
+        finite = reach[np.isfinite(reach)]
+        if len(finite):
+            out.append(f"At the largest budget the lower arms are "
+                       f"{(short['paper'] - short['ours at the largest budget']).min():.1f} to "
+                       f"{(short['paper'] - short['ours at the largest budget']).max():.1f} "
+                       f"points short of the paper; the straight lines would reach the paper's "
+                       f"values at {visits_text(finite.min())} to {visits_text(finite.max())} "
+                       f"visits (the paper's Table 3 is at {visits_text(PAPER_TABLE3_VISITS)}).")
+        if len(finite) < len(short):
+            out.append(f"{len(short) - len(finite)} lower-arm column(s) do not grow with "
+                       "compute here: no straight line reaches the paper.")
+    else:
+        out.append("At the largest budget every lower-arm column reaches the paper's value.")
+    out.append("A straight line in log visits is a description of these points, not a law: "
+               "with one seed per budget and a seed spread of about 1-2 points, slopes below "
+               "a few points per decade are within noise, and nothing here says whether the "
+               "line bends before the paper's compute, nor what the paper's larger pool "
+               "(ETHZ, SA and WAF, absent here) adds.")
+    return out

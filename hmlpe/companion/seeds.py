@@ -179,22 +179,25 @@ def has_results(root: Path) -> bool:
     return Path(root).is_dir() and bool(seed_folders(root))
 
 
+def manifest_row(folder: Path) -> dict:
+    """The provenance of one exported folder, from its ``MANIFEST.json`` (``hmlpe export``):
+    code commits, device, training wall time, when it was exported, the data manifests'
+    digests; empty values when the folder has no manifest."""
+    f = Path(folder) / "MANIFEST.json"
+    m = json.loads(f.read_text()) if f.is_file() else {}
+    digests = m.get("data_manifests_sha256") or {}
+    return {"training commits": ", ".join(c[:10] for c in m.get("training_commits", [])),
+            "device": "; ".join(m.get("devices", [])),
+            "wall time (min)": (round(m["wall_seconds"] / 60, 1)
+                                if m.get("wall_seconds") is not None else None),
+            "exported": m.get("exported"),
+            "data manifests (sha256)": ", ".join(f"{k} {str(v)[:12]}"
+                                                 for k, v in sorted(digests.items()))}
+
+
 def results_provenance(root: Path) -> pd.DataFrame:
-    """One row per seed folder: the code commits, device, training wall time, when it was
-    exported and the data manifests' digests, from its ``MANIFEST.json`` (``hmlpe export``)."""
-    rows = []
-    for seed, folder in seed_folders(root):
-        f = folder / "MANIFEST.json"
-        m = json.loads(f.read_text()) if f.is_file() else {}
-        digests = m.get("data_manifests_sha256") or {}
-        rows.append({"seed": seed,
-                     "training commits": ", ".join(c[:10] for c in m.get("training_commits", [])),
-                     "device": "; ".join(m.get("devices", [])),
-                     "wall time (min)": (round(m["wall_seconds"] / 60, 1)
-                                         if m.get("wall_seconds") is not None else None),
-                     "exported": m.get("exported"),
-                     "data manifests (sha256)": ", ".join(f"{k} {str(v)[:12]}"
-                                                          for k, v in sorted(digests.items()))})
+    """One row per seed folder under ``root``: ``manifest_row``."""
+    rows = [{"seed": seed, **manifest_row(folder)} for seed, folder in seed_folders(root)]
     return pd.DataFrame(rows).set_index("seed") if rows else pd.DataFrame()
 
 
