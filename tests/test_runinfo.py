@@ -43,6 +43,12 @@ def test_provenance_of_a_run_folder(tmp_path):
     assert v["initialised from"] == "pretrain/last.pt"
     assert v["training time"] == "4.0 s"
     assert v["epochs done"] == 2            # exported results: no checkpoint, the history's
+    assert v["training examples"].startswith("not recorded")   # an old config.json
+    info = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps(
+        {**info, "train_examples": 72, "train_fingerprint": "ab12"}))
+    v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
+    assert v["training examples"] == 72 and v["training data fingerprint"] == "ab12"
     (tmp_path / "history.csv").unlink()
     v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
     assert v["epochs done"] == "no checkpoint" and v["training time"] == ""

@@ -161,9 +161,13 @@ def _run_rows(folder: Path, rows: dict[str, Any]) -> None:
                                     and len(hist) else "no checkpoint")
     rows["training time"] = (duration_text(float(hist["train_seconds"].sum()))
                              if hist is not None and "train_seconds" in hist else "")
-    data = state.get("data", {})
-    rows["training examples"] = data.get("train_examples")
-    rows["training data fingerprint"] = data.get("train_fingerprint")
+    # the checkpoint's record, else config.json's (exported results keep no checkpoint; runs
+    # written before config.json carried them have neither)
+    data = state.get("data") or {}
+    for label, key in (("training examples", "train_examples"),
+                       ("training data fingerprint", "train_fingerprint")):
+        value = data.get(key, info.get(key))
+        rows[label] = value if value is not None else "not recorded (a run older than the field)"
 
 
 # --------------------------------------------------------------------------- config
