@@ -283,3 +283,18 @@ def test_an_option_the_stage_ignores_is_refused(tmp_path, capsys):
     assert cli.main(["train", "--profile", "smoke", "--dataset", "buffy", "--out", str(out)]) == 2
     assert "--dataset buffy is for --stage finetune" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_folder_that_cannot_be_created_is_named(tmp_path):
+    """Where access() says yes but mkdir fails (/proc for root, a file's path below): one line."""
+    (tmp_path / "f").write_text("")
+    with pytest.raises(RunFolderError, match=r"training folder .*f/x cannot be created"):
+        RunLock(tmp_path / "f" / "x", "training").acquire()
+
+
+def test_a_folder_given_as_checkpoint_is_named_with_its_last_pt(tmp_path):
+    from hmlpe.engine.checkpoint import CheckpointError, load_checkpoint
+    (tmp_path / "last.pt").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"is a folder, not a checkpoint file; did you "
+                                              r"mean .*last.pt"):
+        load_checkpoint(tmp_path)

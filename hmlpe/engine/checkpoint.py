@@ -17,6 +17,7 @@ import torch
 
 from hmlpe.config import TrainConfig, from_dict
 from hmlpe.engine.device import DeviceSpec, select_device
+from hmlpe.engine.layout import CHECKPOINT_NAME
 from hmlpe.errors import CheckpointError  # noqa: F401  (re-exported)
 from hmlpe.network.model import HMLPENet
 from hmlpe.provenance import atomic_write_bytes
@@ -34,6 +35,10 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     path = Path(path)
+    if path.is_dir():
+        hint = (f"; did you mean {path / CHECKPOINT_NAME}?" if (path / CHECKPOINT_NAME).is_file()
+                else "")
+        raise CheckpointError(f"checkpoint {path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:

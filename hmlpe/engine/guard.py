@@ -149,7 +149,11 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.created = [p for p in (self.folder, *self.folder.parents) if not p.exists()]
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:   # e.g. under /proc, or a full disk: access() said yes
+            raise RunFolderError(f"{self.what} folder {self.folder} cannot be created: "
+                                 f"{exc.strerror or exc}") from exc
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "command": " ".join(sys.argv[:3])}
