@@ -273,8 +273,9 @@ def _run_jobs(args, jobs, root: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd != "train":
-        from hmlpe.engine.distributed import launched
-        if launched():
+        import os
+        # engine.distributed.launched()'s rule, read here without importing torch
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             raise ValueError(f"only `hmlpe train` runs under torchrun (data parallel); run "
                              f"`hmlpe {cmd}` as one plain process")
     if cmd == "data":
@@ -351,6 +352,8 @@ def run(args: argparse.Namespace) -> int:
         from hmlpe.engine.jobs import seed_jobs
         return _run_jobs(args, seed_jobs(_profile(args), args.root, args.seeds), args.root)
     if cmd == "evaluate":
+        from hmlpe.engine.guard import check_output_folder
+        check_output_folder(args.out)   # before torch loads; evaluate() checks it again
         from hmlpe.engine.evaluation import evaluate
         result = evaluate(args.checkpoint, args.dataset, args.out, device=args.device or "auto",
                           data_root=args.data_root, association=args.association, progress=args.progress,

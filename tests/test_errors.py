@@ -59,16 +59,19 @@ def test_unknown_name_is_a_key_error_printed_without_quotes():
     assert isinstance(exc, KeyError) and str(exc) == "unknown config key 'x'"
 
 
-def test_train_refuses_bad_values_before_torch_loads(tmp_path):
-    """A bad value or a refused --out is answered without importing torch (the seconds a
-    user waits for a typo)."""
+def test_bad_values_are_refused_before_torch_loads(tmp_path):
+    """A bad value, a refused --out or an unknown chapter is answered without importing torch
+    (the seconds a user waits for a typo)."""
     code = ("import sys; from hmlpe.cli import main; "
             "rc = main(sys.argv[1:]); print('torch' in sys.modules); sys.exit(rc)")
-    for argv in (["--epochs", "-3", "--out", str(tmp_path / "x")],
-                 ["--set", "optim.lamda=1", "--out", str(tmp_path / "x")],
-                 ["--out", str(tmp_path / "file")]):
-        (tmp_path / "file").write_text("")
-        proc = subprocess.run([sys.executable, "-c", code, "train", *argv],
+    (tmp_path / "file").write_text("")
+    for argv in (["train", "--epochs", "-3", "--out", str(tmp_path / "x")],
+                 ["train", "--set", "optim.lamda=1", "--out", str(tmp_path / "x")],
+                 ["train", "--out", str(tmp_path / "file")],
+                 ["evaluate", "--checkpoint", "x.pt", "--dataset", "buffy",
+                  "--out", str(tmp_path / "file")],
+                 ["book", "--chapter", "nosuch", "--run-dir", str(tmp_path / "b")]):
+        proc = subprocess.run([sys.executable, "-c", code, *argv],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2, proc.stderr
-        assert proc.stdout.strip() == "False" and proc.stderr.startswith("error: ")
+        assert proc.stdout.strip() == "False" and proc.stderr.startswith("error: "), argv
