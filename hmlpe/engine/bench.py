@@ -17,6 +17,7 @@ data-parallel ranks (gloo on a CPU) at the same global batch, in one run (issue 
 """
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import replace
@@ -36,6 +37,11 @@ from hmlpe.engine import distributed
 from hmlpe.engine.batches import DevicePool, epoch_plan, make_batch, to_device as _to_device
 from hmlpe.engine.training import (_data_parallel, _shard_loss, build_optimizer)
 from hmlpe.data.pipeline import TrainSet
+
+# Environment variables that cap the CPU kernels PyTorch and oneDNN pick, so that one machine
+# can time an older CPU's path: ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 times an
+# AVX2-only CPU's fp32 on an AVX-512 one (the same cores and caches: an estimate).
+CPU_ISA_CAPS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
 
 
 def _synthetic_train_set(n: int, size: int, seed: int = 0) -> TrainSet:
@@ -291,6 +297,8 @@ def run_bench(batch_size: int = 128, steps: int = 6, device: str = "auto", round
         {k: batch_size / v for k, v in alloc.items()},
         "allocator_speedup": None if alloc is None else alloc["default"] / alloc["tuned"],
         "threads": torch.get_num_threads(),
+        # kernel caps that make this CPU time like an older one (AVX2 only: README)
+        "cpu_isa_caps": {k: os.environ[k] for k in CPU_ISA_CAPS if k in os.environ},
         "git_commit": git_commit(), "created": now_utc(), "versions": package_versions(),
     }
     if engine.device.type == "cuda":
