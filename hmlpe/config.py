@@ -114,6 +114,23 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class HeatmapConfig:
+    """The "Since 2014" reference network (issue 17; not the paper's): a small
+    SimpleBaseline-style heatmap network, a residual encoder with BatchNorm and a deconvolution
+    head, predicting one heatmap per joint (``hmlpe.network.heatmap``, targets and decoding in
+    ``hmlpe.data.heatmaps``). Every value is this reproduction's choice, sized for 2 CPU cores;
+    not yet wired into training."""
+
+    input_size: int = 112
+    stem_channels: int = 32                              # 3x3, stride 2: 112 -> 56
+    stage_channels: tuple[int, ...] = (32, 64, 128, 256)  # strides 1, 2, 2, 2: 56, 28, 14, 7
+    deconv_channels: int = 64                            # 4x4 transposed convs, stride 2
+    deconv_layers: int = 2                               # 7 -> 14 -> 28: heatmap stride 4
+    n_joints: int = 8
+    sigma: float = 1.5                                   # target Gaussian, in heatmap cells
+
+
+@dataclass(frozen=True)
 class LossConfig:
     """Eq. 4: Phi = lambda_r * sum E_r + lambda_d * sum E_d. lambda_d = 0 is regression only,
     lambda_r = 0 detection only (Table 3's end columns).
