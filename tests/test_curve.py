@@ -64,7 +64,8 @@ def test_gap_table_reads_where_the_line_reaches_the_paper(tmp_path):
     # 20 points short at 1M, 10 points per decade: two decades more, 100M visits
     assert gaps.loc["buffy LL", "visits where the line reaches the paper"] == pytest.approx(1e8)
     assert gaps.loc["buffy RL", "visits where the line reaches the paper"] == np.inf
-    text = " ".join(curve_reading(table, gaps))
+    text = " ".join(curve_reading(table, gaps, seed_sd=(0.7, 2.2)))
+    assert "standard deviation over seeds of 0.7-2.2 points" in text
     assert "3 budgets from 10,000 to 1,000,000" in text and "100.0M to 100.0M" in text
     assert visits_text(2.3e9) == "2.3 billion" and visits_text(40428) == "40,428"
     assert "do not grow with compute" in text
@@ -102,3 +103,23 @@ def test_manifest_row_reads_an_export_and_tolerates_none(tmp_path):
     assert row["training commits"] == "0123456789" and row["wall time (min)"] == 1.5
     assert row["data manifests (sha256)"] == "lsp.sha256 " + "f" * 12
     assert manifest_row(tmp_path / "none")["device"] == ""
+
+
+def test_plot_draws_points_fits_stars_and_references(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hmlpe.companion.curve import plot_curve
+    for visits, ll in ((10_000, 30.0), (100_000, 40.0)):
+        _fake_run(tmp_path / f"visits_{visits}", visits, (ll, 1, 2, 3), (ll, 1, 2, 3))
+    table = curve_table(tmp_path)
+    fig, axes = plt.subplots(1, 2)
+    plot_curve(table, paper_pcp(), axes, extra_points={"ref": (50_000, {"buffy LL": 33.0})})
+    buffy = axes[0].get_lines()
+    # per arm: points, fitted line, star (4 x 3), the reference square, the paper's vline
+    assert len(buffy) == 4 * 3 + 1 + 1
+    fitted = [ln for ln in buffy if ln.get_linestyle() == "--"]
+    assert len(fitted) == 4 and fitted[0].get_xdata()[-1] == pytest.approx(26_966_400)
+    assert fitted[0].get_ydata()[-1] == pytest.approx(30 + 10 * np.log10(26_966_400 / 1e4))
+    plt.close(fig)

@@ -112,15 +112,26 @@ def extrapolate(table: pd.DataFrame, visits: float = PAPER_TABLE3_VISITS) -> pd.
     return pd.Series(out)
 
 
-def plot_curve(table: pd.DataFrame, paper_pcp: dict[str, float], axes, extra_points=None):
+def plot_curve(table: pd.DataFrame, paper_pcp: dict[str, float], axes, extra_points=None,
+               fit: bool = True):
     """PCP (one panel per dataset, one line per arm) against pre-training visits on a log axis;
     the paper's values as stars at its 27M visits; ``extra_points``: {label: (visits, {col:
-    pcp})} drawn as open markers (the pool-size ablation)."""
+    pcp})} drawn as open markers (the pool-size ablation); ``fit``: the least-squares straight
+    lines of ``slopes_per_decade`` drawn thin and dashed out to the paper's visits (an
+    extrapolation, drawn as one)."""
     colours = dict(zip(ARMS, ("C0", "C1", "C2", "C3")))
+    fit = fit and table["pre-training visits"].nunique() >= 2
+    if fit:
+        x = _log_visits(table)
+        xs = np.array([x.min(), np.log10(PAPER_TABLE3_VISITS)])
     for ax, ds in zip(axes, ("buffy", "flic")):
         for arm in ARMS:
             col = f"{ds} {arm}"
             ax.plot(table["pre-training visits"], table[col], "o-", color=colours[arm], label=arm)
+            if fit:
+                slope, icpt = np.polyfit(x, table[col].to_numpy(float), 1)
+                ax.plot(10 ** xs, np.clip(slope * xs + icpt, 0, 100), "--", lw=0.8,
+                        alpha=0.6, color=colours[arm])
             if col in paper_pcp:
                 ax.plot([PAPER_TABLE3_VISITS], [paper_pcp[col]], "*", ms=12, color=colours[arm])
         for label, (visits, pcp) in (extra_points or {}).items():
@@ -133,7 +144,8 @@ def plot_curve(table: pd.DataFrame, paper_pcp: dict[str, float], axes, extra_poi
         ax.axvline(PAPER_TABLE3_VISITS, color="0.7", lw=0.8, ls=":")
         ax.set_xlabel("pre-training image visits (log)")
         ax.set_ylabel("PCP (%)")
-        ax.set_title(f"{'Buffy (whole set)' if ds == 'buffy' else 'FLIC'}: stars = the paper at 27M")
+        ax.set_title(f"{'Buffy (whole set)' if ds == 'buffy' else 'FLIC'}: stars = the paper "
+                     f"at 27M, dashed = fitted lines")
         ax.set_ylim(0, 100)
         ax.legend(loc="lower right", fontsize=8)
 
@@ -183,10 +195,21 @@ def gap_table(table: pd.DataFrame, paper: dict[str, float],
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def curve_reading(table: pd.DataFrame, gaps: pd.DataFrame) -> list[str]:
+def seed_sd_range(root: Path | str) -> tuple[float, float]:
+    """The smallest and largest standard deviation over seeds of the curve's PCP columns in
+    committed seed folders (``results/cpu``): the noise a one-seed curve carries."""
+    from hmlpe.companion.seeds import pcp_over_seeds
+    sds = np.concatenate([pcp_over_seeds(Path(root), ds, table, n_boot=10)["spread"]["std"]
+                          for ds, table in (("buffy", "whole_set"), ("flic", None))])
+    return float(np.min(sds)), float(np.max(sds))
+
+
+def curve_reading(table: pd.DataFrame, gaps: pd.DataFrame,
+                  seed_sd: tuple[float, float] | None = None) -> list[str]:
     """The curve's measured statements in words, computed from ``table`` and ``gap_table``:
     the range of budgets, the slopes of the lower and upper arms, where the straight lines
-    would meet the paper, and the limits of the reading."""
+    would meet the paper, and the limits of the reading (with ``seed_sd``, the standard
+    deviation over seeds measured elsewhere, ``seed_sd_range``)."""
     lo, hi = int(table["pre-training visits"].min()), int(table["pre-training visits"].max())
     lower = gaps.loc[[c for c in gaps.index if c.split(" ")[-1] in ("LL", "RL")]]
     upper = gaps.loc[[c for c in gaps.index if c.split(" ")[-1] in ("LU", "RU")]]
@@ -212,9 +235,10 @@ def curve_reading(table: pd.DataFrame, gaps: pd.DataFrame) -> list[str]:
                        "compute here: no straight line reaches the paper.")
     else:
         out.append("At the largest budget every lower-arm column reaches the paper's value.")
-    out.append("A straight line in log visits is a description of these points, not a law: "
-               "with one seed per budget and a seed spread of about 1-2 points, slopes below "
-               "a few points per decade are within noise, and nothing here says whether the "
-               "line bends before the paper's compute, nor what the paper's larger pool "
-               "(ETHZ, SA and WAF, absent here) adds.")
+    noise = (f" and a standard deviation over seeds of {seed_sd[0]:.1f}-{seed_sd[1]:.1f} points "
+             f"(committed seeds of the cpu profile)" if seed_sd else "")
+    out.append(f"A straight line in log visits is a description of these points, not a law: "
+               f"with one seed per budget{noise}, each point carries that noise, and nothing "
+               f"here says whether the line bends before the paper's compute, nor what the "
+               f"paper's larger pool (ETHZ, SA and WAF, absent here) adds.")
     return out
