@@ -40,83 +40,26 @@ buffy_frame = None  # index of the Buffy test frame of Figure 7; None: the first
 
 # %%
 import inspect
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.patches import Rectangle
 
-from hmlpe.companion import runinfo
-from hmlpe.engine import features
-from hmlpe.config import TrainConfig, from_dict
+from hmlpe.companion import feature_figures, runinfo
 from hmlpe.data.crops import crop_to_image, load_image
 from hmlpe.data.pipeline import load_test_set
-from hmlpe.engine.checkpoint import load_model
-from hmlpe.engine.layout import CONFIG_NAME, FEATURES_NAME, RunLayout
-from hmlpe.engine.profiles import get_profile
+from hmlpe.engine import features
 from hmlpe.network import backtrack
-from hmlpe.network.model import HMLPENet
 from hmlpe.network.receptive import compare_with_backtrack
 
-run = RunLayout(run_dir)
-checkpoint = Path(checkpoint) if checkpoint is not None else run.checkpoint(run.pretrain)
-exported = run.pretrain / FEATURES_NAME
-fx = None
-if checkpoint.is_file():
-    model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
-    network = f"trained: {checkpoint.parent.name}/{checkpoint.name}, epoch {state['epoch']}"
-    source = "computed on this page from the weights"
-elif exported.is_file():
-    fx = features.load_features(exported)
-    cfg = from_dict(TrainConfig, json.loads((run.pretrain / CONFIG_NAME).read_text())["config"])
-    model = HMLPENet(cfg.model).eval()   # the architecture only: for Algorithm 1's check
-    network = f"trained: {fx.meta['network']} (exported; no weights in this run folder)"
-    source = f"exported by `hmlpe export` into pretrain/{FEATURES_NAME}"
-else:
-    cfg = get_profile(profile).stage_config("pretrain")
-    torch.manual_seed(cfg.seed)
-    model = HMLPENet(cfg.model).eval()
-    network = ("NOT TRAINED: no checkpoint at "
-               f"{checkpoint.parent.name}/{checkpoint.name}; a freshly initialised network "
-               f"(seed {cfg.seed}) stands in, so the pictures below show random features")
-    source = "computed on this page"
-trained = fx is not None or checkpoint.is_file()
+page = feature_figures.page_network(run_dir, checkpoint, profile)
+model, cfg, fx, network, trained = page.model, page.cfg, page.features, page.network, page.trained
 print(f"profile: {profile}")
 print(f"network: {network}")
-print(f"Figures 6 and 7: {source}")
+print(f"Figures 6 and 7: {page.source}")
 
-# %% tags=["hide-input"]
-# Display helpers of this page
-def stretch(patch: np.ndarray) -> np.ndarray:
-    lo, hi = patch.min(), patch.max()
-    return (patch - lo) / (hi - lo) if hi > lo else np.full_like(patch, 0.5)
-
-
-def show_patch_grid(patches, title, cols=16, width=10.0):
-    """One image holding the patches (RGB in [0, 1] or uint8) in rows of ``cols``, each
-    enlarged to about 24 px (nearest neighbour) and numbered from 1 above it."""
-    patches = [np.asarray(p, dtype=float) / (255 if np.asarray(p).dtype == np.uint8 else 1)
-               for p in patches]
-    zoom = max(1, 24 // patches[0].shape[0])
-    side = patches[0].shape[0] * zoom
-    gap, top = max(2, side // 8), max(8, side // 2)
-    rows = int(np.ceil(len(patches) / cols))
-    cell_w, cell_h = side + gap, side + top
-    sheet = np.ones((rows * cell_h, cols * cell_w - gap, 3))
-    fig, ax = plt.subplots(figsize=(width, width * sheet.shape[0] / sheet.shape[1] + 0.45))
-    for k, p in enumerate(patches):
-        r, c = divmod(k, cols)
-        y, x = r * cell_h + top, c * cell_w
-        sheet[y:y + side, x:x + side] = np.kron(p, np.ones((zoom, zoom, 1)))
-        ax.text(x + side / 2, y - 1, str(k + 1), ha="center", va="bottom", fontsize=7)
-    ax.imshow(sheet, interpolation="nearest")
-    ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
 
 # %% [markdown]
 # The training images are the crops the network was trained on: the training boxes of the
@@ -137,7 +80,7 @@ print(f"training images: {fx.meta['n_images']} central {cfg.crop.input_size} x "
 
 # %% tags=["hide-input"]
 if trained:
-    prov = runinfo.provenance_frame(checkpoint.parent, with_data=False)
+    prov = runinfo.provenance_frame(page.checkpoint.parent, with_data=False)
 else:
     prov = pd.DataFrame({"value": {"network": network}}).rename_axis("item")
 prov.style.set_uuid("features-provenance").set_caption("the network of this page")
@@ -153,7 +96,7 @@ prov.style.set_uuid("features-provenance").set_caption("the network of this page
 # %% tags=["hide-input"]
 w = fx.filters  # (32, k, k, 3)
 peak = np.abs(w).max(axis=(1, 2, 3))
-show_patch_grid(0.5 + w / (2 * peak[:, None, None, None]),
+feature_figures.show_patch_grid(0.5 + w / (2 * peak[:, None, None, None]),
                 f"Figure 6a (ours): the {len(w)} filters of conv1, {w.shape[1]} x {w.shape[2]} x 3",
                 width=8.0)
 plt.show()
@@ -181,7 +124,7 @@ n_images = fx.meta["n_images"]
 
 for layer, fig_name in zip(LAYERS, ("6b", "6c")):
     avg = averages[layer]
-    show_patch_grid([stretch(p) for p in avg],
+    feature_figures.show_patch_grid([feature_figures.stretch(p) for p in avg],
                     f"Figure {fig_name} (ours): average backtracked patch of each of the "
                     f"{len(avg)} maps of {layer} ({avg.shape[1]} x {avg.shape[2]} px, "
                     f"{n_images} training images)")
@@ -219,7 +162,7 @@ print(f"Buffy test frame {frame}: {record.example}")
 print(f"conv3 patches: {fx.figure7_patch_size} x {fx.figure7_patch_size} px of the "
       f"{crop.shape[1]} x {crop.shape[0]} crop")
 print(f"conv3 maps with no positive activation on this crop: {int((fig7['values'] <= 0).sum())}")
-show_patch_grid(patches, f"Figure 7 (ours): patch of maximal activation of each conv3 map, "
+feature_figures.show_patch_grid(patches, f"Figure 7 (ours): patch of maximal activation of each conv3 map, "
                          f"Buffy {record.example}")
 plt.show()
 
