@@ -30,23 +30,19 @@ run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmlpe.companion import paper, plotting
-from hmlpe.data.boxes import buffy_gt_window, match_detections, train_box_for
+from hmlpe.companion import data_tables, paper, plotting
+from hmlpe.data.boxes import buffy_gt_window, train_box_for
 from hmlpe.data.cache import heldout_boxes
-from hmlpe.config import CropConfig, DataConfig, TrainConfig
+from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.crops import crop_and_resize, image_to_crop, load_image
-from hmlpe.data.cropstats import extent_ratio, framing_summary
 from hmlpe.data.datasets import DATASETS, REASONS, load_dataset, load_pool, training_records
 from hmlpe.data.datasets.buffy import STICK_NAMES, associated_detections, load_detections
 from hmlpe.data.datasets.registry import load_registry, verify
 from hmlpe.paths import resolve_data_root
-from hmlpe.data.pipeline import framing_joints
 from hmlpe.engine.profiles import get_profile
 
 ROOT = resolve_data_root(data_root)
@@ -291,25 +287,7 @@ plt.show()
 # 1 on both axes for Buffy and FLIC.
 
 # %% tags=["hide-input"]
-framing_rows = []
-framing = {}
-for rule in ("test_rule", "margin"):
-    rule_cfg = replace(TrainConfig(), data=DataConfig(data_root=str(ROOT)),
-                       crop=replace(CROP, train_box=rule))
-    for name in ("buffy", "flic", "lsp"):
-        tr, te = framing_joints(rule_cfg, name, progress=False)
-        framing[rule, name] = (tr, te)
-        s_tr = framing_summary(tr)
-        row = {"rule": rule, "dataset": name, "training crops": s_tr["n"],
-               "train extent x": s_tr["extent_x"], "train extent y": s_tr["extent_y"]}
-        if te is not None:
-            s_te = framing_summary(te)
-            ratio = extent_ratio(s_tr, s_te)
-            row.update({"test crops": s_te["n"], "test extent x": s_te["extent_x"],
-                        "test extent y": s_te["extent_y"], "ratio x": ratio["x"],
-                        "ratio y": ratio["y"]})
-        framing_rows.append(row)
-framing_table = pd.DataFrame(framing_rows).set_index(["rule", "dataset"])
+framing_table, framing = data_tables.framing_table(CROP, ROOT)
 display(framing_table.style.set_uuid("data-framing").format("{:.3f}", na_rep="",
         subset=[c for c in framing_table.columns if "extent" in c or "ratio" in c])
         .format("{:.0f}", na_rep="", subset=["training crops", "test crops"]))
@@ -327,16 +305,7 @@ plt.show()
 # and 10-90 % range over each dataset's kept training examples):
 
 # %% tags=["hide-input"]
-size_rows = []
-for name in DATASETS:
-    b = np.array([train_box_for(r, CROP) for r in kept[name]])
-    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    size_rows.append({"dataset": name, "examples": len(b),
-                      "width median": np.median(w),
-                      "width 10-90 %": f"{np.percentile(w, 10):.0f}-{np.percentile(w, 90):.0f}",
-                      "height median": np.median(h),
-                      "height 10-90 %": f"{np.percentile(h, 10):.0f}-{np.percentile(h, 90):.0f}"})
-box_sizes = pd.DataFrame(size_rows).set_index("dataset")
+box_sizes = data_tables.training_box_sizes({name: kept[name] for name in DATASETS}, CROP)
 box_sizes.style.set_uuid("data-boxsizes").format({"width median": "{:.0f}",
                                                   "height median": "{:.0f}"})
 
@@ -408,21 +377,8 @@ plt.show()
 # %% tags=["hide-input"]
 n_none = sum(len(detections[r.example]) == 0 for r in buffy_test)
 n_multi = sum(len(detections[r.example]) > 1 for r in buffy_test)
-matched = {rule: {r.example for r in buffy_test
-                  if match_detections(detections[r.example], buffy_gt_window(r.sticks), rule)
-                  is not None}
-           for rule in ("paper", "buffy")}
 paper_sets = paper.results()["table1"]["test_sets"]
-assoc_table = pd.DataFrame([
-    {"rule": "first author's code: inter > 0.5 (GT area - inter)", "key": "paper",
-     "matched frames": len(matched["paper"])},
-    {"rule": "Buffy package: IoU > 0.5", "key": "buffy",
-     "matched frames": len(matched["buffy"])},
-]).set_index("rule")
-assoc_table["unmatched (all parts wrong)"] = len(buffy_test) - assoc_table["matched frames"]
-assoc_table["test frames"] = len(buffy_test)
-assoc_table["paper: subset / whole"] = (f"{paper_sets['subset']['n_images']} / "
-                                        f"{paper_sets['whole']['n_images']}")
+assoc_table, matched = data_tables.association_table(buffy_test, detections, paper_sets)
 display(assoc_table.style.set_uuid("data-association"))
 print(f"{len(buffy_test)} test frames: {n_none} without any detection, {n_multi} with several")
 print(f"matched by the paper's rule only: {', '.join(sorted(matched['paper'] - matched['buffy']))}")
