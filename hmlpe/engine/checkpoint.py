@@ -94,7 +94,7 @@ def load_model(checkpoint: Path, device: str = "auto") -> tuple[HMLPENet, TrainC
     state = load_checkpoint(checkpoint)
     try:
         cfg = from_dict(TrainConfig, state["config"])
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:   # unknown keys, wrong types, bad ranges
         raise CheckpointError(f"checkpoint {checkpoint} has an incompatible config: {exc}") from exc
     spec = select_device(device)
     model = build_model(cfg, spec)
