@@ -71,5 +71,7 @@ def test_cost_note_counts_the_chosen_training_chapters_and_offers_the_results(tm
     assert "no committed run" in note
     _stage(tmp_path / "cpu" / "seed_0" / "pretrain", 1, [_row(1, seconds=10.0, rate=10.0)])
     note = training_cost_note("cpu", ["05_training", "08_multitask"], tmp_path, visits)
-    assert "6,300 image visits" in note and "about 10 min of training" in note
+    assert "6,300 image visits" in note and "10 img/s (cpu (test)), about 10 min" in note
     assert "--from-results" in note and "seed_0" in note
+    note = training_cost_note("cpu", ["05_training"], tmp_path, visits, (13.0, "cpu (here)"))
+    assert "this machine trains 13 img/s (cpu (here);" in note and "about 2 min" in note

@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from hmlpe.companion.watch import TRAINING_CHAPTERS, RunWatcher, training_cost_note
+from hmlpe.companion.watch import (LONG_RUN_VISITS, TRAINING_CHAPTERS, RunWatcher,
+                                   training_cost_note)
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
 from hmlpe.errors import BookError  # noqa: F401  (re-exported)
@@ -369,10 +370,15 @@ def _training_note(profile: str, chapters: list[str]) -> str | None:
     if not any(c in TRAINING_CHAPTERS for c in chapters):
         return None
     try:
-        visits = profile_visits(get_profile(profile))
+        prof = get_profile(profile)
+        visits = profile_visits(prof)
     except (OSError, ValueError):
         return None
-    return training_cost_note(profile, chapters, PROJECT_ROOT / "results", visits)
+    this_machine = None
+    if sum(visits.values()) >= LONG_RUN_VISITS:   # a long run: seconds to time it are worth it
+        from hmlpe.engine.bench import training_rate
+        this_machine = training_rate(prof.stage_config("pretrain"))
+    return training_cost_note(profile, chapters, PROJECT_ROOT / "results", visits, this_machine)
 
 
 def build_html(root: Path = PROJECT_ROOT) -> float:

@@ -164,11 +164,17 @@ def measured_rate(results_dir: Path) -> tuple[float, str] | None:
     return (images / seconds, device) if seconds else None
 
 
+# Runs shorter than this are not timed before they start (measuring takes seconds).
+LONG_RUN_VISITS = 100_000
+
+
 def training_cost_note(profile_name: str, chapters: list[str], results_root: Path,
-                       visits: dict[str, int]) -> str | None:
+                       visits: dict[str, int],
+                       this_machine: tuple[float, str] | None = None) -> str | None:
     """What the training chapters among ``chapters`` will train (image visits of the profile's
-    stages, ``companion.compute.profile_visits``) and, where ``results_root/<profile>`` holds
-    committed runs of the profile, the time at their measured rate; plus the way to read those
+    stages, ``companion.compute.profile_visits``), the time at ``this_machine``'s measured
+    training rate (images/s and device, ``engine.bench.training_rate``) and at the rate of the
+    committed runs of the profile under ``results_root/<profile>``, and the way to read those
     results instead of training. None when no chapter trains."""
     stages = [s for c in chapters for s in TRAINING_CHAPTERS.get(c, ())]
     if not stages:
@@ -176,22 +182,26 @@ def training_cost_note(profile_name: str, chapters: list[str], results_root: Pat
     total = sum(visits[s] for s in stages)
     training = [c for c in chapters if c in TRAINING_CHAPTERS]
     verb = "trains" if len(training) == 1 else "train"
-    note = (f"{' and '.join(training)} {verb} the {profile_name} profile where the run folder "
-            f"lacks its stages: {total:,} image visits "
-            f"({', '.join(f'{s} {visits[s]:,}' for s in stages)})")
+    parts = [f"{' and '.join(training)} {verb} the {profile_name} profile where the run folder "
+             f"lacks its stages: {total:,} image visits "
+             f"({', '.join(f'{s} {visits[s]:,}' for s in stages)})"]
+    if this_machine is not None:
+        rate, device = this_machine
+        parts.append(f"this machine trains {rate:.0f} img/s ({device}; measured just now over a "
+                     f"few steps): about {total / rate / 60:.0f} min of training steps, plus "
+                     f"evaluations and data")
     seed_dir = Path(results_root) / profile_name / "seed_0"
-    rate = measured_rate(seed_dir) if seed_dir.is_dir() else None
-    if rate is not None:
-        images_per_s, device = rate
+    committed = measured_rate(seed_dir) if seed_dir.is_dir() else None
+    if committed is not None:
+        rate, device = committed
         try:
             seed_dir = seed_dir.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
             pass
-        note += (f"; at the {images_per_s:.0f} img/s measured for {seed_dir} ({device}) about "
-                 f"{total / images_per_s / 60:.0f} min of training, plus evaluations; this "
-                 f"machine may be faster or slower (`hmlpe bench`). To read those results "
-                 f"instead, without training: hmlpe book --from-results {seed_dir}")
-    else:
-        note += "; no committed run of this profile to time it by (`hmlpe bench` measures " \
-                "this machine's images per second)"
-    return note
+        parts.append(f"the committed {seed_dir} trained at {rate:.0f} img/s ({device}), about "
+                     f"{total / rate / 60:.0f} min. To read those results instead, without "
+                     f"training: hmlpe book --from-results {seed_dir}")
+    elif this_machine is None:
+        parts.append("no committed run of this profile to time it by (`hmlpe bench` measures "
+                     "this machine's images per second)")
+    return "; ".join(parts)

@@ -233,6 +233,16 @@ def _allocator_seconds(batch_size: int, device: str, steps: int, rounds: int
     return {k: statistics.median(v) for k, v in runs.items()}
 
 
+def training_rate(cfg: TrainConfig, steps: int = 4) -> tuple[float, str]:
+    """Training images per second of ``cfg`` (its model, batch size and device) on this
+    machine: the median of ``steps`` training steps on synthetic crops after one warm-up
+    step; and the device's label. Seconds, for an estimate before a long run."""
+    spec = select_device(cfg.device)
+    train_set = _synthetic_train_set(cfg.optim.batch_size, cfg.crop.train_size)
+    batch = make_batch(train_set, np.arange(cfg.optim.batch_size), np.random.default_rng(0), cfg)
+    return cfg.optim.batch_size / _train_steps(cfg, spec, batch, steps), spec.description
+
+
 def run_bench(batch_size: int = 128, steps: int = 6, device: str = "auto", rounds: int = 2,
               out: Path | None = None, cfg: TrainConfig | None = None,
               compile_model: bool = False, allocator: bool = True) -> dict[str, Any]:
