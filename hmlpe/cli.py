@@ -28,6 +28,17 @@ def _parse_value(text: str) -> Any:
         return _NON_FINITE.get(text.strip().lower(), text)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (a count of steps, epochs, ranks or images)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {value}")
+    return value
+
+
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     """``key=value`` pairs (dotted keys, JSON values) -> dict; a malformed item raises."""
     out: dict[str, Any] = {}
@@ -66,13 +77,13 @@ def _add_jobs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--executor", choices=("none", "local", "slurm"), default="none",
                    help="none: one job after another in this process (default); local: "
                         "submitit subprocesses on this machine; slurm: submitit to Slurm")
-    g.add_argument("--max-parallel", type=int,
+    g.add_argument("--max-parallel", type=positive_int,
                    help="jobs running at once (default: 1 local, all on Slurm)")
-    g.add_argument("--timeout-min", type=int, default=24 * 60,
+    g.add_argument("--timeout-min", type=positive_int, default=24 * 60,
                    help="time limit of each submitted job, minutes (default: 1440)")
     g.add_argument("--partition", help="Slurm partition")
     g.add_argument("--gpus-per-node", type=int, default=0, help="GPUs of each submitted job")
-    g.add_argument("--cpus-per-task", type=int, help="CPUs of each Slurm job")
+    g.add_argument("--cpus-per-task", type=positive_int, help="CPUs of each Slurm job")
     g.add_argument("--mem-gb", type=float, help="memory of each Slurm job, GB")
 
 
@@ -104,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, required=True, help="run folder")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--epochs", type=int, help="epochs of the stage (its schedule)")
-    t.add_argument("--stop-after-epochs", type=int,
+    t.add_argument("--stop-after-epochs", type=positive_int,
                    help="stop after this many epochs now; continue later with --resume")
     t.add_argument("--time-budget-min", type=float,
                    help="stop (with a mid-epoch checkpoint) after about this many minutes of "
@@ -182,11 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path,
                    help="JSON of the results (default: runs/bench.json, with --ranks "
                         "runs/bench_ranks.json)")
-    b.add_argument("--ranks", type=int, nargs="+", metavar="N",
+    b.add_argument("--ranks", type=positive_int, nargs="+", metavar="N",
                    help="compare training images/s of these numbers of data-parallel ranks "
                         "(e.g. 1 2) at the same global batch, instead")
-    b.add_argument("--batch-size", type=int, default=128)
-    b.add_argument("--steps", type=int, default=6)
+    b.add_argument("--batch-size", type=positive_int, default=128)
+    b.add_argument("--steps", type=positive_int, default=6)
     b.add_argument("--device", default="auto")
     b.add_argument("--compile", action="store_true",
                    help="also time the training step under torch.compile (minutes to compile)")

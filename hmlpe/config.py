@@ -445,6 +445,14 @@ def check_ranges(cfg: TrainConfig) -> TrainConfig:
             value = getattr(value, part)
         if value is not None and not test(value):
             raise ConfigError(f"{key}={_show(value)}: expected {expected}")
+    # sizes that must agree: the network's input is the crop, and the labels tile that crop
+    if not cfg.crop.input_size == cfg.model.input_size == cfg.labels.crop:
+        raise ConfigError(f"crop.input_size={cfg.crop.input_size}, model.input_size="
+                          f"{cfg.model.input_size} and labels.crop={cfg.labels.crop} must be equal "
+                          "(the network's input is the crop the labels tile); set all three")
+    if cfg.crop.train_size < cfg.crop.input_size:
+        raise ConfigError(f"crop.train_size={cfg.crop.train_size} is smaller than crop.input_size="
+                          f"{cfg.crop.input_size}: training crops are cut from it")
     if cfg.loss.lambda_r == 0 and cfg.loss.lambda_d == 0:
         raise ConfigError("loss.lambda_r=0 and loss.lambda_d=0: at least one task must have a "
                           "weight > 0")

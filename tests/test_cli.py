@@ -138,3 +138,11 @@ def test_stage_overrides_reach_the_stage_the_profile_builds():
                                       "--set", "stage.lr_scale=1.0", "--set", "optim.lr=0.002"])
     cfg = _train_config(args)
     assert cfg.stage.lr_scale == 1.0 and cfg.stage.dataset == "buffy" and cfg.optim.lr == 0.002
+
+
+@pytest.mark.parametrize("argv", [["bench", "--batch-size", "0"], ["bench", "--steps", "-2"],
+                                  ["train", "--out", "x", "--stop-after-epochs", "0"]])
+def test_counts_below_one_are_refused_by_the_parser(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and "expected an int >= 1" in capsys.readouterr().err

@@ -101,3 +101,13 @@ def test_configs_of_earlier_versions_drop_removed_fields_only():
     saved["crop"]["crops_per_imagex"] = 1
     with pytest.raises(KeyError):
         from_dict(TrainConfig, saved)
+
+
+def test_sizes_that_must_agree_are_checked_together():
+    from hmlpe.config import ConfigError, check_ranges
+    with pytest.raises(ConfigError, match="crop.input_size=100, model.input_size=112"):
+        check_ranges(merge(TrainConfig(), {"crop.input_size": 100}))
+    check_ranges(merge(TrainConfig(), {"crop.input_size": 96, "model.input_size": 96,
+                                       "labels.crop": 96}))
+    with pytest.raises(ConfigError, match="crop.train_size=100 is smaller"):
+        check_ranges(merge(TrainConfig(), {"crop.train_size": 100}))

@@ -75,5 +75,24 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
     (run / "pretrain" / "config.json").write_text(_json.dumps(                 # another run,
         {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:10+00:00"}))
     _os.utime(run / "pretrain" / "config.json", (start, start))                 # started later
-    third = export_results(run, tmp_path / "out")          # another training run: recomputed
+    # another training run is never exported over this one (its results would be lost)
+    from hmlpe.engine.guard import RunFolderError
+    with pytest.raises(RunFolderError, match="holds the export of another run"):
+        export_results(run, tmp_path / "out")
+    assert _json.loads((tmp_path / "out" / "MANIFEST.json").read_text())["wall_seconds"] == 60.0
+    third = export_results(run, tmp_path / "out2")         # into a new folder: its own time
     assert third["wall_seconds"] == 86390.0 and "wall_seconds_from_export" not in third
+
+
+def test_export_refuses_a_folder_of_other_files(tmp_path):
+    from hmlpe.companion.export import export_results
+    from hmlpe.engine.guard import RunFolderError
+    run = tmp_path / "run" / "pretrain"
+    run.mkdir(parents=True)
+    (run / "history.csv").write_text("epoch\n1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(RunFolderError, match="holds files but no MANIFEST.json"):
+        export_results(tmp_path / "run", out)
+    assert (out / "notes.txt").read_text() == "mine" and len(list(out.iterdir())) == 1

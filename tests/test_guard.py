@@ -298,3 +298,14 @@ def test_a_folder_given_as_checkpoint_is_named_with_its_last_pt(tmp_path):
     with pytest.raises(CheckpointError, match=r"is a folder, not a checkpoint file; did you "
                                               r"mean .*last.pt"):
         load_checkpoint(tmp_path)
+
+
+def test_predict_never_writes_into_exported_results(tmp_path):
+    from hmlpe.engine.predict import predict_image
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    (exported / "MANIFEST.json").write_text("{}")
+    with pytest.raises(RunFolderError, match="holds exported results"):
+        predict_image(tmp_path / "none.jpg", [0, 0, 1, 1], tmp_path / "none.pt",
+                      out_prefix=exported / "p")
+    assert sorted(p.name for p in exported.iterdir()) == ["MANIFEST.json"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hmlpe.companion.runinfo import manifest_digests
+from hmlpe.engine.guard import RunFolderError
 from hmlpe.engine.layout import (CONFIG_NAME, FEATURES_NAME, HISTORY_CSV_NAME, HISTORY_NAME,
                                 MANIFEST_NAME, METRICS_NAME, PREDICTIONS_NAME, TIMINGS_NAME)
 from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
@@ -30,6 +31,48 @@ def _wall_seconds(started: list[str], last_written: float) -> float | None:
     return round(last_written - first, 1)
 
 
+def _first_stage_started(run_dir: Path) -> str | None:
+    starts = []
+    for config in run_dir.rglob(CONFIG_NAME):
+        try:
+            created = json.loads(config.read_text()).get("created")
+        except (OSError, ValueError):
+            continue
+        if created:
+            starts.append(created)
+    return min(starts) if starts else None
+
+
+def check_export_target(run_dir: Path, out_dir: Path) -> None:
+    """Refuse (``RunFolderError``) an ``out_dir`` that would lose results: one that holds files
+    but no export manifest, or the export of another training run (another first stage start;
+    for older manifests, other training commits). Re-exporting the same run updates it."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise RunFolderError(f"--out {out_dir} is a file, not a folder")
+    previous = out_dir / MANIFEST_NAME
+    if not previous.is_file():
+        if any(out_dir.iterdir()):
+            raise RunFolderError(f"--out {out_dir} holds files but no {MANIFEST_NAME}: not an "
+                                 "export of this run; export to a new folder")
+        return
+    try:
+        prev = json.loads(previous.read_text())
+    except ValueError as exc:
+        raise RunFolderError(f"{previous} is not valid JSON ({exc}); export to a new folder") from exc
+    started = _first_stage_started(run_dir)
+    if prev.get("first_stage_started") is not None or started is None:
+        same = prev.get("first_stage_started") == started
+    else:   # an older manifest: by the run folder it came from
+        same = Path(str(prev.get("run_dir"))).resolve() == run_dir.resolve()
+    if not same:
+        raise RunFolderError(
+            f"--out {out_dir} holds the export of another run ({prev.get('run_dir')}, first "
+            f"stage started {prev.get('first_stage_started')}; this run started {started}): "
+            "export to a new folder, or remove that one with git first if it is to be replaced")
+
+
 def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """Copy the small result files of ``run_dir`` (recursively) to ``out_dir`` and write
     ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
@@ -39,6 +82,7 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
+    check_export_target(run_dir, out_dir)
     files: dict[str, dict[str, Any]] = {}
     devices, commits = set(), set()
     started: list[str] = []

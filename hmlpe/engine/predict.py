@@ -12,6 +12,7 @@ from hmlpe.engine.inference import joints_to_image, predict_crops
 from hmlpe.provenance import atomic_write_bytes, atomic_write_json, now_utc
 from hmlpe.skeleton import JOINTS, PART_COLOURS, PARTS
 from hmlpe.engine.checkpoint import load_model
+from hmlpe.engine.guard import check_output_folder
 
 
 def draw_skeleton(image: np.ndarray, joints: np.ndarray, box: Sequence[float] | None = None) -> bytes:
@@ -41,6 +42,8 @@ def predict_image(image_path: Path, box: Sequence[float], checkpoint: Path, *,
     """Predict the 8 joints of the person in ``box`` ([x1, y1, x2, y2], 0-based pixels) and
     write ``<prefix>.json`` and ``<prefix>.png``. Returns the JSON content."""
     image_path = Path(image_path)
+    prefix = Path(out_prefix) if out_prefix is not None else Path(image_path.stem + "_hmlpe")
+    check_output_folder(prefix.parent, "--out")   # not into exported results, checked first
     image = load_image(image_path)
     h, w = image.shape[:2]
     try:
@@ -58,7 +61,6 @@ def predict_image(image_path: Path, box: Sequence[float], checkpoint: Path, *,
         "checkpoint": str(checkpoint), "checkpoint_epoch": int(state["epoch"]),
         "device": spec.description, "created": now_utc(),
     }
-    prefix = Path(out_prefix) if out_prefix is not None else Path(image_path.stem + "_hmlpe")
     atomic_write_bytes(prefix.with_suffix(".png"), draw_skeleton(image, joints, box_arr))
     result["png"] = str(prefix.with_suffix(".png"))
     atomic_write_json(prefix.with_suffix(".json"), result)
