@@ -61,7 +61,9 @@ print(f"recipe: init {first['model']['init']}, {first['optim']['name']} lr {firs
 # training pool with dropout on, on the validation split and on the two test sets, at the end
 # of pre-training), the share of conv2 and conv3 maps never active on a fixed sample of
 # training crops, training minutes of the three stages, and the arm PCP of the fine-tuned
-# networks (Buffy whole set, Table 1; FLIC, Table 2).
+# networks (Buffy whole set, Table 1; FLIC, Table 2). The training minutes come from the
+# histories of a shared 2-core machine on which other work ran at times: they say what these
+# runs took, not how fast the code is (`hmlpe bench` measures that).
 
 # %% tags=["hide-input"]
 pcp_cols = [c for c in table.columns if c.split(" ")[-1] in curve.ARMS]
