@@ -181,12 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="average each crop's prediction with its mirror's (not in the paper)")
     _add_common(e)
 
-    p = sub.add_parser("predict", help="8 joints for one image and a person box")
-    p.add_argument("image", type=Path)
-    p.add_argument("--box", type=float, nargs=4, required=True, metavar=("X1", "Y1", "X2", "Y2"))
-    p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--out", type=Path, help="output prefix (default: next to the image's name in .)")
-    p.add_argument("--device", default=None)
+    p = sub.add_parser("predict", help="8 joints for one image and a person box",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  python -m hmlpe predict photo.jpg --box 120 40 380 520 "
+                              "--checkpoint runs/cpu/finetune_buffy/last.pt --out photo_pose\n"
+                              "  writes photo_pose.json (joints in image pixels) and "
+                              "photo_pose.png (the skeleton drawn on the image)")
+    p.add_argument("image", type=Path, help="an image file (JPEG, PNG, ...; grey and CMYK are "
+                                            "converted to RGB)")
+    p.add_argument("--box", type=float, nargs=4, required=True, metavar=("X1", "Y1", "X2", "Y2"),
+                   help="the person's box in image pixels (0-based, x2 > x1, y2 > y1), framed as "
+                        "the test boxes are: an upper body with room for the arms (Data chapter)")
+    p.add_argument("--checkpoint", type=Path, required=True,
+                   help="a run folder's last.pt, e.g. runs/cpu/finetune_buffy/last.pt")
+    p.add_argument("--out", type=Path,
+                   help="output prefix of the .json and .png (default: <image name>_hmlpe in .)")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
 
     b = sub.add_parser("bench", help="training/inference images/s: fp32 eager vs the engine's path "
                                      "(or, with --ranks, 1 process vs data-parallel gloo ranks)")
