@@ -106,7 +106,8 @@ plt.show()
 gaps = curve.gap_table(table, paper)
 display(gaps.style.format({"ours at the largest budget": "{:.1f}", "points per decade": "{:+.1f}",
                            "line at the paper's visits": "{:.1f}", "paper": "{:.1f}",
-                           "visits where the line reaches the paper": "{:,.3g}"})
+                           "visits where the line reaches the paper": "{:,.3g}"},
+                          na_rep="reached")
         .set_caption("Straight lines in log visits, and where they would meet the paper"))
 seed_sd = curve.seed_sd_range(results_dir) if seeds.has_results(Path(results_dir)) else None
 for sentence in curve.curve_reading(table, gaps, seed_sd):

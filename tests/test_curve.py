@@ -64,6 +64,9 @@ def test_gap_table_reads_where_the_line_reaches_the_paper(tmp_path):
     # 20 points short at 1M, 10 points per decade: two decades more, 100M visits
     assert gaps.loc["buffy LL", "visits where the line reaches the paper"] == pytest.approx(1e8)
     assert gaps.loc["buffy RL", "visits where the line reaches the paper"] == np.inf
+    paper["flic LL"] = 45.0      # below our 50 at the largest budget: already reached
+    assert np.isnan(gap_table(table, paper).loc["flic LL", "visits where the line reaches the paper"])
+    paper["flic LL"] = 70.0
     text = " ".join(curve_reading(table, gaps, seed_sd=(0.7, 2.2)))
     assert "standard deviation over seeds of 0.7-2.2 points" in text
     assert "3 budgets from 10,000 to 1,000,000" in text and "100.0M to 100.0M" in text

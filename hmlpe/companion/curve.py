@@ -186,9 +186,13 @@ def gap_table(table: pd.DataFrame, paper: dict[str, float],
     rows = {}
     for col, slope in slopes.items():
         gap = paper[col] - float(last[col])
-        with np.errstate(over="ignore"):
-            reach = (float(last["pre-training visits"]) * float(np.power(10.0, gap / slope))
-                     if slope > 1e-9 else np.inf)
+        if gap <= 0:          # already at or above the paper: nothing to reach
+            reach = np.nan
+        elif slope <= 1e-9:   # not growing: never
+            reach = np.inf
+        else:
+            with np.errstate(over="ignore"):
+                reach = float(last["pre-training visits"]) * float(np.power(10.0, gap / slope))
         rows[col] = {"ours at the largest budget": float(last[col]),
                      "points per decade": slope, "line at the paper's visits": at_paper[col],
                      "paper": paper[col], "visits where the line reaches the paper": reach}
