@@ -71,7 +71,13 @@ def test_gap_table_reads_where_the_line_reaches_the_paper(tmp_path):
     assert "standard deviation over seeds of 0.7-2.2 points" in text
     assert "3 budgets from 10,000 to 1,000,000" in text and "100.0M to 100.0M" in text
     assert visits_text(2.3e9) == "2.3 billion" and visits_text(40428) == "40,428"
+    assert visits_text(np.inf) == "never" and visits_text(np.nan) == "reached"
     assert "do not grow with compute" in text
+    # buffy LL's line at 27M: 30 + 10 x log10(2696.64) = 64.3 < 70: no column passes the paper
+    assert "pass the paper's values" not in text
+    paper["buffy LL"] = 60.0
+    text = " ".join(curve_reading(table, gap_table(table, paper)))
+    assert "pass the paper's values in 1 of 8 columns:" in text
 
 
 def test_paper_pcp_holds_the_published_hmlpe_rows():

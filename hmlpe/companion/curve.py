@@ -85,7 +85,10 @@ def _log_visits(table: pd.DataFrame) -> np.ndarray:
 
 
 def visits_text(visits: float) -> str:
-    """``visits`` for a sentence: 40,428; 1.6M; 2.3 billion; "never" for inf."""
+    """``visits`` for a sentence: 40,428; 1.6M; 2.3 billion; "never" for inf, "reached" for
+    NaN (``gap_table``'s marks)."""
+    if np.isnan(visits):
+        return "reached"
     if not np.isfinite(visits):
         return "never"
     if visits < 1e6:
@@ -239,6 +242,14 @@ def curve_reading(table: pd.DataFrame, gaps: pd.DataFrame,
                        "compute here: no straight line reaches the paper.")
     else:
         out.append("At the largest budget every lower-arm column reaches the paper's value.")
+    line = gaps["line at the paper's visits"]
+    over, beyond = int((line > gaps["paper"]).sum()), int((line > 100).sum())
+    if over:
+        out.append(f"Read at the paper's {visits_text(PAPER_TABLE3_VISITS)} visits, the lines pass "
+                   f"the paper's values in {over} of {len(gaps)} columns"
+                   + (f" ({beyond} beyond 100%)" if beyond else "")
+                   + ": the growth must slow somewhere between the largest budget and the "
+                     "paper's compute, and where is not measured here.")
     noise = (f" and a standard deviation over seeds of {seed_sd[0]:.1f}-{seed_sd[1]:.1f} points "
              f"(committed seeds of the cpu profile)" if seed_sd else "")
     out.append(f"A straight line in log visits is a description of these points, not a law: "
