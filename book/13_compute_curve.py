@@ -29,6 +29,8 @@
 # These are choices of this reproduction, not the paper's.
 
 # %% tags=["parameters"]
+profile = "smoke"  # unused here: every chapter takes the same parameters
+run_dir = "../runs/smoke"  # unused here: the page reads committed results only
 curve_dir = "../results/curve"  # committed curve runs: one visits_<N>/ protocol run per budget
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation (pool of 3077, seed 0)
 results_dir = "../results/cpu"  # the committed cpu profile's seeds (earlier recipe), a reference
