@@ -23,32 +23,41 @@ SMALL_FILES = (CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME, METRICS_NAME, PREDIC
 MAX_BYTES = 2_000_000
 
 
-def _wall_seconds(started: list[str], last_written: float) -> float | None:
+def _wall_seconds(first_started: str | None, last_written: float) -> float | None:
     from datetime import datetime
-    if not started or not last_written:
+    if not first_started or not last_written:
         return None
-    first = min(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() for s in started)
+    first = datetime.fromisoformat(first_started.replace("Z", "+00:00")).timestamp()
     return round(last_written - first, 1)
 
 
-def _first_stage_started(run_dir: Path) -> str | None:
-    starts = []
-    for config in run_dir.rglob(CONFIG_NAME):
-        try:
-            created = json.loads(config.read_text()).get("created")
-        except (OSError, ValueError):
-            continue
-        if created:
-            starts.append(created)
-    return min(starts) if starts else None
+def _result_files(run_dir: Path, exclude: tuple[str, ...]) -> list[Path]:
+    """The files of ``run_dir`` an export copies: ``SMALL_FILES`` outside the excluded
+    top-level folders, in a stable order."""
+    return [src for src in sorted(run_dir.rglob("*"))
+            if src.is_file() and src.name in SMALL_FILES
+            and src.relative_to(run_dir).parts[0] not in exclude]
 
 
-def check_export_target(run_dir: Path, out_dir: Path) -> None:
-    """Refuse (``RunFolderError``) an ``out_dir`` that would lose results: one that holds files
-    but no export manifest, or the export of another training run (another first stage start;
-    for older manifests, other training commits). Re-exporting the same run updates it."""
+def _run_identity(files: list[Path]) -> tuple[str | None, list[str]]:
+    """What tells one training run from another: the first stage's start and the sorted
+    training commits, read from the ``config.json`` files among ``files``."""
+    starts, commits = [], set()
+    for config in (f for f in files if f.name == CONFIG_NAME):
+        meta = json.loads(config.read_text())
+        commits.add(meta.get("git_commit"))
+        if meta.get("created"):
+            starts.append(meta["created"])
+    return (min(starts) if starts else None), sorted(c for c in commits if c)
+
+
+def check_export_target(out_dir: Path, identity: tuple[str | None, list[str]]) -> dict | None:
+    """The manifest of ``out_dir`` when it holds an export of the same training run (same
+    first stage start; for older manifests without one, the same training commits), None when
+    ``out_dir`` is absent or empty; else ``RunFolderError``: a folder holding files but no
+    export manifest, or the export of another run, would lose results."""
     if not out_dir.exists():
-        return
+        return None
     if not out_dir.is_dir():
         raise RunFolderError(f"--out {out_dir} is a file, not a folder")
     previous = out_dir / MANIFEST_NAME
@@ -56,21 +65,20 @@ def check_export_target(run_dir: Path, out_dir: Path) -> None:
         if any(out_dir.iterdir()):
             raise RunFolderError(f"--out {out_dir} holds files but no {MANIFEST_NAME}: not an "
                                  "export of this run; export to a new folder")
-        return
+        return None
     try:
         prev = json.loads(previous.read_text())
     except ValueError as exc:
         raise RunFolderError(f"{previous} is not valid JSON ({exc}); export to a new folder") from exc
-    started = _first_stage_started(run_dir)
-    if prev.get("first_stage_started") is not None or started is None:
-        same = prev.get("first_stage_started") == started
-    else:   # an older manifest: by the run folder it came from
-        same = Path(str(prev.get("run_dir"))).resolve() == run_dir.resolve()
+    started, commits = identity
+    same = (prev.get("first_stage_started") == started if "first_stage_started" in prev
+            else prev.get("training_commits") == commits)
     if not same:
         raise RunFolderError(
             f"--out {out_dir} holds the export of another run ({prev.get('run_dir')}, first "
             f"stage started {prev.get('first_stage_started')}; this run started {started}): "
             "export to a new folder, or remove that one with git first if it is to be replaced")
+    return prev
 
 
 def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -82,19 +90,17 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    check_export_target(run_dir, out_dir)
-    files: dict[str, dict[str, Any]] = {}
-    devices, commits = set(), set()
-    started: list[str] = []
-    last_written = 0.0
-    for src in sorted(run_dir.rglob("*")):
-        if not src.is_file() or src.name not in SMALL_FILES:
-            continue
+    for src in _result_files(run_dir, ()):   # every result file, excluded ones too
         if src.stat().st_size > MAX_BYTES:
             raise ValueError(f"{src} is {src.stat().st_size} bytes: too large to commit as a result")
+    sources = _result_files(run_dir, exclude)
+    identity = _run_identity(sources)
+    prev = check_export_target(out_dir, identity)   # before anything is written
+    files: dict[str, dict[str, Any]] = {}
+    devices = set()
+    last_written = 0.0
+    for src in sources:
         rel = src.relative_to(run_dir)
-        if rel.parts[0] in exclude:
-            continue
         dst = out_dir / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.tmp")
@@ -102,39 +108,30 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         tmp.replace(dst)
         files[str(rel)] = {"sha256": file_digest(dst), "bytes": dst.stat().st_size}
         last_written = max(last_written, src.stat().st_mtime)
-        if src.name == "config.json":
-            meta = json.loads(src.read_text())
-            devices.add(meta.get("device"))
-            commits.add(meta.get("git_commit"))
-            if meta.get("created"):
-                started.append(meta["created"])
+        if src.name == CONFIG_NAME:
+            devices.add(json.loads(src.read_text()).get("device"))
     if not files:
         raise ValueError(f"run folder {run_dir} holds no result files ({', '.join(SMALL_FILES)})")
     manifest = {
         "run_dir": str(run_dir),
         "exported": now_utc(),
         "export_commit": git_commit(),
-        "training_commits": sorted(c for c in commits if c),
+        "training_commits": identity[1],
         "devices": sorted(d for d in devices if d),
         # From the first stage's start to the last result file written: the run's wall time
         # (None when no stage recorded its start).
-        "wall_seconds": _wall_seconds(started, last_written),
-        "first_stage_started": min(started) if started else None,
+        "wall_seconds": _wall_seconds(identity[0], last_written),
+        "first_stage_started": identity[0],
         "data_manifests_sha256": manifest_digests(),
         "versions": package_versions(),
         "files": files,
     }
-    previous = out_dir / MANIFEST_NAME
-    if previous.is_file():
-        # Re-exporting the same training run (files added later, e.g. features or another
-        # evaluation): its wall time is the first export's, not stretched to today.
-        prev = json.loads(previous.read_text())
-        same_run = (prev.get("first_stage_started") == manifest["first_stage_started"]
-                    if "first_stage_started" in prev   # older manifests: by their commits
-                    else prev.get("training_commits") == manifest["training_commits"])
-        if same_run and prev.get("wall_seconds") is not None:
-            manifest["wall_seconds"] = prev["wall_seconds"]
-            manifest["wall_seconds_from_export"] = prev.get("wall_seconds_from_export",
-                                                            prev.get("exported"))
-    atomic_write_json(previous, manifest)
+    if prev is not None and prev.get("wall_seconds") is not None:
+        # Re-exporting the same training run (check_export_target: files added later, e.g.
+        # features or another evaluation): its wall time is the first export's, not stretched
+        # to today.
+        manifest["wall_seconds"] = prev["wall_seconds"]
+        manifest["wall_seconds_from_export"] = prev.get("wall_seconds_from_export",
+                                                        prev.get("exported"))
+    atomic_write_json(out_dir / MANIFEST_NAME, manifest)
     return manifest
