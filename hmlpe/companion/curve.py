@@ -163,19 +163,28 @@ def paper_pcp() -> dict[str, float]:
             **{f"flic {a}": float(flic[a]) for a in ARMS}}
 
 
+# The test sets of the curve's columns: Buffy's whole set (Table 1) and FLIC (Table 2).
+CURVE_TEST_SETS = (("buffy", "whole_set"), ("flic", None))
+
+
+def _over_seeds(root: Path | str) -> dict[str, dict]:
+    """``seeds.pcp_over_seeds`` of each test set of the curve's columns (a token bootstrap:
+    only the per-seed values and their spread are read)."""
+    from hmlpe.companion.seeds import pcp_over_seeds
+    return {ds: pcp_over_seeds(Path(root), ds, table, n_boot=10) for ds, table in CURVE_TEST_SETS}
+
+
 def seeds_point(root: Path | str) -> tuple[int, dict[str, float], int]:
     """A reference point from committed seed folders (``results/cpu``): seed 0's pre-training
     visits, the mean PCP over the seeds in the curve's columns, and the number of seeds."""
-    from hmlpe.companion.seeds import pcp_over_seeds, seed_folders
+    from hmlpe.companion.seeds import seed_folders
     folders = seed_folders(Path(root))
     if not folders:
         raise FileNotFoundError(f"no seed_<n> folders under {root}")
     pre = RunLayout(folders[0][1]).pretrain
     visits = pretrain_visits(pre, load_history(pre))
-    pcp = {}
-    for ds, table in (("buffy", "whole_set"), ("flic", None)):
-        res = pcp_over_seeds(Path(root), ds, table, n_boot=10)
-        pcp.update({f"{ds} {a}": float(v) for a, v in zip(ARMS, res["spread"]["mean"])})
+    pcp = {f"{ds} {a}": float(v) for ds, res in _over_seeds(root).items()
+           for a, v in zip(ARMS, res["spread"]["mean"])}
     return visits, pcp, len(folders)
 
 
@@ -205,9 +214,7 @@ def gap_table(table: pd.DataFrame, paper: dict[str, float],
 def seed_sd_range(root: Path | str) -> tuple[float, float]:
     """The smallest and largest standard deviation over seeds of the curve's PCP columns in
     committed seed folders (``results/cpu``): the noise a one-seed curve carries."""
-    from hmlpe.companion.seeds import pcp_over_seeds
-    sds = np.concatenate([pcp_over_seeds(Path(root), ds, table, n_boot=10)["spread"]["std"]
-                          for ds, table in (("buffy", "whole_set"), ("flic", None))])
+    sds = np.concatenate([res["spread"]["std"] for res in _over_seeds(root).values()])
     return float(np.min(sds)), float(np.max(sds))
 
 
