@@ -73,7 +73,8 @@ compute.style_compute_table(compute.profiles_compute_table(), uuid="verdict-comp
 # %% tags=["hide-input"]
 prov = seeds.results_provenance(Path(results_dir))
 prov.style.set_uuid("results-provenance").format({"wall time (min)": "{:.1f}"}).set_table_styles(
-    [{"selector": "td, th", "props": "padding: 2px 8px;"}])
+    [{"selector": "td, th", "props": "padding: 2px 8px;"}]
+)
 
 # %% [markdown]
 # ## The method in one page
@@ -144,23 +145,36 @@ print(f"the paper's training pool: {pool} images")
 
 # %%
 t1 = paper.table1()
-shown = t1.rename(columns={"LL": "LL arm", "RL": "RL arm", "LU": "LU arm", "RU": "RU arm",
-                           "lower_arms_combined": "lower arms (L+R)",
-                           "upper_arms_combined": "upper arms (L+R)"})
-shown["test set"] = shown["test_set"].map({"whole": "whole (276 images)",
-                                           "subset": "correct detections (267 images)"})
-shown = shown.set_index(["test set", "method"]).drop(columns=["test_set", "citation",
-                                                              "lr_combined"])
+shown = t1.rename(
+    columns={
+        "LL": "LL arm",
+        "RL": "RL arm",
+        "LU": "LU arm",
+        "RU": "RU arm",
+        "lower_arms_combined": "lower arms (L+R)",
+        "upper_arms_combined": "upper arms (L+R)",
+    }
+)
+shown["test set"] = shown["test_set"].map(
+    {"whole": "whole (276 images)", "subset": "correct detections (267 images)"}
+)
+shown = shown.set_index(["test set", "method"]).drop(
+    columns=["test_set", "citation", "lr_combined"]
+)
 number_cols = list(shown.columns)
+
 
 def shade_hmlpe(row):
     style = "background-color: #e8f0fe; font-weight: bold" if row.name[1] == "HMLPE" else ""
     return [style] * len(row)
 
-(shown.style.set_uuid("paper-table1")
-      .format("{:.2f}", na_rep="", subset=number_cols)
-      .apply(shade_hmlpe, axis=1)
-      .set_caption(f"{t1.attrs['ref']} ({t1.attrs['section']}): {t1.attrs['caption']}"))
+
+(
+    shown.style.set_uuid("paper-table1")
+    .format("{:.2f}", na_rep="", subset=number_cols)
+    .apply(shade_hmlpe, axis=1)
+    .set_caption(f"{t1.attrs['ref']} ({t1.attrs['section']}): {t1.attrs['caption']}")
+)
 
 # %% [markdown]
 # ## Chapters and the paper's results they reproduce
@@ -168,6 +182,7 @@ def shade_hmlpe(row):
 # Each chapter declares the paper's tables and figures it reproduces on a line
 # `# Reproduces: ...` near the top of its source; the table below is read from those lines
 # and from `_toc.yml`, so it lists exactly the chapters of this build.
+
 
 # %% tags=["hide-input"]
 def chapters_table() -> pd.DataFrame:
@@ -179,10 +194,15 @@ def chapters_table() -> pd.DataFrame:
         title = re.search(r"^# # (.+)$", src, re.M)
         reproduces = re.search(r"^# Reproduces: (.+)$", src, re.M)
         name = Path(entry).name
-        rows.append({"chapter": f'<a href="{name}.html">{title.group(1) if title else name}</a>',
-                     "source": f"{entry}.py",
-                     "reproduces": reproduces.group(1) if reproduces else ""})
+        rows.append(
+            {
+                "chapter": f'<a href="{name}.html">{title.group(1) if title else name}</a>',
+                "source": f"{entry}.py",
+                "reproduces": reproduces.group(1) if reproduces else "",
+            }
+        )
     return pd.DataFrame(rows)
+
 
 chapters = chapters_table()
 chapters.style.set_uuid("chapters").hide(axis="index")
@@ -207,6 +227,9 @@ chapters.style.set_uuid("chapters").hide(axis="index")
 
 # %% tags=["hide-input"]
 reruns = pd.DataFrame(book.rerun_table(profile))
-(reruns.style.hide(axis="index").set_uuid("reruns")
- .set_properties(subset=["command"], **{"font-family": "monospace", "font-size": "85%"})
- .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}]))
+(
+    reruns.style.hide(axis="index")
+    .set_uuid("reruns")
+    .set_properties(subset=["command"], **{"font-family": "monospace", "font-size": "85%"})
+    .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}])
+)

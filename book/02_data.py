@@ -35,15 +35,15 @@ import numpy as np
 import pandas as pd
 
 from hmlpe.companion import data_tables, paper, plotting
+from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.boxes import buffy_gt_window, train_box_for
 from hmlpe.data.cache import heldout_boxes
-from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.crops import crop_and_resize, image_to_crop, load_image
 from hmlpe.data.datasets import DATASETS, REASONS, load_dataset, load_pool, training_records
 from hmlpe.data.datasets.buffy import STICK_NAMES, associated_detections, load_detections
 from hmlpe.data.datasets.registry import load_registry, verify
-from hmlpe.paths import resolve_data_root
 from hmlpe.engine.profiles import get_profile
+from hmlpe.paths import resolve_data_root
 
 ROOT = resolve_data_root(data_root)
 CROP = CropConfig()
@@ -62,14 +62,19 @@ print(f"profile: {profile}")
 # %% tags=["hide-input"]
 registry = load_registry()
 report = verify(ROOT, full=False, progress=False)
-status = pd.DataFrame([{
-    "dataset": name,
-    "status": s.status,
-    "files checked": s.files_checked,
-    "problems": len(s.problems),
-    "notes": len(s.notes),
-    "official page": registry[name].page_url,
-} for name, s in report.datasets.items()]).set_index("dataset")
+status = pd.DataFrame(
+    [
+        {
+            "dataset": name,
+            "status": s.status,
+            "files checked": s.files_checked,
+            "problems": len(s.problems),
+            "notes": len(s.notes),
+            "official page": registry[name].page_url,
+        }
+        for name, s in report.datasets.items()
+    ]
+).set_index("dataset")
 status.style.set_uuid("data-verify")
 
 # %% tags=["hide-input"]
@@ -92,10 +97,17 @@ rows = []
 for name, recs in records.items():
     n_train = sum(r.split == "train" for r in recs)
     n_test = sum(r.split == "test" for r in recs)
-    rows.append({"dataset": name, "train": n_train, "test": n_test, "total": len(recs),
-                 "image files": len({r.image for r in recs}),
-                 "expected train": registry[name].counts.get("train"),
-                 "expected test": registry[name].counts.get("test")})
+    rows.append(
+        {
+            "dataset": name,
+            "train": n_train,
+            "test": n_test,
+            "total": len(recs),
+            "image files": len({r.image for r in recs}),
+            "expected train": registry[name].counts.get("train"),
+            "expected test": registry[name].counts.get("test"),
+        }
+    )
 splits = pd.DataFrame(rows).set_index("dataset")
 splits.style.set_uuid("data-splits")
 
@@ -137,9 +149,13 @@ available = {"buffy": "Buffy Stickmen (train)", "lsp": "LSP (train)", "flic": "F
 pool_rows = []
 for ds in published["datasets"]:
     here = next((k for k, v in available.items() if v == ds), None)
-    pool_rows.append({"dataset (paper 4.1)": ds,
-                      "here": "yes" if here else "not available",
-                      "kept examples here": pool_counts[here]["kept"] if here else 0})
+    pool_rows.append(
+        {
+            "dataset (paper 4.1)": ds,
+            "here": "yes" if here else "not available",
+            "kept examples here": pool_counts[here]["kept"] if here else 0,
+        }
+    )
 pool_table = pd.DataFrame(pool_rows).set_index("dataset (paper 4.1)")
 pool_table.loc["total"] = ["", len(pool)]
 display(pool_table.style.set_uuid("data-pool"))
@@ -154,8 +170,10 @@ if cap is None:
     print(f"profile {profile!r} trains on the whole pool ({len(pool)} examples)")
 else:
     capped, _ = load_pool(DataConfig(data_root=str(ROOT), max_train_examples=cap))
-    print(f"profile {profile!r} caps each dataset at its first {cap} kept examples\n"
-          f"(DataConfig.max_train_examples): it trains on {len(capped)} of the {len(pool)}")
+    print(
+        f"profile {profile!r} caps each dataset at its first {cap} kept examples\n"
+        f"(DataConfig.max_train_examples): it trains on {len(capped)} of the {len(pool)}"
+    )
 
 # %% [markdown]
 # ## Left and right
@@ -174,9 +192,15 @@ for name, recs in records.items():
     for split in ("train", "test"):
         sub = [r for r in recs if r.split == split]
         n_swap = sum(r.swapped_lr for r in sub)
-        lr.append({"dataset": name, "split": split, "examples": len(sub),
-                   "relabelled (left <-> right)": n_swap,
-                   "relabelled %": round(100 * n_swap / len(sub), 1)})
+        lr.append(
+            {
+                "dataset": name,
+                "split": split,
+                "examples": len(sub),
+                "relabelled (left <-> right)": n_swap,
+                "relabelled %": round(100 * n_swap / len(sub), 1),
+            }
+        )
 lr = pd.DataFrame(lr).set_index(["dataset", "split"])
 lr.style.set_uuid("data-leftright").format({"relabelled %": "{:.1f}"})
 
@@ -201,17 +225,29 @@ lsp_ex = next(r for r in kept["lsp"] if not r.swapped_lr)
 lsp_swapped = next(r for r in kept["lsp"] if r.swapped_lr)
 flic_ex = kept["flic"][0]
 
-fig, axes = plt.subplot_mosaic([["b0", "b0", "b0", "b1", "b1", "b1"],
-                                ["l0", "l0", "l1", "l1", "f0", "f0"]],
-                               figsize=(12, 8.5), height_ratios=[1, 1.35])
-plotting.show_pose(axes["b0"], load_image(buffy_ex.image), sticks=buffy_ex.sticks,
-                   stick_names=STICK_NAMES, title=f"Buffy {buffy_ex.example}: GT sticks")
-plotting.show_pose(axes["b1"], load_image(buffy_ex.image), buffy_ex.joints,
-                   title="Buffy: 8 joints, 7 parts")
-for ax, r, note in ((axes["l0"], lsp_ex, ""), (axes["l1"], lsp_swapped, " (relabelled)"),
-                    (axes["f0"], flic_ex, "")):
-    plotting.show_pose(ax, load_image(r.image), r.joints,
-                       title=f"{r.dataset.upper()} {r.example}{note}")
+fig, axes = plt.subplot_mosaic(
+    [["b0", "b0", "b0", "b1", "b1", "b1"], ["l0", "l0", "l1", "l1", "f0", "f0"]],
+    figsize=(12, 8.5),
+    height_ratios=[1, 1.35],
+)
+plotting.show_pose(
+    axes["b0"],
+    load_image(buffy_ex.image),
+    sticks=buffy_ex.sticks,
+    stick_names=STICK_NAMES,
+    title=f"Buffy {buffy_ex.example}: GT sticks",
+)
+plotting.show_pose(
+    axes["b1"], load_image(buffy_ex.image), buffy_ex.joints, title="Buffy: 8 joints, 7 parts"
+)
+for ax, r, note in (
+    (axes["l0"], lsp_ex, ""),
+    (axes["l1"], lsp_swapped, " (relabelled)"),
+    (axes["f0"], flic_ex, ""),
+):
+    plotting.show_pose(
+        ax, load_image(r.image), r.joints, title=f"{r.dataset.upper()} {r.example}{note}"
+    )
 fig.tight_layout()
 plt.show()
 
@@ -222,8 +258,13 @@ plt.show()
 box = train_box_for(buffy_ex, CROP)
 crop128 = crop_and_resize(load_image(buffy_ex.image), box, CROP.train_size)
 fig, ax = plt.subplots(figsize=(4.5, 4.5))
-plotting.show_pose(ax, crop128, image_to_crop(buffy_ex.joints, box, CROP.train_size),
-                   pixel_edges=True, joint_labels=True)
+plotting.show_pose(
+    ax,
+    crop128,
+    image_to_crop(buffy_ex.joints, box, CROP.train_size),
+    pixel_edges=True,
+    joint_labels=True,
+)
 plt.show()
 
 # %% [markdown]
@@ -254,24 +295,41 @@ plt.show()
 # the test crops do: the next section measures both.
 
 # %% tags=["hide-input"]
-print(f"training box rule (CropConfig.train_box): {CROP.train_box!r}; modelled window: width "
-      f"{CROP.window_width_per_size} x (torso + shoulder width), top {CROP.window_top_per_size} "
-      f"x that above the torso's upper end, height/width {CROP.window_aspect}; "
-      f"crop {CROP.train_size} -> random {CROP.input_size} crops")
+print(
+    f"training box rule (CropConfig.train_box): {CROP.train_box!r}; modelled window: width "
+    f"{CROP.window_width_per_size} x (torso + shoulder width), top {CROP.window_top_per_size} "
+    f"x that above the torso's upper end, height/width {CROP.window_aspect}; "
+    f"crop {CROP.train_size} -> random {CROP.input_size} crops"
+)
 examples = [buffy_ex, lsp_ex, flic_ex]
 fig, axes = plt.subplots(2, 3, figsize=(12, 8.4))
 off = (CROP.train_size - CROP.input_size) / 2
 for k, r in enumerate(examples):
     img = load_image(r.image)
     b = train_box_for(r, CROP)
-    plotting.show_pose(axes[0, k], img, r.joints, boxes=b, box_colours="white",
-                       title=f"{r.dataset} {r.example}: training box "
-                             f"{b[2] - b[0]:.0f} x {b[3] - b[1]:.0f} px")
+    plotting.show_pose(
+        axes[0, k],
+        img,
+        r.joints,
+        boxes=b,
+        box_colours="white",
+        title=f"{r.dataset} {r.example}: training box {b[2] - b[0]:.0f} x {b[3] - b[1]:.0f} px",
+    )
     c = crop_and_resize(img, b, CROP.train_size)
-    plotting.show_pose(axes[1, k], c, image_to_crop(r.joints, b, CROP.train_size),
-                       pixel_edges=True, title=f"{CROP.train_size} x {CROP.train_size} crop")
-    plotting.draw_boxes(axes[1, k], [off, off, off + CROP.input_size, off + CROP.input_size],
-                        colours="white", linestyle="--", linewidth=1.5)
+    plotting.show_pose(
+        axes[1, k],
+        c,
+        image_to_crop(r.joints, b, CROP.train_size),
+        pixel_edges=True,
+        title=f"{CROP.train_size} x {CROP.train_size} crop",
+    )
+    plotting.draw_boxes(
+        axes[1, k],
+        [off, off, off + CROP.input_size, off + CROP.input_size],
+        colours="white",
+        linestyle="--",
+        linewidth=1.5,
+    )
 fig.tight_layout()
 plt.show()
 
@@ -288,13 +346,20 @@ plt.show()
 
 # %% tags=["hide-input"]
 framing_table, framing = data_tables.framing_table(CROP, ROOT)
-display(framing_table.style.set_uuid("data-framing").format("{:.3f}", na_rep="",
-        subset=[c for c in framing_table.columns if "extent" in c or "ratio" in c])
-        .format("{:.0f}", na_rep="", subset=["training crops", "test crops"]))
+display(
+    framing_table.style.set_uuid("data-framing")
+    .format(
+        "{:.3f}",
+        na_rep="",
+        subset=[c for c in framing_table.columns if "extent" in c or "ratio" in c],
+    )
+    .format("{:.0f}", na_rep="", subset=["training crops", "test crops"])
+)
 
 fig, axes = plt.subplots(4, 3, figsize=(12, 12))
-for row, (rule, name) in enumerate([("test_rule", "buffy"), ("test_rule", "flic"),
-                                    ("margin", "buffy"), ("margin", "flic")]):
+for row, (rule, name) in enumerate(
+    [("test_rule", "buffy"), ("test_rule", "flic"), ("margin", "buffy"), ("margin", "flic")]
+):
     tr, te = framing[rule, name]
     plotting.plot_framing(axes[row], tr, te, label=f"{name}, {rule}")
 fig.tight_layout()
@@ -306,8 +371,9 @@ plt.show()
 
 # %% tags=["hide-input"]
 box_sizes = data_tables.training_box_sizes({name: kept[name] for name in DATASETS}, CROP)
-box_sizes.style.set_uuid("data-boxsizes").format({"width median": "{:.0f}",
-                                                  "height median": "{:.0f}"})
+box_sizes.style.set_uuid("data-boxsizes").format(
+    {"width median": "{:.0f}", "height median": "{:.0f}"}
+)
 
 # %% [markdown]
 # ## Test boxes
@@ -331,37 +397,59 @@ box_sizes.style.set_uuid("data-boxsizes").format({"width median": "{:.0f}",
 buffy_test = [r for r in records["buffy"] if r.split == "test"]
 detections = load_detections(ROOT)
 assoc = associated_detections(buffy_test, detections, DataConfig().buffy_association)
-multi = next(r for r in buffy_test
-             if len(detections[r.example]) > 1 and assoc[r.example] is not None)
+multi = next(
+    r for r in buffy_test if len(detections[r.example]) > 1 and assoc[r.example] is not None
+)
 flic_test = next(r for r in records["flic"] if r.split == "test")
 (bbox_b, bbox_f), _ = heldout_boxes([multi, flic_test], CROP, DataConfig(data_root=str(ROOT)))
 
-print(f"Buffy: detection width x {CROP.buffy_width_scale}; bottom at top + "
-      f"{CROP.buffy_height_scale} x half its height (CropConfig.buffy_*_scale)")
-print(f"FLIC: torso box width x {CROP.flic_width_scale}; height grows by "
-      f"({CROP.flic_height_scale} - 1) x half its height (CropConfig.flic_*_scale)")
+print(
+    f"Buffy: detection width x {CROP.buffy_width_scale}; bottom at top + "
+    f"{CROP.buffy_height_scale} x half its height (CropConfig.buffy_*_scale)"
+)
+print(
+    f"FLIC: torso box width x {CROP.flic_width_scale}; height grows by "
+    f"({CROP.flic_height_scale} - 1) x half its height (CropConfig.flic_*_scale)"
+)
 fig, axes = plt.subplots(2, 2, figsize=(12, 9), gridspec_kw={"width_ratios": [1.9, 1]})
 axes = axes.ravel()
 img = load_image(multi.image)
 dets = detections[multi.example]
-plotting.show_pose(axes[0], img, multi.joints,
-                   boxes=np.vstack([dets, buffy_gt_window(multi.sticks), assoc[multi.example],
-                                    bbox_b]),
-                   box_colours=["#aaaaaa"] * len(dets) + ["yellow", "cyan", "white"],
-                   box_labels=["detection"] + [None] * (len(dets) - 1)
-                              + ["GT upper-body window", "associated detection", "test box"],
-                   title=f"Buffy {multi.example}: {len(dets)} detections")
-plotting.show_pose(axes[1], crop_and_resize(img, bbox_b, CROP.input_size),
-                   image_to_crop(multi.joints, bbox_b, CROP.input_size), pixel_edges=True,
-                   title="112 x 112 test crop (GT joints)")
+plotting.show_pose(
+    axes[0],
+    img,
+    multi.joints,
+    boxes=np.vstack([dets, buffy_gt_window(multi.sticks), assoc[multi.example], bbox_b]),
+    box_colours=["#aaaaaa"] * len(dets) + ["yellow", "cyan", "white"],
+    box_labels=["detection"]
+    + [None] * (len(dets) - 1)
+    + ["GT upper-body window", "associated detection", "test box"],
+    title=f"Buffy {multi.example}: {len(dets)} detections",
+)
+plotting.show_pose(
+    axes[1],
+    crop_and_resize(img, bbox_b, CROP.input_size),
+    image_to_crop(multi.joints, bbox_b, CROP.input_size),
+    pixel_edges=True,
+    title="112 x 112 test crop (GT joints)",
+)
 img = load_image(flic_test.image)
-plotting.show_pose(axes[2], img, flic_test.joints,
-                   boxes=np.vstack([flic_test.torso_box, bbox_f]),
-                   box_colours=["cyan", "white"], box_labels=["torso box", "test box"],
-                   title=f"FLIC {flic_test.example}")
-plotting.show_pose(axes[3], crop_and_resize(img, bbox_f, CROP.input_size),
-                   image_to_crop(flic_test.joints, bbox_f, CROP.input_size), pixel_edges=True,
-                   title="112 x 112 test crop (GT joints)")
+plotting.show_pose(
+    axes[2],
+    img,
+    flic_test.joints,
+    boxes=np.vstack([flic_test.torso_box, bbox_f]),
+    box_colours=["cyan", "white"],
+    box_labels=["torso box", "test box"],
+    title=f"FLIC {flic_test.example}",
+)
+plotting.show_pose(
+    axes[3],
+    crop_and_resize(img, bbox_f, CROP.input_size),
+    image_to_crop(flic_test.joints, bbox_f, CROP.input_size),
+    pixel_edges=True,
+    title="112 x 112 test crop (GT joints)",
+)
 fig.tight_layout()
 plt.show()
 
@@ -382,9 +470,13 @@ assoc_table, matched = data_tables.association_table(buffy_test, detections, pap
 display(assoc_table.style.set_uuid("data-association"))
 print(f"{len(buffy_test)} test frames: {n_none} without any detection, {n_multi} with several")
 print(f"matched by the paper's rule only: {', '.join(sorted(matched['paper'] - matched['buffy']))}")
-print(f"matched by the Buffy rule only: {', '.join(sorted(matched['buffy'] - matched['paper'])) or 'none'}")
-print(f"rule used by this reproduction (DataConfig.buffy_association): "
-      f"{DataConfig().buffy_association!r}")
+print(
+    f"matched by the Buffy rule only: {', '.join(sorted(matched['buffy'] - matched['paper'])) or 'none'}"
+)
+print(
+    f"rule used by this reproduction (DataConfig.buffy_association): "
+    f"{DataConfig().buffy_association!r}"
+)
 for rule in ("paper", "buffy"):
     same = len(matched[rule]) == paper_sets["subset"]["n_images"]
     print(f"rule {rule!r} gives the paper's subset size: {same}")

@@ -46,10 +46,10 @@ import torch
 
 from hmlpe import config as hconfig
 from hmlpe.companion import network_summary, runinfo
+from hmlpe.engine.profiles import get_profile
 from hmlpe.network import model as hmodel
 from hmlpe.network.backtrack import backtrack_region, receptive_field
 from hmlpe.network.model import HMLPENet, count_flops, count_parameters
-from hmlpe.engine.profiles import get_profile
 from hmlpe.provenance import git_commit
 
 run_dir = Path(run_dir)
@@ -73,9 +73,11 @@ print("ModelConfig:\n  " + ",\n  ".join(f"{k}={v}" for k, v in cfg.__dict__.item
 
 # %% tags=["hide-input"]
 layers = network_summary.layer_table(net)
-(layers.style.set_uuid("network-layers")
-       .format({"parameters": "{:,}", "FLOPs": "{:,}"})
-       .set_caption(f"HMLPENet of the {profile} profile, one 112 x 112 image"))
+(
+    layers.style.set_uuid("network-layers")
+    .format({"parameters": "{:,}", "FLOPs": "{:,}"})
+    .set_caption(f"HMLPENet of the {profile} profile, one 112 x 112 image")
+)
 
 # %% [markdown]
 # Totals. The parameter count is also taken from the weights as a whole
@@ -90,14 +92,21 @@ totals["parameters %"] = 100 * totals["parameters"] / totals.loc["total", "param
 totals["FLOPs %"] = 100 * totals["FLOPs"] / totals.loc["total", "FLOPs"]
 assert totals.loc["total", "parameters"] == count_parameters(net)
 assert totals.loc["total", "FLOPs"] == count_flops(cfg)
-first_fc = int(net.regression[0].weight.numel() + net.regression[0].bias.numel()
-               + net.detection[0].weight.numel() + net.detection[0].bias.numel())
+first_fc = int(
+    net.regression[0].weight.numel()
+    + net.regression[0].bias.numel()
+    + net.detection[0].weight.numel()
+    + net.detection[0].bias.numel()
+)
 print(f"parameters: {count_parameters(net):,} (count_parameters)")
 print(f"FLOPs per image: {count_flops(cfg):,} = {count_flops(cfg) / 1e6:.1f} MFLOPs (count_flops)")
-print(f"the two first fully connected layers: {first_fc:,} parameters "
-      f"({100 * first_fc / count_parameters(net):.1f} %)")
+print(
+    f"the two first fully connected layers: {first_fc:,} parameters "
+    f"({100 * first_fc / count_parameters(net):.1f} %)"
+)
 totals.style.set_uuid("network-totals").format(
-    {"parameters": "{:,}", "FLOPs": "{:,}", "parameters %": "{:.1f}", "FLOPs %": "{:.1f}"})
+    {"parameters": "{:,}", "FLOPs": "{:,}", "parameters %": "{:.1f}", "FLOPs %": "{:.1f}"}
+)
 
 # %% [markdown]
 # ## Figure 3, as built
@@ -109,8 +118,11 @@ totals.style.set_uuid("network-totals").format(
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(12, 8))
 network_summary.draw_network(layers, ax, cfg.input_size)
-ax.set_title(f"HMLPENet ({profile} profile): {count_parameters(net):,} parameters, "
-             f"{count_flops(cfg) / 1e6:.1f} MFLOPs per image", fontsize=10)
+ax.set_title(
+    f"HMLPENet ({profile} profile): {count_parameters(net):,} parameters, "
+    f"{count_flops(cfg) / 1e6:.1f} MFLOPs per image",
+    fontsize=10,
+)
 plt.show()
 
 # %% [markdown]
@@ -135,15 +147,19 @@ rf = rf.rename(columns={"name": "layer", "size": "field", "output_size": "map si
 centre_box, corner_box = [], []
 for k in range(len(geometry)):
     n = rf.loc[k, "map side"]
-    centre_box.append(backtrack_region(geometry[:k + 1], n // 2, n // 2, input_size=cfg.input_size))
-    corner_box.append(backtrack_region(geometry[:k + 1], 0, 0, input_size=cfg.input_size))
+    centre_box.append(
+        backtrack_region(geometry[: k + 1], n // 2, n // 2, input_size=cfg.input_size)
+    )
+    corner_box.append(backtrack_region(geometry[: k + 1], 0, 0, input_size=cfg.input_size))
 rf["centre neuron: input box"] = centre_box
 rf["corner neuron: input box"] = corner_box
 rf["field / input side %"] = 100 * rf["field"] / cfg.input_size
 rf = rf.set_index("layer")
-(rf.style.set_uuid("network-receptive")
-   .format({"field / input side %": "{:.1f}"})
-   .set_caption("receptive fields of the shared layers (boxes: x1, y1, x2, y2, inclusive)"))
+(
+    rf.style.set_uuid("network-receptive")
+    .format({"field / input side %": "{:.1f}"})
+    .set_caption("receptive fields of the shared layers (boxes: x1, y1, x2, y2, inclusive)")
+)
 
 # %% [markdown]
 # A neuron of the last pooling layer sees a patch of the input whose side is the last
@@ -154,8 +170,10 @@ rf = rf.set_index("layer")
 # %% tags=["hide-input"]
 last = rf.iloc[-1]
 print(f"{rf.index[-1]}: {int(last['map side'])} x {int(last['map side'])} neurons per map,")
-print(f"each seeing {int(last['field'])} x {int(last['field'])} input pixels "
-      f"({last['field / input side %']:.1f} % of the side), neighbours {int(last['jump'])} px apart")
+print(
+    f"each seeing {int(last['field'])} x {int(last['field'])} input pixels "
+    f"({last['field / input side %']:.1f} % of the side), neighbours {int(last['jump'])} px apart"
+)
 
 # %% [markdown]
 # ## What the text fixes and what is ours
@@ -166,8 +184,11 @@ print(f"each seeing {int(last['field'])} x {int(last['field'])} input pixels "
 
 # %% tags=["hide-input"]
 print(textwrap.fill(" ".join(hconfig.ModelConfig.__doc__.split()), 78))
-(runinfo.config_table(cfg).style.set_uuid("network-config")
-       .set_caption(f"ModelConfig of the {profile} profile"))
+(
+    runinfo.config_table(cfg)
+    .style.set_uuid("network-config")
+    .set_caption(f"ModelConfig of the {profile} profile")
+)
 
 # %% [markdown]
 # * **From the text:** the 112 x 112 x 3 input; three convolution + max-pooling stages shared
@@ -197,11 +218,15 @@ for para in hmodel.__doc__.split("\n- ")[1:]:
 # %% tags=["hide-input"]
 # This chapter runs before training (chapter 5), so it describes the profile's model;
 # the training chapter shows the config each run was trained with.
-prov = pd.DataFrame({"value": {
-    "code commit": git_commit(),
-    "profile": profile,
-    "model": f"hmlpe.network.model.HMLPENet(get_profile({profile!r}).base.model)",
-    "torch": torch.__version__,
-}})
+prov = pd.DataFrame(
+    {
+        "value": {
+            "code commit": git_commit(),
+            "profile": profile,
+            "model": f"hmlpe.network.model.HMLPENet(get_profile({profile!r}).base.model)",
+            "torch": torch.__version__,
+        }
+    }
+)
 prov.index.name = "item"
 prov.style.set_uuid("network-provenance")

@@ -48,8 +48,8 @@ import pandas as pd
 
 from hmlpe import config as hconfig
 from hmlpe.companion import compute, history, paper, runinfo
-from hmlpe.engine import profiles
 from hmlpe.data.datasets import load_pool
+from hmlpe.engine import profiles
 from hmlpe.engine.layout import FINETUNE_DATASETS, RunLayout
 from hmlpe.engine.protocol import configure, run_protocol
 from hmlpe.engine.training import epoch_start_rates
@@ -64,10 +64,14 @@ prof = configure(profile, overrides, device=device)
 if pretrain_epochs is not None:
     prof = replace(prof, pretrain_epochs=int(pretrain_epochs))
 if finetune_epochs is not None:
-    ft = finetune_epochs if isinstance(finetune_epochs, dict) else \
-        {ds: finetune_epochs for ds in FINETUNE_DATASETS}
-    prof = replace(prof, finetune_epochs={**prof.finetune_epochs,
-                                          **{k: int(v) for k, v in ft.items()}})
+    ft = (
+        finetune_epochs
+        if isinstance(finetune_epochs, dict)
+        else {ds: finetune_epochs for ds in FINETUNE_DATASETS}
+    )
+    prof = replace(
+        prof, finetune_epochs={**prof.finetune_epochs, **{k: int(v) for k, v in ft.items()}}
+    )
 print(f"profile: {prof.name} ({prof.description})")
 
 # %% [markdown]
@@ -85,14 +89,18 @@ for name, p in profiles.PROFILES.items():
     p = prof if name == prof.name else p
     cap = p.base.data.max_train_examples
     pre_visits = compute.profile_visits(p)["pretrain"]
-    rows[name] = {"epoch unit": p.epoch_unit, "pre-training epochs": p.pretrain_epochs,
-                  "pre-training image visits": f"{pre_visits:,}",
-                  "share of the paper's 27M": f"{pre_visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
-                  **{f"fine-tuning epochs ({ds})": n for ds, n in p.finetune_epochs.items()},
-                  "fine-tuning lr scale": f"{p.finetune_lr_scale:g}",
-                  "Table 3 sweep epochs": p.sweep.epochs,
-                  "training examples per dataset": "all" if cap is None else f"at most {cap}",
-                  "batch": p.base.optim.batch_size, "description": p.description}
+    rows[name] = {
+        "epoch unit": p.epoch_unit,
+        "pre-training epochs": p.pretrain_epochs,
+        "pre-training image visits": f"{pre_visits:,}",
+        "share of the paper's 27M": f"{pre_visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
+        **{f"fine-tuning epochs ({ds})": n for ds, n in p.finetune_epochs.items()},
+        "fine-tuning lr scale": f"{p.finetune_lr_scale:g}",
+        "Table 3 sweep epochs": p.sweep.epochs,
+        "training examples per dataset": "all" if cap is None else f"at most {cap}",
+        "batch": p.base.optim.batch_size,
+        "description": p.description,
+    }
 profile_table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("profile")
 
 
@@ -101,8 +109,11 @@ def shade_current(row):
     return [style] * len(row)
 
 
-(profile_table.style.set_uuid("profiles").apply(shade_current, axis=1)
- .set_properties(subset=["description"], **{"font-size": "85%", "min-width": "14em"}))
+(
+    profile_table.style.set_uuid("profiles")
+    .apply(shade_current, axis=1)
+    .set_properties(subset=["description"], **{"font-size": "85%", "min-width": "14em"})
+)
 
 # %% [markdown]
 # ## Every setting, and where it comes from
@@ -114,12 +125,17 @@ def shade_current(row):
 
 # %% tags=["hide-input"]
 for cls in (hconfig.OptimConfig, hconfig.StageConfig):
-    print(f"{cls.__name__}:", textwrap.fill(" ".join(inspect.getdoc(cls).split()), width=76,
-                                            subsequent_indent="  "))
+    print(
+        f"{cls.__name__}:",
+        textwrap.fill(" ".join(inspect.getdoc(cls).split()), width=76, subsequent_indent="  "),
+    )
 
 # %% tags=["hide-input"]
-(runinfo.config_table(prof.base).style.set_uuid("config")
-       .set_properties(subset=["note"], **{"font-size": "85%"}))
+(
+    runinfo.config_table(prof.base)
+    .style.set_uuid("config")
+    .set_properties(subset=["note"], **{"font-size": "85%"})
+)
 
 # %% [markdown]
 # The three stages differ only in their training set, epochs and learning-rate scale
@@ -131,28 +147,35 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
 
 # %% tags=["hide-input"]
 stage_cfgs = {"pretrain": prof.stage_config("pretrain")}
-stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds)
-                   for ds in FINETUNE_DATASETS})
+stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds) for ds in FINETUNE_DATASETS})
 stage_sizes = {cfg.stage.dataset: compute.stage_images(cfg) for cfg in stage_cfgs.values()}
 
 
 def stage_row(name, cfg):
     images = stage_sizes[cfg.stage.dataset]
     visits = cfg.stage.visits(images)
-    return {"training set": cfg.stage.dataset, "epochs": cfg.stage.epochs,
-            "epoch unit": f"{cfg.stage.epoch_unit} ({cfg.stage.passes_per_epoch} "
-                          f"visit{'s' if cfg.stage.passes_per_epoch > 1 else ''} per image)",
-            "training images": images, "image visits": f"{visits:,}",
-            "share of the paper's 27M": f"{visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
-            "learning rate by epoch": runinfo.schedule_text(epoch_start_rates(cfg, images)),
-            "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
-            "lambda_r": cfg.loss.lambda_r, "lambda_d": cfg.loss.lambda_d}
+    return {
+        "training set": cfg.stage.dataset,
+        "epochs": cfg.stage.epochs,
+        "epoch unit": f"{cfg.stage.epoch_unit} ({cfg.stage.passes_per_epoch} "
+        f"visit{'s' if cfg.stage.passes_per_epoch > 1 else ''} per image)",
+        "training images": images,
+        "image visits": f"{visits:,}",
+        "share of the paper's 27M": f"{visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
+        "learning rate by epoch": runinfo.schedule_text(epoch_start_rates(cfg, images)),
+        "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
+        "lambda_r": cfg.loss.lambda_r,
+        "lambda_d": cfg.loss.lambda_d,
+    }
 
 
-stages = pd.DataFrame.from_dict({name: stage_row(name, cfg) for name, cfg in stage_cfgs.items()},
-                                orient="index").rename_axis("stage")
-print(f"the paper's Table 3 epoch 100: 100 x 32 x {hconfig.PAPER_POOL_IMAGES} pool images = "
-      f"{hconfig.PAPER_TABLE3_VISITS:,} image visits")
+stages = pd.DataFrame.from_dict(
+    {name: stage_row(name, cfg) for name, cfg in stage_cfgs.items()}, orient="index"
+).rename_axis("stage")
+print(
+    f"the paper's Table 3 epoch 100: 100 x 32 x {hconfig.PAPER_POOL_IMAGES} pool images = "
+    f"{hconfig.PAPER_TABLE3_VISITS:,} image visits"
+)
 stages.style.set_uuid("stages")
 
 # %% [markdown]
@@ -166,11 +189,15 @@ pool_records, pool_counts = load_pool(replace(prof.base.data, max_train_examples
 pool = pd.DataFrame(pool_counts).T[["total", "kept"]].rename_axis("dataset")
 pool.loc["pool"] = pool.sum()
 paper_pool = paper.results()["training_pool"]
-print(f"paper ({paper_pool['ref']}): {paper_pool['n_images']} images from "
-      f"{', '.join(paper_pool['datasets'])}")
-print(f"ours: {int(pool.loc['pool', 'kept'])} images kept (images with an occluded or "
-      f"missing joint are removed, as the paper does), "
-      f"{int(pool.loc['pool', 'kept']) - paper_pool['n_images']:+d} against the paper")
+print(
+    f"paper ({paper_pool['ref']}): {paper_pool['n_images']} images from "
+    f"{', '.join(paper_pool['datasets'])}"
+)
+print(
+    f"ours: {int(pool.loc['pool', 'kept'])} images kept (images with an occluded or "
+    f"missing joint are removed, as the paper does), "
+    f"{int(pool.loc['pool', 'kept']) - paper_pool['n_images']:+d} against the paper"
+)
 cap = prof.base.data.max_train_examples
 print(f"this profile trains on {'all of them' if cap is None else f'at most {cap} per dataset'}")
 pool.style.set_uuid("pool")
@@ -191,8 +218,10 @@ pool.style.set_uuid("pool")
 run = RunLayout(run_dir)
 if run.is_exported:
     folders = run.existing_folders()
-    print(f"{run_dir} holds exported results (no weights): nothing is trained, the histories "
-          "and evaluations are read")
+    print(
+        f"{run_dir} holds exported results (no weights): nothing is trained, the histories "
+        "and evaluations are read"
+    )
 else:
     folders = run_protocol(prof, run_dir, progress=False)
 print("run folder holds:", ", ".join(sorted(folders)))
@@ -208,14 +237,17 @@ print("run folder holds:", ", ".join(sorted(folders)))
 # ($\ln 2 = 0.693$ for an output that always says 0.5).
 
 # %% tags=["hide-input"]
-labels = {"pretrain": "pre-training (pool)", "finetune_buffy": "fine-tuning (Buffy)",
-          "finetune_flic": "fine-tuning (FLIC)"}
+labels = {
+    "pretrain": "pre-training (pool)",
+    "finetune_buffy": "fine-tuning (Buffy)",
+    "finetune_flic": "fine-tuning (FLIC)",
+}
 histories = {labels[k]: history.load_history(folders[k]) for k in labels}
 n_pre = int(histories[labels["pretrain"]]["epoch"].max())
 fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
-history.plot_learning_curves(histories, ax_r, ax_d,
-                             offsets={labels["finetune_buffy"]: n_pre,
-                                      labels["finetune_flic"]: n_pre})
+history.plot_learning_curves(
+    histories, ax_r, ax_d, offsets={labels["finetune_buffy"]: n_pre, labels["finetune_flic"]: n_pre}
+)
 ax_r.set_title("pose regression")
 ax_d.set_title("body-part detection")
 for ax in (ax_r, ax_d):
@@ -228,10 +260,14 @@ plt.show()
 
 # %% tags=["hide-input"]
 last = pd.DataFrame({label: h.iloc[-1] for label, h in histories.items()})
-names = {"train_regression": "regression, training", "test_regression_buffy":
-         "regression, Buffy test", "test_regression_flic": "regression, FLIC test",
-         "train_detection": "detection, training", "test_detection_buffy":
-         "detection, Buffy test", "test_detection_flic": "detection, FLIC test"}
+names = {
+    "train_regression": "regression, training",
+    "test_regression_buffy": "regression, Buffy test",
+    "test_regression_flic": "regression, FLIC test",
+    "train_detection": "detection, training",
+    "test_detection_buffy": "detection, Buffy test",
+    "test_detection_flic": "detection, FLIC test",
+}
 last = last.loc[[c for c in names if c in last.index]].astype(float).rename(index=names)
 last.rename_axis("error at the last epoch").style.set_uuid("last-epoch").format("{:.4f}")
 
@@ -244,9 +280,11 @@ last.rename_axis("error at the last epoch").style.set_uuid("last-epoch").format(
 
 # %% tags=["hide-input"]
 summary = history.stage_summary(histories)
-(summary[["epochs", "images/s (median)", "images/s (last epoch)", "training time"]]
- .style.set_uuid("throughput").format({"images/s (median)": "{:.1f}",
-                                       "images/s (last epoch)": "{:.1f}"}))
+(
+    summary[["epochs", "images/s (median)", "images/s (last epoch)", "training time"]]
+    .style.set_uuid("throughput")
+    .format({"images/s (median)": "{:.1f}", "images/s (last epoch)": "{:.1f}"})
+)
 
 # %% [markdown]
 # ## Provenance
@@ -257,10 +295,14 @@ summary = history.stage_summary(histories)
 # record counts).
 
 # %% tags=["hide-input"]
-prov = pd.concat({k: runinfo.provenance_frame(folders[k], with_data=False)["value"]
-                  for k in labels}, axis=1)
+prov = pd.concat(
+    {k: runinfo.provenance_frame(folders[k], with_data=False)["value"] for k in labels}, axis=1
+)
 prov.style.set_uuid("provenance-training").set_properties(**runinfo.PROVENANCE_CSS)
 
 # %% tags=["hide-input"]
-(runinfo.data_provenance_frame().style.set_uuid("provenance-data")
-       .set_properties(**runinfo.PROVENANCE_CSS))
+(
+    runinfo.data_provenance_frame()
+    .style.set_uuid("provenance-data")
+    .set_properties(**runinfo.PROVENANCE_CSS)
+)

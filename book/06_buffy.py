@@ -46,15 +46,17 @@ from hmlpe.engine.layout import RunLayout
 run = RunLayout(run_dir)
 checkpoint = run.checkpoint(run.finetune("buffy"))
 metrics = ensure_evaluation(checkpoint, "buffy", run.evaluation("buffy"))
-metrics_buffy_rule = ensure_evaluation(checkpoint, "buffy",
-                                       run.evaluation("buffy", association="buffy"),
-                                       association="buffy")
+metrics_buffy_rule = ensure_evaluation(
+    checkpoint, "buffy", run.evaluation("buffy", association="buffy"), association="buffy"
+)
 cfg = metrics["provenance"]["config"]
 paper_sets = paper.results()["table1"]["test_sets"]
 print(f"profile: {profile}; network: finetune_buffy after epoch {metrics['checkpoint_epoch']}")
-print(f"person box: detection window x {cfg['crop']['buffy_width_scale']} in width, "
-      f"{cfg['crop']['buffy_height_scale']} half-window heights tall; "
-      f"crop {cfg['crop']['input_size']} x {cfg['crop']['input_size']}")
+print(
+    f"person box: detection window x {cfg['crop']['buffy_width_scale']} in width, "
+    f"{cfg['crop']['buffy_height_scale']} half-window heights tall; "
+    f"crop {cfg['crop']['input_size']} x {cfg['crop']['input_size']}"
+)
 print(f"PCP alpha: {metrics['pcp_alpha']}")
 for key, s in paper_sets.items():
     ours_n = metrics["table1"]["whole_set" if key == "whole" else "subset"]["n"]
@@ -68,19 +70,27 @@ for key, s in paper_sets.items():
 # window area - intersection)), and the frames matched by the Buffy package's official rule
 # (IoU > 0.5). The L/R means are the mean of our left and right arm.
 
+
 # %% tags=["hide-input"]
 def ours_row(pcp):
     return pd.Series(tables.pcp_with_means(pcp))
 
 
-ours = pd.DataFrame({
-    ("whole test set", "all frames", metrics["table1"]["whole_set"]["n"]):
-        ours_row(metrics["table1"]["whole_set"]["pcp"]),
-    ("subset", "paper's association rule", metrics["table1"]["subset"]["n"]):
-        ours_row(metrics["table1"]["subset"]["pcp"]),
-    ("subset", "Buffy package rule (IoU > 0.5)", metrics_buffy_rule["table1"]["subset"]["n"]):
-        ours_row(metrics_buffy_rule["table1"]["subset"]["pcp"]),
-}).T
+ours = pd.DataFrame(
+    {
+        ("whole test set", "all frames", metrics["table1"]["whole_set"]["n"]): ours_row(
+            metrics["table1"]["whole_set"]["pcp"]
+        ),
+        ("subset", "paper's association rule", metrics["table1"]["subset"]["n"]): ours_row(
+            metrics["table1"]["subset"]["pcp"]
+        ),
+        (
+            "subset",
+            "Buffy package rule (IoU > 0.5)",
+            metrics_buffy_rule["table1"]["subset"]["n"],
+        ): ours_row(metrics_buffy_rule["table1"]["subset"]["pcp"]),
+    }
+).T
 ours.index.names = ["frames", "association", "n"]
 ours.style.set_uuid("buffy-ours").format("{:.2f}")
 
@@ -117,22 +127,30 @@ def signed(v):
 
 
 gap_rows = pd.IndexSlice[[k for k in t1.index if k[1] == tables.GAP_ROW], :]
-(t1.style.set_uuid("table1-comparison")
-   .format("{:.2f}", na_rep="")
-   .format(signed, subset=gap_rows)
-   .format(signed, subset=list(tables.VERSUS_COLUMNS))
-   .apply(row_style, axis=1)
-   .set_caption(f"{t1.attrs['ref']} ({t1.attrs['section']}), PCP in percent, alpha = 0.5, "
-                "with our rows added"))
+(
+    t1.style.set_uuid("table1-comparison")
+    .format("{:.2f}", na_rep="")
+    .format(signed, subset=gap_rows)
+    .format(signed, subset=list(tables.VERSUS_COLUMNS))
+    .apply(row_style, axis=1)
+    .set_caption(
+        f"{t1.attrs['ref']} ({t1.attrs['section']}), PCP in percent, alpha = 0.5, "
+        "with our rows added"
+    )
+)
 
 # %% tags=["hide-input"]
 gap = t1.loc[("whole", tables.GAP_ROW)]
 gap_sub = t1.loc[("subset", tables.GAP_ROW)]
 print("ours - paper's HMLPE, L/R means (percentage points):")
-print(f"  whole test set: lower arms {gap[tables.LR_MEAN_COLUMNS[0]]:+.2f}, "
-      f"upper arms {gap[tables.LR_MEAN_COLUMNS[1]]:+.2f}")
-print(f"  subset:         lower arms {gap_sub[tables.LR_MEAN_COLUMNS[0]]:+.2f}, "
-      f"upper arms {gap_sub[tables.LR_MEAN_COLUMNS[1]]:+.2f}")
+print(
+    f"  whole test set: lower arms {gap[tables.LR_MEAN_COLUMNS[0]]:+.2f}, "
+    f"upper arms {gap[tables.LR_MEAN_COLUMNS[1]]:+.2f}"
+)
+print(
+    f"  subset:         lower arms {gap_sub[tables.LR_MEAN_COLUMNS[0]]:+.2f}, "
+    f"upper arms {gap_sub[tables.LR_MEAN_COLUMNS[1]]:+.2f}"
+)
 
 # %% [markdown]
 # The paper's text draws conclusions from Table 1 (section 4.3). Each claim below, with the
@@ -143,20 +161,32 @@ print(f"  subset:         lower arms {gap_sub[tables.LR_MEAN_COLUMNS[0]]:+.2f}, 
 # %% tags=["hide-input"]
 claims = paper.results()["table1"]["text_claims"]
 means = paper.table1_arm_means().set_index(["test_set", "method"])
-ours_means = {"whole": tables.pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
-              "subset": tables.pcp_with_means(metrics["table1"]["subset"]["pcp"])}
+ours_means = {
+    "whole": tables.pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
+    "subset": tables.pcp_with_means(metrics["table1"]["subset"]["pcp"]),
+}
 col = {"lower": tables.LR_MEAN_COLUMNS[0], "upper": tables.LR_MEAN_COLUMNS[1]}
 rows = []
 for c in claims:
     first, second = c["compare"]
     other = means.loc[(c["test_set"], second), f"{c['parts']}_arms"]
-    rows.append({"claim": c["claim"], "stated": c["difference"],
-                 "from the paper's table": means.loc[(c["test_set"], first), f"{c['parts']}_arms"]
-                 - other,
-                 "ours - " + "other method": ours_means[c["test_set"]][col[c["parts"]]] - other})
-(pd.DataFrame(rows).style.set_uuid("table1-claims").hide(axis="index")
-   .format({"stated": "{:+.1f}", "from the paper's table": "{:+.2f}",
-            "ours - other method": "{:+.2f}"}))
+    rows.append(
+        {
+            "claim": c["claim"],
+            "stated": c["difference"],
+            "from the paper's table": means.loc[(c["test_set"], first), f"{c['parts']}_arms"]
+            - other,
+            "ours - " + "other method": ours_means[c["test_set"]][col[c["parts"]]] - other,
+        }
+    )
+(
+    pd.DataFrame(rows)
+    .style.set_uuid("table1-claims")
+    .hide(axis="index")
+    .format(
+        {"stated": "{:+.1f}", "from the paper's table": "{:+.2f}", "ours - other method": "{:+.2f}"}
+    )
+)
 
 # %% [markdown]
 # ## Example predictions
@@ -216,8 +246,9 @@ else:
 
 # %% tags=["hide-input"]
 if seeds.has_results(results_root) and Path(ablation_dir).is_dir():
-    display(seeds.ablation_styled(results_root, Path(ablation_dir), "pool 3077 (seed 0)",
-                                  "Table 1"))
+    display(
+        seeds.ablation_styled(results_root, Path(ablation_dir), "pool 3077 (seed 0)", "Table 1")
+    )
 else:
     print(f"no ablation result under {ablation_dir}")
 
@@ -246,7 +277,11 @@ else:
 # ## Provenance
 
 # %% tags=["hide-input"]
-prov = pd.concat({"paper's rule": runinfo.provenance_frame(metrics)["value"],
-                  "Buffy package rule": runinfo.provenance_frame(metrics_buffy_rule)["value"]},
-                 axis=1)
+prov = pd.concat(
+    {
+        "paper's rule": runinfo.provenance_frame(metrics)["value"],
+        "Buffy package rule": runinfo.provenance_frame(metrics_buffy_rule)["value"],
+    },
+    axis=1,
+)
 prov.style.set_uuid("provenance-buffy").set_properties(**runinfo.PROVENANCE_CSS)

@@ -43,18 +43,19 @@ import pandas as pd
 
 from hmlpe.companion import example_figures, paper, runinfo, tables
 from hmlpe.companion.scores import checked_frame_scores
-from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.data.datasets import load_dataset
+from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.engine.layout import RunLayout
 
 run = RunLayout(run_dir)
-metrics = ensure_evaluation(run.checkpoint(run.finetune("flic")), "flic",
-                            run.evaluation("flic"))
+metrics = ensure_evaluation(run.checkpoint(run.finetune("flic")), "flic", run.evaluation("flic"))
 cfg = metrics["provenance"]["config"]
 print(f"profile: {profile}; network: finetune_flic after epoch {metrics['checkpoint_epoch']}")
-print(f"person box: torso box x {cfg['crop']['flic_width_scale']} in width, "
-      f"x {cfg['crop']['flic_height_scale']} in height; crop {cfg['crop']['input_size']} x "
-      f"{cfg['crop']['input_size']}")
+print(
+    f"person box: torso box x {cfg['crop']['flic_width_scale']} in width, "
+    f"x {cfg['crop']['flic_height_scale']} in height; crop {cfg['crop']['input_size']} x "
+    f"{cfg['crop']['input_size']}"
+)
 print(f"test examples: {metrics['n_examples']}; PCP alpha: {metrics['pcp_alpha']}")
 
 # %% [markdown]
@@ -71,8 +72,10 @@ print(f"test examples: {metrics['n_examples']}; PCP alpha: {metrics['pcp_alpha']
 # %% tags=["hide-input"]
 records = load_dataset("flic", cfg["data"]["data_root"], "test")
 swapped = sum(r.swapped_lr for r in records)
-print(f"FLIC test examples relabelled (left and right exchanged): {swapped} of {len(records)} "
-      f"({100 * swapped / len(records):.1f} %)")
+print(
+    f"FLIC test examples relabelled (left and right exchanged): {swapped} of {len(records)} "
+    f"({100 * swapped / len(records):.1f} %)"
+)
 
 # %% [markdown]
 # ## Table 2: PCP on the FLIC test set
@@ -85,15 +88,23 @@ t2 = tables.table2_comparison(metrics)
 
 
 def row_style(row):
-    return ["font-weight: bold;" if row.name[-1] == tables.OURS_ROW else
-            "font-style: italic; color: #555;" if row.name[-1] == tables.GAP_ROW else ""] * len(row)
+    return [
+        "font-weight: bold;"
+        if row.name[-1] == tables.OURS_ROW
+        else "font-style: italic; color: #555;"
+        if row.name[-1] == tables.GAP_ROW
+        else ""
+    ] * len(row)
 
 
 diff_rows = pd.IndexSlice[[k for k in t2.index if k[-1] == tables.GAP_ROW], :]
-(t2.style.set_uuid("table2-comparison").format("{:.2f}", na_rep="")
-   .format(lambda v: "" if pd.isna(v) else f"{v:+.2f}", subset=diff_rows)
-   .apply(row_style, axis=1)
-   .set_caption(f"{t2.attrs['ref']} ({t2.attrs['section']}), PCP in percent, with our rows added"))
+(
+    t2.style.set_uuid("table2-comparison")
+    .format("{:.2f}", na_rep="")
+    .format(lambda v: "" if pd.isna(v) else f"{v:+.2f}", subset=diff_rows)
+    .apply(row_style, axis=1)
+    .set_caption(f"{t2.attrs['ref']} ({t2.attrs['section']}), PCP in percent, with our rows added")
+)
 
 # %% [markdown]
 # Published elsewhere ({doc}`protocol facts <11_protocol_facts>`, not in the paper): one evaluator recomputed MODEC's PCP on
@@ -107,11 +118,19 @@ ours_pcp = tables.pcp_with_means(metrics["table2"]["pcp"])
 ref_rows = {}
 for _, r in ref.iterrows():
     ref_rows[f"{r['method']} ({r['source']})"] = {
-        "upper arms": r["upper_arm"], "lower arms": r["lower_arm"]}
-ref_rows["ours (L/R mean)"] = {"upper arms": ours_pcp[tables.LR_MEAN_COLUMNS[1]],
-                               "lower arms": ours_pcp[tables.LR_MEAN_COLUMNS[0]]}
-(pd.DataFrame.from_dict(ref_rows, orient="index").rename_axis("PCP, percent")
-   .style.set_uuid("flic-pcp-published").format("{:.1f}"))
+        "upper arms": r["upper_arm"],
+        "lower arms": r["lower_arm"],
+    }
+ref_rows["ours (L/R mean)"] = {
+    "upper arms": ours_pcp[tables.LR_MEAN_COLUMNS[1]],
+    "lower arms": ours_pcp[tables.LR_MEAN_COLUMNS[0]],
+}
+(
+    pd.DataFrame.from_dict(ref_rows, orient="index")
+    .rename_axis("PCP, percent")
+    .style.set_uuid("flic-pcp-published")
+    .format("{:.1f}")
+)
 
 # %% [markdown]
 # ## Figure 4: accuracy against the normalised distance
@@ -132,16 +151,35 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 5.2), sharey=True)
 for ax, kind in zip(axes, ("elbow", "wrist")):
     for torso, style in zip(torsos, ("-", "--")):
         name = "paper's torso" if torso == "paper" else "MODEC's torso"
-        ax.plot(curves.index, curves[(torso, kind)], style, color="C0", lw=2,
-                label=f"ours, L/R mean, {name}")
+        ax.plot(
+            curves.index,
+            curves[(torso, kind)],
+            style,
+            color="C0",
+            lw=2,
+            label=f"ours, L/R mean, {name}",
+        )
         for side, c in (("left", "C1"), ("right", "C2")):
-            ax.plot(curves.index, curves[(torso, f"{side[0]}_{kind}")], style, color=c, lw=0.8,
-                    label=f"ours, {side} joint, {name}")
+            ax.plot(
+                curves.index,
+                curves[(torso, f"{side[0]}_{kind}")],
+                style,
+                color=c,
+                lw=0.8,
+                label=f"ours, {side} joint, {name}",
+            )
     for r in statements["r"].dropna().unique():
         ax.axvline(r, color="grey", lw=0.8, ls=":")
     for k, (_, row) in enumerate(pck.iterrows()):
-        ax.plot([20], [row[kind]], marker="x^v"[k % 3], ms=8, ls="none", color=f"C{k + 3}",
-                label=f"{row['method']}: PCK@0.2 (published elsewhere)")
+        ax.plot(
+            [20],
+            [row[kind]],
+            marker="x^v"[k % 3],
+            ms=8,
+            ls="none",
+            color=f"C{k + 3}",
+            label=f"{row['method']}: PCK@0.2 (published elsewhere)",
+        )
     ax.set_title(f"{kind}s")
     ax.set_xlabel("r (percent of the torso size)")
     ax.set_xlim(0, 21)
@@ -163,8 +201,12 @@ plt.show()
 # %% tags=["hide-input"]
 rows = []
 for _, s in statements.iterrows():
-    row = {"statement (paper's text)": s["text"], "r": s["r"],
-           "HMLPE - MODEC, elbow": s["elbow"], "HMLPE - MODEC, wrist": s["wrist"]}
+    row = {
+        "statement (paper's text)": s["text"],
+        "r": s["r"],
+        "HMLPE - MODEC, elbow": s["elbow"],
+        "HMLPE - MODEC, wrist": s["wrist"],
+    }
     if pd.notna(s["r"]):
         r = int(s["r"])
         for torso in torsos:
@@ -173,11 +215,20 @@ for _, s in statements.iterrows():
     rows.append(row)
 st = pd.DataFrame(rows)
 num_cols = [c for c in st.columns if c.startswith("ours")]
-(st.style.set_uuid("figure4-statements").hide(axis="index")
-   .set_properties(subset=["statement (paper's text)"], **{"min-width": "16em"})
-   .format({"r": "{:.0f}", "HMLPE - MODEC, elbow": "{:+.0f}",
-            "HMLPE - MODEC, wrist": "{:+.0f}", **{c: "{:.1f}" for c in num_cols}},
-           na_rep=""))
+(
+    st.style.set_uuid("figure4-statements")
+    .hide(axis="index")
+    .set_properties(subset=["statement (paper's text)"], **{"min-width": "16em"})
+    .format(
+        {
+            "r": "{:.0f}",
+            "HMLPE - MODEC, elbow": "{:+.0f}",
+            "HMLPE - MODEC, wrist": "{:+.0f}",
+            **{c: "{:.1f}" for c in num_cols},
+        },
+        na_rep="",
+    )
+)
 
 # %% [markdown]
 # ## Example predictions
@@ -230,8 +281,9 @@ else:
 
 # %% tags=["hide-input"]
 if seeds.has_results(results_root) and Path(ablation_dir).is_dir():
-    display(seeds.ablation_styled(results_root, Path(ablation_dir), "pool 3077 (seed 0)",
-                                  "Table 2"))
+    display(
+        seeds.ablation_styled(results_root, Path(ablation_dir), "pool 3077 (seed 0)", "Table 2")
+    )
 else:
     print(f"no ablation result under {ablation_dir}")
 
@@ -255,5 +307,8 @@ else:
 # ## Provenance
 
 # %% tags=["hide-input"]
-(runinfo.provenance_frame(metrics).style.set_uuid("provenance-flic")
-       .set_properties(**runinfo.PROVENANCE_CSS))
+(
+    runinfo.provenance_frame(metrics)
+    .style.set_uuid("provenance-flic")
+    .set_properties(**runinfo.PROVENANCE_CSS)
+)

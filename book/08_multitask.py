@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from hmlpe.companion import history, paper, runinfo, tables, verdict
-from hmlpe.engine.profiles import Profile, get_profile, ratio_to_lambdas
 from hmlpe.engine.layout import RunLayout, sweep_folder_name
+from hmlpe.engine.profiles import Profile, get_profile, ratio_to_lambdas
 from hmlpe.engine.protocol import run_sweep
 from hmlpe.engine.training import NonFiniteLossError
 
@@ -53,8 +53,10 @@ prof = get_profile(profile)
 if epochs is not None:
     prof = replace(prof, sweep=replace(prof.sweep, epochs=int(epochs)))
 ratios = tuple(float(r) for r in (ratios if ratios is not None else prof.sweep.ratios))
-print(f"profile: {prof.name}; sweep: {len(ratios)} runs of {prof.sweep.epochs} epochs on "
-      f"the {prof.sweep.dataset!r} training set, each from random weights")
+print(
+    f"profile: {prof.name}; sweep: {len(ratios)} runs of {prof.sweep.epochs} epochs on "
+    f"the {prof.sweep.dataset!r} training set, each from random weights"
+)
 
 # %% [markdown]
 # ## The runs
@@ -64,17 +66,28 @@ print(f"profile: {prof.name}; sweep: {len(ratios)} runs of {prof.sweep.epochs} e
 
 # %% tags=["hide-input"]
 for fn in (Profile.sweep_config, ratio_to_lambdas):
-    print(f"{fn.__qualname__}:", textwrap.fill(" ".join(inspect.getdoc(fn).split()), width=76,
-                                               subsequent_indent="  "))
+    print(
+        f"{fn.__qualname__}:",
+        textwrap.fill(" ".join(inspect.getdoc(fn).split()), width=76, subsequent_indent="  "),
+    )
 
 # %% tags=["hide-input"]
-plan = pd.DataFrame([{"lambda_R / lambda_P": tables.ratio_label(r),
-                      "lambda_r": ratio_to_lambdas(r)[0], "lambda_d": ratio_to_lambdas(r)[1],
-                      "trained tasks": ", ".join(sorted(tables.trained_tasks(r))),
-                      "folder": f"sweep/{sweep_folder_name(r)}",
-                      "epochs": prof.sweep_config(r).stage.epochs} for r in ratios])
-plan.style.set_uuid("sweep-plan").hide(axis="index").format({"lambda_r": "{:g}",
-                                                             "lambda_d": "{:g}"})
+plan = pd.DataFrame(
+    [
+        {
+            "lambda_R / lambda_P": tables.ratio_label(r),
+            "lambda_r": ratio_to_lambdas(r)[0],
+            "lambda_d": ratio_to_lambdas(r)[1],
+            "trained tasks": ", ".join(sorted(tables.trained_tasks(r))),
+            "folder": f"sweep/{sweep_folder_name(r)}",
+            "epochs": prof.sweep_config(r).stage.epochs,
+        }
+        for r in ratios
+    ]
+)
+plan.style.set_uuid("sweep-plan").hide(axis="index").format(
+    {"lambda_r": "{:g}", "lambda_d": "{:g}"}
+)
 
 # %% [markdown]
 # `hmlpe.engine.protocol.run_sweep` trains each run unless its checkpoint already holds all its
@@ -103,9 +116,16 @@ for r in ratios:
         histories[r] = history.load_history(RunLayout(run_dir).sweep(r))
     except FileNotFoundError:
         histories[r] = None
-runs = pd.DataFrame([{"lambda_R / lambda_P": tables.ratio_label(r), "status": status[r],
-                      "epochs finished": 0 if histories[r] is None else
-                      int(histories[r]["epoch"].max())} for r in ratios])
+runs = pd.DataFrame(
+    [
+        {
+            "lambda_R / lambda_P": tables.ratio_label(r),
+            "status": status[r],
+            "epochs finished": 0 if histories[r] is None else int(histories[r]["epoch"].max()),
+        }
+        for r in ratios
+    ]
+)
 runs.style.set_uuid("sweep-status").hide(axis="index")
 
 # %% [markdown]
@@ -126,22 +146,32 @@ runs.style.set_uuid("sweep-status").hide(axis="index")
 p3 = paper.table3()
 last_epochs = sorted({int(h["epoch"].max()) for h in histories.values() if h is not None})
 print(textwrap.fill(f"paper: {p3.attrs['caption']}", width=76, subsequent_indent="  "))
-print(f"ours: errors at the last finished epoch of each run: epoch "
-      f"{', '.join(map(str, last_epochs)) or 'none'} (profile {prof.name!r})")
+print(
+    f"ours: errors at the last finished epoch of each run: epoch "
+    f"{', '.join(map(str, last_epochs)) or 'none'} (profile {prof.name!r})"
+)
 
 t3 = tables.table3_comparison(histories)
 diff_rows = pd.IndexSlice[[k for k in t3.index if k[-1] == "ours - paper"], :]
 
 
 def row_style(row):
-    return ["font-weight: bold;" if row.name[-1] == "ours" else
-            "font-style: italic; color: #555;" if row.name[-1] == "ours - paper" else ""] * len(row)
+    return [
+        "font-weight: bold;"
+        if row.name[-1] == "ours"
+        else "font-style: italic; color: #555;"
+        if row.name[-1] == "ours - paper"
+        else ""
+    ] * len(row)
 
 
-(t3.style.set_uuid("table3-comparison").format("{:.3f}", na_rep="-")
-   .format(lambda v: "" if pd.isna(v) else f"{v:+.3f}", subset=diff_rows)
-   .apply(row_style, axis=1)
-   .set_caption(f"{p3.attrs['ref']} ({p3.attrs['section']}): paper, ours, ours - paper"))
+(
+    t3.style.set_uuid("table3-comparison")
+    .format("{:.3f}", na_rep="-")
+    .format(lambda v: "" if pd.isna(v) else f"{v:+.3f}", subset=diff_rows)
+    .apply(row_style, axis=1)
+    .set_caption(f"{p3.attrs['ref']} ({p3.attrs['section']}): paper, ours, ours - paper")
+)
 
 # %% [markdown]
 # Ratios the paper did not run (the reproduction's default, 0.1, when the profile's sweep
@@ -151,8 +181,12 @@ def row_style(row):
 ours_cells, _ = tables.table3_ours(histories)
 extra_cols = [c for c in ours_cells.columns if c not in p3.columns]
 if extra_cols:
-    display(ours_cells[extra_cols].style.set_uuid("table3-extra").format("{:.3f}", na_rep="-")
-            .set_caption("Our errors at ratios outside the paper's Table 3"))
+    display(
+        ours_cells[extra_cols]
+        .style.set_uuid("table3-extra")
+        .format("{:.3f}", na_rep="-")
+        .set_caption("Our errors at ratios outside the paper's Table 3")
+    )
 else:
     print("this sweep runs only the paper's ratios")
 
@@ -169,8 +203,11 @@ if untrained.empty:
     shown_untrained = untrained
 else:
     shown_untrained = untrained.rename(index=lambda s: f"{s}, task not trained (weight 0)")
-(shown_untrained.style.set_uuid("table3-untrained").format("{:.3f}", na_rep="")
-    .set_caption("Errors of the task with weight 0, measured at the last epoch (ours only)"))
+(
+    shown_untrained.style.set_uuid("table3-untrained")
+    .format("{:.3f}", na_rep="")
+    .set_caption("Errors of the task with weight 0, measured at the last epoch (ours only)")
+)
 
 # %% [markdown]
 # What the paper concludes from Table 3 rests on the ordering of the columns. The same
@@ -195,16 +232,20 @@ def with_over_without(frame):
     return reg["inf"] / rest.min() if len(rest) else np.nan
 
 
-claims = pd.DataFrame({
-    "paper": {"ratio with the lowest test error (R)": best_ratio("test error (R)", p3),
-              "ratio with the lowest test error (P)": best_ratio("test error (P)", p3),
-              "test error (R): regression only / best with detection":
-                  f"{with_over_without(p3):.2f}"},
-    "ours": {"ratio with the lowest test error (R)": best_ratio("test error (R)", cells),
-             "ratio with the lowest test error (P)": best_ratio("test error (P)", cells),
-             "test error (R): regression only / best with detection":
-                 f"{with_over_without(cells):.2f}"},
-})
+claims = pd.DataFrame(
+    {
+        "paper": {
+            "ratio with the lowest test error (R)": best_ratio("test error (R)", p3),
+            "ratio with the lowest test error (P)": best_ratio("test error (P)", p3),
+            "test error (R): regression only / best with detection": f"{with_over_without(p3):.2f}",
+        },
+        "ours": {
+            "ratio with the lowest test error (R)": best_ratio("test error (R)", cells),
+            "ratio with the lowest test error (P)": best_ratio("test error (P)", cells),
+            "test error (R): regression only / best with detection": f"{with_over_without(cells):.2f}",
+        },
+    }
+)
 claims.style.set_uuid("table3-claims")
 
 # %% [markdown]
@@ -222,16 +263,26 @@ if n_seeds:
     cols = list(seed_mean.columns)
     cells = {}
     for row in seed_mean.index:
-        cells[(row, "paper")] = {c: (f"{p3.loc[row, c]:.3f}" if c in p3.columns
-                                     and pd.notna(p3.loc[row, c]) else "") for c in cols}
+        cells[(row, "paper")] = {
+            c: (f"{p3.loc[row, c]:.3f}" if c in p3.columns and pd.notna(p3.loc[row, c]) else "")
+            for c in cols
+        }
         cells[(row, f"ours, {n_seeds} seeds")] = {
-            c: ("" if pd.isna(seed_mean.loc[row, c]) else f"{seed_mean.loc[row, c]:.3f}"
-                + ("" if pd.isna(seed_sd.loc[row, c]) else f" ± {seed_sd.loc[row, c]:.3f}"))
-            for c in cols}
+            c: (
+                ""
+                if pd.isna(seed_mean.loc[row, c])
+                else f"{seed_mean.loc[row, c]:.3f}"
+                + ("" if pd.isna(seed_sd.loc[row, c]) else f" ± {seed_sd.loc[row, c]:.3f}")
+            )
+            for c in cols
+        }
     committed = pd.DataFrame.from_dict(cells, orient="index")
     committed.index.names = ["", "source"]
-    display(committed.style.set_uuid("table3-seeds").set_caption(
-        f"Table 3: the paper and the committed sweeps (mean ± sd over {n_seeds} seed(s))"))
+    display(
+        committed.style.set_uuid("table3-seeds").set_caption(
+            f"Table 3: the paper and the committed sweeps (mean ± sd over {n_seeds} seed(s))"
+        )
+    )
 else:
     print(f"no committed sweep under {results_dir}")
 
@@ -245,15 +296,21 @@ else:
 # %% tags=["hide-input"]
 labels = {r: f"{tables.ratio_label(r)}" for r in ratios}
 colors = {labels[r]: f"C{k}" for k, r in enumerate(ratios)}
-reg = {labels[r]: h for r, h in histories.items()
-       if h is not None and "regression" in tables.trained_tasks(r)}
-det = {labels[r]: h for r, h in histories.items()
-       if h is not None and "detection" in tables.trained_tasks(r)}
+reg = {
+    labels[r]: h
+    for r, h in histories.items()
+    if h is not None and "regression" in tables.trained_tasks(r)
+}
+det = {
+    labels[r]: h
+    for r, h in histories.items()
+    if h is not None and "detection" in tables.trained_tasks(r)
+}
 fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
 history.plot_learning_curves(reg, ax_r, None, colors=colors, legend_title="lambda_R / lambda_P")
 history.plot_learning_curves(det, None, ax_d, colors=colors, legend_title="lambda_R / lambda_P")
 for ax, title in ((ax_r, "pose regression"), (ax_d, "body-part detection")):
-    ys = np.concatenate([l.get_ydata() for l in ax.get_lines()]) if ax.get_lines() else []
+    ys = np.concatenate([line.get_ydata() for line in ax.get_lines()]) if ax.get_lines() else []
     if len(ys) and np.nanmin(ys) > 0 and np.nanmax(ys) / np.nanmin(ys) > 20:
         ax.set_yscale("log")
     ax.set_title(title)
@@ -277,22 +334,24 @@ import math
 
 import torch
 
-from hmlpe.engine.device import select_device
-from hmlpe.engine.multitask import ratio_gradient_table
 from hmlpe.data.pipeline import load_train_set
 from hmlpe.engine.batches import make_batch, to_device
 from hmlpe.engine.checkpoint import build_model
+from hmlpe.engine.device import select_device
+from hmlpe.engine.multitask import ratio_gradient_table
 
 probe_cfg = prof.sweep_config(1e10)
 probe_set = load_train_set(probe_cfg, progress=False)
-probe_spec = select_device("cpu-fp32")   # fp32: the precision the question is about
+probe_spec = select_device("cpu-fp32")  # fp32: the precision the question is about
 torch.manual_seed(probe_cfg.seed)
 probe_model = build_model(probe_cfg, probe_spec)
 probe_idx = np.arange(min(32, len(probe_set.images)))
-x, j, p = to_device(probe_spec, *make_batch(probe_set, probe_idx, np.random.default_rng(0),
-                                            probe_cfg))
-grad_rows = pd.DataFrame(ratio_gradient_table(probe_model, x, j, p,
-                                              ratios=(0.0, 1.0, 1e10, math.inf)))
+x, j, p = to_device(
+    probe_spec, *make_batch(probe_set, probe_idx, np.random.default_rng(0), probe_cfg)
+)
+grad_rows = pd.DataFrame(
+    ratio_gradient_table(probe_model, x, j, p, ratios=(0.0, 1.0, 1e10, math.inf))
+)
 grad_rows["ratio"] = grad_rows["ratio"].map(tables.ratio_label)
 (grad_rows.set_index("ratio").style.set_uuid("sweep-gradients").format("{:.3g}"))
 
@@ -326,13 +385,25 @@ grad_rows["ratio"] = grad_rows["ratio"].map(tables.ratio_label)
 # the data.
 
 # %% tags=["hide-input"]
-prov = pd.DataFrame({tables.ratio_label(r): runinfo.provenance_frame(
-    RunLayout(run_dir).sweep(r), with_data=False)["value"] for r in ratios
-    if histories[r] is not None}).T
+prov = pd.DataFrame(
+    {
+        tables.ratio_label(r): runinfo.provenance_frame(
+            RunLayout(run_dir).sweep(r), with_data=False
+        )["value"]
+        for r in ratios
+        if histories[r] is not None
+    }
+).T
 prov.index.name = "lambda_R / lambda_P"
-(prov.drop(columns=["result"], errors="ignore").style.set_uuid("provenance-sweep")
-     .set_properties(**runinfo.PROVENANCE_CSS))
+(
+    prov.drop(columns=["result"], errors="ignore")
+    .style.set_uuid("provenance-sweep")
+    .set_properties(**runinfo.PROVENANCE_CSS)
+)
 
 # %% tags=["hide-input"]
-(runinfo.data_provenance_frame().style.set_uuid("provenance-data")
-       .set_properties(**runinfo.PROVENANCE_CSS))
+(
+    runinfo.data_provenance_frame()
+    .style.set_uuid("provenance-data")
+    .set_properties(**runinfo.PROVENANCE_CSS)
+)

@@ -40,7 +40,6 @@ buffy_frame = None  # index of the Buffy test frame of Figure 7; None: the first
 
 # %%
 import inspect
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -68,15 +67,22 @@ print(f"Figures 6 and 7: {page.source}")
 
 # %% tags=["hide-input"]
 if fx is None:
-    images, test, frame = features.feature_inputs(cfg, buffy_frame=buffy_frame,
-                                                  max_images=max_images)
-    fx = features.compute_features(model, images, test.images[frame], meta={
-        "network": network, "frame": frame, "example": test.records[frame].example})
+    images, test, frame = features.feature_inputs(
+        cfg, buffy_frame=buffy_frame, max_images=max_images
+    )
+    fx = features.compute_features(
+        model,
+        images,
+        test.images[frame],
+        meta={"network": network, "frame": frame, "example": test.records[frame].example},
+    )
 else:
     test = load_test_set("buffy", cfg, progress=False)
     frame = int(fx.meta["frame"])
-print(f"training images: {fx.meta['n_images']} central {cfg.crop.input_size} x "
-      f"{cfg.crop.input_size} crops of the {cfg.stage.dataset} training set")
+print(
+    f"training images: {fx.meta['n_images']} central {cfg.crop.input_size} x "
+    f"{cfg.crop.input_size} crops of the {cfg.stage.dataset} training set"
+)
 
 # %% tags=["hide-input"]
 if trained:
@@ -96,12 +102,16 @@ prov.style.set_uuid("features-provenance").set_caption("the network of this page
 # %% tags=["hide-input"]
 w = fx.filters  # (32, k, k, 3)
 peak = np.abs(w).max(axis=(1, 2, 3))
-feature_figures.show_patch_grid(0.5 + w / (2 * peak[:, None, None, None]),
-                f"Figure 6a (ours): the {len(w)} filters of conv1, {w.shape[1]} x {w.shape[2]} x 3",
-                width=8.0)
+feature_figures.show_patch_grid(
+    0.5 + w / (2 * peak[:, None, None, None]),
+    f"Figure 6a (ours): the {len(w)} filters of conv1, {w.shape[1]} x {w.shape[2]} x 3",
+    width=8.0,
+)
 plt.show()
-print(f"largest absolute weight per filter: {peak.min():.3f} to {peak.max():.3f} "
-      f"(median {np.median(peak):.3f})")
+print(
+    f"largest absolute weight per filter: {peak.min():.3f} to {peak.max():.3f} "
+    f"(median {np.median(peak):.3f})"
+)
 
 # %% [markdown]
 # ## Figures 6b and 6c: average backtracked patches of conv2 and conv3
@@ -124,10 +134,12 @@ n_images = fx.meta["n_images"]
 
 for layer, fig_name in zip(LAYERS, ("6b", "6c")):
     avg = averages[layer]
-    feature_figures.show_patch_grid([feature_figures.stretch(p) for p in avg],
-                    f"Figure {fig_name} (ours): average backtracked patch of each of the "
-                    f"{len(avg)} maps of {layer} ({avg.shape[1]} x {avg.shape[2]} px, "
-                    f"{n_images} training images)")
+    feature_figures.show_patch_grid(
+        [feature_figures.stretch(p) for p in avg],
+        f"Figure {fig_name} (ours): average backtracked patch of each of the "
+        f"{len(avg)} maps of {layer} ({avg.shape[1]} x {avg.shape[2]} px, "
+        f"{n_images} training images)",
+    )
     plt.show()
 
 # %% [markdown]
@@ -141,8 +153,11 @@ for layer, fig_name in zip(LAYERS, ("6b", "6c")):
 # %% tags=["hide-input"]
 stats = pd.DataFrame(fx.stats).set_index("layer")
 stats.style.set_uuid("features-stats").format(
-    {"maxima reaching past the border %": "{:.1f}",
-     "most frequent position, share of images %": "{:.1f}"})
+    {
+        "maxima reaching past the border %": "{:.1f}",
+        "most frequent position, share of images %": "{:.1f}",
+    }
+)
 
 # %% [markdown]
 # ## Figure 7: patches of maximal activation on a Buffy test image
@@ -159,11 +174,15 @@ record, crop, crop_box = test.records[frame], test.images[frame], test.boxes[fra
 fig7 = fx.figure7
 patches = [backtrack.extract_patch(crop, b) for b in fig7["boxes"]]
 print(f"Buffy test frame {frame}: {record.example}")
-print(f"conv3 patches: {fx.figure7_patch_size} x {fx.figure7_patch_size} px of the "
-      f"{crop.shape[1]} x {crop.shape[0]} crop")
+print(
+    f"conv3 patches: {fx.figure7_patch_size} x {fx.figure7_patch_size} px of the "
+    f"{crop.shape[1]} x {crop.shape[0]} crop"
+)
 print(f"conv3 maps with no positive activation on this crop: {int((fig7['values'] <= 0).sum())}")
-feature_figures.show_patch_grid(patches, f"Figure 7 (ours): patch of maximal activation of each conv3 map, "
-                         f"Buffy {record.example}")
+feature_figures.show_patch_grid(
+    patches,
+    f"Figure 7 (ours): patch of maximal activation of each conv3 map, Buffy {record.example}",
+)
 plt.show()
 
 # %% tags=["hide-input"]
@@ -173,8 +192,9 @@ n_maps = len(patches)
 panels = int(np.ceil(n_maps / 16))
 pcols = min(2, panels)
 prows = int(np.ceil(panels / pcols))
-fig, axes = plt.subplots(prows, pcols, figsize=(5 * pcols, prows * (5 * (y1 - y0) / (x1 - x0) + 0.4)),
-                         squeeze=False)
+fig, axes = plt.subplots(
+    prows, pcols, figsize=(5 * pcols, prows * (5 * (y1 - y0) / (x1 - x0) + 0.4)), squeeze=False
+)
 colours = plt.cm.tab20(np.linspace(0, 1, 16, endpoint=False))
 size = (crop.shape[1], crop.shape[0])
 for ax in axes.ravel()[panels:]:
@@ -183,20 +203,33 @@ for p, ax in enumerate(axes.ravel()[:panels]):
     ax.imshow(image)
     for j, k in enumerate(range(16 * p, min(16 * (p + 1), n_maps))):
         bx1, by1, bx2, by2 = fig7["clipped"][k]
-        (ix1, iy1), (ix2, iy2) = crop_to_image(np.array([[bx1, by1], [bx2 + 1, by2 + 1]]),
-                                               crop_box, size)
-        ax.add_patch(Rectangle((ix1, iy1), ix2 - ix1, iy2 - iy1, fill=False,
-                               edgecolor=colours[j], lw=1.2))
-        ax.text(ix1 + 1, iy1 + 1, str(k + 1), color=colours[j], fontsize=6, va="top",
-                bbox=dict(boxstyle="square,pad=0.05", fc="black", alpha=0.5, lw=0))
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="white", ls="--",
-                           lw=0.8))
+        (ix1, iy1), (ix2, iy2) = crop_to_image(
+            np.array([[bx1, by1], [bx2 + 1, by2 + 1]]), crop_box, size
+        )
+        ax.add_patch(
+            Rectangle((ix1, iy1), ix2 - ix1, iy2 - iy1, fill=False, edgecolor=colours[j], lw=1.2)
+        )
+        ax.text(
+            ix1 + 1,
+            iy1 + 1,
+            str(k + 1),
+            color=colours[j],
+            fontsize=6,
+            va="top",
+            bbox=dict(boxstyle="square,pad=0.05", fc="black", alpha=0.5, lw=0),
+        )
+    ax.add_patch(
+        Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="white", ls="--", lw=0.8)
+    )
     ax.set_xlim(x0 - 2, x1 + 2)
     ax.set_ylim(y1 + 2, y0 - 2)
     ax.set_axis_off()
     ax.set_title(f"conv3 maps {16 * p + 1}-{min(16 * (p + 1), n_maps)}", fontsize=9)
-fig.suptitle(f"Figure 7 (ours): the same patches as boxes on the image (Buffy {record.example}; "
-             "dashed: the test crop)", fontsize=10)
+fig.suptitle(
+    f"Figure 7 (ours): the same patches as boxes on the image (Buffy {record.example}; "
+    "dashed: the test crop)",
+    fontsize=10,
+)
 fig.tight_layout()
 plt.show()
 
@@ -213,7 +246,7 @@ plt.show()
 
 # %% tags=["hide-input"]
 src = inspect.getsource(backtrack.backtrack_region)
-print(src[src.index("    x1 = x2"):])
+print(src[src.index("    x1 = x2") :])
 
 # %% [markdown]
 # **Check against brute force.** `hmlpe.network.receptive.brute_force_region` does not use the
@@ -230,10 +263,14 @@ print(src[src.index("    x1 = x2"):])
 # (no padding term), which is the right one only for a network without padding.
 
 # %% tags=["hide-input"]
-check = pd.DataFrame(compare_with_backtrack(model, ["conv2", "pool2", "conv3", "pool3"],
-                                            input_size=cfg.model.input_size)).set_index("layer")
+check = pd.DataFrame(
+    compare_with_backtrack(
+        model, ["conv2", "pool2", "conv3", "pool3"], input_size=cfg.model.input_size
+    )
+).set_index("layer")
 check.style.set_uuid("features-algorithm1-check").set_caption(
-    "neurons whose measured input box equals Algorithm 1's (112 x 112 input)")
+    "neurons whose measured input box equals Algorithm 1's (112 x 112 input)"
+)
 
 # %% [markdown]
 # **On a real image.** For three conv3 maps, the neuron of maximal activation on the Buffy
@@ -248,16 +285,27 @@ for ax, item in zip(axes[0], chosen):
     k, mx, my, act = item["map"], item["mx"], item["my"], item["mask"]
     bx1, by1, bx2, by2 = fig7["clipped"][k]
     inside = np.zeros_like(act)
-    inside[by1:by2 + 1, bx1:bx2 + 1] = True
+    inside[by1 : by2 + 1, bx1 : bx2 + 1] = True
     overlay = crop.astype(float) / 255
     overlay[act] = 0.45 * overlay[act] + 0.55 * np.array([1.0, 0.0, 0.0])
     ax.imshow(overlay, interpolation="nearest")
-    ax.add_patch(Rectangle((bx1 - 0.5, by1 - 0.5), bx2 - bx1 + 1, by2 - by1 + 1, fill=False,
-                           edgecolor="yellow", lw=1.2))
+    ax.add_patch(
+        Rectangle(
+            (bx1 - 0.5, by1 - 0.5),
+            bx2 - bx1 + 1,
+            by2 - by1 + 1,
+            fill=False,
+            edgecolor="yellow",
+            lw=1.2,
+        )
+    )
     ax.set_axis_off()
-    ax.set_title(f"conv3 map {k + 1}, neuron ({mx}, {my})\n{int(act.sum())} of {int(inside.sum())} "
-                 f"box pixels active, {int((act & ~inside).sum())} outside the box", fontsize=8)
-for ax in axes[0][len(chosen):]:
+    ax.set_title(
+        f"conv3 map {k + 1}, neuron ({mx}, {my})\n{int(act.sum())} of {int(inside.sum())} "
+        f"box pixels active, {int((act & ~inside).sum())} outside the box",
+        fontsize=8,
+    )
+for ax in axes[0][len(chosen) :]:
     ax.set_axis_off()
 fig.tight_layout()
 plt.show()

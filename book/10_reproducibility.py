@@ -53,8 +53,17 @@ if not timings:
 import torch
 
 versions = package_versions()
-for name in ("torch", "jupyter-book", "myst-nb", "sphinx", "jupytext", "papermill", "nbval",
-             "ipywidgets", "ipykernel"):
+for name in (
+    "torch",
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "jupytext",
+    "papermill",
+    "nbval",
+    "ipywidgets",
+    "ipykernel",
+):
     try:
         versions[name] = metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -86,22 +95,34 @@ rows = []
 for name, info in timings.get("chapters", {}).items():
     if name == THIS_CHAPTER:
         continue  # still running: its own timing is not known yet
-    rows.append({"chapter": name, "status": info.get("status"),
-                 "wall time (s)": info.get("wall_seconds"),
-                 "started (UTC)": info.get("start"), "ended (UTC)": info.get("end")})
-table = pd.DataFrame(rows, columns=["chapter", "status", "wall time (s)", "started (UTC)",
-                                    "ended (UTC)"])
+    rows.append(
+        {
+            "chapter": name,
+            "status": info.get("status"),
+            "wall time (s)": info.get("wall_seconds"),
+            "started (UTC)": info.get("start"),
+            "ended (UTC)": info.get("end"),
+        }
+    )
+table = pd.DataFrame(
+    rows, columns=["chapter", "status", "wall time (s)", "started (UTC)", "ended (UTC)"]
+)
 if len(table):
     total = table["wall time (s)"].sum()
-    print(f"{len(table)} chapter(s) before this one took {total:.1f} s in all "
-          f"(this chapter's own time is not known yet)")
+    print(
+        f"{len(table)} chapter(s) before this one took {total:.1f} s in all "
+        f"(this chapter's own time is not known yet)"
+    )
 table.style.set_uuid("timings").hide(axis="index").format({"wall time (s)": "{:.1f}"})
 
 # %% tags=["hide-input"]
 reruns = pd.DataFrame(rerun_table(profile))
-(reruns.style.hide(axis="index").set_uuid("reruns")
- .set_properties(subset=["command"], **{"font-family": "monospace", "font-size": "85%"})
- .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}]))
+(
+    reruns.style.hide(axis="index")
+    .set_uuid("reruns")
+    .set_properties(subset=["command"], **{"font-family": "monospace", "font-size": "85%"})
+    .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}])
+)
 
 # %% [markdown]
 # ## Beyond one machine
@@ -120,7 +141,11 @@ reruns = pd.DataFrame(rerun_table(profile))
 # partition and GPUs). The two commands for this run's profile:
 
 # %% tags=["hide-input"]
-print(f"torchrun --standalone --nproc_per_node 4 -m hmlpe train --profile {profile} "
-      f"--out runs/{profile}/pretrain")
-print(f"python -m hmlpe sweep --profile {profile} --out runs/{profile} --executor slurm "
-      f"--gpus-per-node 1")
+print(
+    f"torchrun --standalone --nproc_per_node 4 -m hmlpe train --profile {profile} "
+    f"--out runs/{profile}/pretrain"
+)
+print(
+    f"python -m hmlpe sweep --profile {profile} --out runs/{profile} --executor slurm "
+    f"--gpus-per-node 1"
+)

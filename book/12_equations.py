@@ -68,8 +68,11 @@ from hmlpe.companion import differences, equations
 checks = equations.run_checks()
 failed = checks[checks["check"] != "passes"]
 print(f"{len(checks) - len(failed)} of {len(checks)} checks pass")
-(checks.style.hide(axis="index").set_uuid("equation-checks")
- .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}]))
+(
+    checks.style.hide(axis="index")
+    .set_uuid("equation-checks")
+    .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}])
+)
 
 # %% [markdown]
 # ## Differences from the paper
@@ -81,5 +84,8 @@ print(f"{len(checks) - len(failed)} of {len(checks)} checks pass")
 
 # %% tags=["hide-input"]
 diffs = differences.differences_table()
-(diffs.style.hide(axis="index").set_uuid("differences")
- .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}]))
+(
+    diffs.style.hide(axis="index")
+    .set_uuid("differences")
+    .set_table_styles([{"selector": "td, th", "props": "padding: 2px 8px; vertical-align: top;"}])
+)

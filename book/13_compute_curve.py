@@ -47,14 +47,17 @@ from hmlpe.companion.curve import curve_row
 
 table = curve.curve_table(curve_dir)
 paper = curve.paper_pcp()
-first = json.loads((Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain" / "config.json")
-                   .read_text())["config"]
+first = json.loads(
+    (Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain" / "config.json").read_text()
+)["config"]
 print("budgets (pre-training visits):", ", ".join(f"{b:,}" for b in table.index))
-print(f"recipe: init {first['model']['init']}, {first['optim']['name']} lr {first['optim']['lr']}, "
-      f"warm-up {first['optim']['warmup']:.0%} of the steps, {first['optim']['schedule']} decay "
-      f"x{first['optim']['lr_decay']} at {first['optim']['lr_decay_at']}, batch "
-      f"{first['optim']['batch_size']}; validation split held out: "
-      f"{first['data']['holdout_validation']}; seed {first['seed']}")
+print(
+    f"recipe: init {first['model']['init']}, {first['optim']['name']} lr {first['optim']['lr']}, "
+    f"warm-up {first['optim']['warmup']:.0%} of the steps, {first['optim']['schedule']} decay "
+    f"x{first['optim']['lr_decay']} at {first['optim']['lr_decay_at']}, batch "
+    f"{first['optim']['batch_size']}; validation split held out: "
+    f"{first['data']['holdout_validation']}; seed {first['seed']}"
+)
 
 # %% [markdown]
 # ## The measurements
@@ -71,8 +74,15 @@ print(f"recipe: init {first['model']['init']}, {first['optim']['name']} lr {firs
 pcp_cols = [c for c in table.columns if c.split(" ")[-1] in curve.ARMS]
 fmt = {c: "{:.1f}" for c in pcp_cols}
 fmt.update({c: "{:.3f}" for c in table.columns if "eq. 1" in c})
-fmt.update({"dead conv2": "{:.0%}", "dead conv3": "{:.0%}", "training minutes": "{:.1f}",
-            "pre-training visits": "{:,.0f}", "pre-training passes": "{:.0f}"})
+fmt.update(
+    {
+        "dead conv2": "{:.0%}",
+        "dead conv3": "{:.0%}",
+        "training minutes": "{:.1f}",
+        "pre-training visits": "{:,.0f}",
+        "pre-training passes": "{:.0f}",
+    }
+)
 display(table.style.format(fmt).set_caption("The compute curve, one seed per budget"))
 
 # %% [markdown]
@@ -106,11 +116,18 @@ plt.show()
 
 # %% tags=["hide-input"]
 gaps = curve.gap_table(table, paper)
-display(gaps.style.format({"ours at the largest budget": "{:.1f}", "points per decade": "{:+.1f}",
-                           "line at the paper's visits": "{:.1f}", "paper": "{:.1f}",
-                           "visits where the line reaches the paper": "{:,.3g}"},
-                          na_rep="reached")
-        .set_caption("Straight lines in log visits, and where they would meet the paper"))
+display(
+    gaps.style.format(
+        {
+            "ours at the largest budget": "{:.1f}",
+            "points per decade": "{:+.1f}",
+            "line at the paper's visits": "{:.1f}",
+            "paper": "{:.1f}",
+            "visits where the line reaches the paper": "{:,.3g}",
+        },
+        na_rep="reached",
+    ).set_caption("Straight lines in log visits, and where they would meet the paper")
+)
 seed_sd = curve.seed_sd_range(results_dir) if seeds.has_results(Path(results_dir)) else None
 for sentence in curve.curve_reading(table, gaps, seed_sd):
     print("-", sentence)
@@ -129,6 +146,7 @@ for sentence in curve.curve_reading(table, gaps, seed_sd):
 # that trained it, the device, the training wall time and the data manifests' digests.
 
 # %% tags=["hide-input"]
-prov = pd.DataFrame({f"{b:,}": seeds.manifest_row(Path(curve_dir) / f"visits_{b}")
-                     for b in table.index}).T.rename_axis("budget")
+prov = pd.DataFrame(
+    {f"{b:,}": seeds.manifest_row(Path(curve_dir) / f"visits_{b}") for b in table.index}
+).T.rename_axis("budget")
 display(prov)

@@ -6,17 +6,24 @@ one clear line and exit with status 2; they never leave half-written files behin
 ``seeds`` exit 1 when a job failed, with one line per failed job. ``train`` also runs under
 ``torchrun`` (data parallel, ``hmlpe.engine.distributed``); no other command does.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-
-_NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"),
-               "-inf": float("-inf"), "infinity": float("inf"), "-infinity": float("-inf")}
+_NON_FINITE = {
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "+inf": float("inf"),
+    "-inf": float("-inf"),
+    "infinity": float("inf"),
+    "-infinity": float("-inf"),
+}
 
 
 def _parse_value(text: str) -> Any:
@@ -52,35 +59,59 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 def markdown_table(frame) -> str:
     """A DataFrame as a GitHub markdown table, floats with 2 decimals (no extra dependency)."""
+
     def cell(v):
         return f"{v:.2f}" if isinstance(v, float) else str(v)
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
-             "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in frame.itertuples(index=False)]
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-root", help="dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)")
+    p.add_argument(
+        "--data-root",
+        help="dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)",
+    )
     p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
-    p.add_argument("--data-pack", type=Path,
-                   help="read every crop from this data pack (hmlpe data pack) instead of the "
-                        "data root (default: $HMLPE_DATA_PACK, else none)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars (default: on when stderr is a terminal)")
+    p.add_argument(
+        "--data-pack",
+        type=Path,
+        help="read every crop from this data pack (hmlpe data pack) instead of the "
+        "data root (default: $HMLPE_DATA_PACK, else none)",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars (default: on when stderr is a terminal)",
+    )
 
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("jobs (hmlpe.engine.jobs; local and slurm need the extra "
-                             "'cluster': submitit)")
-    g.add_argument("--executor", choices=("none", "local", "slurm"), default="none",
-                   help="none: one job after another in this process (default); local: "
-                        "submitit subprocesses on this machine; slurm: submitit to Slurm")
-    g.add_argument("--max-parallel", type=positive_int,
-                   help="jobs running at once (default: 1 local, all on Slurm)")
-    g.add_argument("--timeout-min", type=positive_int, default=24 * 60,
-                   help="time limit of each submitted job, minutes (default: 1440)")
+    g = p.add_argument_group(
+        "jobs (hmlpe.engine.jobs; local and slurm need the extra 'cluster': submitit)"
+    )
+    g.add_argument(
+        "--executor",
+        choices=("none", "local", "slurm"),
+        default="none",
+        help="none: one job after another in this process (default); local: "
+        "submitit subprocesses on this machine; slurm: submitit to Slurm",
+    )
+    g.add_argument(
+        "--max-parallel",
+        type=positive_int,
+        help="jobs running at once (default: 1 local, all on Slurm)",
+    )
+    g.add_argument(
+        "--timeout-min",
+        type=positive_int,
+        default=24 * 60,
+        help="time limit of each submitted job, minutes (default: 1440)",
+    )
     g.add_argument("--partition", help="Slurm partition")
     g.add_argument("--gpus-per-node", type=int, default=0, help="GPUs of each submitted job")
     g.add_argument("--cpus-per-task", type=positive_int, help="CPUs of each Slurm job")
@@ -96,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     v = dsub.add_parser("verify", help="check a data root against data/registry.json")
     v.add_argument("--data-root")
     v.add_argument("--full", action="store_true", help="check every file's SHA-256 (slower)")
-    k_ = dsub.add_parser("pack", help="write every crop training and evaluation read into one "
-                                      "zip file (hmlpe.data.pack), for a machine without the data")
+    k_ = dsub.add_parser(
+        "pack",
+        help="write every crop training and evaluation read into one "
+        "zip file (hmlpe.data.pack), for a machine without the data",
+    )
     k_.add_argument("out", type=Path, help="the pack's file (e.g. runs/hmlpe-pack.zip)")
     k_.add_argument("--data-root")
     k_.add_argument("--quality", type=int, default=90, help="JPEG quality (default 90)")
@@ -115,133 +149,277 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, required=True, help="run folder")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--epochs", type=int, help="epochs of the stage (its schedule)")
-    t.add_argument("--stop-after-epochs", type=positive_int,
-                   help="stop after this many epochs now; continue later with --resume")
-    t.add_argument("--time-budget-min", type=float,
-                   help="stop (with a mid-epoch checkpoint) after about this many minutes of "
-                        "training; continue later with --resume")
-    t.add_argument("--compile", action="store_true",
-                   help="train through torch.compile (hmlpe bench --compile measures whether "
-                        "it helps on this device)")
+    t.add_argument(
+        "--stop-after-epochs",
+        type=positive_int,
+        help="stop after this many epochs now; continue later with --resume",
+    )
+    t.add_argument(
+        "--time-budget-min",
+        type=float,
+        help="stop (with a mid-epoch checkpoint) after about this many minutes of "
+        "training; continue later with --resume",
+    )
+    t.add_argument(
+        "--compile",
+        action="store_true",
+        help="train through torch.compile (hmlpe bench --compile measures whether "
+        "it helps on this device)",
+    )
     t.add_argument("--seed", type=int)
-    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
+    t.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override, e.g. --set loss.lambda_d=0.5 (repeatable)",
+    )
     _add_common(t)
 
-    r = sub.add_parser("reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep")
+    r = sub.add_parser(
+        "reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep"
+    )
     r.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
-    r.add_argument("--seed", type=int, help="random seed of every stage (default: the profile's, 0)")
-    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override of every stage, dotted key, JSON value (repeatable)")
+    r.add_argument(
+        "--seed", type=int, help="random seed of every stage (default: the profile's, 0)"
+    )
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override of every stage, dotted key, JSON value (repeatable)",
+    )
     _add_common(r)
 
-    c = sub.add_parser("curve", help="PCP against compute: the whole protocol at several "
-                                     "pre-training budgets in image visits (no Table 3 sweep)")
+    c = sub.add_parser(
+        "curve",
+        help="PCP against compute: the whole protocol at several "
+        "pre-training budgets in image visits (no Table 3 sweep)",
+    )
     c.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
-    c.add_argument("--visits", type=int, nargs="+", required=True, metavar="N",
-                   help="pre-training budgets in image visits, e.g. 40000 80000 160000")
-    c.add_argument("--out", type=Path, required=True, help="root folder: one visits_<N>/ per budget")
+    c.add_argument(
+        "--visits",
+        type=int,
+        nargs="+",
+        required=True,
+        metavar="N",
+        help="pre-training budgets in image visits, e.g. 40000 80000 160000",
+    )
+    c.add_argument(
+        "--out", type=Path, required=True, help="root folder: one visits_<N>/ per budget"
+    )
     c.add_argument("--seed", type=int)
-    c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override of every stage (repeatable)")
+    c.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override of every stage (repeatable)",
+    )
     _add_common(c)
 
-    w = sub.add_parser("sweep", help="Table 3's sweep, one job per ratio (sequential by default, "
-                                     "or submitted with submitit)")
+    w = sub.add_parser(
+        "sweep",
+        help="Table 3's sweep, one job per ratio (sequential by default, "
+        "or submitted with submitit)",
+    )
     w.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
     w.add_argument("--out", type=Path, required=True, help="run folder: jobs train into its sweep/")
-    w.add_argument("--ratios", type=float, nargs="+", metavar="R",
-                   help="lambda_R/lambda_P ratios (default: the profile's; inf allowed)")
+    w.add_argument(
+        "--ratios",
+        type=float,
+        nargs="+",
+        metavar="R",
+        help="lambda_R/lambda_P ratios (default: the profile's; inf allowed)",
+    )
     w.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
-    w.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override of every run, dotted key, JSON value (repeatable)")
+    w.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override of every run, dotted key, JSON value (repeatable)",
+    )
     _add_jobs(w)
     _add_common(w)
 
-    s = sub.add_parser("seeds", help="the protocol once per seed (seed_<n> folders), one job "
-                                     "per seed")
+    s = sub.add_parser(
+        "seeds", help="the protocol once per seed (seed_<n> folders), one job per seed"
+    )
     s.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
     s.add_argument("--seeds", type=int, nargs="+", required=True, metavar="N")
     s.add_argument("--root", type=Path, required=True, help="folder of the seed_<n> run folders")
-    s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override of every stage, dotted key, JSON value (repeatable)")
+    s.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override of every stage, dotted key, JSON value (repeatable)",
+    )
     _add_jobs(s)
     _add_common(s)
 
     e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
     e.add_argument("--checkpoint", type=Path, required=True)
-    e.add_argument("--dataset", required=True, choices=("buffy", "flic"),
-                   help="buffy (Table 1) or flic (Table 2, Figure 4)")
+    e.add_argument(
+        "--dataset",
+        required=True,
+        choices=("buffy", "flic"),
+        help="buffy (Table 1) or flic (Table 2, Figure 4)",
+    )
     e.add_argument("--out", type=Path, required=True)
-    e.add_argument("--association", choices=("paper", "buffy"),
-                   help="Buffy detection association rule (default: the checkpoint's config)")
-    e.add_argument("--mirror-average", action="store_true",
-                   help="average each crop's prediction with its mirror's (not in the paper)")
+    e.add_argument(
+        "--association",
+        choices=("paper", "buffy"),
+        help="Buffy detection association rule (default: the checkpoint's config)",
+    )
+    e.add_argument(
+        "--mirror-average",
+        action="store_true",
+        help="average each crop's prediction with its mirror's (not in the paper)",
+    )
     _add_common(e)
 
-    p = sub.add_parser("predict", help="8 joints for one image and a person box",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="example:\n  python -m hmlpe predict photo.jpg --box 120 40 380 520 "
-                              "--checkpoint runs/cpu/finetune_buffy/last.pt --out photo_pose\n"
-                              "  writes photo_pose.json (joints in image pixels) and "
-                              "photo_pose.png (the skeleton drawn on the image)")
-    p.add_argument("image", type=Path, help="an image file (JPEG, PNG, ...; grey and CMYK are "
-                                            "converted to RGB)")
-    p.add_argument("--box", type=float, nargs=4, required=True, metavar=("X1", "Y1", "X2", "Y2"),
-                   help="the person's box in image pixels (0-based, x2 > x1, y2 > y1), framed as "
-                        "the test boxes are: an upper body with room for the arms (Data chapter)")
-    p.add_argument("--checkpoint", type=Path, required=True,
-                   help="a run folder's last.pt, e.g. runs/cpu/finetune_buffy/last.pt")
-    p.add_argument("--out", type=Path,
-                   help="output prefix of the .json and .png (default: <image name>_hmlpe in .)")
+    p = sub.add_parser(
+        "predict",
+        help="8 joints for one image and a person box",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  python -m hmlpe predict photo.jpg --box 120 40 380 520 "
+        "--checkpoint runs/cpu/finetune_buffy/last.pt --out photo_pose\n"
+        "  writes photo_pose.json (joints in image pixels) and "
+        "photo_pose.png (the skeleton drawn on the image)",
+    )
+    p.add_argument(
+        "image",
+        type=Path,
+        help="an image file (JPEG, PNG, ...; grey and CMYK are converted to RGB)",
+    )
+    p.add_argument(
+        "--box",
+        type=float,
+        nargs=4,
+        required=True,
+        metavar=("X1", "Y1", "X2", "Y2"),
+        help="the person's box in image pixels (0-based, x2 > x1, y2 > y1), framed as "
+        "the test boxes are: an upper body with room for the arms (Data chapter)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="a run folder's last.pt, e.g. runs/cpu/finetune_buffy/last.pt",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output prefix of the .json and .png (default: <image name>_hmlpe in .)",
+    )
     p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
 
-    b = sub.add_parser("bench", help="training/inference images/s: fp32 eager vs the engine's path "
-                                     "(or, with --ranks, 1 process vs data-parallel gloo ranks)")
-    b.add_argument("--out", type=Path,
-                   help="JSON of the results (default: runs/bench.json, with --ranks "
-                        "runs/bench_ranks.json)")
-    b.add_argument("--ranks", type=positive_int, nargs="+", metavar="N",
-                   help="compare training images/s of these numbers of data-parallel ranks "
-                        "(e.g. 1 2) at the same global batch, instead")
+    b = sub.add_parser(
+        "bench",
+        help="training/inference images/s: fp32 eager vs the engine's path "
+        "(or, with --ranks, 1 process vs data-parallel gloo ranks)",
+    )
+    b.add_argument(
+        "--out",
+        type=Path,
+        help="JSON of the results (default: runs/bench.json, with --ranks runs/bench_ranks.json)",
+    )
+    b.add_argument(
+        "--ranks",
+        type=positive_int,
+        nargs="+",
+        metavar="N",
+        help="compare training images/s of these numbers of data-parallel ranks "
+        "(e.g. 1 2) at the same global batch, instead",
+    )
     b.add_argument("--batch-size", type=positive_int, default=128)
     b.add_argument("--steps", type=positive_int, default=6)
     b.add_argument("--device", default="auto")
-    b.add_argument("--compile", action="store_true",
-                   help="also time the training step under torch.compile (minutes to compile)")
-    b.add_argument("--no-allocator", action="store_true",
-                   help="skip the glibc allocator comparison (child processes, CPU only)")
+    b.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time the training step under torch.compile (minutes to compile)",
+    )
+    b.add_argument(
+        "--no-allocator",
+        action="store_true",
+        help="skip the glibc allocator comparison (child processes, CPU only)",
+    )
 
-    x = sub.add_parser("export", help="copy a run's small results (no weights) into a committed folder")
+    x = sub.add_parser(
+        "export", help="copy a run's small results (no weights) into a committed folder"
+    )
     x.add_argument("--run-dir", type=Path, required=True)
     x.add_argument("--out", type=Path, required=True)
-    x.add_argument("--exclude", action="append", default=[], metavar="FOLDER",
-                   help="skip this top-level folder of the run (repeatable), e.g. sweep")
+    x.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="skip this top-level folder of the run (repeatable), e.g. sweep",
+    )
 
-    q = sub.add_parser("results", help="Tables 1 and 2 over seeds of committed results, beside the paper")
-    q.add_argument("root", type=Path, nargs="?", default=Path("results/cpu"),
-                   help="folder of seed_<n> result folders (default: results/cpu)")
-    q.add_argument("--mirror-average", action="store_true",
-                   help="the evaluations with test-time mirror averaging (not in the paper)")
+    q = sub.add_parser(
+        "results", help="Tables 1 and 2 over seeds of committed results, beside the paper"
+    )
+    q.add_argument(
+        "root",
+        type=Path,
+        nargs="?",
+        default=Path("results/cpu"),
+        help="folder of seed_<n> result folders (default: results/cpu)",
+    )
+    q.add_argument(
+        "--mirror-average",
+        action="store_true",
+        help="the evaluations with test-time mirror averaging (not in the paper)",
+    )
     q.add_argument("--format", choices=("markdown", "csv"), default="markdown")
 
     k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
-    k.add_argument("--profile", default=None, help="smoke, quick, cpu or paper (default: paper on a GPU, else cpu)")
+    k.add_argument(
+        "--profile",
+        default=None,
+        help="smoke, quick, cpu or paper (default: paper on a GPU, else cpu)",
+    )
     k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
-    k.add_argument("--chapter", action="append", dest="chapters", help="only this chapter (repeatable)")
+    k.add_argument(
+        "--chapter", action="append", dest="chapters", help="only this chapter (repeatable)"
+    )
     k.add_argument("--no-build", action="store_true", help="execute only, skip jupyter-book")
-    k.add_argument("--build-only", action="store_true",
-                   help="only build the HTML from the executed notebooks")
-    k.add_argument("--list", action="store_true",
-                   help="print the chapters' notebook paths in ToC order and exit")
-    k.add_argument("--from-results", type=Path, metavar="DIR",
-                   help="build from exported results (e.g. results/cpu/seed_0: no weights, "
-                        "nothing trained), copied afresh to runs/from_<DIR's name>")
-    k.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra papermill parameter of every chapter run (VALUE parsed as JSON "
-                        "when it can be; repeatable)")
+    k.add_argument(
+        "--build-only", action="store_true", help="only build the HTML from the executed notebooks"
+    )
+    k.add_argument(
+        "--list",
+        action="store_true",
+        help="print the chapters' notebook paths in ToC order and exit",
+    )
+    k.add_argument(
+        "--from-results",
+        type=Path,
+        metavar="DIR",
+        help="build from exported results (e.g. results/cpu/seed_0: no weights, "
+        "nothing trained), copied afresh to runs/from_<DIR's name>",
+    )
+    k.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra papermill parameter of every chapter run (VALUE parsed as JSON "
+        "when it can be; repeatable)",
+    )
     return parser
 
 
@@ -250,6 +428,7 @@ def _train_config(args):
 
     from hmlpe.config import merge
     from hmlpe.engine.profiles import configure
+
     overrides = parse_overrides(args.overrides)
     if args.data_root:
         overrides["data.data_root"] = args.data_root
@@ -269,6 +448,7 @@ def _train_config(args):
 
 def _profile(args):
     from hmlpe.engine.profiles import configure
+
     overrides = parse_overrides(args.overrides)
     if args.data_root:
         overrides["data.data_root"] = args.data_root
@@ -279,12 +459,29 @@ def _profile(args):
 
 def _run_jobs(args, jobs, root: Path) -> int:
     from hmlpe.engine.jobs import ExecutorOptions, run_jobs
-    options = ExecutorOptions(timeout_min=args.timeout_min, partition=args.partition,
-                              gpus_per_node=args.gpus_per_node, cpus_per_task=args.cpus_per_task,
-                              mem_gb=args.mem_gb, max_parallel=args.max_parallel)
+
+    options = ExecutorOptions(
+        timeout_min=args.timeout_min,
+        partition=args.partition,
+        gpus_per_node=args.gpus_per_node,
+        cpus_per_task=args.cpus_per_task,
+        mem_gb=args.mem_gb,
+        max_parallel=args.max_parallel,
+    )
     outcomes = run_jobs(jobs, root, args.executor, options=options, progress=args.progress)
-    print(json.dumps({o.name: {"status": o.status, "folder": str(o.folder),
-                               "log": str(o.log) if o.log else None} for o in outcomes}, indent=2))
+    print(
+        json.dumps(
+            {
+                o.name: {
+                    "status": o.status,
+                    "folder": str(o.folder),
+                    "log": str(o.log) if o.log else None,
+                }
+                for o in outcomes
+            },
+            indent=2,
+        )
+    )
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
         print(f"error: {o.line()}", file=sys.stderr)
@@ -295,36 +492,51 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd != "train":
         import os
+
         # engine.distributed.launched()'s rule, read here without importing torch
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            raise ValueError(f"only `hmlpe train` runs under torchrun (data parallel); run "
-                             f"`hmlpe {cmd}` as one plain process")
+            raise ValueError(
+                f"only `hmlpe train` runs under torchrun (data parallel); run "
+                f"`hmlpe {cmd}` as one plain process"
+            )
     if cmd == "data":
         from hmlpe.data.datasets import registry
+
         if args.data_command == "verify":
             from hmlpe.paths import resolve_data_root
+
             report = registry.verify(resolve_data_root(args.data_root), full=args.full)
             print(report.format())
             return 0 if report.ok else 1
         if args.data_command == "pack":
             from hmlpe.config import DataConfig
             from hmlpe.data.pack import write_pack
-            manifest = write_pack(args.out, DataConfig(data_root=args.data_root),
-                                  quality=args.quality, progress=args.progress)
-            size = args.out.stat().st_size / 2 ** 20
-            print(f"wrote {args.out} ({size:.1f} MiB): {json.dumps(manifest['counts'])}; JPEG "
-                  f"quality {manifest['jpeg_quality']}, mean abs error "
-                  f"{json.dumps(manifest['jpeg_mean_abs_error'])} grey levels")
+
+            manifest = write_pack(
+                args.out,
+                DataConfig(data_root=args.data_root),
+                quality=args.quality,
+                progress=args.progress,
+            )
+            size = args.out.stat().st_size / 2**20
+            print(
+                f"wrote {args.out} ({size:.1f} MiB): {json.dumps(manifest['counts'])}; JPEG "
+                f"quality {manifest['jpeg_quality']}, mean abs error "
+                f"{json.dumps(manifest['jpeg_mean_abs_error'])} grey levels"
+            )
             return 0
         from hmlpe.data.datasets import fetch
+
         fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
         return 0
     if cmd == "train":
         if args.stage == "finetune" and not args.dataset:
             raise ValueError("--stage finetune needs --dataset buffy or flic")
         if args.stage == "pretrain" and args.dataset:
-            raise ValueError(f"--dataset {args.dataset} is for --stage finetune; pre-training "
-                             "trains on the pool (--set data.pool=[...] to change it)")
+            raise ValueError(
+                f"--dataset {args.dataset} is for --stage finetune; pre-training "
+                "trains on the pool (--set data.pool=[...] to change it)"
+            )
         cfg = _train_config(args)
         if args.time_budget_min is not None and not args.time_budget_min > 0:
             raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
@@ -332,24 +544,46 @@ def run(args: argparse.Namespace) -> int:
         # fails at once; train() checks them again for callers of the library
         from hmlpe.config import check_ranges
         from hmlpe.engine.guard import check_output_folder
+
         check_ranges(cfg)
         check_output_folder(args.out)
         from hmlpe.engine.training import train
-        result = train(cfg, args.out, resume=args.resume, init_from=args.init, progress=args.progress,
-                       stop_after_epochs=args.stop_after_epochs, compile_model=args.compile,
-                       time_budget_s=None if args.time_budget_min is None
-                       else 60.0 * args.time_budget_min)
+
+        result = train(
+            cfg,
+            args.out,
+            resume=args.resume,
+            init_from=args.init,
+            progress=args.progress,
+            stop_after_epochs=args.stop_after_epochs,
+            compile_model=args.compile,
+            time_budget_s=None if args.time_budget_min is None else 60.0 * args.time_budget_min,
+        )
         from hmlpe.engine.distributed import is_main
-        if is_main():   # under torchrun: rank 0 alone reports
+
+        if is_main():  # under torchrun: rank 0 alone reports
             last = result.history[-1] if result.history else {}
-            print(json.dumps({"checkpoint": str(result.checkpoint), "finished": result.finished,
-                              "seconds": round(result.seconds, 1), "last_epoch": last}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "checkpoint": str(result.checkpoint),
+                        "finished": result.finished,
+                        "seconds": round(result.seconds, 1),
+                        "last_epoch": last,
+                    },
+                    indent=2,
+                )
+            )
             if not result.finished:
-                print(f"stopped before the stage's end; continue with the same command and "
-                      f"--resume (checkpoint {result.checkpoint})", file=sys.stderr)
+                print(
+                    f"stopped before the stage's end; continue with the same command and "
+                    f"--resume (checkpoint {result.checkpoint})",
+                    file=sys.stderr,
+                )
         return 0
     if cmd == "reproduce":
         from hmlpe.engine.protocol import configure, run_protocol, run_sweep
+
         overrides = parse_overrides(args.overrides)
         if args.data_root:
             overrides["data.data_root"] = args.data_root
@@ -363,52 +597,79 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "curve":
         from hmlpe.engine.curve import run_curve
+
         folders = run_curve(_profile(args), args.visits, args.out, progress=args.progress)
         print(json.dumps({str(k): str(v) for k, v in folders.items()}, indent=2))
         return 0
     if cmd == "sweep":
         from hmlpe.engine.jobs import sweep_jobs
+
         return _run_jobs(args, sweep_jobs(_profile(args), args.out, args.ratios), args.out)
     if cmd == "seeds":
         from hmlpe.engine.jobs import seed_jobs
+
         return _run_jobs(args, seed_jobs(_profile(args), args.root, args.seeds), args.root)
     if cmd == "evaluate":
         from hmlpe.engine.guard import check_output_folder
-        check_output_folder(args.out)   # before torch loads; evaluate() checks it again
+
+        check_output_folder(args.out)  # before torch loads; evaluate() checks it again
         from hmlpe.engine.evaluation import evaluate
-        result = evaluate(args.checkpoint, args.dataset, args.out, device=args.device or "auto",
-                          data_root=args.data_root, association=args.association, progress=args.progress,
-                          mirror_average=args.mirror_average)
+
+        result = evaluate(
+            args.checkpoint,
+            args.dataset,
+            args.out,
+            device=args.device or "auto",
+            data_root=args.data_root,
+            association=args.association,
+            progress=args.progress,
+            mirror_average=args.mirror_average,
+        )
         table = result.get("table1") or {"test": result["table2"]}
         print(json.dumps(table, indent=2))
         return 0
     if cmd == "predict":
         from hmlpe.engine.predict import predict_image
-        out = predict_image(args.image, args.box, args.checkpoint, out_prefix=args.out,
-                            device=args.device or "auto")
+
+        out = predict_image(
+            args.image, args.box, args.checkpoint, out_prefix=args.out, device=args.device or "auto"
+        )
         print(json.dumps(out, indent=2))
         return 0
     if cmd == "bench":
         if args.ranks:
             from hmlpe.engine.bench import print_ranks_table, run_ranks_bench
-            result = run_ranks_bench(ranks=tuple(args.ranks), batch_size=args.batch_size,
-                                     steps=args.steps, device=args.device,
-                                     out=args.out or Path("runs/bench_ranks.json"))
+
+            result = run_ranks_bench(
+                ranks=tuple(args.ranks),
+                batch_size=args.batch_size,
+                steps=args.steps,
+                device=args.device,
+                out=args.out or Path("runs/bench_ranks.json"),
+            )
             print_ranks_table(result)
             return 0
         from hmlpe.engine.bench import print_table, run_bench
-        result = run_bench(batch_size=args.batch_size, steps=args.steps, device=args.device,
-                           out=args.out or Path("runs/bench.json"), compile_model=args.compile,
-                           allocator=not args.no_allocator)
+
+        result = run_bench(
+            batch_size=args.batch_size,
+            steps=args.steps,
+            device=args.device,
+            out=args.out or Path("runs/bench.json"),
+            compile_model=args.compile,
+            allocator=not args.no_allocator,
+        )
         print_table(result)
         return 0
     if cmd == "export":
         from hmlpe.companion.export import export_results
+
         manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
         print(f"exported {len(manifest['files'])} files to {args.out}")
         return 0
     if cmd == "results":
         from hmlpe.companion.seeds import reproduction_table
+
         table = reproduction_table(args.root, mirror=args.mirror_average)
         if args.format == "csv":
             print(table.to_csv(index=False, float_format="%.2f"), end="")
@@ -417,6 +678,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd == "book":
         from hmlpe.companion import book
+
         if args.list:
             for entry in book.select_chapters(book.toc_chapters(), args.chapters):
                 print(f"{entry}.ipynb")
@@ -424,17 +686,24 @@ def run(args: argparse.Namespace) -> int:
         if args.build_only:
             book.build_html()
             return 0
-        book.select_chapters(book.toc_chapters(), args.chapters)   # before any copy or write
+        book.select_chapters(book.toc_chapters(), args.chapters)  # before any copy or write
         if args.from_results:
             run_dir = book.copy_results(args.from_results, args.run_dir)
             profile = args.profile or book.results_profile(run_dir)
         else:
             from hmlpe.engine.device import select_device
-            profile = args.profile or ("paper" if select_device("auto").device.type == "cuda"
-                                       else "cpu")
+
+            profile = args.profile or (
+                "paper" if select_device("auto").device.type == "cuda" else "cpu"
+            )
             run_dir = args.run_dir or Path("runs") / profile
-        book.run_book(profile, run_dir.resolve(), chapters=args.chapters, build=not args.no_build,
-                      extra_parameters=parse_overrides(args.param))
+        book.run_book(
+            profile,
+            run_dir.resolve(),
+            chapters=args.chapters,
+            build=not args.no_build,
+            extra_parameters=parse_overrides(args.param),
+        )
         return 0
     raise AssertionError(cmd)
 
@@ -445,8 +714,16 @@ def run(args: argparse.Namespace) -> int:
 # and keep their traceback; HMLPE_DEBUG=1 shows the traceback of every error.
 def _user_errors() -> tuple[type[BaseException], ...]:
     from hmlpe.errors import HMLPEError
-    return (HMLPEError, ValueError, FileNotFoundError, FileExistsError, PermissionError,
-            IsADirectoryError, NotADirectoryError)
+
+    return (
+        HMLPEError,
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+        PermissionError,
+        IsADirectoryError,
+        NotADirectoryError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -457,6 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: --data-pack {args.data_pack}: no such file", file=sys.stderr)
             return 2
         import os
+
         os.environ["HMLPE_DATA_PACK"] = str(args.data_pack.resolve())
     try:
         return run(args)
@@ -464,14 +742,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # every file is written whole or not at all (temporary file + rename); a training run
         # keeps its last checkpoint (end of an epoch or every 10 minutes inside one)
         where = getattr(args, "out", None) or getattr(args, "root", None)
-        hint = (f"; continue with the same command and --resume (run folder {where})"
-                if args.command == "train" else
-                "; the same command continues from what was finished" if args.command in
-                ("reproduce", "curve", "sweep", "seeds", "book") else "")
+        hint = (
+            f"; continue with the same command and --resume (run folder {where})"
+            if args.command == "train"
+            else "; the same command continues from what was finished"
+            if args.command in ("reproduce", "curve", "sweep", "seeds", "book")
+            else ""
+        )
         print(f"interrupted: nothing half-written{hint}", file=sys.stderr)
         return 130
     except _user_errors() as exc:
         import os
+
         if os.environ.get("HMLPE_DEBUG") == "1":
             raise
         print(f"error: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 
 Training profiles (named combinations of these) live in ``hmlpe.engine.profiles``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,10 +21,10 @@ from hmlpe.errors import ConfigError, UnknownNameError  # noqa: F401  (ConfigErr
 class LabelConfig:
     """Sliding-window part indicator maps, eq. 2 and section 4.2."""
 
-    crop: int = 112          # paper: network input 112x112
-    window: int = 30         # paper: 30x30 windows
-    grid: int = 8            # paper: 64 windows = 8 x 8
-    beta: float = 0.3        # paper: beta = 0.3
+    crop: int = 112  # paper: network input 112x112
+    window: int = 30  # paper: 30x30 windows
+    grid: int = 8  # paper: 64 windows = 8 x 8
+    beta: float = 0.3  # paper: beta = 0.3
     # "uniform" (default, reproduction's choice): stride (crop - window) / (grid - 1) so the
     # 8 x 8 windows tile the crop exactly. "itheano": the first author's public code, stride 12,
     # last row/column overhanging the crop (protocol facts).
@@ -34,8 +35,8 @@ class LabelConfig:
 class CropConfig:
     """Training and test crops (paper 4.1, 4.3, 4.4; box factors from protocol facts)."""
 
-    train_size: int = 128          # paper: training box resized to 128x128
-    input_size: int = 112          # paper: random 112x112 crops; test boxes resized to 112
+    train_size: int = 128  # paper: training box resized to 128x128
+    input_size: int = 112  # paper: random 112x112 crops; test boxes resized to 112
     # Reproduction's choice: how the training box is drawn (boxes.train_box_for).
     # "test_rule": the example's own test rule applied to a window derived from the ground
     # truth (FLIC: its torso box; Buffy and LSP: the Buffy ground-truth upper-body window),
@@ -44,10 +45,10 @@ class CropConfig:
     # side (the first rule; its people were ~1.5x larger than in the test crops).
     train_box: str = "test_rule"
     train_margin: float = 0.15
-    buffy_width_scale: float = 1.7     # paper 4.3 s_width
-    buffy_height_scale: float = 4.2    # paper 4.3 s_height (in half-window heights, protocol facts)
-    flic_width_scale: float = 3.5      # paper 4.4 s_width
-    flic_height_scale: float = 4.5     # paper 4.4 s_height
+    buffy_width_scale: float = 1.7  # paper 4.3 s_width
+    buffy_height_scale: float = 4.2  # paper 4.3 s_height (in half-window heights, protocol facts)
+    flic_width_scale: float = 3.5  # paper 4.4 s_width
+    flic_height_scale: float = 4.5  # paper 4.4 s_height
     # Reproduction's choice (boxes.torso_window): the upper-body detector's window modelled
     # from the torso stick and the shoulders for the "test_rule" training boxes of Buffy and
     # LSP; medians over the 267 matched detections of the Buffy test frames
@@ -63,16 +64,16 @@ class AugmentConfig:
     crop of the 128 box and a mirror (4.1); rotation and scale jitter are the reproduction's
     additions, off by default and named by the profiles that use them."""
 
-    mirror_prob: float = 0.5       # paper: every crop also mirrored (probability 1/2 per draw)
-    rotation_deg: float = 0.0      # uniform in [-rotation_deg, +rotation_deg] about the crop centre
-    scale_jitter: float = 0.0      # scale log-uniform in [1 / (1 + s), 1 + s]
+    mirror_prob: float = 0.5  # paper: every crop also mirrored (probability 1/2 per draw)
+    rotation_deg: float = 0.0  # uniform in [-rotation_deg, +rotation_deg] about the crop centre
+    scale_jitter: float = 0.0  # scale log-uniform in [1 / (1 + s), 1 + s]
 
 
 @dataclass(frozen=True)
 class DataConfig:
     """Which data the training pool holds and how test frames are associated."""
 
-    data_root: str | None = None   # None: $HMLPE_DATA, else data/data_roots.txt
+    data_root: str | None = None  # None: $HMLPE_DATA, else data/data_roots.txt
     # Pre-training pool (paper 4.1: the training sets of all datasets; only these are here).
     pool: tuple[str, ...] = ("buffy", "lsp", "flic")
     # Buffy test association (protocol facts): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).
@@ -92,7 +93,7 @@ class ModelConfig:
     reproduction's choice."""
 
     input_size: int = 112
-    conv_channels: tuple[int, int, int] = (32, 32, 64)   # conv1 = 32 (Fig. 6a); others ours
+    conv_channels: tuple[int, int, int] = (32, 32, 64)  # conv1 = 32 (Fig. 6a); others ours
     # "small filter": ours. conv2 was 5x5 first; 3x3 trains ~1.25-1.3x faster on the 2-core
     # CPU (fp32 channels_last, batch 128: ~120 against ~100 img/s best-of) with conv3's receptive
     # field 20 px instead of 24 (pool3: 24 px).
@@ -100,8 +101,8 @@ class ModelConfig:
     conv_strides: tuple[int, int, int] = (1, 1, 1)
     pool_kernel: int = 2
     pool_stride: int = 2
-    fc_widths: tuple[int, int] = (512, 256)              # both sub-networks: ours
-    dropout: float = 0.5                                 # paper 3.5
+    fc_widths: tuple[int, int] = (512, 256)  # both sub-networks: ours
+    dropout: float = 0.5  # paper 3.5
     n_joints: int = 8
     n_parts: int = 7
     grid: int = 8
@@ -122,12 +123,12 @@ class HeatmapConfig:
     not yet wired into training."""
 
     input_size: int = 112
-    stem_channels: int = 32                              # 3x3, stride 2: 112 -> 56
+    stem_channels: int = 32  # 3x3, stride 2: 112 -> 56
     stage_channels: tuple[int, ...] = (32, 64, 128, 256)  # strides 1, 2, 2, 2: 56, 28, 14, 7
-    deconv_channels: int = 64                            # 4x4 transposed convs, stride 2
-    deconv_layers: int = 2                               # 7 -> 14 -> 28: heatmap stride 4
+    deconv_channels: int = 64  # 4x4 transposed convs, stride 2
+    deconv_layers: int = 2  # 7 -> 14 -> 28: heatmap stride 4
     n_joints: int = 8
-    sigma: float = 1.5                                   # target Gaussian, in heatmap cells
+    sigma: float = 1.5  # target Gaussian, in heatmap cells
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,10 @@ def _merge(cfg: Any, overrides: dict[str, Any], prefix: str) -> Any:
     names = {f.name: f for f in fields(cfg)}
     for key in list(flat) + list(nested):
         if key not in names:
-            raise UnknownNameError(f"unknown config key {key!r} for {type(cfg).__name__}; "
-                           f"known: {', '.join(sorted(names))}")
+            raise UnknownNameError(
+                f"unknown config key {key!r} for {type(cfg).__name__}; "
+                f"known: {', '.join(sorted(names))}"
+            )
     hints = _field_types(type(cfg))
     changes: dict[str, Any] = {}
     for key, value in flat.items():
@@ -195,7 +198,7 @@ def _merge(cfg: Any, overrides: dict[str, Any], prefix: str) -> Any:
     return replace(cfg, **changes)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _field_types(cls: type) -> dict[str, Any]:
     """The resolved annotations of a config dataclass (this module postpones them)."""
     return typing.get_type_hints(cls)
@@ -236,7 +239,7 @@ def _conform(value: Any, hint: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Mismatch
         return value
-    if isinstance(hint, type) and isinstance(value, hint):   # str, bool, a config dataclass
+    if isinstance(hint, type) and isinstance(value, hint):  # str, bool, a config dataclass
         return value
     raise _Mismatch
 
@@ -252,8 +255,13 @@ def _describe(hint: Any, plural: bool = False) -> str:
         if len(set(args)) == 1:
             return f"a list of {len(args)} {_describe(args[0], True)}"
         return f"a list [{', '.join(_describe(a) for a in args)}]"
-    names = {float: ("a float", "floats"), int: ("an int", "ints"), str: ("a string", "strings"),
-             bool: ("a bool (true or false)", "bools"), type(None): ("null", "nulls")}
+    names = {
+        float: ("a float", "floats"),
+        int: ("an int", "ints"),
+        str: ("a string", "strings"),
+        bool: ("a bool (true or false)", "bools"),
+        type(None): ("null", "nulls"),
+    }
     if hint in names:
         return names[hint][plural]
     name = getattr(hint, "__name__", str(hint))
@@ -269,9 +277,14 @@ def _kind(value: Any, plural: bool = False) -> str:
         if len(set(kinds)) > 1:
             return f"a list [{', '.join(kinds)}]"
         return f"a list of {len(value)} {_kind(value[0], True)}" if value else "an empty list"
-    kinds = {bool: ("a bool", "bools"), int: ("an int", "ints"), float: ("a float", "floats"),
-             str: ("a string", "strings"), type(None): ("null", "nulls"),
-             dict: ("a mapping", "mappings")}
+    kinds = {
+        bool: ("a bool", "bools"),
+        int: ("an int", "ints"),
+        float: ("a float", "floats"),
+        str: ("a string", "strings"),
+        type(None): ("null", "nulls"),
+        dict: ("a mapping", "mappings"),
+    }
     name = type(value).__name__
     return kinds.get(type(value), (f"a {name}", f"{name}s"))[plural]
 
@@ -293,8 +306,9 @@ def _checked(value: Any, hint: Any, key: str) -> Any:
     try:
         return _conform(value, hint)
     except _Mismatch:
-        raise ConfigError(f"{key}={_show(value)}: expected {_describe(hint)}, "
-                          f"got {_kind(value)}") from None
+        raise ConfigError(
+            f"{key}={_show(value)}: expected {_describe(hint)}, got {_kind(value)}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -307,8 +321,8 @@ class OptimConfig:
     # decay, AdamW) with betas (momentum, 0.999), an alternative the reproduction measured.
     name: str = "sgd"
     lr: float = 0.01
-    momentum: float = 0.9          # [14]
-    weight_decay: float = 5e-4     # [14]
+    momentum: float = 0.9  # [14]
+    weight_decay: float = 5e-4  # [14]
     # Schedule over the stage's steps (training.learning_rate): "step" multiplies the rate by
     # lr_decay at each fraction of the stage in lr_decay_at; "cosine" decays it from lr to 0
     # along a half cosine. Both start with a linear warm-up over the first ``warmup`` fraction
@@ -328,8 +342,8 @@ class OptimConfig:
 EPOCH_UNITS: dict[str, int] = {"pass": 1, "paper": 32}
 # The paper's pool (4.1: 8427 images) and its Table 3 epoch 100, in image visits.
 PAPER_POOL_IMAGES = 8427
-PAPER_EPOCH_VISITS = PAPER_POOL_IMAGES * EPOCH_UNITS["paper"]     # 269,664
-PAPER_TABLE3_VISITS = 100 * PAPER_EPOCH_VISITS                    # 26,966,400
+PAPER_EPOCH_VISITS = PAPER_POOL_IMAGES * EPOCH_UNITS["paper"]  # 269,664
+PAPER_TABLE3_VISITS = 100 * PAPER_EPOCH_VISITS  # 26,966,400
 
 
 @dataclass(frozen=True)
@@ -342,9 +356,9 @@ class StageConfig:
     fresh random crop and mirror), the paper's epoch over its 32x augmented set. A stage's
     image visits are ``epochs x EPOCH_UNITS[epoch_unit] x`` its training images."""
 
-    dataset: str = "pool"          # "pool", "buffy", "flic" (training split)
+    dataset: str = "pool"  # "pool", "buffy", "flic" (training split)
     epochs: int = 10
-    lr_scale: float = 1.0          # fine-tuning may use a smaller rate (our choice)
+    lr_scale: float = 1.0  # fine-tuning may use a smaller rate (our choice)
     epoch_unit: str = "pass"
 
     @property
@@ -352,8 +366,9 @@ class StageConfig:
         try:
             return EPOCH_UNITS[self.epoch_unit]
         except KeyError:
-            raise ConfigError(f"stage.epoch_unit={self.epoch_unit}: expected one of "
-                              f"{', '.join(EPOCH_UNITS)}") from None
+            raise ConfigError(
+                f"stage.epoch_unit={self.epoch_unit}: expected one of {', '.join(EPOCH_UNITS)}"
+            ) from None
 
     def visits(self, images: int) -> int:
         """Image visits of the whole stage on a training set of ``images`` images."""
@@ -366,7 +381,7 @@ class TrainConfig:
 
     profile: str = "cpu"
     seed: int = 0
-    device: str = "auto"           # "auto", "cpu", "cpu-fp32", "cuda"
+    device: str = "auto"  # "auto", "cpu", "cpu-fp32", "cuda"
     data: DataConfig = field(default_factory=DataConfig)
     crop: CropConfig = field(default_factory=CropConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -375,7 +390,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     stage: StageConfig = field(default_factory=StageConfig)
-    eval_every: int = 1            # epochs between test-error evaluations (Table 3, Figure 5)
+    eval_every: int = 1  # epochs between test-error evaluations (Table 3, Figure 5)
     test_sets: tuple[str, ...] = ("buffy", "flic")  # test errors logged per epoch
     max_test_examples: int | None = None  # cap per test set for per-epoch errors (smoke)
 
@@ -420,8 +435,10 @@ RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
     "optim.momentum": (lambda v: math.isfinite(v) and 0 <= v < 1, "a float in [0, 1)"),
     "optim.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite float >= 0"),
     "optim.lr_decay": (lambda v: math.isfinite(v) and 0 < v <= 1, "a float in (0, 1]"),
-    "optim.lr_decay_at": (lambda v: all(math.isfinite(x) and 0 < x < 1 for x in v),
-                          "a list of floats in (0, 1)"),
+    "optim.lr_decay_at": (
+        lambda v: all(math.isfinite(x) and 0 < x < 1 for x in v),
+        "a list of floats in (0, 1)",
+    ),
     "optim.warmup": (lambda v: math.isfinite(v) and 0 <= v < 1, "a float in [0, 1)"),
     "optim.grad_clip": (lambda v: math.isfinite(v) and v > 0, "a finite float > 0 or null"),
     "model.dropout": (lambda v: math.isfinite(v) and 0 <= v < 1, "a probability in [0, 1)"),
@@ -447,13 +464,18 @@ def check_ranges(cfg: TrainConfig) -> TrainConfig:
             raise ConfigError(f"{key}={_show(value)}: expected {expected}")
     # sizes that must agree: the network's input is the crop, and the labels tile that crop
     if not cfg.crop.input_size == cfg.model.input_size == cfg.labels.crop:
-        raise ConfigError(f"crop.input_size={cfg.crop.input_size}, model.input_size="
-                          f"{cfg.model.input_size} and labels.crop={cfg.labels.crop} must be equal "
-                          "(the network's input is the crop the labels tile); set all three")
+        raise ConfigError(
+            f"crop.input_size={cfg.crop.input_size}, model.input_size="
+            f"{cfg.model.input_size} and labels.crop={cfg.labels.crop} must be equal "
+            "(the network's input is the crop the labels tile); set all three"
+        )
     if cfg.crop.train_size < cfg.crop.input_size:
-        raise ConfigError(f"crop.train_size={cfg.crop.train_size} is smaller than crop.input_size="
-                          f"{cfg.crop.input_size}: training crops are cut from it")
+        raise ConfigError(
+            f"crop.train_size={cfg.crop.train_size} is smaller than crop.input_size="
+            f"{cfg.crop.input_size}: training crops are cut from it"
+        )
     if cfg.loss.lambda_r == 0 and cfg.loss.lambda_d == 0:
-        raise ConfigError("loss.lambda_r=0 and loss.lambda_d=0: at least one task must have a "
-                          "weight > 0")
+        raise ConfigError(
+            "loss.lambda_r=0 and loss.lambda_d=0: at least one task must have a weight > 0"
+        )
     return cfg

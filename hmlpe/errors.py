@@ -6,6 +6,7 @@ exception is a bug and keeps its traceback. Each type also derives from the buil
 caller would expect (a missing file is a ``FileNotFoundError``, a bad value a ``ValueError``),
 so ``except ValueError`` keeps working. The modules that raise them re-export them
 (``hmlpe.engine.checkpoint.CheckpointError`` is this ``CheckpointError``)."""
+
 from __future__ import annotations
 
 

@@ -12,13 +12,15 @@ is the intersection of the two slab intervals with ``[0, 1]``, and its length is
 NaN handling: a segment with a NaN coordinate has length NaN in every box (callers decide what a
 NaN means; ``hmlpe.data.labels`` maps it to "no window marked").
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def axis_clip_interval(p: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def axis_clip_interval(
+    p: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Liang-Barsky along one axis: the ``t`` for which ``lo <= p + t d <= hi``, as ``(t0, t1)``.
 
     All arguments broadcast. ``d == 0`` (segment parallel to the slab): ``(-inf, inf)`` when
@@ -39,8 +41,9 @@ def axis_clip_interval(p: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndar
     return t0, t1
 
 
-def clip_parameters(p1: np.ndarray, p2: np.ndarray, boxes: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def clip_parameters(
+    p1: np.ndarray, p2: np.ndarray, boxes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``(t_enter, t_exit)`` of every segment in every box; the segment is inside the box for
     ``t in [t_enter, t_exit]`` (empty when ``t_enter > t_exit``).
 
@@ -50,7 +53,7 @@ def clip_parameters(p1: np.ndarray, p2: np.ndarray, boxes: np.ndarray
     p1, p2, boxes = _check(p1, p2, boxes)
     nb = boxes.ndim - 1
     d = p2 - p1
-    ex = (Ellipsis,) + (None,) * nb          # segment arrays -> S... + (1,)*nb
+    ex = (Ellipsis,) + (None,) * nb  # segment arrays -> S... + (1,)*nb
     tx0, tx1 = axis_clip_interval(p1[..., 0][ex], d[..., 0][ex], boxes[..., 0], boxes[..., 2])
     ty0, ty1 = axis_clip_interval(p1[..., 1][ex], d[..., 1][ex], boxes[..., 1], boxes[..., 3])
     t_enter = np.maximum(np.maximum(tx0, ty0), 0.0)

@@ -5,13 +5,14 @@ NaN convention: a prediction or ground truth containing NaN is scored *incorrect
 silently dropped), so every frame stays in the denominator. Wrong-shaped inputs raise
 ``ValueError`` naming the argument, the expected and the actual shape.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
 
-DETECTION_EPS = 1e-7   # probabilities are clipped to [eps, 1 - eps] in mean_detection_error
+DETECTION_EPS = 1e-7  # probabilities are clipped to [eps, 1 - eps] in mean_detection_error
 
 
 def _shape_error(name: str, expected: str, actual: tuple) -> ValueError:
@@ -20,7 +21,9 @@ def _shape_error(name: str, expected: str, actual: tuple) -> ValueError:
 
 def _as_array(x, name: str, ndim: int, tail: tuple[int | None, ...], expected: str) -> np.ndarray:
     a = np.asarray(x, dtype=float)
-    if a.ndim != ndim or any(t is not None and s != t for s, t in zip(a.shape[ndim - len(tail):], tail)):
+    if a.ndim != ndim or any(
+        t is not None and s != t for s, t in zip(a.shape[ndim - len(tail) :], tail)
+    ):
         raise _shape_error(name, expected, a.shape)
     return a
 
@@ -72,6 +75,7 @@ def _end_error(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """(error, L) per part of eq. 6: ``error`` is the larger end-point distance in the better
     end order, ``min(max(||e1 - g1||, ||e2 - g2||), max(||e2 - g1||, ||e1 - g2||))``, NaN when
     a point is NaN; ``L = ||g1 - g2||``."""
+
     def dist(a, b):
         return np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
 
@@ -86,8 +90,8 @@ def _end_error(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray
 class PcpTable(NamedTuple):
     """Per-part PCP percentages as in Table 1."""
 
-    whole: np.ndarray    # (P,) over all N frames; unmatched frames count as wrong
-    subset: np.ndarray   # (P,) over the matched frames only (NaN if there are none)
+    whole: np.ndarray  # (P,) over all N frames; unmatched frames count as wrong
+    subset: np.ndarray  # (P,) over the matched frames only (NaN if there are none)
     n_whole: int
     n_subset: int
 
@@ -117,8 +121,13 @@ def pcp_table(correct: np.ndarray, matched: np.ndarray) -> PcpTable:
 
 
 # ------------------------------------------------------------------------------- FLIC, eq. 7
-def torso_size(l_shoulder: np.ndarray, r_shoulder: np.ndarray, l_hip: np.ndarray,
-               r_hip: np.ndarray, definition: str = "paper") -> np.ndarray:
+def torso_size(
+    l_shoulder: np.ndarray,
+    r_shoulder: np.ndarray,
+    l_hip: np.ndarray,
+    r_hip: np.ndarray,
+    definition: str = "paper",
+) -> np.ndarray:
     """Normaliser of eq. 7, per example: (..., 2) points -> (...).
 
     * ``"paper"``: eq. 7's ``||J_lhip - J_rsho||``, "the distance between a hip and the opposite
@@ -130,8 +139,12 @@ def torso_size(l_shoulder: np.ndarray, r_shoulder: np.ndarray, l_hip: np.ndarray
     match MODEC's code; ``hmlpe.skeleton`` relabels arms observer-centric).
     """
     pts = {}
-    for name, v in (("l_shoulder", l_shoulder), ("r_shoulder", r_shoulder),
-                    ("l_hip", l_hip), ("r_hip", r_hip)):
+    for name, v in (
+        ("l_shoulder", l_shoulder),
+        ("r_shoulder", r_shoulder),
+        ("l_hip", l_hip),
+        ("r_hip", r_hip),
+    ):
         a = np.asarray(v, dtype=float)
         if a.shape[-1:] != (2,):
             raise _shape_error(name, "(..., 2)", a.shape)
@@ -163,8 +176,7 @@ def normalized_joint_errors(pred: np.ndarray, gt: np.ndarray, torso: np.ndarray)
     return 100.0 * err / torso[:, None]
 
 
-def joint_accuracy_curve(pred: np.ndarray, gt: np.ndarray, torso: np.ndarray,
-                         radii) -> np.ndarray:
+def joint_accuracy_curve(pred: np.ndarray, gt: np.ndarray, torso: np.ndarray, radii) -> np.ndarray:
     """Eq. 7: ``acc_J(r) = 100 / N * #{t : 100 ||J^t - J_hat^t|| / torso^t <= r}``.
 
     pred, gt (N, J, 2) in any common unit; torso (N,) in the same unit (``torso_size``);
@@ -174,11 +186,11 @@ def joint_accuracy_curve(pred: np.ndarray, gt: np.ndarray, torso: np.ndarray,
     radii = np.asarray(radii, dtype=float)
     if radii.ndim != 1:
         raise _shape_error("radii", "(R,)", radii.shape)
-    e = normalized_joint_errors(pred, gt, torso)           # (N, J)
+    e = normalized_joint_errors(pred, gt, torso)  # (N, J)
     n = e.shape[0]
     if n == 0:
         return np.full((radii.size, e.shape[1]), np.nan)
-    hits = e[None, :, :] <= radii[:, None, None]           # NaN -> False
+    hits = e[None, :, :] <= radii[:, None, None]  # NaN -> False
     return 100.0 * hits.sum(axis=1) / n
 
 
@@ -204,7 +216,7 @@ def mean_regression_error(pred: np.ndarray, gt: np.ndarray, over_joints: str = "
         raise _shape_error("pred", "(N, J, 2) or (N, 2J)", pred.shape)
     if gt.shape != pred.shape:
         raise _shape_error("gt", f"equal to pred's {pred.shape}", gt.shape)
-    sq = ((pred - gt) ** 2).sum(axis=-1)                  # (N, J): eq. 1 per joint
+    sq = ((pred - gt) ** 2).sum(axis=-1)  # (N, J): eq. 1 per joint
     if over_joints == "mean":
         return float(sq.mean())
     if over_joints == "sum":

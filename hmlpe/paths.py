@@ -1,5 +1,6 @@
 """Where the datasets are: --data-root, else $HMLPE_DATA, else the first existing folder listed
 in data/data_roots.txt (relative to the project's root)."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,9 @@ def candidate_roots(listing: Path = DATA_ROOTS_FILE) -> tuple[Path, ...]:
     """The folders of ``listing`` (one per line, ``#`` comments), resolved against the project."""
     if not listing.is_file():
         return (PROJECT_ROOT / "data" / "raw",)
-    lines = (line.split("#", 1)[0].strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    lines = (
+        line.split("#", 1)[0].strip() for line in listing.read_text(encoding="utf-8").splitlines()
+    )
     return tuple((PROJECT_ROOT / line).resolve() for line in lines if line)
 
 
@@ -42,4 +45,5 @@ def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
     tried = ", ".join(str(r) for r in CANDIDATE_ROOTS)
     raise DataRootError(
         f"no data root found: set $HMLPE_DATA or pass --data-root (tried {tried}); "
-        "`python -m hmlpe data fetch` downloads the datasets")
+        "`python -m hmlpe data fetch` downloads the datasets"
+    )

@@ -1,4 +1,5 @@
 """tqdm progress bars that stay quiet when output is not a terminal (CI, papermill logs)."""
+
 from __future__ import annotations
 
 import os
@@ -17,5 +18,12 @@ def progress_enabled(requested: bool | None = None) -> bool:
 
 
 def progress_bar(iterable=None, *, total=None, desc=None, enabled: bool | None = None, **kwargs):
-    return tqdm(iterable, total=total, desc=desc, disable=not progress_enabled(enabled),
-                leave=False, dynamic_ncols=True, **kwargs)
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        disable=not progress_enabled(enabled),
+        leave=False,
+        dynamic_ncols=True,
+        **kwargs,
+    )

@@ -5,12 +5,20 @@ as the Buffy Stickmen annotations are. ``l_*`` names the arm drawn on the image'
 in every Buffy frame the "left" arm sticks lie left of the "right" ones. Readers of
 person-centric datasets relabel arms to this convention (see ``hmlpe.data.datasets``).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 JOINTS: tuple[str, ...] = (
-    "nose", "neck", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
+    "nose",
+    "neck",
+    "l_shoulder",
+    "r_shoulder",
+    "l_elbow",
+    "r_elbow",
+    "l_wrist",
+    "r_wrist",
 )
 JOINT_INDEX = {name: i for i, name in enumerate(JOINTS)}
 
@@ -53,6 +61,7 @@ def _swap_permutation(names: tuple[str, ...]) -> np.ndarray:
         if n.startswith("r_"):
             return "l_" + n[2:]
         return n
+
     return np.array([names.index(swap(n)) for n in names])
 
 

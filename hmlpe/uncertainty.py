@@ -4,6 +4,7 @@ interval over test frames (issue 7: n = 276 frames gives a standard error of ~3 
 Per-frame correctness travels as bit strings ("0110...", one character per test frame) so a
 ``metrics.json`` can carry it and a committed result can be re-analysed without the data.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,7 +16,7 @@ def encode_bits(correct) -> str:
 
 
 def decode_bits(bits: str) -> np.ndarray:
-    """"0110..." -> (N,) bool; any other character raises naming it."""
+    """ "0110..." -> (N,) bool; any other character raises naming it."""
     bad = set(bits) - {"0", "1"}
     if bad:
         raise ValueError(f"per-frame bits must be 0 or 1, got {sorted(bad)!r}")
@@ -32,8 +33,9 @@ def seed_spread(values) -> dict[str, np.ndarray]:
     return {"mean": v.mean(axis=0), "std": std, "min": v.min(axis=0), "max": v.max(axis=0)}
 
 
-def bootstrap_pcp(correct, n_boot: int = 2000, level: float = 0.95,
-                  seed: int = 0) -> dict[str, np.ndarray]:
+def bootstrap_pcp(
+    correct, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> dict[str, np.ndarray]:
     """PCP in percent and its percentile bootstrap interval over test frames.
 
     correct: (S, N, C) bool, seeds x frames x columns (or (N, C) for one seed). The statistic
@@ -49,11 +51,14 @@ def bootstrap_pcp(correct, n_boot: int = 2000, level: float = 0.95,
         raise ValueError(f"correct must be (seeds, frames, columns), got {np.shape(correct)}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    per_frame = c.mean(axis=0).astype(np.float64)          # (N, C): share of seeds correct
+    per_frame = c.mean(axis=0).astype(np.float64)  # (N, C): share of seeds correct
     n = per_frame.shape[0]
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_boot, n))
-    reps = per_frame[idx].mean(axis=1) * 100.0              # (n_boot, C)
+    reps = per_frame[idx].mean(axis=1) * 100.0  # (n_boot, C)
     alpha = (1.0 - level) / 2.0
-    return {"pcp": per_frame.mean(axis=0) * 100.0,
-            "lo": np.quantile(reps, alpha, axis=0), "hi": np.quantile(reps, 1.0 - alpha, axis=0)}
+    return {
+        "pcp": per_frame.mean(axis=0) * 100.0,
+        "lo": np.quantile(reps, alpha, axis=0),
+        "hi": np.quantile(reps, 1.0 - alpha, axis=0),
+    }

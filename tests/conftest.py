@@ -4,6 +4,7 @@ CLI's; here $HMLPE_DATA, then data/data_roots.txt), so real-data tests follow th
 Real-data tests take ``data_root`` (or ``buffy_root``, ``lsp_root``, ``flic_root``, which also
 need that dataset's folder); without the data they are skipped, and the run says so once in
 its header and its summary ("real data absent: N real-data tests skipped (why)")."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,6 +28,7 @@ def data_pack(data_root, tmp_path_factory):
     """A data pack (hmlpe.data.pack) of the data root, written once per session."""
     from hmlpe.config import DataConfig
     from hmlpe.data.pack import write_pack
+
     path = tmp_path_factory.mktemp("pack") / "pack.zip"
     write_pack(path, DataConfig(data_root=str(data_root)), progress=False)
     return path
@@ -78,5 +80,6 @@ def pytest_terminal_summary(terminalreporter):
         n = sum(reasons.values())
         why = "; ".join(r.removeprefix(f"{ABSENT}: ") for r in reasons)
         terminalreporter.write_sep("!", ABSENT.upper(), red=True, bold=True)
-        terminalreporter.write_line(f"{ABSENT}: {n} real-data tests skipped ({why})", red=True,
-                                    bold=True)
+        terminalreporter.write_line(
+            f"{ABSENT}: {n} real-data tests skipped ({why})", red=True, bold=True
+        )

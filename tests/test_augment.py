@@ -5,22 +5,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmlpe.data.augment import (affine_crop_and_mirror, crop_and_mirror, mirror, mirror_joints,
-                           random_affine_crops, random_crops_and_mirrors)
 from hmlpe.config import LabelConfig
+from hmlpe.data.augment import (
+    affine_crop_and_mirror,
+    crop_and_mirror,
+    mirror,
+    mirror_joints,
+    random_affine_crops,
+    random_crops_and_mirrors,
+)
 from hmlpe.data.labels import labels_from_joints
 from hmlpe.skeleton import JOINT_INDEX, PART_MIRROR
 
 
 def test_mirror_maps_pixel_centres():
     img = np.zeros((4, 6, 3), np.uint8)
-    img[1, 1] = 255                        # centre of pixel (row 1, col 1) is (1.5, 1.5)
+    img[1, 1] = 255  # centre of pixel (row 1, col 1) is (1.5, 1.5)
     joints = np.zeros((8, 2))
     joints[JOINT_INDEX["nose"]] = [1.5, 1.5]
     joints[JOINT_INDEX["l_wrist"]] = [0.0, 2.0]
     joints[JOINT_INDEX["r_wrist"]] = [6.0, 3.0]
     img_m, joints_m = mirror(img, joints)
-    assert img_m[1, 4].tolist() == [255, 255, 255]     # column W - 1 - c = 4
+    assert img_m[1, 4].tolist() == [255, 255, 255]  # column W - 1 - c = 4
     assert joints_m[JOINT_INDEX["nose"]].tolist() == [4.5, 1.5]  # centre of column 4
     # left and right swapped, x' = W - x
     assert joints_m[JOINT_INDEX["r_wrist"]].tolist() == [6.0, 2.0]
@@ -30,7 +36,9 @@ def test_mirror_maps_pixel_centres():
 def test_crop_shifts_joints():
     imgs = np.arange(2 * 10 * 10 * 3, dtype=np.uint8).reshape(2, 10, 10, 3)
     joints = np.full((2, 8, 2), 5.5)
-    crops, j = crop_and_mirror(imgs, joints, np.array([[2, 3], [0, 0]]), np.array([False, False]), out=6)
+    crops, j = crop_and_mirror(
+        imgs, joints, np.array([[2, 3], [0, 0]]), np.array([False, False]), out=6
+    )
     assert np.array_equal(crops[0], imgs[0, 3:9, 2:8])
     assert np.allclose(j[0], [3.5, 2.5]) and np.allclose(j[1], 5.5)
 
@@ -44,7 +52,7 @@ def test_crop_then_mirror_equals_manual():
     crops, j = crop_and_mirror(imgs, joints, offsets, flips, out=16)
     for i in range(3):
         ox, oy = offsets[i]
-        c = imgs[i, oy:oy + 16, ox:ox + 16]
+        c = imgs[i, oy : oy + 16, ox : ox + 16]
         jj = joints[i] - [ox, oy]
         if flips[i]:
             c, jj = mirror(c, jj)
@@ -65,7 +73,9 @@ def test_errors():
     with pytest.raises(ValueError, match="joints"):
         crop_and_mirror(imgs, np.zeros((2, 7, 2)), np.zeros((2, 2), int), np.zeros(2, bool), out=8)
     with pytest.raises(ValueError, match="offsets"):
-        crop_and_mirror(imgs, np.zeros((2, 8, 2)), np.array([[9, 0], [0, 0]]), np.zeros(2, bool), out=8)
+        crop_and_mirror(
+            imgs, np.zeros((2, 8, 2)), np.array([[9, 0], [0, 0]]), np.zeros(2, bool), out=8
+        )
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -108,7 +118,7 @@ def test_joints_keep_their_pixel_content(seed, flip):
 @given(st.integers(0, 2**32 - 1))
 def test_mirrored_labels_are_flipped_labels(seed):
     rng = np.random.default_rng(seed)
-    joints = rng.uniform(-10, 122, (16, 8, 2)).round(3) + 1e-4   # avoid exact ties
+    joints = rng.uniform(-10, 122, (16, 8, 2)).round(3) + 1e-4  # avoid exact ties
     cfg = LabelConfig()
     lab = labels_from_joints(joints, cfg)
     lab_m = labels_from_joints(mirror_joints(joints, 112), cfg)
@@ -158,9 +168,10 @@ def test_affine_quarter_turn_by_hand():
     c = (2, 2); the output pixel centre (0.5, 0.5) reads (3.5, 0.5), i.e. column 3, row 0."""
     img = np.arange(16, dtype=np.uint8).reshape(1, 4, 4, 1)
     joints = np.zeros((1, 8, 2))
-    joints[0, 0] = (3.5, 0.5)       # the centre of image pixel (row 0, column 3)
-    out, j = affine_crop_and_mirror(img, joints, np.zeros((1, 2)), np.array([np.pi / 2]),
-                                    np.ones(1), np.zeros(1, bool), out=4)
+    joints[0, 0] = (3.5, 0.5)  # the centre of image pixel (row 0, column 3)
+    out, j = affine_crop_and_mirror(
+        img, joints, np.zeros((1, 2)), np.array([np.pi / 2]), np.ones(1), np.zeros(1, bool), out=4
+    )
     assert out[0, 0, 0, 0] == img[0, 0, 3, 0]
     np.testing.assert_allclose(j[0, 0], (0.5, 0.5), atol=1e-12)
     # A quarter turn is a permutation of the pixels: np.rot90 of the image.
@@ -170,9 +181,10 @@ def test_affine_quarter_turn_by_hand():
 def test_affine_scale_two_magnifies_about_the_centre():
     img = np.zeros((1, 8, 8, 1), np.uint8)
     joints = np.full((1, 8, 2), 4.0)
-    joints[0, 1] = (5.0, 4.0)       # one pixel right of the centre -> two pixels right
-    _, j = affine_crop_and_mirror(img, joints, np.zeros((1, 2)), np.zeros(1), np.full(1, 2.0),
-                                  np.zeros(1, bool), out=8)
+    joints[0, 1] = (5.0, 4.0)  # one pixel right of the centre -> two pixels right
+    _, j = affine_crop_and_mirror(
+        img, joints, np.zeros((1, 2)), np.zeros(1), np.full(1, 2.0), np.zeros(1, bool), out=8
+    )
     np.testing.assert_allclose(j[0, 0], (4.0, 4.0))
     np.testing.assert_allclose(j[0, 1], (6.0, 4.0))
 
@@ -186,14 +198,14 @@ def test_affine_joints_follow_their_pixels(seed, flip):
     size, out = 48, 40
     img = np.zeros((1, size, size, 1), np.uint8)
     r, c = rng.integers(12, size - 12, 2)
-    img[0, r - 1:r + 2, c - 1:c + 2] = 255
+    img[0, r - 1 : r + 2, c - 1 : c + 2] = 255
     joints = np.full((1, 8, 2), np.nan)
     joints[0, 0] = (c + 0.5, r + 0.5)
     off = rng.integers(0, size - out + 1, (1, 2))
     ang = np.deg2rad(rng.uniform(-30, 30, 1))
     sc = np.exp(rng.uniform(np.log(0.8), np.log(1.25), 1))
     crop, j = affine_crop_and_mirror(img, joints, off, ang, sc, np.full(1, flip), out=out)
-    known = j[0][~np.isnan(j[0, :, 0])]     # a mirror may move joint 0 to its partner's slot
+    known = j[0][~np.isnan(j[0, :, 0])]  # a mirror may move joint 0 to its partner's slot
     assert len(known) == 1
     x, y = known[0]
     if 2 <= x < out - 2 and 2 <= y < out - 2:
@@ -209,6 +221,7 @@ def test_random_affine_without_jitter_keeps_the_papers_stream():
     np.testing.assert_array_equal(a[1], b[1])
     with pytest.raises(ValueError, match="rotation_deg"):
         random_affine_crops(imgs, joints, np.random.default_rng(7), rotation_deg=-1)
-    c, jc = random_affine_crops(imgs, joints, np.random.default_rng(7), rotation_deg=20,
-                                scale_jitter=0.2)
+    c, jc = random_affine_crops(
+        imgs, joints, np.random.default_rng(7), rotation_deg=20, scale_jitter=0.2
+    )
     assert c.shape == (6, 112, 112, 3) and c.dtype == np.uint8 and jc.shape == (6, 8, 2)

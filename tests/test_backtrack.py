@@ -1,4 +1,5 @@
 """Algorithm 1 (backtracked regions) against hand computations and brute-force receptive fields."""
+
 from __future__ import annotations
 
 import copy
@@ -8,15 +9,27 @@ import pytest
 import torch
 from torch import nn
 
-from hmlpe.network.backtrack import (average_backtracked_patches, backtrack_region, extract_patch,
-                             max_activation_patches, receptive_field)
 from hmlpe.config import ModelConfig
+from hmlpe.network.backtrack import (
+    average_backtracked_patches,
+    backtrack_region,
+    extract_patch,
+    max_activation_patches,
+    receptive_field,
+)
 from hmlpe.network.model import HMLPENet, LayerGeometry, to_input
 
 TOY = [LayerGeometry("conv1", "conv", 3, 1, 1), LayerGeometry("pool1", "pool", 2, 2, 0)]
 # Strided first conv, overlapping pools, mixed kernels: every term of the recursion matters.
-ODD = ModelConfig(input_size=40, conv_channels=(3, 4, 5), conv_kernels=(5, 3, 3), conv_strides=(2, 1, 1),
-                  pool_kernel=3, pool_stride=2, fc_widths=(4, 4))
+ODD = ModelConfig(
+    input_size=40,
+    conv_channels=(3, 4, 5),
+    conv_kernels=(5, 3, 3),
+    conv_strides=(2, 1, 1),
+    pool_kernel=3,
+    pool_stride=2,
+    fc_widths=(4, 4),
+)
 
 
 def test_hand_computed_toy():
@@ -31,26 +44,51 @@ def test_hand_computed_toy():
 
 def test_paper_recursion_without_padding():
     """With padding 0 the recursion is the paper's: R_l*stride, R_u*stride + filter_size - 1."""
-    layers = [LayerGeometry("c1", "conv", 5, 1, 0), LayerGeometry("p1", "pool", 2, 2, 0),
-              LayerGeometry("c2", "conv", 3, 1, 0), LayerGeometry("p2", "pool", 2, 2, 0)]
+    layers = [
+        LayerGeometry("c1", "conv", 5, 1, 0),
+        LayerGeometry("p1", "pool", 2, 2, 0),
+        LayerGeometry("c2", "conv", 3, 1, 0),
+        LayerGeometry("p2", "pool", 2, 2, 0),
+    ]
     mx, my = 3, 1
     r = [mx, my, mx, my]
     for l in reversed(layers):
-        r = [r[0] * l.stride, r[1] * l.stride, r[2] * l.stride + l.kernel - 1, r[3] * l.stride + l.kernel - 1]
+        r = [
+            r[0] * l.stride,
+            r[1] * l.stride,
+            r[2] * l.stride + l.kernel - 1,
+            r[3] * l.stride + l.kernel - 1,
+        ]
     assert backtrack_region(layers, mx, my) == tuple(r)
     # by hand: p2 3 -> c2 6..7 -> p1 6..9 -> c1 12..19 -> input 12..23
     assert backtrack_region(layers, mx, my)[::2] == (12, 23)
 
 
 def test_receptive_field_tables():
-    rf = receptive_field(HMLPENet(ModelConfig(conv_kernels=(5, 3, 3))).trunk_geometry(), input_size=112)
+    rf = receptive_field(
+        HMLPENet(ModelConfig(conv_kernels=(5, 3, 3))).trunk_geometry(), input_size=112
+    )
     got = [(r.name, r.size, r.jump, r.start, r.output_size) for r in rf]
-    assert got == [("conv1", 5, 1, -2, 112), ("pool1", 6, 2, -2, 56), ("conv2", 10, 2, -4, 56),
-                   ("pool2", 12, 4, -4, 28), ("conv3", 20, 4, -8, 28), ("pool3", 24, 8, -8, 14)]
-    rf = receptive_field(HMLPENet(ModelConfig(conv_kernels=(5, 5, 3))).trunk_geometry(), input_size=112)
+    assert got == [
+        ("conv1", 5, 1, -2, 112),
+        ("pool1", 6, 2, -2, 56),
+        ("conv2", 10, 2, -4, 56),
+        ("pool2", 12, 4, -4, 28),
+        ("conv3", 20, 4, -8, 28),
+        ("pool3", 24, 8, -8, 14),
+    ]
+    rf = receptive_field(
+        HMLPENet(ModelConfig(conv_kernels=(5, 5, 3))).trunk_geometry(), input_size=112
+    )
     got = [(r.name, r.size, r.jump, r.start, r.output_size) for r in rf]
-    assert got == [("conv1", 5, 1, -2, 112), ("pool1", 6, 2, -2, 56), ("conv2", 14, 2, -6, 56),
-                   ("pool2", 16, 4, -6, 28), ("conv3", 24, 4, -10, 28), ("pool3", 28, 8, -10, 14)]
+    assert got == [
+        ("conv1", 5, 1, -2, 112),
+        ("pool1", 6, 2, -2, 56),
+        ("conv2", 14, 2, -6, 56),
+        ("pool2", 16, 4, -6, 28),
+        ("conv3", 24, 4, -10, 28),
+        ("pool3", 28, 8, -10, 14),
+    ]
 
 
 def test_receptive_field_agrees_with_backtrack():
@@ -93,7 +131,7 @@ def _gradient_supports(model: HMLPENet, layer: str, neurons, size: int) -> np.nd
 def _box_mask(box, size) -> np.ndarray:
     x1, y1, x2, y2 = box
     mask = np.zeros((size, size), dtype=bool)
-    mask[y1:y2 + 1, x1:x2 + 1] = True
+    mask[y1 : y2 + 1, x1 : x2 + 1] = True
     return mask
 
 
@@ -129,9 +167,15 @@ def test_box_is_exact_receptive_field_all_neurons_odd_geometry():
         no_pad = [LayerGeometry(g.name, g.kind, g.kernel, g.stride, 0) for g in geo]
         wrong_no_pad = wrong_end_clip = 0
         for (_, mx, my), support in zip(neurons, supports):
-            assert np.array_equal(support, _box_mask(backtrack_region(geo, mx, my, 40), 40)), (layer, mx, my)
+            assert np.array_equal(support, _box_mask(backtrack_region(geo, mx, my, 40), 40)), (
+                layer,
+                mx,
+                my,
+            )
             # the test can fail: the paper's recursion without the padding term is wrong here ...
-            wrong_no_pad += not np.array_equal(support, _box_mask(backtrack_region(no_pad, mx, my, 40), 40))
+            wrong_no_pad += not np.array_equal(
+                support, _box_mask(backtrack_region(no_pad, mx, my, 40), 40)
+            )
             # ... and so is clipping the unclipped box only at the end (floor-mode pool1 drops
             # conv1's last column, so the last neurons of conv2 see less than the padded formula)
             x1, y1, x2, y2 = backtrack_region(geo, mx, my)
@@ -149,7 +193,9 @@ def test_vectorised_backtrack_matches_scalar():
         arrays = backtrack_region(geo, mx, my, input_size=size)
         for i in range(4):
             for j in range(5):
-                assert tuple(int(a[i, j]) for a in arrays) == backtrack_region(geo, j, i, input_size=size)
+                assert tuple(int(a[i, j]) for a in arrays) == backtrack_region(
+                    geo, j, i, input_size=size
+                )
 
 
 def test_real_model_gradients_stay_inside_box():
@@ -158,7 +204,9 @@ def test_real_model_gradients_stay_inside_box():
     torch.manual_seed(1)
     model = HMLPENet(ModelConfig()).double().eval()
     geo = model.trunk_geometry(upto="conv3")
-    neurons = [(c, mx, my) for c in range(0, 64, 16) for mx, my in [(0, 0), (27, 27), (13, 5), (3, 20)]]
+    neurons = [
+        (c, mx, my) for c in range(0, 64, 16) for mx, my in [(0, 0), (27, 27), (13, 5), (3, 20)]
+    ]
     supports = _gradient_supports(model, "conv3", neurons, 112)
     for (_, mx, my), support in zip(neurons, supports):
         box = _box_mask(backtrack_region(geo, mx, my, input_size=112), 112)
@@ -198,8 +246,9 @@ def test_max_activation_patches_and_average():
             assert tuple(acts.clipped[i, k]) == backtrack_region(geo, mx, my, input_size=112)
     avg = average_backtracked_patches(model, images, "conv3", batch_size=3, progress=False)
     assert avg.shape == (c, s, s, 3) and avg.dtype == np.float32
-    naive = np.mean([[extract_patch(images[i], acts.boxes[i, k]) for k in range(c)] for i in range(5)],
-                    axis=0)
+    naive = np.mean(
+        [[extract_patch(images[i], acts.boxes[i, k]) for k in range(c)] for i in range(5)], axis=0
+    )
     np.testing.assert_allclose(avg, naive, rtol=1e-5)
     with pytest.raises(ValueError):
         max_activation_patches(model, images, "fc1")

@@ -1,4 +1,5 @@
 """hmlpe.companion.baselines: the mean pose and the oracle, by hand and on the real data."""
+
 import numpy as np
 import pytest
 
@@ -7,12 +8,17 @@ from hmlpe.data.pipeline import HeldOutSet
 
 
 def _test_set():
-    joints = np.tile(np.linspace(10, 100, 8)[:, None], (2, 1, 2))     # crop pixels (2, 8, 2)
-    return HeldOutSet(name="flic", records=[None, None],
-                      images=np.zeros((2, 112, 112, 3), np.uint8),
-                      boxes=np.array([[0, 0, 112, 112], [np.nan] * 4]),
-                      matched=np.array([True, False]),
-                      joints=joints, usable=np.array([True, False]), fingerprint="x")
+    joints = np.tile(np.linspace(10, 100, 8)[:, None], (2, 1, 2))  # crop pixels (2, 8, 2)
+    return HeldOutSet(
+        name="flic",
+        records=[None, None],
+        images=np.zeros((2, 112, 112, 3), np.uint8),
+        boxes=np.array([[0, 0, 112, 112], [np.nan] * 4]),
+        matched=np.array([True, False]),
+        joints=joints,
+        usable=np.array([True, False]),
+        fingerprint="x",
+    )
 
 
 def test_mean_pose_ignores_nan():
@@ -27,8 +33,8 @@ def test_reference_predictions_hand_computed():
     t = _test_set()
     pose = np.full((8, 2), 0.5)
     pred = reference_predictions(t, "mean_pose", pose)
-    np.testing.assert_allclose(pred[0], np.full((8, 2), 56.0))      # box = crop: 0.5 * 112
-    assert np.isnan(pred[1]).all()                                    # unmatched: no prediction
+    np.testing.assert_allclose(pred[0], np.full((8, 2), 56.0))  # box = crop: 0.5 * 112
+    assert np.isnan(pred[1]).all()  # unmatched: no prediction
     np.testing.assert_allclose(reference_predictions(t, "oracle")[0], t.joints[0])
     with pytest.raises(ValueError, match="unknown reference 'median'"):
         reference_predictions(t, "median")
@@ -41,6 +47,7 @@ def test_oracle_and_mean_pose_on_the_real_data(data_root):
 
     from hmlpe.companion.baselines import reference_pcp
     from hmlpe.config import DataConfig, TrainConfig
+
     r = reference_pcp(replace(TrainConfig(), data=DataConfig(data_root=str(data_root))))
     assert r["oracle", "Buffy, subset"] == {c: 100.0 for c in ("LL", "RL", "LU", "RU")}
     assert r["oracle", "Buffy, whole set"]["LL"] == pytest.approx(267 / 276 * 100)

@@ -1,5 +1,6 @@
 """engine/batches: the device data path against the NumPy reference for the same draws, and the
 epoch plan's random stream."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,8 +8,13 @@ import torch
 from hmlpe.config import AugmentConfig, LabelConfig
 from hmlpe.data import augment
 from hmlpe.data.labels import labels_from_joints, part_indicator_map
-from hmlpe.engine.batches import (DevicePool, epoch_plan, mirror_joints, normalise_words,
-                                  part_indicator_maps)
+from hmlpe.engine.batches import (
+    DevicePool,
+    epoch_plan,
+    mirror_joints,
+    normalise_words,
+    part_indicator_maps,
+)
 from hmlpe.network.model import to_input
 from hmlpe.skeleton import JOINT_MIRROR, PART_JOINTS
 
@@ -30,7 +36,7 @@ def test_mirror_joints_hand_case():
         assert got[k, 0] == 112.0 - 10 * partner
     np.testing.assert_array_equal(got[:, 1], 5.0)
     np.testing.assert_array_equal(got, augment.mirror_joints(joints.numpy()[0], 112.0))
-    assert list(JOINT_MIRROR) != list(range(8))     # the swap is not the identity
+    assert list(JOINT_MIRROR) != list(range(8))  # the swap is not the identity
 
 
 def test_part_indicator_maps_equal_numpy_bitwise():
@@ -40,7 +46,7 @@ def test_part_indicator_maps_equal_numpy_bitwise():
     ref = labels_from_joints(joints, cfg)
     got = part_indicator_maps(torch.as_tensor(joints)[:, torch.as_tensor(PART_JOINTS)], cfg)
     np.testing.assert_array_equal(got.numpy(), ref)
-    assert 0 < ref.mean() < 1          # the case holds both labels
+    assert 0 < ref.mean() < 1  # the case holds both labels
 
 
 def test_part_indicator_map_hand_case():
@@ -56,23 +62,27 @@ def test_part_indicator_map_hand_case():
         np.testing.assert_array_equal(maps[k], ref.astype(maps.dtype))
 
 
-@pytest.mark.parametrize("aug", [AugmentConfig(), AugmentConfig(rotation_deg=15, scale_jitter=0.1)],
-                         ids=["paper", "affine"])
+@pytest.mark.parametrize(
+    "aug",
+    [AugmentConfig(), AugmentConfig(rotation_deg=15, scale_jitter=0.1)],
+    ids=["paper", "affine"],
+)
 def test_device_batch_equals_numpy_for_the_same_draws(aug):
     images, joints = _pool()
     pool = DevicePool(images, joints, "cpu", out=112)
     plan = epoch_plan(len(images), 2, seed=7, epoch=3, height=128, width=128, out=112, aug=aug)
     pool.set_plan(plan)
     sl = slice(4, 20)
-    ref_img, ref_joints = augment.apply_augmentation(images[plan.order[sl]], joints[plan.order[sl]],
-                                                     plan.draw[sl], out=112)
+    ref_img, ref_joints = augment.apply_augmentation(
+        images[plan.order[sl]], joints[plan.order[sl]], plan.draw[sl], out=112
+    )
     crops, crop_joints = pool.crops(sl.start, sl.stop)
     x, j, p = pool.batch(sl.start, sl.stop)
     if aug.rotation_deg == 0:
         np.testing.assert_array_equal(crops.numpy(), ref_img)
         np.testing.assert_array_equal(x.numpy(), to_input(ref_img, channels_last=True).numpy())
         np.testing.assert_array_equal(p.numpy(), labels_from_joints(ref_joints).astype(np.float32))
-    else:   # bilinear sampling in another order of operations: within one grey level
+    else:  # bilinear sampling in another order of operations: within one grey level
         assert np.abs(crops.numpy().astype(int) - ref_img.astype(int)).max() <= 1
         agree = (p.numpy() == labels_from_joints(ref_joints)).mean()
         assert agree > 0.999
@@ -91,14 +101,15 @@ def test_epoch_plan_is_a_pure_function_of_seed_and_epoch():
     # three passes: each a permutation of the pool
     assert len(a) == 150
     for k in range(3):
-        assert sorted(a.order[50 * k:50 * (k + 1)]) == list(range(50))
+        assert sorted(a.order[50 * k : 50 * (k + 1)]) == list(range(50))
 
 
 def test_normalise_words_round_trip():
     images, _ = _pool(n=3, size=16)
     pool = DevicePool(images, np.full((3, 8, 2), 4.0), "cpu", out=8)
-    np.testing.assert_array_equal(normalise_words(pool.words, channels_last=False).numpy(),
-                                  to_input(images).numpy())
+    np.testing.assert_array_equal(
+        normalise_words(pool.words, channels_last=False).numpy(), to_input(images).numpy()
+    )
 
 
 def test_device_pool_rejects_bad_input():

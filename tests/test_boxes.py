@@ -1,29 +1,37 @@
 """Boxes (hmlpe.data.boxes): hand-computed cases, then the Buffy association counts."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmlpe.data.boxes import (buffy_gt_window, buffy_test_box, clip_box, flic_test_box,
-                         match_detections, training_box)
+from hmlpe.data.boxes import (
+    buffy_gt_window,
+    buffy_test_box,
+    clip_box,
+    flic_test_box,
+    match_detections,
+    training_box,
+)
 from hmlpe.data.datasets import load_dataset
 from hmlpe.data.datasets.buffy import load_detections
 
 
 def test_buffy_test_box_hand_computed():
     # window 100 wide, 80 high, centre x 150: width 170, top kept, bottom top + 4.2 * 40
-    np.testing.assert_allclose(buffy_test_box([100, 50, 200, 130], (720, 405)),
-                               [65, 50, 235, 50 + 168])
+    np.testing.assert_allclose(
+        buffy_test_box([100, 50, 200, 130], (720, 405)), [65, 50, 235, 50 + 168]
+    )
     # clipped to the image
-    np.testing.assert_allclose(buffy_test_box([0, 300, 100, 380], (720, 405)),
-                               [0, 300, 135, 404])
+    np.testing.assert_allclose(buffy_test_box([0, 300, 100, 380], (720, 405)), [0, 300, 135, 404])
 
 
 def test_flic_test_box_hand_computed():
     # torso 40 x 100 at x 200..240, y 100..200: width 140 about x 220; height grows by
     # 3.5 * 50 = 175, half above, half below
-    np.testing.assert_allclose(flic_test_box([200, 100, 240, 200], (720, 480)),
-                               [150, 12.5, 290, 287.5])
+    np.testing.assert_allclose(
+        flic_test_box([200, 100, 240, 200], (720, 480)), [150, 12.5, 290, 287.5]
+    )
 
 
 def test_training_box_hand_computed():
@@ -48,8 +56,8 @@ def test_bad_boxes_raise_naming_box_and_image():
 
 def test_gt_window_hand_computed():
     s = np.zeros((6, 2, 2))
-    s[0] = [[100, 100], [100, 200]]   # torso, centre (100, 150)
-    s[5] = [[110, 40], [110, 90]]     # head, centre (110, 65)
+    s[0] = [[100, 100], [100, 200]]  # torso, centre (100, 150)
+    s[5] = [[110, 40], [110, 90]]  # head, centre (110, 65)
     # top = min(100, 40, 150) = 40; bottom = max(40, 90, 150) = 150; height 110
     w = 110 / 0.9
     np.testing.assert_allclose(buffy_gt_window(s), [105 - w / 2, 40, 105 + w / 2, 150])
@@ -57,7 +65,7 @@ def test_gt_window_hand_computed():
 
 def test_association_rules_differ():
     gt = [0, 0, 100, 100]
-    looser = [0, 0, 100, 70]    # inter 7000 > 0.5 * 3000; IoU 0.7 > 0.5: both
+    looser = [0, 0, 100, 70]  # inter 7000 > 0.5 * 3000; IoU 0.7 > 0.5: both
     only_paper = [0, 0, 100, 40]  # inter 4000 > 0.5 * 6000 = 3000; IoU 0.4: paper only
     far = [300, 300, 400, 400]
     assert match_detections([far, only_paper], gt, "paper") == 1
@@ -81,6 +89,11 @@ def test_clipped_boxes_stay_in_image(x, y, w, h):
 def test_buffy_association_counts(buffy_root):
     test = load_dataset("buffy", root=buffy_root, split="test")
     det = load_detections(buffy_root)
-    n = {rule: sum(match_detections(det[r.example], buffy_gt_window(r.sticks), rule) is not None
-                   for r in test) for rule in ("paper", "buffy")}
+    n = {
+        rule: sum(
+            match_detections(det[r.example], buffy_gt_window(r.sticks), rule) is not None
+            for r in test
+        )
+        for rule in ("paper", "buffy")
+    }
     assert n == {"paper": 267, "buffy": 263}

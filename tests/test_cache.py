@@ -1,13 +1,14 @@
 """Crop cache (hmlpe.data.cache): synthetic records first, then the Buffy test set."""
+
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.boxes import train_box_for
 from hmlpe.data.cache import heldout_arrays, train_arrays
-from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.crops import ImageReadError, image_to_crop
 from hmlpe.data.datasets import PoseRecord, load_dataset
 
@@ -21,8 +22,18 @@ def _records(tmp_path, n=3):
         p = tmp_path / f"img{i}.png"
         Image.fromarray(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)).save(p)
         j = rng.uniform([10, 10], [70, 50], size=(8, 2))
-        recs.append(PoseRecord("flic", f"flic_{i:05d}", p, (80, 60), j, np.ones(8, bool),
-                               "train", torso_box=np.array([30.0, 20, 50, 40])))
+        recs.append(
+            PoseRecord(
+                "flic",
+                f"flic_{i:05d}",
+                p,
+                (80, 60),
+                j,
+                np.ones(8, bool),
+                "train",
+                torso_box=np.array([30.0, 20, 50, 40]),
+            )
+        )
     return recs
 
 
@@ -39,6 +50,7 @@ def test_train_arrays_shapes_joints_and_hit(tmp_path, monkeypatch):
     assert len(entries) == 1 and entries[0].startswith("train-")
     # a hit decodes no image
     import hmlpe.data.cache
+
     monkeypatch.setattr(hmlpe.data.cache, "open_image", lambda p: pytest.fail(f"decoded {p}"))
     b = train_arrays(recs, SMALL, cache_dir=cache)
     np.testing.assert_array_equal(a["images"], b["images"])
@@ -47,8 +59,12 @@ def test_train_arrays_shapes_joints_and_hit(tmp_path, monkeypatch):
 
 def test_margin_rule_keeps_every_joint_inside(tmp_path):
     recs = _records(tmp_path)
-    a = train_arrays(recs, CropConfig(train_size=32, input_size=16, train_box="margin"),
-                     cache_dir=tmp_path / "cache", progress=False)
+    a = train_arrays(
+        recs,
+        CropConfig(train_size=32, input_size=16, train_box="margin"),
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
     assert (a["joints"] >= 0).all() and (a["joints"] <= 32).all()
 
 
@@ -56,15 +72,30 @@ def test_changes_invalidate(tmp_path):
     recs = _records(tmp_path)
     cache = tmp_path / "cache"
     train_arrays(recs, SMALL, cache_dir=cache, progress=False)
-    moved = [PoseRecord(r.dataset, r.example, r.image, r.image_size, r.joints + 1.0, r.visible,
-                        r.split, torso_box=r.torso_box) for r in recs]
-    train_arrays(moved, SMALL, cache_dir=cache, progress=False)            # joints changed
-    train_arrays(recs, CropConfig(train_size=32, input_size=16, train_box="margin"),
-                 cache_dir=cache, progress=False)                          # settings changed
+    moved = [
+        PoseRecord(
+            r.dataset,
+            r.example,
+            r.image,
+            r.image_size,
+            r.joints + 1.0,
+            r.visible,
+            r.split,
+            torso_box=r.torso_box,
+        )
+        for r in recs
+    ]
+    train_arrays(moved, SMALL, cache_dir=cache, progress=False)  # joints changed
+    train_arrays(
+        recs,
+        CropConfig(train_size=32, input_size=16, train_box="margin"),
+        cache_dir=cache,
+        progress=False,
+    )  # settings changed
     os.utime(recs[2].image, ns=(1, 1))
-    train_arrays(recs, SMALL, cache_dir=cache, progress=False)             # file changed
+    train_arrays(recs, SMALL, cache_dir=cache, progress=False)  # file changed
     assert len([p for p in cache.iterdir() if p.name.startswith("train-")]) == 4
-    assert not [p for p in cache.iterdir() if p.name.startswith(".")]      # no temp leftovers
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no temp leftovers
 
 
 def test_unreadable_image_names_the_file(tmp_path):
@@ -77,8 +108,19 @@ def test_unreadable_image_names_the_file(tmp_path):
 
 
 def test_flic_heldout_arrays(tmp_path):
-    recs = [PoseRecord(r.dataset, r.example, r.image, r.image_size, r.joints, r.visible, "test",
-                       torso_box=r.torso_box) for r in _records(tmp_path, 2)]
+    recs = [
+        PoseRecord(
+            r.dataset,
+            r.example,
+            r.image,
+            r.image_size,
+            r.joints,
+            r.visible,
+            "test",
+            torso_box=r.torso_box,
+        )
+        for r in _records(tmp_path, 2)
+    ]
     t = heldout_arrays(recs, SMALL, cache_dir=tmp_path / "c", progress=False)
     assert t["images"].shape == (2, 16, 16, 3) and t["matched"].all()
     # torso 20 x 20 about (40, 30): width 70, height 20 + 35 = 55; clipped to the image
@@ -88,8 +130,14 @@ def test_flic_heldout_arrays(tmp_path):
 def test_buffy_heldout_arrays_keep_unmatched_frames(tmp_path, buffy_root):
     test = load_dataset("buffy", root=buffy_root, split="test")
     for rule, n in (("paper", 267), ("buffy", 263)):
-        t = heldout_arrays(test, CropConfig(), DataConfig(buffy_association=rule),
-                           root=buffy_root, cache_dir=tmp_path / "c", progress=False)
+        t = heldout_arrays(
+            test,
+            CropConfig(),
+            DataConfig(buffy_association=rule),
+            root=buffy_root,
+            cache_dir=tmp_path / "c",
+            progress=False,
+        )
         assert t["images"].shape == (276, 112, 112, 3) and t["matched"].sum() == n
         assert np.isnan(t["boxes"][~t["matched"]]).all()
         assert not t["images"][~t["matched"]].any()

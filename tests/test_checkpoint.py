@@ -1,12 +1,19 @@
 """Checkpoints (hmlpe.engine.checkpoint): round trip, every damaged file named, config checks."""
+
 from dataclasses import asdict
 
 import pytest
 import torch
 
 from hmlpe.config import ModelConfig, TrainConfig, merge
-from hmlpe.engine.checkpoint import (FORMAT, CheckpointError, check_same_config, load_checkpoint,
-                                     load_model, save_checkpoint)
+from hmlpe.engine.checkpoint import (
+    FORMAT,
+    CheckpointError,
+    check_same_config,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
 from hmlpe.network.model import HMLPENet
 
 SMALL = merge(TrainConfig(), {"model.conv_channels": [8, 8, 8], "model.fc_widths": [16, 16]})
@@ -21,7 +28,7 @@ def test_round_trip_gives_the_same_weights_in_eval_mode(tmp_path):
     path = tmp_path / "last.pt"
     state = _state()
     save_checkpoint(path, state)
-    assert not list(tmp_path.glob("*.tmp*"))          # the temporary file was renamed
+    assert not list(tmp_path.glob("*.tmp*"))  # the temporary file was renamed
     model, cfg, spec, raw = load_model(path, device="cpu-fp32")
     assert cfg == SMALL and raw["epoch"] == 3 and raw["format"] == FORMAT
     assert not model.training
@@ -29,10 +36,13 @@ def test_round_trip_gives_the_same_weights_in_eval_mode(tmp_path):
         assert torch.equal(model.state_dict()[k], v)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "cannot be read"),
-    (b"not a zip at all" * 10, "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "cannot be read"),
+        (b"not a zip at all" * 10, "cannot be read"),
+    ],
+)
 def test_damaged_files_are_named(tmp_path, content, message):
     path = tmp_path / "last.pt"
     path.write_bytes(content)
@@ -59,10 +69,12 @@ def test_foreign_and_incomplete_checkpoints_are_named(tmp_path):
 
 
 def test_invalid_config_in_a_checkpoint_names_the_checkpoint(tmp_path):
-    for bad in ({"optim": {"lamda": 1}}, {"optim": {"lr": "abc"}}):   # unknown key, wrong type
+    for bad in ({"optim": {"lamda": 1}}, {"optim": {"lr": "abc"}}):  # unknown key, wrong type
         state = _state()
-        state["config"] = {**state["config"], **{k: {**state["config"][k], **v}
-                                                for k, v in bad.items()}}
+        state["config"] = {
+            **state["config"],
+            **{k: {**state["config"][k], **v} for k, v in bad.items()},
+        }
         path = tmp_path / "bad.pt"
         save_checkpoint(path, state)
         with pytest.raises(CheckpointError, match=rf"{path} has an incompatible config"):
@@ -87,6 +99,6 @@ def test_same_config_ignores_the_device_and_names_differences(tmp_path):
 
 def test_fields_added_since_count_at_their_defaults(tmp_path):
     saved = _state()
-    del saved["config"]["model"]["init"]            # a checkpoint older than the field
+    del saved["config"]["model"]["init"]  # a checkpoint older than the field
     check_same_config(saved, SMALL, tmp_path)
     assert ModelConfig().init == SMALL.model.init

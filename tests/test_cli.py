@@ -1,5 +1,6 @@
 """The command line end to end on the smoke profile and the real data: train, evaluate
 (predictions.csv and metrics.json formats), predict; and its one-line errors."""
+
 import json
 import math
 import subprocess
@@ -24,8 +25,21 @@ def smoke_checkpoint(tmp_path_factory, buffy_root, lsp_root, flic_root):
 
 def test_evaluate_buffy_writes_table1_and_predictions(smoke_checkpoint, tmp_path):
     out = tmp_path / "eval"
-    assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "buffy",
-                 "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(smoke_checkpoint),
+                "--dataset",
+                "buffy",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     frame = pd.read_csv(out / "predictions.csv")
     expected = ["dataset", "image", "example", "matched", "box_x1", "box_y1", "box_x2", "box_y2"]
     expected += [f"{j}_{a}" for j in JOINTS for a in "xy"]
@@ -47,8 +61,21 @@ def test_evaluate_buffy_writes_table1_and_predictions(smoke_checkpoint, tmp_path
 
 def test_evaluate_flic_writes_table2_and_figure4(smoke_checkpoint, tmp_path):
     out = tmp_path / "eval"
-    assert main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "flic",
-                 "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(smoke_checkpoint),
+                "--dataset",
+                "flic",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["table2"]["n"] == 1016
     curves = metrics["figure4"]["torso"]["paper"]
@@ -61,24 +88,50 @@ def test_evaluate_flic_writes_table2_and_figure4(smoke_checkpoint, tmp_path):
 def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys, buffy_root):
     image = buffy_root / BUFFY_IMAGE
     prefix = tmp_path / "pose"
-    assert main(["predict", str(image), "--box", "50", "160", "328", "404",
-                 "--checkpoint", str(smoke_checkpoint), "--out", str(prefix)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(image),
+                "--box",
+                "50",
+                "160",
+                "328",
+                "404",
+                "--checkpoint",
+                str(smoke_checkpoint),
+                "--out",
+                str(prefix),
+            ]
+        )
+        == 0
+    )
     result = json.loads(prefix.with_suffix(".json").read_text())
     assert list(result["joints"]) == list(JOINTS)
     assert prefix.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--profile", "fast", "--out", "x"], "unknown profile 'fast'"),
-    (["evaluate", "--checkpoint", "missing.pt", "--dataset", "buffy", "--out", "x"], "does not exist"),
-    (["train", "--out", "x", "--set", "loss.lamda_d=1"], "lamda_d"),
-    (["train", "--out", "x", "--set", "nonsense"], "key=value"),
-    (["train", "--out", "x", "--set", "optim.batch_size=true"],
-     "optim.batch_size=true: expected an int, got a bool"),
-    (["reproduce", "--out", "x", "--set", "data.pool=lsp"],
-     "data.pool=lsp: expected a list of strings, got a string"),
-    (["train", "--out", "x", "--device", "tpu"], "unknown device 'tpu'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--profile", "fast", "--out", "x"], "unknown profile 'fast'"),
+        (
+            ["evaluate", "--checkpoint", "missing.pt", "--dataset", "buffy", "--out", "x"],
+            "does not exist",
+        ),
+        (["train", "--out", "x", "--set", "loss.lamda_d=1"], "lamda_d"),
+        (["train", "--out", "x", "--set", "nonsense"], "key=value"),
+        (
+            ["train", "--out", "x", "--set", "optim.batch_size=true"],
+            "optim.batch_size=true: expected an int, got a bool",
+        ),
+        (
+            ["reproduce", "--out", "x", "--set", "data.pool=lsp"],
+            "data.pool=lsp: expected a list of strings, got a string",
+        ),
+        (["train", "--out", "x", "--device", "tpu"], "unknown device 'tpu'"),
+    ],
+)
 def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
@@ -90,58 +143,142 @@ def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatc
 def test_wrong_override_type_is_one_line_and_status_2(tmp_path):
     """The installed command line, as a user runs it: a --set value of the wrong type is
     refused before anything is written."""
-    proc = subprocess.run([sys.executable, "-m", "hmlpe", "train", "--profile", "smoke",
-                           "--out", str(tmp_path / "x"), "--set", "optim.lr=abc"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hmlpe",
+            "train",
+            "--profile",
+            "smoke",
+            "--out",
+            str(tmp_path / "x"),
+            "--set",
+            "optim.lr=abc",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == ["error: optim.lr=abc: expected a float, got a string"]
-    assert proc.stdout == "" and not any(tmp_path.iterdir())   # no run folder
+    assert proc.stdout == "" and not any(tmp_path.iterdir())  # no run folder
 
 
 def test_bad_dataset_box_and_image(smoke_checkpoint, tmp_path, capsys, buffy_root):
     image = buffy_root / BUFFY_IMAGE
-    with pytest.raises(SystemExit) as exit_info:   # argparse's choices: usage and one line
-        main(["evaluate", "--checkpoint", str(smoke_checkpoint), "--dataset", "lsp",
-              "--out", str(tmp_path / "e")])
+    with pytest.raises(SystemExit) as exit_info:  # argparse's choices: usage and one line
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(smoke_checkpoint),
+                "--dataset",
+                "lsp",
+                "--out",
+                str(tmp_path / "e"),
+            ]
+        )
     assert exit_info.value.code == 2
     assert "invalid choice: 'lsp' (choose from 'buffy', 'flic')" in capsys.readouterr().err
     assert not (tmp_path / "e").exists()
-    assert main(["predict", str(image), "--box", "50", "160", "900", "404",
-                 "--checkpoint", str(smoke_checkpoint), "--out", str(tmp_path / "p")]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                str(image),
+                "--box",
+                "50",
+                "160",
+                "900",
+                "404",
+                "--checkpoint",
+                str(smoke_checkpoint),
+                "--out",
+                str(tmp_path / "p"),
+            ]
+        )
+        == 2
+    )
     assert "not inside the image 720x405" in capsys.readouterr().err
     truncated = tmp_path / "truncated.jpg"
     truncated.write_bytes(image.read_bytes()[:2000])
-    assert main(["predict", str(truncated), "--box", "1", "1", "50", "50",
-                 "--checkpoint", str(smoke_checkpoint), "--out", str(tmp_path / "p")]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                str(truncated),
+                "--box",
+                "1",
+                "1",
+                "50",
+                "50",
+                "--checkpoint",
+                str(smoke_checkpoint),
+                "--out",
+                str(tmp_path / "p"),
+            ]
+        )
+        == 2
+    )
     assert "truncated.jpg" in capsys.readouterr().err
     assert not list(tmp_path.glob("p.*"))
 
 
 def test_parse_overrides_reads_json_values():
-    assert parse_overrides(["loss.lambda_d=0.5", "data.pool=[\"buffy\"]", "device=cpu"]) == {
-        "loss.lambda_d": 0.5, "data.pool": ["buffy"], "device": "cpu"}
+    assert parse_overrides(["loss.lambda_d=0.5", 'data.pool=["buffy"]', "device=cpu"]) == {
+        "loss.lambda_d": 0.5,
+        "data.pool": ["buffy"],
+        "device": "cpu",
+    }
 
 
 def test_results_command_prints_the_table_or_names_the_missing_folder(tmp_path, capsys):
     import pandas as pd
 
     from hmlpe.cli import main, markdown_table
-    assert markdown_table(pd.DataFrame({"a": [1.234], "b": ["x"]})) == "| a | b |\n|---|---|\n| 1.23 | x |"
+
+    assert (
+        markdown_table(pd.DataFrame({"a": [1.234], "b": ["x"]}))
+        == "| a | b |\n|---|---|\n| 1.23 | x |"
+    )
     assert main(["results", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
 def test_stage_overrides_reach_the_stage_the_profile_builds():
     from hmlpe.cli import _train_config, build_parser
-    args = build_parser().parse_args(["train", "--profile", "smoke", "--stage", "finetune",
-                                      "--dataset", "buffy", "--out", "x",
-                                      "--set", "stage.lr_scale=1.0", "--set", "optim.lr=0.002"])
+
+    args = build_parser().parse_args(
+        [
+            "train",
+            "--profile",
+            "smoke",
+            "--stage",
+            "finetune",
+            "--dataset",
+            "buffy",
+            "--out",
+            "x",
+            "--set",
+            "stage.lr_scale=1.0",
+            "--set",
+            "optim.lr=0.002",
+        ]
+    )
     cfg = _train_config(args)
     assert cfg.stage.lr_scale == 1.0 and cfg.stage.dataset == "buffy" and cfg.optim.lr == 0.002
 
 
-@pytest.mark.parametrize("argv", [["bench", "--batch-size", "0"], ["bench", "--steps", "-2"],
-                                  ["train", "--out", "x", "--stop-after-epochs", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "--batch-size", "0"],
+        ["bench", "--steps", "-2"],
+        ["train", "--out", "x", "--stop-after-epochs", "0"],
+    ],
+)
 def test_counts_below_one_are_refused_by_the_parser(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)

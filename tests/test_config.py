@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 import pytest
 
-from hmlpe.config import (ConfigError, LossConfig, StageConfig, TrainConfig, from_dict, merge)
+from hmlpe.config import ConfigError, LossConfig, StageConfig, TrainConfig, from_dict, merge
 from hmlpe.engine.profiles import PROFILES, get_profile, ratio_to_lambdas
 
 
@@ -20,44 +20,77 @@ def test_merge_unknown_key_names_it():
         merge(TrainConfig(), {"optimiser.lr": 1.0})
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("optim.lr", "abc", "optim.lr=abc: expected a float, got a string"),
-    ("optim.lr", "0.1", 'optim.lr="0.1": expected a float, got a string'),
-    ("optim.lr", True, "optim.lr=true: expected a float, got a bool"),
-    ("seed", False, "seed=false: expected an int, got a bool"),
-    ("stage.epochs", 1.5, "stage.epochs=1.5: expected an int, got a float"),
-    ("device", None, "device=null: expected a string, got null"),
-    ("device", 3, "device=3: expected a string, got an int"),
-    ("data.max_train_examples", "all",
-     "data.max_train_examples=all: expected an int or null, got a string"),
-    ("optim.grad_clip", [1.0], "optim.grad_clip=[1.0]: expected a float or null, got a list"),
-    ("data.pool", "buffy", "data.pool=buffy: expected a list of strings, got a string"),
-    ("test_sets", ["buffy", 2], 'test_sets=["buffy", 2]: expected a list of strings, '
-                                "got a list [a string, an int]"),
-    ("model.conv_channels", [32, 32],
-     "model.conv_channels=[32, 32]: expected a list of 3 ints, got a list of 2 ints"),
-    ("model.fc_widths", [512.0, 256], "model.fc_widths=[512.0, 256]: expected a list of 2 ints"),
-    ("optim", 5, "optim=5: expected a mapping of OptimConfig fields, got an int"),
-    ("stage", LossConfig(), "stage=LossConfig("),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("optim.lr", "abc", "optim.lr=abc: expected a float, got a string"),
+        ("optim.lr", "0.1", 'optim.lr="0.1": expected a float, got a string'),
+        ("optim.lr", True, "optim.lr=true: expected a float, got a bool"),
+        ("seed", False, "seed=false: expected an int, got a bool"),
+        ("stage.epochs", 1.5, "stage.epochs=1.5: expected an int, got a float"),
+        ("device", None, "device=null: expected a string, got null"),
+        ("device", 3, "device=3: expected a string, got an int"),
+        (
+            "data.max_train_examples",
+            "all",
+            "data.max_train_examples=all: expected an int or null, got a string",
+        ),
+        ("optim.grad_clip", [1.0], "optim.grad_clip=[1.0]: expected a float or null, got a list"),
+        ("data.pool", "buffy", "data.pool=buffy: expected a list of strings, got a string"),
+        (
+            "test_sets",
+            ["buffy", 2],
+            'test_sets=["buffy", 2]: expected a list of strings, got a list [a string, an int]',
+        ),
+        (
+            "model.conv_channels",
+            [32, 32],
+            "model.conv_channels=[32, 32]: expected a list of 3 ints, got a list of 2 ints",
+        ),
+        (
+            "model.fc_widths",
+            [512.0, 256],
+            "model.fc_widths=[512.0, 256]: expected a list of 2 ints",
+        ),
+        ("optim", 5, "optim=5: expected a mapping of OptimConfig fields, got an int"),
+        ("stage", LossConfig(), "stage=LossConfig("),
+    ],
+)
 def test_merge_rejects_a_wrong_type_naming_key_value_and_type(key, value, message):
     with pytest.raises(ConfigError) as err:
         merge(TrainConfig(), {key: value})
     assert str(err.value).startswith(message)
-    assert isinstance(err.value, ValueError)   # the CLI's user errors: one line, status 2
+    assert isinstance(err.value, ValueError)  # the CLI's user errors: one line, status 2
 
 
 def test_merge_accepts_what_the_types_allow():
-    cfg = merge(TrainConfig(), {"optim.lr": 1, "stage.lr_scale": 2, "optim.grad_clip": None,
-                                "data.max_train_examples": None, "data.data_root": None,
-                                "optim.lr_decay_at": [1, 0.5], "data.pool": ["lsp"],
-                                "test_sets": [], "loss.lambda_d": float("inf")})
-    assert cfg.optim.lr == 1.0 and isinstance(cfg.optim.lr, float)   # int -> float
+    cfg = merge(
+        TrainConfig(),
+        {
+            "optim.lr": 1,
+            "stage.lr_scale": 2,
+            "optim.grad_clip": None,
+            "data.max_train_examples": None,
+            "data.data_root": None,
+            "optim.lr_decay_at": [1, 0.5],
+            "data.pool": ["lsp"],
+            "test_sets": [],
+            "loss.lambda_d": float("inf"),
+        },
+    )
+    assert cfg.optim.lr == 1.0 and isinstance(cfg.optim.lr, float)  # int -> float
     assert isinstance(cfg.stage.lr_scale, float) and cfg.optim.grad_clip is None
     assert cfg.optim.lr_decay_at == (1.0, 0.5) and cfg.data.pool == ("lsp",)
     assert cfg.test_sets == () and cfg.loss.lambda_d == math.inf
-    cfg = merge(cfg, {"optim.grad_clip": 5, "data.max_train_examples": 10,
-                      "stage": StageConfig("buffy", 3, 0.1), "loss": {"lambda_r": 0}})
+    cfg = merge(
+        cfg,
+        {
+            "optim.grad_clip": 5,
+            "data.max_train_examples": 10,
+            "stage": StageConfig("buffy", 3, 0.1),
+            "loss": {"lambda_r": 0},
+        },
+    )
     assert cfg.optim.grad_clip == 5.0 and cfg.data.max_train_examples == 10
     assert cfg.stage == StageConfig("buffy", 3, 0.1) and cfg.loss.lambda_r == 0.0
 
@@ -69,7 +102,7 @@ def test_round_trip_through_dict_keeps_tuples():
 
 
 def test_ratio_to_lambdas_covers_table3_end_columns():
-    assert ratio_to_lambdas(0) == (0.0, 1.0)        # detection only
+    assert ratio_to_lambdas(0) == (0.0, 1.0)  # detection only
     assert ratio_to_lambdas(math.inf) == (1.0, 0.0)  # regression only
     assert ratio_to_lambdas(1) == (0.5, 0.5)
     assert ratio_to_lambdas(0.1) == pytest.approx((LossConfig().lambda_r, LossConfig().lambda_d))
@@ -96,7 +129,7 @@ def test_profiles_and_unknown_profile():
 
 def test_configs_of_earlier_versions_drop_removed_fields_only():
     saved = asdict(TrainConfig())
-    saved["crop"]["crops_per_image"] = 16          # written before the field was removed
+    saved["crop"]["crops_per_image"] = 16  # written before the field was removed
     assert from_dict(TrainConfig, saved) == TrainConfig()
     saved["crop"]["crops_per_imagex"] = 1
     with pytest.raises(KeyError):
@@ -105,9 +138,11 @@ def test_configs_of_earlier_versions_drop_removed_fields_only():
 
 def test_sizes_that_must_agree_are_checked_together():
     from hmlpe.config import ConfigError, check_ranges
+
     with pytest.raises(ConfigError, match="crop.input_size=100, model.input_size=112"):
         check_ranges(merge(TrainConfig(), {"crop.input_size": 100}))
-    check_ranges(merge(TrainConfig(), {"crop.input_size": 96, "model.input_size": 96,
-                                       "labels.crop": 96}))
+    check_ranges(
+        merge(TrainConfig(), {"crop.input_size": 96, "model.input_size": 96, "labels.crop": 96})
+    )
     with pytest.raises(ConfigError, match="crop.train_size=100 is smaller"):
         check_ranges(merge(TrainConfig(), {"crop.train_size": 100}))

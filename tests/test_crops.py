@@ -1,11 +1,18 @@
 """Images, crops and the image <-> crop maps (hmlpe.data.crops)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from hmlpe.data.crops import ImageReadError, crop_and_resize, crop_to_image, image_to_crop, load_image
+from hmlpe.data.crops import (
+    ImageReadError,
+    crop_and_resize,
+    crop_to_image,
+    image_to_crop,
+    load_image,
+)
 
 
 def _img(w=20, h=10):
@@ -32,8 +39,9 @@ def test_sampling_positions_follow_the_convention():
     x = 2 + (np.arange(16) + 0.5) * 8 / 16
     np.testing.assert_allclose(out[2, :, 0], 10 * x, atol=1)
     # and image_to_crop puts image x at crop u = (x - x1) W / (x2 - x1): pixel centres j + 0.5
-    np.testing.assert_allclose(image_to_crop(np.c_[x, np.ones(16)], [2, 0, 10, 4], (16, 4))[:, 0],
-                               np.arange(16) + 0.5)
+    np.testing.assert_allclose(
+        image_to_crop(np.c_[x, np.ones(16)], [2, 0, 10, 4], (16, 4))[:, 0], np.arange(16) + 0.5
+    )
 
 
 def test_box_edges_map_to_crop_edges():
@@ -42,20 +50,25 @@ def test_box_edges_map_to_crop_edges():
     assert np.isnan(image_to_crop([[np.nan, np.nan]], box, 112)).all()
 
 
-box_st = st.tuples(st.floats(-100, 500), st.floats(-100, 500), st.floats(1, 400),
-                   st.floats(1, 400))
+box_st = st.tuples(st.floats(-100, 500), st.floats(-100, 500), st.floats(1, 400), st.floats(1, 400))
 
 
 @settings(max_examples=200, deadline=None)
-@given(box_st, st.lists(st.floats(-1000, 1000), min_size=2, max_size=16).filter(
-    lambda v: len(v) % 2 == 0), st.integers(1, 256), st.integers(1, 256))
+@given(
+    box_st,
+    st.lists(st.floats(-1000, 1000), min_size=2, max_size=16).filter(lambda v: len(v) % 2 == 0),
+    st.integers(1, 256),
+    st.integers(1, 256),
+)
 def test_round_trip(b, vals, w, h):
     box = [b[0], b[1], b[0] + b[2], b[1] + b[3]]
     p = np.array(vals).reshape(-1, 2)
-    np.testing.assert_allclose(crop_to_image(image_to_crop(p, box, (w, h)), box, (w, h)), p,
-                               atol=1e-7)
-    np.testing.assert_allclose(image_to_crop(crop_to_image(p, box, (w, h)), box, (w, h)), p,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        crop_to_image(image_to_crop(p, box, (w, h)), box, (w, h)), p, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        image_to_crop(crop_to_image(p, box, (w, h)), box, (w, h)), p, atol=1e-7
+    )
 
 
 def test_box_outside_image_raises():

@@ -1,4 +1,5 @@
 """engine/curve and companion/curve: budgets to epochs, the curve table, slopes by hand."""
+
 import json
 from dataclasses import asdict
 
@@ -6,17 +7,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hmlpe.companion.curve import (curve_reading, curve_table, extrapolate, gap_table, paper_pcp,
-                                   slopes_per_decade, visits_text)
+from hmlpe.companion.curve import (
+    curve_reading,
+    curve_table,
+    extrapolate,
+    gap_table,
+    paper_pcp,
+    slopes_per_decade,
+    visits_text,
+)
 from hmlpe.engine.curve import budget_epochs
 from hmlpe.engine.profiles import get_profile
 
 
 def test_budget_epochs_rounds_to_passes():
     cpu, paper = get_profile("cpu"), get_profile("paper")
-    assert budget_epochs(40_000, cpu, 4490) == 9            # 40000 / 4490 = 8.9
-    assert budget_epochs(10, cpu, 4490) == 1                # at least one
-    assert budget_epochs(16_188_800, paper, 5059) == 100    # paper epochs: 32 passes each
+    assert budget_epochs(40_000, cpu, 4490) == 9  # 40000 / 4490 = 8.9
+    assert budget_epochs(10, cpu, 4490) == 1  # at least one
+    assert budget_epochs(16_188_800, paper, 5059) == 100  # paper epochs: 32 passes each
     with pytest.raises(ValueError, match="budget must be >= 1"):
         budget_epochs(0, cpu, 10)
 
@@ -25,9 +33,19 @@ def _fake_run(folder, visits, pcp_buffy, pcp_flic):
     for stage in ("pretrain", "finetune_buffy", "finetune_flic"):
         d = folder / stage
         d.mkdir(parents=True)
-        (d / "history.jsonl").write_text(json.dumps(
-            {"epoch": 3, "visits": visits, "train_seconds": 60.0, "train_regression": 0.1,
-             "val_regression": 0.2, "dead_maps_conv2": 0.0}) + "\n")
+        (d / "history.jsonl").write_text(
+            json.dumps(
+                {
+                    "epoch": 3,
+                    "visits": visits,
+                    "train_seconds": 60.0,
+                    "train_regression": 0.1,
+                    "val_regression": 0.2,
+                    "dead_maps_conv2": 0.0,
+                }
+            )
+            + "\n"
+        )
     for ds, pcp in (("buffy", pcp_buffy), ("flic", pcp_flic)):
         d = folder / f"eval_{ds}"
         d.mkdir()
@@ -40,7 +58,7 @@ def test_curve_table_and_slope_by_hand(tmp_path):
     # LL grows 10 points per decade: 30 at 10k, 40 at 100k, 50 at 1M
     for visits, ll in ((10_000, 30.0), (100_000, 40.0), (1_000_000, 50.0)):
         _fake_run(tmp_path / f"visits_{visits}", visits, (ll, 1, 2, 3), (ll + 5, 1, 2, 3))
-    (tmp_path / "visits_5").mkdir()              # unfinished: no evaluations, left out
+    (tmp_path / "visits_5").mkdir()  # unfinished: no evaluations, left out
     table = curve_table(tmp_path)
     assert list(table.index) == [10_000, 100_000, 1_000_000]
     assert table.loc[100_000, "training minutes"] == pytest.approx(3.0)
@@ -64,8 +82,10 @@ def test_gap_table_reads_where_the_line_reaches_the_paper(tmp_path):
     # 20 points short at 1M, 10 points per decade: two decades more, 100M visits
     assert gaps.loc["buffy LL", "visits where the line reaches the paper"] == pytest.approx(1e8)
     assert gaps.loc["buffy RL", "visits where the line reaches the paper"] == np.inf
-    paper["flic LL"] = 45.0      # below our 50 at the largest budget: already reached
-    assert np.isnan(gap_table(table, paper).loc["flic LL", "visits where the line reaches the paper"])
+    paper["flic LL"] = 45.0  # below our 50 at the largest budget: already reached
+    assert np.isnan(
+        gap_table(table, paper).loc["flic LL", "visits where the line reaches the paper"]
+    )
     paper["flic LL"] = 70.0
     text = " ".join(curve_reading(table, gaps, seed_sd=(0.7, 2.2)))
     assert "standard deviation over seeds of 0.7-2.2 points" in text
@@ -96,6 +116,7 @@ def test_visits_of_an_old_history_come_from_its_config(tmp_path, data_root):
     profile: 24 examples of each of the three datasets)."""
     from hmlpe.companion.curve import pretrain_visits
     from hmlpe.engine.profiles import get_profile
+
     cfg = get_profile("smoke").stage_config("pretrain")
     (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg)}))
     history = pd.DataFrame({"epoch": [1, 2]})
@@ -105,9 +126,18 @@ def test_visits_of_an_old_history_come_from_its_config(tmp_path, data_root):
 
 def test_manifest_row_reads_an_export_and_tolerates_none(tmp_path):
     from hmlpe.companion.seeds import manifest_row
-    (tmp_path / "MANIFEST.json").write_text(json.dumps({
-        "training_commits": ["0123456789abcdef"], "devices": ["cpu (x)"], "wall_seconds": 90,
-        "exported": "2026-12-03", "data_manifests_sha256": {"lsp.sha256": "f" * 64}}))
+
+    (tmp_path / "MANIFEST.json").write_text(
+        json.dumps(
+            {
+                "training_commits": ["0123456789abcdef"],
+                "devices": ["cpu (x)"],
+                "wall_seconds": 90,
+                "exported": "2026-12-03",
+                "data_manifests_sha256": {"lsp.sha256": "f" * 64},
+            }
+        )
+    )
     row = manifest_row(tmp_path)
     assert row["training commits"] == "0123456789" and row["wall time (min)"] == 1.5
     assert row["data manifests (sha256)"] == "lsp.sha256 " + "f" * 12
@@ -116,10 +146,12 @@ def test_manifest_row_reads_an_export_and_tolerates_none(tmp_path):
 
 def test_plot_draws_points_fits_stars_and_references(tmp_path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from hmlpe.companion.curve import plot_curve
+
     for visits, ll in ((10_000, 30.0), (100_000, 40.0)):
         _fake_run(tmp_path / f"visits_{visits}", visits, (ll, 1, 2, 3), (ll, 1, 2, 3))
     table = curve_table(tmp_path)

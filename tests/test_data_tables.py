@@ -1,4 +1,5 @@
 """The data chapter's tables (hmlpe.companion.data_tables), on the real data."""
+
 import pytest
 
 from hmlpe.companion import paper
@@ -11,8 +12,9 @@ from hmlpe.data.datasets.registry import load_registry
 
 def test_association_rules_match_the_registry_counts(buffy_root):
     test = load_dataset("buffy", buffy_root, "test")
-    table, matched = association_table(test, load_detections(buffy_root),
-                                       paper.results()["table1"]["test_sets"])
+    table, matched = association_table(
+        test, load_detections(buffy_root), paper.results()["table1"]["test_sets"]
+    )
     counts = load_registry()["buffy"].counts
     by_key = table.set_index("key")
     assert by_key.loc["paper", "matched frames"] == counts["matched_paper_rule"]
@@ -30,8 +32,9 @@ def test_box_sizes_per_dataset(buffy_root):
 
 
 def test_framing_of_the_test_rule_is_close_to_the_test_crops(buffy_root):
-    table, joints = framing_table(CropConfig(), buffy_root, rules=("test_rule",),
-                                  datasets=("buffy",))
+    table, joints = framing_table(
+        CropConfig(), buffy_root, rules=("test_rule",), datasets=("buffy",)
+    )
     row = table.loc[("test_rule", "buffy")]
     assert row["ratio x"] == pytest.approx(1.0, abs=0.1)
     assert set(joints) == {("test_rule", "buffy")}

@@ -1,4 +1,5 @@
 """Buffy reader (hmlpe.data.datasets.buffy): hand-made sticks first, then the real data."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -6,8 +7,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from hmlpe.data.datasets._io import DatasetFileError
-from hmlpe.data.datasets.buffy import (joints_from_sticks, load_detections, nearest_ends,
-                                  parse_sticks_file, read_buffy)
+from hmlpe.data.datasets.buffy import (
+    joints_from_sticks,
+    load_detections,
+    nearest_ends,
+    parse_sticks_file,
+    read_buffy,
+)
 from hmlpe.data.datasets.convention import needs_swap
 from hmlpe.skeleton import JOINT_INDEX as J
 
@@ -46,8 +52,8 @@ def test_hand_made_frame_gives_the_right_joints(tmp_path):
     np.testing.assert_allclose(j[J["r_elbow"]], [135, 151])
     np.testing.assert_allclose(j[J["r_shoulder"]], [120, 100])
     np.testing.assert_allclose(j[J["r_wrist"]], [140, 200])
-    np.testing.assert_allclose(j[J["nose"]], [100, 65])       # head stick midpoint
-    np.testing.assert_allclose(j[J["neck"]], [100, 95])       # mean of (100,90) and (100,100)
+    np.testing.assert_allclose(j[J["nose"]], [100, 65])  # head stick midpoint
+    np.testing.assert_allclose(j[J["neck"]], [100, 95])  # mean of (100,90) and (100,100)
     assert rec.visible.all()
     np.testing.assert_allclose(rec.sticks[0], [[100, 100], [100, 200]])
 
@@ -64,8 +70,7 @@ coord = st.floats(0, 700, allow_nan=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(coord, min_size=24, max_size=24), st.lists(st.booleans(), min_size=6,
-                                                          max_size=6))
+@given(st.lists(coord, min_size=24, max_size=24), st.lists(st.booleans(), min_size=6, max_size=6))
 def test_joints_do_not_depend_on_stick_end_order(vals, flips):
     s = np.array(vals).reshape(6, 2, 2)
     flipped = s.copy()
@@ -86,8 +91,10 @@ def pcp_eq6(pred, gt, alpha=0.5):
     """Eq. 6 (protocol facts): both ends within alpha * L of the GT ends, in either order."""
     L = np.linalg.norm(gt[1] - gt[0])
     d = lambda p, q: np.linalg.norm(p - q)  # noqa: E731
-    return (max(d(pred[0], gt[0]), d(pred[1], gt[1])) <= alpha * L
-            or max(d(pred[0], gt[1]), d(pred[1], gt[0])) <= alpha * L)
+    return (
+        max(d(pred[0], gt[0]), d(pred[1], gt[1])) <= alpha * L
+        or max(d(pred[0], gt[1]), d(pred[1], gt[0])) <= alpha * L
+    )
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +110,21 @@ def test_counts_and_splits(buffy):
     assert len({r.example for r in buffy}) == 748
 
 
-ARMS = ((1, "l_shoulder", "l_elbow"), (2, "r_shoulder", "r_elbow"),
-        (3, "l_elbow", "l_wrist"), (4, "r_elbow", "r_wrist"))
+ARMS = (
+    (1, "l_shoulder", "l_elbow"),
+    (2, "r_shoulder", "r_elbow"),
+    (3, "l_elbow", "l_wrist"),
+    (4, "r_elbow", "r_wrist"),
+)
 
 
 def _pcp_failures(records):
-    return [(r.example, a, b) for r in records for k, a, b in ARMS
-            if not pcp_eq6(r.joints[[J[a], J[b]]], r.sticks[k])]
+    return [
+        (r.example, a, b)
+        for r in records
+        for k, a, b in ARMS
+        if not pcp_eq6(r.joints[[J[a], J[b]]], r.sticks[k])
+    ]
 
 
 def test_gt_joints_score_100_percent_pcp_on_the_test_set(buffy):
@@ -120,15 +135,22 @@ def test_gt_joints_pcp_on_the_training_set(buffy):
     # 5 of 1888 training arms fail: a stick shorter than twice the gap between the upper-
     # and lower-arm sticks, so the averaged elbow is more than alpha*L from that stick's end.
     assert sorted(_pcp_failures([r for r in buffy if r.split == "train"])) == [
-        ("s5e3_005468", "r_elbow", "r_wrist"), ("s5e3_032400", "r_elbow", "r_wrist"),
-        ("s5e3_050566", "l_shoulder", "l_elbow"), ("s5e3_050577", "l_shoulder", "l_elbow"),
-        ("s5e3_050601", "l_shoulder", "l_elbow")]
+        ("s5e3_005468", "r_elbow", "r_wrist"),
+        ("s5e3_032400", "r_elbow", "r_wrist"),
+        ("s5e3_050566", "l_shoulder", "l_elbow"),
+        ("s5e3_050577", "l_shoulder", "l_elbow"),
+        ("s5e3_050601", "l_shoulder", "l_elbow"),
+    ]
 
 
 def test_143_of_552_test_arms_are_stored_out_of_order(buffy):
     # protocol facts: upper arm wrist-to-shoulder, or the sticks meet at their first ends
-    n = sum(nearest_ends(r.sticks[u], r.sticks[lo]) != (1, 0)
-            for r in buffy if r.split == "test" for u, lo in ((1, 3), (2, 4)))
+    n = sum(
+        nearest_ends(r.sticks[u], r.sticks[lo]) != (1, 0)
+        for r in buffy
+        if r.split == "test"
+        for u, lo in ((1, 3), (2, 4))
+    )
     assert n == 143
 
 

@@ -1,4 +1,5 @@
 """Training filter (paper 4.1) and the pool loader."""
+
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +19,30 @@ def _rec(joints, visible=None, split="train", size=(100, 80), ex="a"):
 
 def test_drop_reasons_are_counted():
     ok = np.tile([[10.0, 10.0]], (8, 1))
-    nan = ok.copy(); nan[3] = np.nan
+    nan = ok.copy()
+    nan[3] = np.nan
     occ = _rec(ok, visible=np.r_[np.ones(7, bool), False], ex="occ")
-    out = ok.copy(); out[5] = [99 + 1.6, 10]         # 1.6 px right of the last pixel centre
-    edge = ok.copy(); edge[5] = [99 + 1.4, 10]       # within the 1 px tolerance
-    recs = [_rec(ok), _rec(nan, ex="nan"), occ, _rec(out, ex="out"), _rec(edge, ex="edge"),
-            _rec(nan, split="test", ex="t")]
+    out = ok.copy()
+    out[5] = [99 + 1.6, 10]  # 1.6 px right of the last pixel centre
+    edge = ok.copy()
+    edge[5] = [99 + 1.4, 10]  # within the 1 px tolerance
+    recs = [
+        _rec(ok),
+        _rec(nan, ex="nan"),
+        occ,
+        _rec(out, ex="out"),
+        _rec(edge, ex="edge"),
+        _rec(nan, split="test", ex="t"),
+    ]
     kept, counts = filter_training(recs)
     assert [r.example for r in kept] == ["a", "edge", "t"]
-    assert counts == {"missing_joint": 1, "occluded_joint": 1, "joint_outside_image": 1,
-                      "total": 6, "kept": 3}
+    assert counts == {
+        "missing_joint": 1,
+        "occluded_joint": 1,
+        "joint_outside_image": 1,
+        "total": 6,
+        "kept": 3,
+    }
     assert np.isnan(kept[-1].joints[3]).all() and not kept[-1].visible[3]
 
 

@@ -1,4 +1,5 @@
 """LSP reader (hmlpe.data.datasets.lsp)."""
+
 import numpy as np
 import pytest
 
@@ -9,10 +10,10 @@ from hmlpe.skeleton import JOINT_INDEX as J
 
 def test_convert_hand_made():
     xyf = np.zeros((3, 14))
-    xyf[0] = np.arange(14) + 1.0          # x = LSP index, 1-based
+    xyf[0] = np.arange(14) + 1.0  # x = LSP index, 1-based
     xyf[1] = 100.0
-    xyf[1, 12], xyf[1, 13] = 51.0, 11.0   # neck y, head-top y
-    xyf[2, 10] = 1                        # left elbow flagged (occluded)
+    xyf[1, 12], xyf[1, 13] = 51.0, 11.0  # neck y, head-top y
+    xyf[2, 10] = 1  # left elbow flagged (occluded)
     joints, visible, top = convert(xyf)
     assert joints[J["r_wrist"], 0] == 6 and joints[J["l_wrist"], 0] == 11  # 0-based
     assert joints[J["neck"], 0] == 12 and joints[J["r_shoulder"], 0] == 8
@@ -56,8 +57,13 @@ def test_left_right_relabelled_per_example(lsp, lsp_root):
 
 def test_training_drops(lsp, lsp_root):
     kept, counts = training_records("lsp", lsp_root)
-    assert counts == {"missing_joint": 0, "occluded_joint": 395, "joint_outside_image": 0,
-                      "total": 1000, "kept": 605}
+    assert counts == {
+        "missing_joint": 0,
+        "occluded_joint": 395,
+        "joint_outside_image": 0,
+        "total": 1000,
+        "kept": 605,
+    }
     assert all(r.visible.all() for r in kept)
     test = [r for r in lsp if r.split == "test"]
     assert len(test) == 1000 and sum(not r.visible.all() for r in test) > 0  # kept

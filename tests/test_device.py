@@ -1,11 +1,19 @@
 """Device selection logic, with CUDA and CPU features faked by monkeypatching."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 
 from hmlpe.engine import device as dev
-from hmlpe.engine.device import ALLOWED, DeviceError, DeviceSpec, autocast, cpu_has_native_bf16, select_device
+from hmlpe.engine.device import (
+    ALLOWED,
+    DeviceError,
+    DeviceSpec,
+    autocast,
+    cpu_has_native_bf16,
+    select_device,
+)
 
 
 @pytest.fixture
@@ -73,16 +81,19 @@ def _fake_cpu(monkeypatch, flags=(), capability="AVX2", onednn=False):
     monkeypatch.setattr(dev, "_onednn_bf16", lambda: onednn)
 
 
-@pytest.mark.parametrize("flags, capability, onednn, expect", [
-    (("avx2", "fma"), "AVX2", False, False),            # e.g. AMD Zen 3: bf16 only emulated
-    (("avx2",), "AVX2", True, False),                   # oneDNN alone is not enough
-    (("avx512f", "avx512_bf16"), "AVX512", False, True),
-    (("amx_bf16", "amx_tile"), "AMX", False, True),
-    ((), "AVX512", True, True),                         # no /proc/cpuinfo: torch's view decides
-    ((), "AMX", True, True),
-    ((), "AVX512", False, False),
-    ((), "", False, False),
-])
+@pytest.mark.parametrize(
+    "flags, capability, onednn, expect",
+    [
+        (("avx2", "fma"), "AVX2", False, False),  # e.g. AMD Zen 3: bf16 only emulated
+        (("avx2",), "AVX2", True, False),  # oneDNN alone is not enough
+        (("avx512f", "avx512_bf16"), "AVX512", False, True),
+        (("amx_bf16", "amx_tile"), "AMX", False, True),
+        ((), "AVX512", True, True),  # no /proc/cpuinfo: torch's view decides
+        ((), "AMX", True, True),
+        ((), "AVX512", False, False),
+        ((), "", False, False),
+    ],
+)
 def test_cpu_bf16_detection(monkeypatch, clean_env, flags, capability, onednn, expect):
     _fake_cpu(monkeypatch, flags, capability, onednn)
     assert cpu_has_native_bf16() is expect
@@ -99,7 +110,9 @@ def test_cpu_bf16_env_override(monkeypatch):
 
 def test_cpuinfo_flags_parsing(tmp_path):
     f = tmp_path / "cpuinfo"
-    f.write_text("processor\t: 0\nmodel name\t: Fake\nflags\t\t: fpu avx2 avx512_bf16\n\nflags\t: other\n")
+    f.write_text(
+        "processor\t: 0\nmodel name\t: Fake\nflags\t\t: fpu avx2 avx512_bf16\n\nflags\t: other\n"
+    )
     assert dev._cpuinfo_flags(f) == {"fpu", "avx2", "avx512_bf16"}
     assert dev._cpuinfo_flags(tmp_path / "missing") == set()
 

@@ -1,4 +1,5 @@
 """engine/diagnostics: dead maps on a hand-made network; the initialisation rules."""
+
 import numpy as np
 import pytest
 import torch
@@ -23,16 +24,16 @@ def test_a_map_with_a_large_negative_bias_is_dead():
     model = HMLPENet(SMALL)
     convs = [m for m in model.trunk if isinstance(m, nn.Conv2d)]
     with torch.no_grad():
-        convs[1].bias[2] = -1e4          # conv2 map 2 can never pass its ReLU
-        convs[2].bias[:3] = -1e4         # conv3 maps 0-2 likewise
-        convs[2].bias[3:] = 1e4          # the others always do
+        convs[1].bias[2] = -1e4  # conv2 map 2 can never pass its ReLU
+        convs[2].bias[:3] = -1e4  # conv3 maps 0-2 likewise
+        convs[2].bias[3:] = 1e4  # the others always do
     spec = select_device("cpu-fp32")
     shares = dead_map_shares(model, _crops(), spec, batch_size=4)
     assert shares["conv2"] == pytest.approx(1 / 4)
     assert shares["conv3"] == pytest.approx(3 / 8)
     counts = dead_map_counts(shares, model)
     assert (counts["conv2"], counts["conv3"]) == (1, 3)
-    assert model.training                # put back as it was
+    assert model.training  # put back as it was
 
 
 @torch.no_grad()
@@ -71,7 +72,9 @@ def test_torch_rule_keeps_the_modules_own_draws():
     torch.manual_seed(5)
     a = HMLPENet(SMALL).state_dict()
     torch.manual_seed(5)
-    b = HMLPENet(ModelConfig(conv_channels=(4, 4, 8), fc_widths=(16, 16), init="torch")).state_dict()
+    b = HMLPENet(
+        ModelConfig(conv_channels=(4, 4, 8), fc_widths=(16, 16), init="torch")
+    ).state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -86,4 +89,6 @@ def test_kaiming_trunk_rule_leaves_the_heads_as_torch_draws_them():
     assert heads and all(torch.equal(got[k], ref[k]) for k in heads)
     conv2 = [m for m in model.trunk if isinstance(m, nn.Conv2d)][1]
     assert float(conv2.bias.abs().max()) == 0.0
-    assert float(conv2.weight.std()) == pytest.approx((2 / conv2.weight[0].numel()) ** 0.5, rel=0.15)
+    assert float(conv2.weight.std()) == pytest.approx(
+        (2 / conv2.weight[0].numel()) ** 0.5, rel=0.15
+    )

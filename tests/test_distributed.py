@@ -1,6 +1,7 @@
 """Data-parallel training (torchrun, DDP, gloo on the CPU): the shards of a global batch, and on
 the smoke profile 2 ranks against one process, then a distributed run stopped after epoch 1 and
 resumed."""
+
 import json
 import os
 import subprocess
@@ -9,16 +10,15 @@ import sys
 import numpy as np
 import pytest
 import torch
+from test_training import synthetic_train, tiny_config
 
 from hmlpe.config import TrainConfig, from_dict
 from hmlpe.data.pipeline import load_train_set
-from hmlpe.engine import batches, distributed, training
+from hmlpe.engine import batches, distributed
 from hmlpe.engine.checkpoint import build_model, load_checkpoint
 from hmlpe.engine.device import select_device
 from hmlpe.engine.protocol import configure
 from hmlpe.paths import PROJECT_ROOT
-
-from test_training import synthetic_train, tiny_config
 
 
 @pytest.mark.parametrize("batch", [1, 2, 5, 16, 71])
@@ -31,7 +31,9 @@ def test_shards_cover_the_batch_once(batch, world):
     assert max(sizes) - min(sizes) <= 1
 
 
-@pytest.mark.parametrize("augment", [{}, {"augment.rotation_deg": 10.0, "augment.scale_jitter": 0.1}])
+@pytest.mark.parametrize(
+    "augment", [{}, {"augment.rotation_deg": 10.0, "augment.scale_jitter": 0.1}]
+)
 def test_shards_of_a_device_batch_are_the_whole_batch(augment):
     """Every rank holds the same epoch plan and makes only its shard of each global batch
     (``training._Stage._step``): the shards concatenated equal the single-process batch."""
@@ -60,19 +62,42 @@ def test_not_launched_is_one_plain_process(monkeypatch):
 
 # --- torchrun on the smoke profile ----------------------------------------------------------
 
-SMALL = ["--profile", "smoke", "--epochs", "2", "--device", "cpu-fp32",
-         "--set", "model.dropout=0",                 # dropout masks are drawn per rank
-         "--set", "model.conv_channels=[8,8,8]", "--set", "model.fc_widths=[32,32]",
-         "--set", "max_test_examples=8"]
+SMALL = [
+    "--profile",
+    "smoke",
+    "--epochs",
+    "2",
+    "--device",
+    "cpu-fp32",
+    "--set",
+    "model.dropout=0",  # dropout masks are drawn per rank
+    "--set",
+    "model.conv_channels=[8,8,8]",
+    "--set",
+    "model.fc_widths=[32,32]",
+    "--set",
+    "max_test_examples=8",
+]
 
 
 def _hmlpe(args, data_root, ranks=None):
     env = {**os.environ, "HMLPE_PROGRESS": "0"}
-    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                 "--nproc_per_node", str(ranks)] if ranks else [sys.executable])
+    launcher = (
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            str(ranks),
+        ]
+        if ranks
+        else [sys.executable]
+    )
     cmd = launcher + ["-m", "hmlpe", "train", *SMALL, "--data-root", str(data_root), *args]
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                          timeout=180)
+    proc = subprocess.run(
+        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -93,8 +118,10 @@ def runs(tmp_path_factory, data_root):
 def _close(a, b, atol=1e-6):
     assert a.keys() == b.keys()
     for key in a:
-        assert torch.allclose(a[key], b[key], rtol=0, atol=atol), \
-            (key, (a[key] - b[key]).abs().max().item())
+        assert torch.allclose(a[key], b[key], rtol=0, atol=atol), (
+            key,
+            (a[key] - b[key]).abs().max().item(),
+        )
 
 
 def test_two_gloo_ranks_train_the_weights_of_one_process(runs):
@@ -110,8 +137,13 @@ def test_two_gloo_ranks_train_the_weights_of_one_process(runs):
     assert any(not torch.allclose(init[k], ddp["model"][k], atol=1e-4) for k in init)
     # history: the global batch's losses and rank 0's test errors, written once
     for a, b in zip(single["history"], ddp["history"], strict=True):
-        for key in ("train_loss", "train_regression", "train_detection", "test_regression",
-                    "test_detection"):
+        for key in (
+            "train_loss",
+            "train_regression",
+            "train_detection",
+            "test_regression",
+            "test_detection",
+        ):
             assert a[key] == pytest.approx(b[key], rel=1e-5), key
     rows = (runs["root"] / "ddp" / "history.jsonl").read_text().splitlines()
     assert [json.loads(r)["epoch"] for r in rows] == [1, 2]
@@ -133,6 +165,7 @@ def test_distributed_run_stopped_after_epoch_1_resumes_to_the_same_weights(runs,
 
 def test_other_commands_refuse_to_run_under_torchrun(monkeypatch, capsys):
     from hmlpe import cli
+
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert cli.main(["sweep", "--profile", "smoke", "--out", "unused"]) == 2
     assert "only `hmlpe train` runs under torchrun" in capsys.readouterr().err
@@ -140,9 +173,17 @@ def test_other_commands_refuse_to_run_under_torchrun(monkeypatch, capsys):
 
 def test_bench_reports_one_process_beside_two_gloo_ranks(tmp_path):
     from hmlpe.engine.bench import run_ranks_bench
+
     cfg = tiny_config()
-    r = run_ranks_bench(ranks=(1, 2), batch_size=4, steps=1, rounds=1, device="cpu-fp32",
-                        out=tmp_path / "bench.json", cfg=cfg)
+    r = run_ranks_bench(
+        ranks=(1, 2),
+        batch_size=4,
+        steps=1,
+        rounds=1,
+        device="cpu-fp32",
+        out=tmp_path / "bench.json",
+        cfg=cfg,
+    )
     assert set(r["ranks"]) == {"1", "2"} and r["ranks"]["2"]["backend"] == "gloo"
     assert r["ranks"]["1"]["speedup_vs_1"] == 1.0
     assert all(v["train_images_per_s"] > 0 for v in r["ranks"].values())

@@ -1,4 +1,5 @@
 """environment.yml (conda users) and pyproject.toml (pip) must name the same versions."""
+
 import re
 import tomllib
 from pathlib import Path
@@ -39,7 +40,9 @@ def test_lock_file_agrees_with_direct_pins():
             name, _, version = line.partition("==")
             lock[name.strip().lower()] = version.strip()
     for name, version in _pyproject_pins().items():
-        assert lock.get(name) == version, f"ci/requirements.lock pins {name}=={lock.get(name)}, pyproject {version}"
+        assert lock.get(name) == version, (
+            f"ci/requirements.lock pins {name}=={lock.get(name)}, pyproject {version}"
+        )
 
 
 def test_torch_is_the_cpu_wheel_pin():

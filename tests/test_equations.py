@@ -1,5 +1,6 @@
 """The equations page: every check passes, a broken implementation fails its check, and every
 named function exists and is named on the page."""
+
 from __future__ import annotations
 
 import importlib
@@ -19,10 +20,11 @@ def test_every_equation_once_and_every_check_passes():
 
 def test_a_broken_function_fails_its_check(monkeypatch):
     real = losses.regression_loss
-    monkeypatch.setattr(losses, "regression_loss", lambda p, t: real(p, t) / 2)   # forgot a term
+    monkeypatch.setattr(losses, "regression_loss", lambda p, t: real(p, t) / 2)  # forgot a term
     assert not equations.check_eq1().passed
-    monkeypatch.setattr(losses, "detection_loss",
-                        lambda z, y, reduction="sum": torch.zeros(z.shape[0]))
+    monkeypatch.setattr(
+        losses, "detection_loss", lambda z, y, reduction="sum": torch.zeros(z.shape[0])
+    )
     assert not equations.check_eq3().passed and not equations.check_eq4().passed
 
 

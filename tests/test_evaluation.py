@@ -1,5 +1,6 @@
 """Where the numbers of Tables 1 and 2 are made (hmlpe.engine.evaluation): eq. 6 per arm against
 Buffy's own sticks and FLIC's joints, unmatched frames, and eq. 7's FLIC torso, by hand."""
+
 import numpy as np
 import pytest
 
@@ -11,21 +12,30 @@ from hmlpe.skeleton import JOINT_INDEX as J
 # Buffy sticks in file order (torso, LUA, RUA, LLA, RLA, head), each (end, end) as stored.
 # The left upper arm is stored elbow-to-shoulder (reversed) and the right lower arm
 # wrist-to-elbow: eq. 6 accepts either end order. Arms do not share end points, as in Buffy.
-STICKS = np.array([
-    [[100, 100], [100, 200]],    # torso
-    [[70, 150], [80, 100]],      # LUA, reversed: elbow first; length 51.0
-    [[120, 100], [140, 150]],    # RUA; length 53.9
-    [[72, 152], [50, 190]],      # LLA; length 43.9
-    [[140, 200], [130, 152]],    # RLA, reversed: wrist first; length 49.0
-    [[100, 40], [100, 90]],      # head
-], dtype=float)
+STICKS = np.array(
+    [
+        [[100, 100], [100, 200]],  # torso
+        [[70, 150], [80, 100]],  # LUA, reversed: elbow first; length 51.0
+        [[120, 100], [140, 150]],  # RUA; length 53.9
+        [[72, 152], [50, 190]],  # LLA; length 43.9
+        [[140, 200], [130, 152]],  # RLA, reversed: wrist first; length 49.0
+        [[100, 40], [100, 90]],  # head
+    ],
+    dtype=float,
+)
 
 
 def _record(dataset, example, joints, **kw):
-    return PoseRecord(dataset=dataset, example=example, image=f"/x/{example}.jpg",
-                      image_size=(300, 300), joints=joints,
-                      visible=~np.isnan(joints).any(axis=1),
-                      split="test", **kw)
+    return PoseRecord(
+        dataset=dataset,
+        example=example,
+        image=f"/x/{example}.jpg",
+        image_size=(300, 300),
+        joints=joints,
+        visible=~np.isnan(joints).any(axis=1),
+        split="test",
+        **kw,
+    )
 
 
 def _joints(**points):
@@ -37,15 +47,30 @@ def _joints(**points):
 
 def _held_out(name, records, matched):
     n = len(records)
-    return HeldOutSet(name=name, records=records, images=np.zeros((n, 1, 1, 3), np.uint8),
-                      boxes=np.zeros((n, 4)), matched=np.array(matched),
-                      joints=np.zeros((n, 8, 2)), usable=np.array(matched), fingerprint="t")
+    return HeldOutSet(
+        name=name,
+        records=records,
+        images=np.zeros((n, 1, 1, 3), np.uint8),
+        boxes=np.zeros((n, 4)),
+        matched=np.array(matched),
+        joints=np.zeros((n, 8, 2)),
+        usable=np.array(matched),
+        fingerprint="t",
+    )
 
 
 # Predicted joints: shoulders and elbows as the sticks say; the left wrist 20 px off (43.9 x
 # 0.5 = 22 px allowed: correct), the right wrist 30 px off (24.5 allowed: wrong).
-PRED = _joints(nose=(100, 65), neck=(100, 95), l_shoulder=(80, 100), r_shoulder=(120, 100),
-               l_elbow=(71, 151), r_elbow=(135, 151), l_wrist=(50, 210), r_wrist=(140, 230))
+PRED = _joints(
+    nose=(100, 65),
+    neck=(100, 95),
+    l_shoulder=(80, 100),
+    r_shoulder=(120, 100),
+    l_elbow=(71, 151),
+    r_elbow=(135, 151),
+    l_wrist=(50, 210),
+    r_wrist=(140, 230),
+)
 
 
 def test_buffy_arms_scored_against_the_stored_sticks_in_either_end_order():
@@ -59,22 +84,37 @@ def test_buffy_arms_scored_against_the_stored_sticks_in_either_end_order():
 
 
 def test_an_unmatched_buffy_frame_counts_every_arm_wrong():
-    perfect = _joints(nose=(100, 65), neck=(100, 95), l_shoulder=(80, 100),
-                      r_shoulder=(120, 100), l_elbow=(71, 151), r_elbow=(135, 151),
-                      l_wrist=(50, 190), r_wrist=(140, 200))
+    perfect = _joints(
+        nose=(100, 65),
+        neck=(100, 95),
+        l_shoulder=(80, 100),
+        r_shoulder=(120, 100),
+        l_elbow=(71, 151),
+        r_elbow=(135, 151),
+        l_wrist=(50, 190),
+        r_wrist=(140, 200),
+    )
     recs = [_record("buffy", f"s5e2_00000{i}", perfect, sticks=STICKS) for i in (1, 2)]
     correct = arm_pcp(_held_out("buffy", recs, [True, False]), np.stack([perfect, perfect]))
     assert correct[0].all() and not correct[1].any()
 
 
 def test_flic_arms_scored_against_the_joints_and_a_missing_joint_is_wrong():
-    gt = _joints(nose=(100, 60), neck=(100, 95), l_shoulder=(80, 100), r_shoulder=(120, 100),
-                 l_elbow=(70, 150), r_elbow=(130, 150), l_wrist=(60, 200), r_wrist=(140, 200))
+    gt = _joints(
+        nose=(100, 60),
+        neck=(100, 95),
+        l_shoulder=(80, 100),
+        r_shoulder=(120, 100),
+        l_elbow=(70, 150),
+        r_elbow=(130, 150),
+        l_wrist=(60, 200),
+        r_wrist=(140, 200),
+    )
     rec = _record("flic", "flic_00001", gt, extra={"l_hip": (85, 200), "r_hip": (115, 200)})
     pred = gt.copy()
-    pred[J["l_wrist"]] += (0, 26)      # lower arm length 51.0: 25.5 allowed -> wrong
-    pred[J["r_wrist"]] += (0, 25)      # 25 <= 25.5 -> correct
-    pred[J["l_shoulder"]] = np.nan     # no prediction -> wrong
+    pred[J["l_wrist"]] += (0, 26)  # lower arm length 51.0: 25.5 allowed -> wrong
+    pred[J["r_wrist"]] += (0, 25)  # 25 <= 25.5 -> correct
+    pred[J["l_shoulder"]] = np.nan  # no prediction -> wrong
     correct = arm_pcp(_held_out("flic", [rec], [True]), pred[None])
     assert dict(zip(ARM_COLUMNS, correct[0])) == {"LL": False, "RL": True, "LU": False, "RU": True}
 
@@ -89,4 +129,3 @@ def test_flic_torso_is_hip_to_opposite_shoulder_with_flic_own_labels():
     # a record whose reader swapped left and right: FLIC's own labels are restored first
     swapped = _record("flic", "b", gt, extra=hips, swapped_lr=True)
     assert flic_torso(swapped) == pytest.approx(np.hypot(115 - 80, 220 - 100))
-

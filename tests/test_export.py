@@ -1,4 +1,5 @@
 import json
+from datetime import UTC
 
 import pytest
 
@@ -9,13 +10,19 @@ from hmlpe.companion.export import export_results
 def test_export_copies_small_results_and_never_weights(tmp_path):
     run = tmp_path / "run"
     (run / "pretrain").mkdir(parents=True)
-    (run / "pretrain" / "config.json").write_text(json.dumps({"device": "cpu", "git_commit": "abc"}))
+    (run / "pretrain" / "config.json").write_text(
+        json.dumps({"device": "cpu", "git_commit": "abc"})
+    )
     (run / "pretrain" / "history.csv").write_text("epoch,lr\n1,0.01\n")
     (run / "pretrain" / "last.pt").write_bytes(b"weights")
     (run / "eval_buffy").mkdir()
     (run / "eval_buffy" / "metrics.json").write_text("{}")
     manifest = export_results(run, tmp_path / "out")
-    assert set(manifest["files"]) == {"pretrain/config.json", "pretrain/history.csv", "eval_buffy/metrics.json"}
+    assert set(manifest["files"]) == {
+        "pretrain/config.json",
+        "pretrain/history.csv",
+        "eval_buffy/metrics.json",
+    }
     assert not (tmp_path / "out" / "pretrain" / "last.pt").exists()
     assert manifest["devices"] == ["cpu"] and manifest["training_commits"] == ["abc"]
     assert set(manifest["data_manifests_sha256"]) == {"buffy.sha256", "flic.sha256", "lsp.sha256"}
@@ -33,13 +40,15 @@ def test_export_of_missing_or_empty_run_is_an_error(tmp_path, capsys):
 
 def test_export_excludes_folders_and_measures_wall_time(tmp_path):
     import os
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     run = tmp_path / "run"
     for sub in ("pretrain", "sweep/ratio_1"):
         (run / sub).mkdir(parents=True)
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    (run / "pretrain" / "config.json").write_text(json.dumps(
-        {"device": "cpu", "git_commit": "abc", "created": start.isoformat()}))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    (run / "pretrain" / "config.json").write_text(
+        json.dumps({"device": "cpu", "git_commit": "abc", "created": start.isoformat()})
+    )
     hist = run / "pretrain" / "history.csv"
     hist.write_text("epoch\n1\n")
     os.utime(hist, (start.timestamp() + 600, start.timestamp() + 600))
@@ -54,39 +63,49 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
     import json as _json
     import os as _os
     import time as _time
+
     from hmlpe.companion.export import export_results
+
     run = tmp_path / "run"
     (run / "pretrain").mkdir(parents=True)
-    (run / "pretrain" / "config.json").write_text(_json.dumps(
-        {"device": "cpu", "git_commit": "abc", "created": "2026-01-01T00:00:00+00:00"}))
+    (run / "pretrain" / "config.json").write_text(
+        _json.dumps({"device": "cpu", "git_commit": "abc", "created": "2026-01-01T00:00:00+00:00"})
+    )
     hist = run / "pretrain" / "history.csv"
     hist.write_text("epoch\n1\n")
-    start = 1767225600.0   # 2026-01-01T00:00:00Z
+    start = 1767225600.0  # 2026-01-01T00:00:00Z
     _os.utime(run / "pretrain" / "config.json", (start, start))
     _os.utime(hist, (start + 60, start + 60))
     first = export_results(run, tmp_path / "out")
     assert first["wall_seconds"] == 60.0
-    (run / "pretrain" / "features.npz").write_bytes(b"later")   # added a day later
+    (run / "pretrain" / "features.npz").write_bytes(b"later")  # added a day later
     _os.utime(run / "pretrain" / "features.npz", (start + 86400, start + 86400))
     _time.sleep(0.01)
     second = export_results(run, tmp_path / "out")
     assert "pretrain/features.npz" in second["files"]
-    assert second["wall_seconds"] == 60.0 and second["wall_seconds_from_export"] == first["exported"]
-    (run / "pretrain" / "config.json").write_text(_json.dumps(                 # another run,
-        {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:10+00:00"}))
-    _os.utime(run / "pretrain" / "config.json", (start, start))                 # started later
+    assert (
+        second["wall_seconds"] == 60.0 and second["wall_seconds_from_export"] == first["exported"]
+    )
+    (run / "pretrain" / "config.json").write_text(
+        _json.dumps(  # another run,
+            {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:10+00:00"}
+        )
+    )
+    _os.utime(run / "pretrain" / "config.json", (start, start))  # started later
     # another training run is never exported over this one (its results would be lost)
     from hmlpe.engine.guard import RunFolderError
+
     with pytest.raises(RunFolderError, match="holds the export of another run"):
         export_results(run, tmp_path / "out")
     assert _json.loads((tmp_path / "out" / "MANIFEST.json").read_text())["wall_seconds"] == 60.0
-    third = export_results(run, tmp_path / "out2")         # into a new folder: its own time
+    third = export_results(run, tmp_path / "out2")  # into a new folder: its own time
     assert third["wall_seconds"] == 86390.0 and "wall_seconds_from_export" not in third
 
 
 def test_export_refuses_a_folder_of_other_files(tmp_path):
     from hmlpe.companion.export import export_results
     from hmlpe.engine.guard import RunFolderError
+
     run = tmp_path / "run" / "pretrain"
     run.mkdir(parents=True)
     (run / "history.csv").write_text("epoch\n1\n")

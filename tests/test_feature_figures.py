@@ -1,4 +1,5 @@
 """The features chapter's network choice and patch sheet (hmlpe.companion.feature_figures)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -32,5 +33,5 @@ def test_stretch_and_the_patch_sheet():
     fig = show_patch_grid(patches, "t", cols=8)
     ax = fig.axes[0]
     assert len(ax.images) == 1 and [t.get_text() for t in ax.texts][-1] == "20"
-    assert ax.images[0].get_array().shape[1] > 8 * 24   # 8 columns of 24 px patches
+    assert ax.images[0].get_array().shape[1] > 8 * 24  # 8 columns of 24 px patches
     plt.close(fig)

@@ -1,4 +1,5 @@
 """Downloader (hmlpe.data.datasets.fetch) against a local HTTP server; no outside network."""
+
 import functools
 import hashlib
 import http.server
@@ -8,9 +9,9 @@ import threading
 import zipfile
 
 import pytest
+from test_registry import make_fake
 
 from hmlpe.data.datasets.fetch import FetchError, download, fetch, fetch_all
-from test_registry import make_fake
 
 
 @pytest.fixture()

@@ -1,4 +1,5 @@
 """Segment / closed-box clipping (hmlpe.geometry)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +11,9 @@ BOX = np.array([0.0, 0.0, 10.0, 10.0])
 
 
 def L(p1, p2, box=BOX):
-    return float(segment_length_in_box(np.array(p1, float), np.array(p2, float), np.array(box, float)))
+    return float(
+        segment_length_in_box(np.array(p1, float), np.array(p2, float), np.array(box, float))
+    )
 
 
 # --- hand-computed cases ---------------------------------------------------------------------
@@ -43,9 +46,9 @@ def test_corner_clip():
 
 
 def test_on_edges_closed_box():
-    assert L([2, 0], [7, 0]) == pytest.approx(5.0)      # on the bottom edge
-    assert L([10, -2], [10, 3]) == pytest.approx(3.0)   # on the right edge, partly outside
-    assert L([10, 10], [20, 20]) == 0.0                  # touches a corner only
+    assert L([2, 0], [7, 0]) == pytest.approx(5.0)  # on the bottom edge
+    assert L([10, -2], [10, 3]) == pytest.approx(3.0)  # on the right edge, partly outside
+    assert L([10, 10], [20, 20]) == 0.0  # touches a corner only
 
 
 def test_degenerate_segment():
@@ -92,8 +95,12 @@ def boxes(draw):
 def brute_length(p1, p2, box, n=20001):
     t = np.linspace(0, 1, n)
     pts = p1[None] + t[:, None] * (p2 - p1)[None]
-    inside = ((pts[:, 0] >= box[0]) & (pts[:, 0] <= box[2])
-              & (pts[:, 1] >= box[1]) & (pts[:, 1] <= box[3]))
+    inside = (
+        (pts[:, 0] >= box[0])
+        & (pts[:, 0] <= box[2])
+        & (pts[:, 1] >= box[1])
+        & (pts[:, 1] <= box[3])
+    )
     return inside.mean() * np.hypot(*(p2 - p1))
 
 

@@ -1,5 +1,6 @@
 """ci/gpu.sh on a CPU: the script a GPU machine runs (bench, time-boxed pre-training from the
 data pack, evaluations, small results) works end to end, and its resume continues the run."""
+
 import json
 import os
 import subprocess
@@ -10,15 +11,33 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(args, env):
-    return subprocess.run(["bash", str(ROOT / "ci" / "gpu.sh"), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["bash", str(ROOT / "ci" / "gpu.sh"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_gpu_script_on_cpu(data_pack, tmp_path):
     env = {**os.environ, "PYTHON": sys.executable, "HMLPE_DATA": "/nonexistent"}
     out, run_dir = tmp_path / "out", tmp_path / "run"
-    args = ["--device", "cpu", "--profile", "smoke", "--budget-min", "0.05", "--pack",
-            str(data_pack), "--out", str(out), "--run-dir", str(run_dir)]
+    args = [
+        "--device",
+        "cpu",
+        "--profile",
+        "smoke",
+        "--budget-min",
+        "0.05",
+        "--pack",
+        str(data_pack),
+        "--out",
+        str(out),
+        "--run-dir",
+        str(run_dir),
+    ]
     done = _run(args, env)
     assert done.returncode == 0, done.stderr[-3000:]
     res = out / "results"
@@ -27,15 +46,19 @@ def test_gpu_script_on_cpu(data_pack, tmp_path):
     assert bench["data_path_s_per_batch"]["device"] > 0
     config = json.loads((res / "pretrain" / "config.json").read_text())
     assert config["data_pack"]["id"] and config["train_fingerprint"].startswith("pack-")
-    rows = [json.loads(line) for line in (res / "pretrain" / "history.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (res / "pretrain" / "history.jsonl").read_text().splitlines()
+    ]
     assert rows[-1]["visits"] == config["visits_total"]
     for ds in ("buffy", "flic"):
         metrics = json.loads((res / f"eval_pretrain_{ds}" / "metrics.json").read_text())
         assert metrics["provenance"]["data_pack"]["id"] == config["data_pack"]["id"]
-    assert not list(res.rglob("*.pt"))                  # no weights come back
+    assert not list(res.rglob("*.pt"))  # no weights come back
 
 
 def test_gpu_script_refuses_a_missing_pack(tmp_path):
-    done = _run(["--device", "cpu", "--pack", str(tmp_path / "none.zip"), "--out",
-                 str(tmp_path / "o")], {**os.environ, "PYTHON": sys.executable})
+    done = _run(
+        ["--device", "cpu", "--pack", str(tmp_path / "none.zip"), "--out", str(tmp_path / "o")],
+        {**os.environ, "PYTHON": sys.executable},
+    )
     assert done.returncode == 2 and "no data pack at" in done.stderr

@@ -1,6 +1,7 @@
 """Run folders that nothing overwrites or deletes by mistake (hmlpe.engine.guard) and the checks
 that run before any work: config ranges, protected folders, the writer lock, interrupts,
 leftovers and file modes. Fault injection through the CLI where the user meets it."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,16 @@ import torch
 from hmlpe import cli
 from hmlpe.config import ConfigError, TrainConfig, check_ranges, merge
 from hmlpe.engine import guard
-from hmlpe.engine.guard import (COPY_MARK, LOCK_NAME, RunFolderError, RunLock, check_deletable,
-                                check_disjoint, check_output_folder, clear_temporaries)
+from hmlpe.engine.guard import (
+    COPY_MARK,
+    LOCK_NAME,
+    RunFolderError,
+    RunLock,
+    check_deletable,
+    check_disjoint,
+    check_output_folder,
+    clear_temporaries,
+)
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_text, file_digest
 
@@ -26,8 +34,9 @@ COMMITTED = PROJECT_ROOT / "results" / "cpu" / "seed_0"
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): file_digest(p) for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(folder)): file_digest(p) for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 # --------------------------------------------------------------------------- folders
@@ -38,7 +47,7 @@ def test_output_folder_refuses_exported_results_and_what_lies_inside(tmp_path):
     for target in (exported, exported / "pretrain", exported / "new" / "deeper"):
         with pytest.raises(RunFolderError, match="exported results"):
             check_output_folder(target, results_root=tmp_path / "results")
-    assert not (exported / "new").exists()   # a check creates nothing
+    assert not (exported / "new").exists()  # a check creates nothing
 
 
 def test_output_folder_refuses_the_results_tree_a_file_and_a_path_under_a_file(tmp_path):
@@ -83,10 +92,10 @@ def test_a_run_is_never_deleted_a_book_copy_may_be_replaced(tmp_path, monkeypatc
     (copy / "pretrain").mkdir(parents=True)
     (copy / "MANIFEST.json").write_text("{}")
     (copy / "pretrain" / "config.json").write_text("{}")
-    with pytest.raises(RunFolderError):          # exported results: not ours to replace
+    with pytest.raises(RunFolderError):  # exported results: not ours to replace
         check_deletable(copy, "--run-dir")
     (copy / COPY_MARK).write_text("/somewhere\n")
-    assert check_deletable(copy, "--run-dir") == copy   # the book runner's own copy
+    assert check_deletable(copy, "--run-dir") == copy  # the book runner's own copy
     (tmp_path / "results" / "x").mkdir(parents=True)
     with pytest.raises(RunFolderError, match="never replaced"):
         check_deletable(tmp_path / "results" / "x", "--run-dir")
@@ -113,13 +122,19 @@ def test_a_second_writer_fails_at_once_and_the_lock_goes_with_the_first(tmp_path
 
 
 def test_a_stale_lock_of_a_dead_process_is_taken_over_with_a_warning(tmp_path, capsys):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     folder = tmp_path / "run"
     folder.mkdir()
     import socket
-    (folder / LOCK_NAME).write_text(json.dumps({"pid": int(dead.stdout), "started": "then",
-                                                "host": socket.gethostname()}))
+
+    (folder / LOCK_NAME).write_text(
+        json.dumps({"pid": int(dead.stdout), "started": "then", "host": socket.gethostname()})
+    )
     with RunLock(folder):
         assert json.loads((folder / LOCK_NAME).read_text())["pid"] == os.getpid()
     assert f"pid {int(dead.stdout)}" in capsys.readouterr().err
@@ -128,9 +143,17 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over_with_a_warning(tmp_path, c
 def test_two_processes_train_into_one_folder_the_second_fails(tmp_path):
     folder = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from hmlpe.engine.guard import RunLock; "
-         "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)", str(folder)],
-        stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from hmlpe.engine.guard import RunLock; "
+            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         code = cli.main(["train", "--profile", "smoke", "--epochs", "1", "--out", str(folder)])
@@ -159,18 +182,21 @@ def test_written_files_get_the_usual_mode_not_0600(tmp_path):
 
 
 # --------------------------------------------------------------------------- ranges
-@pytest.mark.parametrize("key, value, expected", [
-    ("optim.batch_size", 0, "an int >= 1"),
-    ("stage.epochs", -3, "an int >= 1"),
-    ("optim.lr", float("nan"), "finite"),
-    ("optim.lr", float("inf"), "finite"),
-    ("optim.lr", 0.0, "> 0"),
-    ("model.dropout", 1.0, r"\[0, 1\)"),
-    ("optim.momentum", 1.0, r"\[0, 1\)"),
-    ("augment.mirror_prob", 1.5, r"\[0, 1\]"),
-    ("eval_every", 0, ">= 1"),
-    ("optim.warmup", -0.1, r"\[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("optim.batch_size", 0, "an int >= 1"),
+        ("stage.epochs", -3, "an int >= 1"),
+        ("optim.lr", float("nan"), "finite"),
+        ("optim.lr", float("inf"), "finite"),
+        ("optim.lr", 0.0, "> 0"),
+        ("model.dropout", 1.0, r"\[0, 1\)"),
+        ("optim.momentum", 1.0, r"\[0, 1\)"),
+        ("augment.mirror_prob", 1.5, r"\[0, 1\]"),
+        ("eval_every", 0, ">= 1"),
+        ("optim.warmup", -0.1, r"\[0, 1\)"),
+    ],
+)
 def test_values_out_of_range_are_named(key, value, expected):
     with pytest.raises(ConfigError, match=rf"^{key}=.*expected .*{expected}"):
         check_ranges(merge(TrainConfig(), {key: value}))
@@ -178,6 +204,7 @@ def test_values_out_of_range_are_named(key, value, expected):
 
 def test_the_defaults_and_every_profile_are_in_range_and_both_weights_zero_is_not():
     from hmlpe.engine.profiles import PROFILES
+
     assert check_ranges(TrainConfig()) == TrainConfig()
     for profile in PROFILES.values():
         check_ranges(profile.stage_config("pretrain"))
@@ -189,12 +216,15 @@ def test_the_defaults_and_every_profile_are_in_range_and_both_weights_zero_is_no
 
 
 # --------------------------------------------------------------------------- the CLI
-@pytest.mark.parametrize("argv, message", [
-    (["--set", "optim.batch_size=0"], "optim.batch_size=0: expected an int >= 1"),
-    (["--epochs", "-3"], "stage.epochs=-3: expected an int >= 1"),
-    (["--set", "optim.lr=nan"], "optim.lr=NaN: expected a finite float > 0"),
-    (["--set", "optim.lr=inf"], "optim.lr=Infinity: expected a finite float > 0"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--set", "optim.batch_size=0"], "optim.batch_size=0: expected an int >= 1"),
+        (["--epochs", "-3"], "stage.epochs=-3: expected an int >= 1"),
+        (["--set", "optim.lr=nan"], "optim.lr=NaN: expected a finite float > 0"),
+        (["--set", "optim.lr=inf"], "optim.lr=Infinity: expected a finite float > 0"),
+    ],
+)
 def test_train_refuses_bad_values_before_writing_anything(tmp_path, capsys, argv, message):
     out = tmp_path / "run"
     assert cli.main(["train", "--profile", "smoke", *argv, "--out", str(out)]) == 2
@@ -202,22 +232,39 @@ def test_train_refuses_bad_values_before_writing_anything(tmp_path, capsys, argv
     assert err == f"error: {message}" and not out.exists()
 
 
-@pytest.mark.skipif(not (COMMITTED / "pretrain" / "config.json").is_file(),
-                    reason="no committed results")
+@pytest.mark.skipif(
+    not (COMMITTED / "pretrain" / "config.json").is_file(), reason="no committed results"
+)
 def test_train_and_evaluate_never_write_into_committed_results(capsys):
     before = _digests(COMMITTED)
     assert cli.main(["train", "--profile", "smoke", "--out", str(COMMITTED / "pretrain")]) == 2
     assert "exported results" in capsys.readouterr().err
-    assert cli.main(["evaluate", "--checkpoint", "nowhere.pt", "--dataset", "buffy",
-                     "--out", str(COMMITTED / "eval_buffy")]) == 2
+    assert (
+        cli.main(
+            [
+                "evaluate",
+                "--checkpoint",
+                "nowhere.pt",
+                "--dataset",
+                "buffy",
+                "--out",
+                str(COMMITTED / "eval_buffy"),
+            ]
+        )
+        == 2
+    )
     assert "exported results" in capsys.readouterr().err
     assert _digests(COMMITTED) == before
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is here")
 def test_a_device_that_is_not_there_is_one_line(tmp_path, capsys):
-    assert cli.main(["train", "--profile", "smoke", "--device", "cuda",
-                     "--out", str(tmp_path / "run")]) == 2
+    assert (
+        cli.main(
+            ["train", "--profile", "smoke", "--device", "cuda", "--out", str(tmp_path / "run")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "CUDA was requested" in err[0]
 
@@ -234,15 +281,27 @@ def test_book_errors_come_before_any_deletion(tmp_path, capsys):
     trained = tmp_path / "trained"
     (trained / "pretrain").mkdir(parents=True)
     (trained / "pretrain" / "last.pt").write_bytes(b"weights")
-    code = cli.main(["book", "--from-results", str(results), "--run-dir", str(trained),
-                     "--chapter", "nosuch", "--no-build"])
+    code = cli.main(
+        [
+            "book",
+            "--from-results",
+            str(results),
+            "--run-dir",
+            str(trained),
+            "--chapter",
+            "nosuch",
+            "--no-build",
+        ]
+    )
     assert code == 2 and (trained / "pretrain" / "last.pt").read_bytes() == b"weights"
-    code = cli.main(["book", "--from-results", str(results), "--run-dir", str(trained),
-                     "--no-build"])
+    code = cli.main(
+        ["book", "--from-results", str(results), "--run-dir", str(trained), "--no-build"]
+    )
     assert code == 2 and "holds a run" in capsys.readouterr().err
     assert (trained / "pretrain" / "last.pt").read_bytes() == b"weights"
-    code = cli.main(["book", "--from-results", str(results), "--run-dir", str(tmp_path / "X"),
-                     "--no-build"])
+    code = cli.main(
+        ["book", "--from-results", str(results), "--run-dir", str(tmp_path / "X"), "--no-build"]
+    )
     assert code == 2 and "overlap" in capsys.readouterr().err
     assert (results / "MANIFEST.json").is_file()
 
@@ -250,6 +309,7 @@ def test_book_errors_come_before_any_deletion(tmp_path, capsys):
 def test_ctrl_c_exits_130_with_where_the_run_stands(tmp_path, capsys, monkeypatch):
     def interrupted(args):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(cli, "run", interrupted)
     out = tmp_path / "run"
     assert cli.main(["train", "--profile", "smoke", "--out", str(out)]) == 130
@@ -262,6 +322,7 @@ def test_an_interrupted_training_releases_its_lock(tmp_path, monkeypatch):
 
     def stop(self, **kwargs):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(training._Stage, "run", stop)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
@@ -294,18 +355,24 @@ def test_a_folder_that_cannot_be_created_is_named(tmp_path):
 
 def test_a_folder_given_as_checkpoint_is_named_with_its_last_pt(tmp_path):
     from hmlpe.engine.checkpoint import CheckpointError, load_checkpoint
+
     (tmp_path / "last.pt").write_bytes(b"")
-    with pytest.raises(CheckpointError, match=r"is a folder, not a checkpoint file; did you "
-                                              r"mean .*last.pt"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"is a folder, not a checkpoint file; did you "
+        r"mean .*last.pt",
+    ):
         load_checkpoint(tmp_path)
 
 
 def test_predict_never_writes_into_exported_results(tmp_path):
     from hmlpe.engine.predict import predict_image
+
     exported = tmp_path / "exported"
     exported.mkdir()
     (exported / "MANIFEST.json").write_text("{}")
     with pytest.raises(RunFolderError, match="holds exported results"):
-        predict_image(tmp_path / "none.jpg", [0, 0, 1, 1], tmp_path / "none.pt",
-                      out_prefix=exported / "p")
+        predict_image(
+            tmp_path / "none.jpg", [0, 0, 1, 1], tmp_path / "none.pt", out_prefix=exported / "p"
+        )
     assert sorted(p.name for p in exported.iterdir()) == ["MANIFEST.json"]

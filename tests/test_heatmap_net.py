@@ -1,4 +1,5 @@
 """The "Since 2014" heatmap network (hmlpe.network.heatmap): shapes, stride, FLOPs by hand."""
+
 import torch
 from torch import nn
 
@@ -27,4 +28,4 @@ def test_default_network_cost_and_train_mode_is_restored():
     net = HeatmapNet().train()
     flops = count_flops(net, 112)
     assert net.training
-    assert 0.4e9 < flops < 0.9e9      # about 3.5x HMLPE's 0.17 GFLOP (reported, not a target)
+    assert 0.4e9 < flops < 0.9e9  # about 3.5x HMLPE's 0.17 GFLOP (reported, not a target)

@@ -1,4 +1,5 @@
 """Heatmap targets and decoding (hmlpe.data.heatmaps): hand-made maps first, then properties."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,8 +18,8 @@ def test_target_is_one_at_a_joint_on_a_cell_centre_and_falls_as_a_gaussian():
     assert maps.shape == (1, 5, 5) and w.tolist() == [1.0]
     # (6, 10) is the centre of cell (row 2, col 1)
     assert maps[0, 2, 1] == pytest.approx(1.0)
-    assert maps[0, 2, 2] == pytest.approx(np.exp(-0.5))        # one cell away in x
-    assert maps[0, 3, 2] == pytest.approx(np.exp(-1.0))        # one cell in x and in y
+    assert maps[0, 2, 2] == pytest.approx(np.exp(-0.5))  # one cell away in x
+    assert maps[0, 3, 2] == pytest.approx(np.exp(-1.0))  # one cell in x and in y
 
 
 def test_unannotated_joint_has_zero_map_and_weight():
@@ -32,7 +33,7 @@ def test_hand_made_heatmap_decodes_to_its_sub_pixel_peak():
     ((2 + 0.5 + 0.3) * 4, (3 + 0.5 - 0.2) * 4) = (11.2, 13.2)."""
     rows = cols = 7
     yy, xx = np.mgrid[0:rows, 0:cols].astype(float)
-    m = np.exp(-((xx - 2.3) ** 2 + (yy - 2.8) ** 2) / (2 * 1.5 ** 2))
+    m = np.exp(-((xx - 2.3) ** 2 + (yy - 2.8) ** 2) / (2 * 1.5**2))
     joints, peak = decode_heatmaps(m[None], stride=4)
     np.testing.assert_allclose(joints[0], [11.2, 13.2], atol=1e-9)
     assert peak[0] == pytest.approx(m.max())

@@ -1,5 +1,6 @@
 """hmlpe.companion.history on small synthetic histories: loading, the per-run summary and the
 learning curves."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ def test_stage_summary_sums_time_and_takes_last_epoch():
 
 def test_plot_learning_curves_draws_train_and_test_per_run():
     fig, (ax_r, ax_d) = plt.subplots(1, 2)
-    history.plot_learning_curves({"a": history_frame(3), "b": history_frame(3, 2.0)}, ax_r, ax_d,
-                                offsets={"b": 3})
+    history.plot_learning_curves(
+        {"a": history_frame(3), "b": history_frame(3, 2.0)}, ax_r, ax_d, offsets={"b": 3}
+    )
     assert len(ax_r.get_lines()) == 4 and len(ax_d.get_lines()) == 4
     solid = [l for l in ax_r.get_lines() if l.get_linestyle() == "-"]
     dashed = [l for l in ax_r.get_lines() if l.get_linestyle() == "--"]
@@ -58,4 +60,3 @@ def test_plot_learning_curves_accepts_a_single_axis():
     history.plot_learning_curves({"a": history_frame(2)}, None, ax)
     assert len(ax.get_lines()) == 2
     plt.close(fig)
-

@@ -1,9 +1,10 @@
 """hmlpe.engine.inference: test-time mirror averaging is mirror-equivariant."""
+
 import numpy as np
 import torch
 
-from hmlpe.data.augment import mirror_joints
 from hmlpe.config import ModelConfig
+from hmlpe.data.augment import mirror_joints
 from hmlpe.engine.device import select_device
 from hmlpe.engine.inference import predict_crops, predict_crops_mirror_averaged
 from hmlpe.network.model import HMLPENet

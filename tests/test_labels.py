@@ -6,9 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hmlpe.config import LabelConfig
-from hmlpe.data.labels import (labels_from_joints, part_indicator_map, part_indicator_maps,
-                          part_overlap_lengths, window_boxes)
-from hmlpe.skeleton import PART_MIRROR, JOINT_MIRROR, parts_from_joints
+from hmlpe.data.labels import (
+    labels_from_joints,
+    part_indicator_map,
+    part_indicator_maps,
+    part_overlap_lengths,
+    window_boxes,
+)
+from hmlpe.skeleton import JOINT_MIRROR, PART_MIRROR, parts_from_joints
 
 IT = LabelConfig(layout="itheano")
 UNI = LabelConfig()
@@ -80,7 +85,7 @@ def test_zero_length_and_nan_sticks_mark_nothing():
 
 
 def test_stick_inside_one_window_marks_it():
-    m = part_indicator_map([3, 3], [20, 25])       # inside window (0,0) only among windows
+    m = part_indicator_map([3, 3], [20, 25])  # inside window (0,0) only among windows
     assert m[0, 0]
     # uniform window (0,1) is [11.71, 41.71] in x: stick part with x >= 11.71 is ~ half: marked too
     assert m.sum() >= 1
@@ -109,8 +114,10 @@ lattice = st.integers(-160, 1056).map(lambda i: i / 8 + 1 / 3)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(coord, coord, coord, coord), min_size=7, max_size=7),
-       st.sampled_from(["uniform", "itheano"]))
+@given(
+    st.lists(st.tuples(coord, coord, coord, coord), min_size=7, max_size=7),
+    st.sampled_from(["uniform", "itheano"]),
+)
 def test_batch_equals_single(sticks, layout):
     parts = np.array(sticks, float).reshape(1, 7, 2, 2)
     cfg = LabelConfig(layout=layout)
@@ -131,8 +138,14 @@ def test_end_order_irrelevant(a, b, c, d):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.floats(0, 82), st.floats(0, 82), st.floats(0, 1), st.floats(0, 1),
-       st.floats(0, 1), st.floats(0, 1))
+@given(
+    st.floats(0, 82),
+    st.floats(0, 82),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
 def test_stick_inside_a_window_marks_it(x0, y0, u1, v1, u2, v2):
     # a window at (x0, y0) of side 30 need not be a grid window: take the grid window (r, c)
     # whose box contains the stick
@@ -158,14 +171,17 @@ def test_mirror_equivariance_uniform(pts):
     lab_m = labels_from_joints(mirrored, UNI)
     expect = lab[:, PART_MIRROR, :, ::-1]
     inside, length = part_overlap_lengths(parts_from_joints(joints), UNI)
-    border = (np.abs(inside - 0.3 * length[..., None, None]) < 1e-9 * (1 + length[..., None, None]))
+    border = np.abs(inside - 0.3 * length[..., None, None]) < 1e-9 * (1 + length[..., None, None])
     border = border | border[:, PART_MIRROR, :, ::-1]
     assert np.array_equal(lab_m[~border], expect[~border])
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(lattice, lattice), min_size=8, max_size=8),
-       st.integers(-3, 3), st.integers(-3, 3))
+@given(
+    st.lists(st.tuples(lattice, lattice), min_size=8, max_size=8),
+    st.integers(-3, 3),
+    st.integers(-3, 3),
+)
 def test_translation_by_grid_step_itheano(pts, dr, dc):
     """In the itheano layout (stride 12) shifting a stick by 12 px shifts its map by one cell,
     away from the border."""
@@ -178,6 +194,8 @@ def test_translation_by_grid_step_itheano(pts, dr, dc):
     rt = slice(max(0, dr), 8 - max(0, -dr))
     ct = slice(max(0, dc), 8 - max(0, -dc))
     inside, length = part_overlap_lengths(parts_from_joints(joints), IT)
-    border = np.abs(inside[0] - 0.3 * length[0, :, None, None]) < 1e-9 * (1 + length[0, :, None, None])
+    border = np.abs(inside[0] - 0.3 * length[0, :, None, None]) < 1e-9 * (
+        1 + length[0, :, None, None]
+    )
     ok = ~border[:, rs, cs]
     assert np.array_equal(lab[:, rs, cs][ok], lab_s[:, rt, ct][ok])

@@ -1,4 +1,5 @@
 """RunLayout: every name of a run folder in one place."""
+
 import math
 from pathlib import Path
 
@@ -24,8 +25,14 @@ def test_folders_of_a_run():
 
 
 def test_sweep_names_and_errors():
-    assert [sweep_folder_name(r) for r in (0, 0.1, 0.5, 1, 4, math.inf)] == \
-        ["ratio_0", "ratio_0.1", "ratio_0.5", "ratio_1", "ratio_4", "ratio_inf"]
+    assert [sweep_folder_name(r) for r in (0, 0.1, 0.5, 1, 4, math.inf)] == [
+        "ratio_0",
+        "ratio_0.1",
+        "ratio_0.5",
+        "ratio_1",
+        "ratio_4",
+        "ratio_inf",
+    ]
     with pytest.raises(ValueError, match="unknown dataset 'lsp'"):
         RunLayout("r").finetune("lsp")
     with pytest.raises(ValueError, match="unknown stage"):
@@ -34,9 +41,14 @@ def test_sweep_names_and_errors():
 
 def test_exported_folders_are_recognised_and_never_trained(tmp_path):
     from hmlpe.engine.protocol import ExportedRunError, run_protocol, run_sweep
+
     run = RunLayout(tmp_path)
     assert not run.is_exported
-    for folder in (run.pretrain, run.finetune("flic"), run.evaluation("buffy", association="buffy")):
+    for folder in (
+        run.pretrain,
+        run.finetune("flic"),
+        run.evaluation("buffy", association="buffy"),
+    ):
         folder.mkdir()
     assert list(run.existing_folders()) == ["pretrain", "finetune_flic", "eval_buffy_buffyrule"]
     (tmp_path / "MANIFEST.json").write_text("{}")
@@ -50,6 +62,7 @@ def test_exported_folders_are_recognised_and_never_trained(tmp_path):
 
 def test_seed_folder_names_round_trip():
     from hmlpe.engine.layout import seed_folder_name, seed_of_folder
+
     assert seed_folder_name(3) == "seed_3" and seed_of_folder("seed_3") == 3
     assert seed_of_folder("seed_x") is None and seed_of_folder("sweep") is None
     assert seed_of_folder("seed_") is None

@@ -1,19 +1,20 @@
 """Eqs. 1, 3, 4 in torch (hmlpe.network.losses)."""
+
 import numpy as np
 import pytest
 import torch
 
 from hmlpe.config import LossConfig
-from hmlpe.network.losses import detection_loss, regression_loss, total_loss
 from hmlpe.metrics import mean_detection_error, mean_regression_error
+from hmlpe.network.losses import detection_loss, regression_loss, total_loss
 
 
 def test_regression_loss_hand():
     pred = torch.zeros(2, 8, 2)
     target = torch.zeros(2, 8, 2)
-    target[0, 0] = torch.tensor([0.3, 0.4])   # 0.25
-    target[0, 5] = torch.tensor([0.1, 0.0])   # 0.01
-    target[1, 7] = torch.tensor([0.0, 0.5])   # 0.25
+    target[0, 0] = torch.tensor([0.3, 0.4])  # 0.25
+    target[0, 5] = torch.tensor([0.1, 0.0])  # 0.01
+    target[1, 7] = torch.tensor([0.0, 0.5])  # 0.25
     out = regression_loss(pred, target)
     assert out.shape == (2,)
     assert torch.allclose(out, torch.tensor([0.26, 0.25]))
@@ -44,11 +45,13 @@ def test_equal_to_numpy_metrics():
     pred = torch.rand(5, 8, 2, generator=g, dtype=torch.float64)
     target = torch.rand(5, 8, 2, generator=g, dtype=torch.float64)
     assert regression_loss(pred, target).mean().item() == pytest.approx(
-        mean_regression_error(pred.numpy(), target.numpy(), over_joints="sum"))
+        mean_regression_error(pred.numpy(), target.numpy(), over_joints="sum")
+    )
     logits = torch.randn(5, 7, 8, 8, generator=g, dtype=torch.float64) * 3
     labels = torch.rand(5, 7, 8, 8, generator=g) < 0.2
     assert (detection_loss(logits, labels).mean() / 448).item() == pytest.approx(
-        mean_detection_error(torch.sigmoid(logits).numpy(), labels.numpy()), rel=1e-9)
+        mean_detection_error(torch.sigmoid(logits).numpy(), labels.numpy()), rel=1e-9
+    )
 
 
 def test_gradient_matches_explicit_sigmoid_log():
@@ -89,7 +92,9 @@ def test_detection_loss_mean_per_window_hand():
     labels[1, 0, 0, 0] = True
     out = detection_loss(logits, labels, "mean")
     assert out[0].item() == pytest.approx(np.log(2), rel=1e-6)
-    assert out[1].item() == pytest.approx((447 * np.log(2) + np.log1p(np.exp(-2.0))) / 448, rel=1e-6)
+    assert out[1].item() == pytest.approx(
+        (447 * np.log(2) + np.log1p(np.exp(-2.0))) / 448, rel=1e-6
+    )
     with pytest.raises(ValueError, match="reduction"):
         detection_loss(logits, labels, "max")
 
@@ -122,18 +127,22 @@ def test_default_loss_is_ratio_0_1_with_the_per_window_mean():
 def _head_and_trunk_grads(ratio):
     """Gradients of a small network for Table 3's ratio on one fixed batch (float64)."""
     from hmlpe.config import ModelConfig
-    from hmlpe.network.model import HMLPENet
     from hmlpe.engine.profiles import ratio_to_lambdas
+    from hmlpe.network.model import HMLPENet
+
     torch.manual_seed(0)
-    net = HMLPENet(ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8),
-                               dropout=0.0)).double()
+    net = HMLPENet(
+        ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8), dropout=0.0)
+    ).double()
     g = torch.Generator().manual_seed(1)
     x = torch.rand(3, 3, 32, 32, generator=g, dtype=torch.float64)
     tj = torch.rand(3, 8, 2, generator=g, dtype=torch.float64)
     tl = torch.rand(3, 7, 8, 8, generator=g) < 0.2
     lr, ld = ratio_to_lambdas(ratio)
     out = net(x)
-    total_loss((out.joints, out.part_logits), (tj, tl), LossConfig(lambda_r=lr, lambda_d=ld)).total.backward()
+    total_loss(
+        (out.joints, out.part_logits), (tj, tl), LossConfig(lambda_r=lr, lambda_d=ld)
+    ).total.backward()
     grads = {n: (p.grad.clone() if p.grad is not None else None) for n, p in net.named_parameters()}
     head = {n: v for n, v in grads.items() if n.startswith("detection")}
     trunk = {n: v for n, v in grads.items() if n.startswith("trunk")}
@@ -166,7 +175,7 @@ def test_zero_weight_detection_skipped_even_with_nan():
     assert bad.grad is None
     assert torch.isfinite(pj.grad).all()
     assert torch.allclose(out.total, regression_loss(pj, tj).mean())
-    assert torch.isnan(out.detection)       # logged, NaN because the input was
+    assert torch.isnan(out.detection)  # logged, NaN because the input was
 
 
 def test_zero_weight_regression_skipped():
@@ -193,8 +202,9 @@ def test_ratio_gradient_table_on_a_small_network():
     import math
 
     from hmlpe.config import ModelConfig
-    from hmlpe.network.model import HMLPENet
     from hmlpe.engine.multitask import ratio_gradient_table
+    from hmlpe.network.model import HMLPENet
+
     torch.manual_seed(0)
     net = HMLPENet(ModelConfig(input_size=32, conv_channels=(4, 4, 4), fc_widths=(8, 8)))
     g = torch.Generator().manual_seed(2)
@@ -208,4 +218,4 @@ def test_ratio_gradient_table_on_a_small_network():
     assert tiny == pytest.approx(1e-10, rel=1e-3)
     assert rows[1e10]["trunk: |grad - grad(inf)| / |grad(inf)|"] < 1e-6
     assert rows[1.0]["trunk: |grad - grad(inf)| / |grad(inf)|"] > 1e-3
-    assert net.training   # the mode is restored
+    assert net.training  # the mode is restored

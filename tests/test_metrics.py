@@ -1,13 +1,21 @@
 """PCP (eq. 6), FLIC accuracy (eq. 7), Table 3 errors (hmlpe.metrics)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmlpe.metrics import (joint_accuracy_curve, mean_detection_error, mean_regression_error,
-                           pcp, pcp_score, pcp_table, torso_size)
+from hmlpe.metrics import (
+    joint_accuracy_curve,
+    mean_detection_error,
+    mean_regression_error,
+    pcp,
+    pcp_score,
+    pcp_table,
+    torso_size,
+)
 
-GT = np.array([[[[0.0, 0.0], [10.0, 0.0]]]])   # one part of length 10, alpha L = 5
+GT = np.array([[[[0.0, 0.0], [10.0, 0.0]]]])  # one part of length 10, alpha L = 5
 
 
 def P(e1, e2):
@@ -20,8 +28,8 @@ def test_pcp_exact():
 
 
 def test_pcp_boundary_inclusive():
-    assert pcp(P([0, 5], [10, 0]), GT)[0, 0]            # off by exactly alpha L
-    assert pcp(P([3, 4], [10, -5]), GT)[0, 0]           # 3-4-5 and 5: both exactly on the boundary
+    assert pcp(P([0, 5], [10, 0]), GT)[0, 0]  # off by exactly alpha L
+    assert pcp(P([3, 4], [10, -5]), GT)[0, 0]  # 3-4-5 and 5: both exactly on the boundary
     assert not pcp(P([0, 5.001], [10, 0]), GT)[0, 0]
 
 
@@ -56,12 +64,12 @@ def test_pcp_shape_errors():
 def test_pcp_score_by_hand():
     # GT: (0, 0)-(10, 0), L = 10
     cases = [
-        (P([0, 0], [10, 0]), 0.0),     # exact
-        (P([0, 5], [10, 0]), 0.5),     # ends 5 and 0 away: 5 / 10
-        (P([3, 4], [10, -5]), 0.5),    # ends 5 (3-4-5) and 5 away
-        (P([10, 0], [0, 3]), 0.3),     # swapped order: ends 0 and 3 away (same order: 10.44)
-        (P([0, 6], [10, 6]), 0.6),     # both ends 6 away
-        (P([0, 0], [20, 0]), 1.0),     # one end 10 away (swapped: 20)
+        (P([0, 0], [10, 0]), 0.0),  # exact
+        (P([0, 5], [10, 0]), 0.5),  # ends 5 and 0 away: 5 / 10
+        (P([3, 4], [10, -5]), 0.5),  # ends 5 (3-4-5) and 5 away
+        (P([10, 0], [0, 3]), 0.3),  # swapped order: ends 0 and 3 away (same order: 10.44)
+        (P([0, 6], [10, 6]), 0.6),  # both ends 6 away
+        (P([0, 0], [20, 0]), 1.0),  # one end 10 away (swapped: 20)
     ]
     pred = np.concatenate([c[0] for c in cases])
     gt = np.concatenate([GT] * len(cases))
@@ -103,7 +111,7 @@ def test_pcp_table():
     matched = np.array([True, True, True, False])
     t = pcp_table(correct, matched)
     assert t.n_whole == 4 and t.n_subset == 3
-    assert np.allclose(t.whole, [50.0, 25.0])        # frame 3 counts wrong although "correct"
+    assert np.allclose(t.whole, [50.0, 25.0])  # frame 3 counts wrong although "correct"
     assert np.allclose(t.subset, [200 / 3, 100 / 3])
     with pytest.raises(ValueError, match="matched"):
         pcp_table(correct, matched[:3])
@@ -112,7 +120,7 @@ def test_pcp_table():
 # --- eq. 7 -----------------------------------------------------------------------------------
 def test_torso_size_definitions():
     ls, rs, lh, rh = map(np.array, ([0.0, 0.0], [30.0, 0.0], [0.0, 40.0], [30.0, 44.0]))
-    assert torso_size(ls, rs, lh, rh) == pytest.approx(50.0)               # l_hip - r_sho
+    assert torso_size(ls, rs, lh, rh) == pytest.approx(50.0)  # l_hip - r_sho
     assert torso_size(ls, rs, lh, rh, "modec") == pytest.approx(np.hypot(30, 44))
     with pytest.raises(ValueError, match="definition"):
         torso_size(ls, rs, lh, rh, "x")
@@ -120,8 +128,8 @@ def test_torso_size_definitions():
 
 def test_accuracy_boundary_inclusive():
     gt = np.zeros((2, 1, 2))
-    pred = np.array([[[3.0, 4.0]], [[6.0, 8.0]]])       # errors 5 and 10
-    torso = np.array([50.0, 50.0])                       # -> 10% and 20%
+    pred = np.array([[[3.0, 4.0]], [[6.0, 8.0]]])  # errors 5 and 10
+    torso = np.array([50.0, 50.0])  # -> 10% and 20%
     acc = joint_accuracy_curve(pred, gt, torso, [9.99, 10, 19.99, 20])
     assert acc[:, 0].tolist() == [0.0, 50.0, 50.0, 100.0]
 

@@ -1,4 +1,5 @@
 """HMLPENet: shapes, output ranges, dropout, geometry, parameter and FLOP counts, bf16."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,12 +8,29 @@ import torch
 from torch import nn
 
 from hmlpe.config import ModelConfig
-from hmlpe.network.model import (FEATURE_POINTS, HMLPENet, HMLPEOutput, LayerGeometry, count_flops,
-                         count_parameters, to_input, trunk_sizes)
+from hmlpe.network.model import (
+    FEATURE_POINTS,
+    HMLPENet,
+    HMLPEOutput,
+    LayerGeometry,
+    count_flops,
+    count_parameters,
+    to_input,
+    trunk_sizes,
+)
 
-TINY = ModelConfig(input_size=16, conv_channels=(2, 3, 4), conv_kernels=(3, 3, 3),
-                   conv_strides=(1, 1, 1), pool_kernel=2, pool_stride=2, fc_widths=(5, 6),
-                   n_joints=8, n_parts=7, grid=2)
+TINY = ModelConfig(
+    input_size=16,
+    conv_channels=(2, 3, 4),
+    conv_kernels=(3, 3, 3),
+    conv_strides=(1, 1, 1),
+    pool_kernel=2,
+    pool_stride=2,
+    fc_widths=(5, 6),
+    n_joints=8,
+    n_parts=7,
+    grid=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +115,11 @@ def test_trunk_geometry_reads_the_modules():
 
 
 def test_trunk_sizes_match_forward():
-    for cfg in (ModelConfig(), TINY,
-                ModelConfig(conv_kernels=(7, 5, 3), conv_strides=(2, 1, 1), pool_kernel=3, pool_stride=2)):
+    for cfg in (
+        ModelConfig(),
+        TINY,
+        ModelConfig(conv_kernels=(7, 5, 3), conv_strides=(2, 1, 1), pool_kernel=3, pool_stride=2),
+    ):
         net = HMLPENet(cfg).eval()
         x = torch.randn(1, 3, cfg.input_size, cfg.input_size)
         fm = net.feature_maps(x, FEATURE_POINTS)
@@ -126,7 +147,9 @@ def test_trunk_equals_conv_relu_pool_reference():
     torch.manual_seed(0)
     net = HMLPENet(ModelConfig(conv_channels=(4, 4, 8)))
     t = net.trunk
-    ref = nn.Sequential(t.conv1, nn.ReLU(), t.pool1, t.conv2, nn.ReLU(), t.pool2, t.conv3, nn.ReLU(), t.pool3)
+    ref = nn.Sequential(
+        t.conv1, nn.ReLU(), t.pool1, t.conv2, nn.ReLU(), t.pool2, t.conv3, nn.ReLU(), t.pool3
+    )
     x = torch.randn(2, 3, 112, 112, dtype=torch.float64)
     net.double()
     a, b = net.trunk(x), ref(x)
@@ -140,22 +163,29 @@ def test_trunk_equals_conv_relu_pool_reference():
 
 def test_parameter_count_tiny_by_hand():
     # conv: out*in*k*k + out ; fc: in*out + out. Trunk output 4 maps of 2x2 = 16 features.
-    conv = (2 * 3 * 9 + 2) + (3 * 2 * 9 + 3) + (4 * 3 * 9 + 4)       # 56 + 57 + 112
-    reg = (16 * 5 + 5) + (5 * 6 + 6) + (6 * 16 + 16)                  # 85 + 36 + 112
-    det = (16 * 5 + 5) + (5 * 6 + 6) + (6 * 28 + 28)                  # 85 + 36 + 196
+    conv = (2 * 3 * 9 + 2) + (3 * 2 * 9 + 3) + (4 * 3 * 9 + 4)  # 56 + 57 + 112
+    reg = (16 * 5 + 5) + (5 * 6 + 6) + (6 * 16 + 16)  # 85 + 36 + 112
+    det = (16 * 5 + 5) + (5 * 6 + 6) + (6 * 28 + 28)  # 85 + 36 + 196
     assert conv + reg + det == 775
     assert count_parameters(HMLPENet(TINY)) == 775
 
 
 def test_flops_tiny_by_hand():
-    macs = (16 * 16 * 2 * 3 * 9) + (8 * 8 * 3 * 2 * 9) + (4 * 4 * 4 * 3 * 9)  # convs: 13824+3456+1728
-    macs += (16 * 5 + 5 * 6 + 6 * 16) + (16 * 5 + 5 * 6 + 6 * 28)           # heads: 206 + 278
+    macs = (
+        (16 * 16 * 2 * 3 * 9) + (8 * 8 * 3 * 2 * 9) + (4 * 4 * 4 * 3 * 9)
+    )  # convs: 13824+3456+1728
+    macs += (16 * 5 + 5 * 6 + 6 * 16) + (16 * 5 + 5 * 6 + 6 * 28)  # heads: 206 + 278
     assert macs == 19492
     assert count_flops(TINY) == 2 * 19492
 
 
-@pytest.mark.parametrize("cfg", [ModelConfig(), ModelConfig(conv_kernels=(7, 5, 3), conv_strides=(2, 1, 1),
-                                                             pool_kernel=3, pool_stride=2)])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        ModelConfig(),
+        ModelConfig(conv_kernels=(7, 5, 3), conv_strides=(2, 1, 1), pool_kernel=3, pool_stride=2),
+    ],
+)
 def test_flops_match_module_hooks(cfg):
     """count_flops (from the config) equals the MACs of the modules as they actually run."""
     net = HMLPENet(cfg).eval()
@@ -166,6 +196,7 @@ def test_flops_match_module_hooks(cfg):
             macs.append(out[0].numel() * m.in_channels * m.kernel_size[0] * m.kernel_size[1])
         else:
             macs.append(m.in_features * m.out_features)
+
     for m in net.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             m.register_forward_hook(hook)

@@ -1,4 +1,5 @@
 """The network chapter's layer table and drawing (hmlpe.companion.network_summary)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,7 +18,7 @@ def test_layer_table_sums_to_the_model_counts_and_follows_the_forward_order():
     assert layers["FLOPs"].sum() == count_flops(cfg)
     keys = list(layers.index)
     assert keys[0] == ("input", "input") and ("shared", "flatten") in keys
-    assert layers.loc[("shared", "flatten"), "output shape"] == "12544"   # 64 x 14 x 14
+    assert layers.loc[("shared", "flatten"), "output shape"] == "12544"  # 64 x 14 x 14
     assert layers.loc[("regression", "joints"), "output shape"] == "8 x 2"
     assert layers.loc[("detection", "parts"), "output shape"] == "7 x 8 x 8"
 

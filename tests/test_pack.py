@@ -1,5 +1,6 @@
 """data/pack: a pack read back equals the data root's crops (within JPEG's error), records and
 joints exactly; damaged, foreign and mismatched packs are refused by name."""
+
 import json
 import zipfile
 from dataclasses import replace
@@ -30,12 +31,17 @@ def test_manifest_counts_and_size(pack_file):
         manifest = json.loads(z.read("manifest.json"))
     assert manifest["counts"] == {"train": 5059, "test_buffy": 276, "test_flic": 1016}
     assert all(v < 3.0 for v in manifest["jpeg_mean_abs_error"].values())
-    assert pack_file.stat().st_size < 48 * 2 ** 20
+    assert pack_file.stat().st_size < 48 * 2**20
 
 
-@pytest.mark.parametrize("over", [{"stage.dataset": "pool"},
-                                  {"stage.dataset": "buffy", "data.holdout_validation": True},
-                                  {"stage.dataset": "flic", "data.max_train_examples": 30}])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"stage.dataset": "pool"},
+        {"stage.dataset": "buffy", "data.holdout_validation": True},
+        {"stage.dataset": "flic", "data.max_train_examples": 30},
+    ],
+)
 def test_train_set_from_the_pack_equals_the_data_root(data_root, pack_file, monkeypatch, over):
     cfg = _cfg(data_root, **over)
     raw = load_train_set(cfg, progress=False)
@@ -59,7 +65,7 @@ def test_test_and_validation_sets_from_the_pack(data_root, pack_file, monkeypatc
         np.testing.assert_array_equal(a.boxes, b.boxes)
         np.testing.assert_array_equal(a.joints, b.joints)
         assert np.abs(a.images.astype(int) - b.images).mean() < 3.0
-    for r, q in zip(raw_test.records, test.records):   # what evaluation reads of a record
+    for r, q in zip(raw_test.records, test.records):  # what evaluation reads of a record
         np.testing.assert_array_equal(r.joints, q.joints)
         assert (r.sticks is None) == (q.sticks is None) and r.swapped_lr == q.swapped_lr
         if r.sticks is not None:

@@ -3,6 +3,7 @@
 The text is read from data/paper_excerpts.txt: the paper's lines these tests need, verbatim,
 with their line numbers and the source file's SHA-256 (the full text is not in the repository).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,7 @@ def _table_block(start: str, stop: str) -> list[list[str]]:
     lines = _paper_lines()
     i = next(k for k, l in enumerate(lines) if l.startswith(start))
     rows = []
-    for line in lines[i + 1:]:
+    for line in lines[i + 1 :]:
         if line.startswith(stop):
             break
         if "\t" in line:
@@ -125,8 +126,10 @@ def test_figure4_statements_are_quoted_from_text():
 
 @needs_paper
 def test_training_pool_size():
-    assert f"we have collected {paper.results()['training_pool']['n_images']} images" in \
-        PAPER_TXT.read_text(encoding="utf-8")
+    assert (
+        f"we have collected {paper.results()['training_pool']['n_images']} images"
+        in PAPER_TXT.read_text(encoding="utf-8")
+    )
 
 
 def test_published_elsewhere_numbers_are_on_the_protocol_facts_page():

@@ -1,4 +1,5 @@
 """Figures (hmlpe.companion.plotting), drawn with the Agg backend: artists counted, shapes checked."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,8 +15,9 @@ from hmlpe.data.labels import part_indicator_map, window_boxes  # noqa: E402
 from hmlpe.skeleton import JOINTS, PART_NAMES  # noqa: E402
 
 CROP = np.zeros((112, 112, 3), np.uint8)
-JOINTS_8 = np.array([[56, 20], [56, 35], [35, 40], [77, 40], [30, 65], [82, 65],
-                     [28, 90], [84, 90]], float)
+JOINTS_8 = np.array(
+    [[56, 20], [56, 35], [35, 40], [77, 40], [30, 65], [82, 65], [28, 90], [84, 90]], float
+)
 
 
 @pytest.fixture
@@ -44,11 +46,12 @@ def test_figures_and_prediction_overlays_share_one_palette():
 
     from hmlpe import skeleton
     from hmlpe.engine import predict
+
     assert plotting.PART_COLOURS is skeleton.PART_COLOURS
     assert predict.PART_COLOURS is skeleton.PART_COLOURS
     joints = np.full((8, 2), np.nan)
     joints[JOINTS.index("l_elbow")] = [40, 100]
-    joints[JOINTS.index("l_wrist")] = [160, 100]   # only the left lower arm is drawn
+    joints[JOINTS.index("l_wrist")] = [160, 100]  # only the left lower arm is drawn
     png = predict.draw_skeleton(np.zeros((200, 200, 3), np.uint8), joints)
     pixel = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[100, 100]
     assert tuple(pixel) == ImageColor.getrgb(plotting.part_colour("l_lower_arm"))
@@ -60,7 +63,7 @@ def test_image_extent_conventions():
 
 
 def test_indicator_map_draws_one_rectangle_per_positive_window(ax):
-    stick = JOINTS_8[[2, 4]]   # left shoulder -> left elbow
+    stick = JOINTS_8[[2, 4]]  # left shoulder -> left elbow
     windows = window_boxes(112, 30, 8)
     m = part_indicator_map(stick[0], stick[1], beta=0.3, window=30)
     assert 0 < m.sum() < 64
@@ -83,17 +86,20 @@ def test_indicator_map_with_no_positive_window(ax):
 
 
 def test_indicator_map_view_includes_overhanging_windows(ax):
-    w = window_boxes(112, 30, 8, "itheano")   # reaches 114
+    w = window_boxes(112, 30, 8, "itheano")  # reaches 114
     plotting.show_indicator_map(ax, CROP, [[10, 10], [50, 50]], np.zeros((8, 8), bool), w)
     assert max(ax.get_xlim()) >= 114 and max(ax.get_ylim()) >= 114
 
 
-@pytest.mark.parametrize("stick, ind, windows", [
-    (np.zeros(4), np.zeros((8, 8), bool), window_boxes()),           # stick not (2, 2)
-    (np.zeros((2, 2)), np.zeros((7, 8), bool), window_boxes()),      # grid mismatch
-    (np.zeros((2, 2)), np.zeros((8, 8), bool), np.zeros((8, 8, 3))),  # windows not boxes
-    (np.zeros((2, 2)), np.full((8, 8), 2), window_boxes()),          # not boolean
-])
+@pytest.mark.parametrize(
+    "stick, ind, windows",
+    [
+        (np.zeros(4), np.zeros((8, 8), bool), window_boxes()),  # stick not (2, 2)
+        (np.zeros((2, 2)), np.zeros((7, 8), bool), window_boxes()),  # grid mismatch
+        (np.zeros((2, 2)), np.zeros((8, 8), bool), np.zeros((8, 8, 3))),  # windows not boxes
+        (np.zeros((2, 2)), np.full((8, 8), 2), window_boxes()),  # not boolean
+    ],
+)
 def test_indicator_map_rejects_wrong_shapes(ax, stick, ind, windows):
     with pytest.raises(ValueError):
         plotting.show_indicator_map(ax, CROP, stick, ind, windows)
@@ -101,27 +107,36 @@ def test_indicator_map_rejects_wrong_shapes(ax, stick, ind, windows):
 
 def test_indicator_map_rejects_bad_image(ax):
     with pytest.raises(ValueError, match="image"):
-        plotting.show_indicator_map(ax, np.zeros((4, 4, 2)), np.zeros((2, 2)),
-                                    np.zeros((8, 8), bool), window_boxes())
+        plotting.show_indicator_map(
+            ax, np.zeros((4, 4, 2)), np.zeros((2, 2)), np.zeros((8, 8), bool), window_boxes()
+        )
 
 
 def test_show_pose_draws_parts_joints_and_boxes(ax):
     boxes = np.array([[10, 10, 100, 100], [5, 5, 50, 50], [np.nan, 0, 1, 1]])
-    plotting.show_pose(ax, CROP, JOINTS_8, boxes=boxes, box_colours=["red", "blue", "k"],
-                       box_labels=["a", "b", "c"], pixel_edges=True, title="t")
+    plotting.show_pose(
+        ax,
+        CROP,
+        JOINTS_8,
+        boxes=boxes,
+        box_colours=["red", "blue", "k"],
+        box_labels=["a", "b", "c"],
+        pixel_edges=True,
+        title="t",
+    )
     sticks = [ln for ln in ax.lines if ln.get_linestyle() == "-"]
     dots = [ln for ln in ax.lines if ln.get_marker() == "o"]
     assert len(sticks) == len(PART_NAMES)
     assert [ln.get_color() for ln in sticks] == [plotting.PART_COLOURS[p] for p in PART_NAMES]
     assert len(dots) == 1 and len(dots[0].get_xdata()) == len(JOINTS)
-    assert len(_rects(ax)) == 2           # the NaN box is skipped
+    assert len(_rects(ax)) == 2  # the NaN box is skipped
     assert ax.get_legend() is not None
     assert ax.get_xlim() == (0, 112)
 
 
 def test_show_pose_skips_missing_joints_and_uses_stick_names(ax):
     j = JOINTS_8.copy()
-    j[6] = np.nan                          # l_wrist missing: l_lower_arm not drawn
+    j[6] = np.nan  # l_wrist missing: l_lower_arm not drawn
     plotting.show_pose(ax, None, j)
     assert len([ln for ln in ax.lines if ln.get_marker() != "o"]) == len(PART_NAMES) - 1
     fig, ax2 = plt.subplots()

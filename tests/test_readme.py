@@ -1,4 +1,5 @@
 """The README's layout table names every module where it lies."""
+
 from __future__ import annotations
 
 import re

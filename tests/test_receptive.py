@@ -1,18 +1,32 @@
 """Measured receptive fields (hmlpe.network.receptive) against Algorithm 1 (hmlpe.network.backtrack)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from hmlpe.network.backtrack import backtrack_region, receptive_field
 from hmlpe.config import ModelConfig
+from hmlpe.network.backtrack import backtrack_region, receptive_field
 from hmlpe.network.model import HMLPENet, LayerGeometry, to_input
-from hmlpe.network.receptive import (active_pixels, brute_force_region, compare_with_backtrack,
-                             influence_masks, mask_box, probe_network)
+from hmlpe.network.receptive import (
+    active_pixels,
+    brute_force_region,
+    compare_with_backtrack,
+    influence_masks,
+    mask_box,
+    probe_network,
+)
 
-ODD = ModelConfig(input_size=40, conv_channels=(3, 4, 5), conv_kernels=(5, 3, 3), conv_strides=(2, 1, 1),
-                  pool_kernel=3, pool_stride=2, fc_widths=(4, 4))
+ODD = ModelConfig(
+    input_size=40,
+    conv_channels=(3, 4, 5),
+    conv_kernels=(5, 3, 3),
+    conv_strides=(2, 1, 1),
+    pool_kernel=3,
+    pool_stride=2,
+    fc_widths=(4, 4),
+)
 
 
 @pytest.mark.parametrize("layer", ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3"])
@@ -44,7 +58,9 @@ def test_odd_geometry_and_layer_list_agree():
     """Strided conv1, overlapping floor-mode pools: measured on the model's modules and on a
     probe built from LayerGeometry, both equal Algorithm 1 with padding for every neuron."""
     model = HMLPENet(ODD)
-    rows = compare_with_backtrack(model, ["pool1", "conv2", "pool2", "conv3", "pool3"], input_size=40)
+    rows = compare_with_backtrack(
+        model, ["pool1", "conv2", "pool2", "conv3", "pool3"], input_size=40
+    )
     for r in rows:
         assert r["Algorithm 1 with padding = measured"] == r["neurons"], r
         assert r["Algorithm 1 without padding = measured"] < r["neurons"], r  # the test can fail
@@ -84,5 +100,5 @@ def test_active_pixels_lie_inside_the_box():
         act = active_pixels(model, x, "conv3", c, mx, my)
         box = backtrack_region(geo, mx, my, input_size=112)
         inside = np.zeros_like(act)
-        inside[box[1]:box[3] + 1, box[0]:box[2] + 1] = True
+        inside[box[1] : box[3] + 1, box[0] : box[2] + 1] = True
         assert not (act & ~inside).any()

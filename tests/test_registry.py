@@ -1,4 +1,5 @@
 """Registry and verification (hmlpe.data.datasets.registry)."""
+
 import hashlib
 import json
 import random
@@ -12,8 +13,11 @@ from hmlpe.provenance import file_digest
 
 def make_fake(tmp_path, files=None):
     """A one-dataset registry ("toy", folder "toy") and a matching data root."""
-    files = files or {"toy/a.txt": b"alpha\n", "toy/images/1.jpg": b"one",
-                      "toy/images/2.jpg": b"two"}
+    files = files or {
+        "toy/a.txt": b"alpha\n",
+        "toy/images/1.jpg": b"one",
+        "toy/images/2.jpg": b"two",
+    }
     root = tmp_path / "root"
     for rel, data in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -21,14 +25,32 @@ def make_fake(tmp_path, files=None):
     reg = tmp_path / "reg"
     (reg / "checksums").mkdir(parents=True)
     (reg / "checksums" / "toy.sha256").write_text(
-        "".join(f"{hashlib.sha256(d).hexdigest()}  {r}\n" for r, d in files.items()))
+        "".join(f"{hashlib.sha256(d).hexdigest()}  {r}\n" for r, d in files.items())
+    )
     (reg / "checksums" / "toy.sizes").write_text(
-        "".join(f"{len(d)} {r}\n" for r, d in files.items()))
-    (reg / "registry.json").write_text(json.dumps({"datasets": {"toy": {
-        "folder": "toy", "archive": {"url": "http://127.0.0.1:1/toy.zip", "filename": "toy.zip",
-                                     "sha256": None, "anchor": "a.txt"},
-        "image_glob": "toy/images/*.jpg", "counts": {"images": 2},
-        "manifest": "checksums/toy.sha256", "sizes": "checksums/toy.sizes"}}}))
+        "".join(f"{len(d)} {r}\n" for r, d in files.items())
+    )
+    (reg / "registry.json").write_text(
+        json.dumps(
+            {
+                "datasets": {
+                    "toy": {
+                        "folder": "toy",
+                        "archive": {
+                            "url": "http://127.0.0.1:1/toy.zip",
+                            "filename": "toy.zip",
+                            "sha256": None,
+                            "anchor": "a.txt",
+                        },
+                        "image_glob": "toy/images/*.jpg",
+                        "counts": {"images": 2},
+                        "manifest": "checksums/toy.sha256",
+                        "sizes": "checksums/toy.sizes",
+                    }
+                }
+            }
+        )
+    )
     return root, load_registry(reg / "registry.json")
 
 
@@ -36,9 +58,9 @@ def test_fake_dataset_ok_then_problems(tmp_path):
     root, reg = make_fake(tmp_path)
     st = verify_dataset(root, reg["toy"], full=True, check_records=False, progress=False)
     assert st.status == "ok" and st.checksummed == 3
-    (root / "toy/images/2.jpg").write_bytes(b"TWO")          # same size, other bytes
+    (root / "toy/images/2.jpg").write_bytes(b"TWO")  # same size, other bytes
     st = verify_dataset(root, reg["toy"], full=False, check_records=False)
-    assert st.status == "ok"                                   # fast mode: sizes only
+    assert st.status == "ok"  # fast mode: sizes only
     st = verify_dataset(root, reg["toy"], full=True, check_records=False, progress=False)
     assert len(st.problems) == 1
     assert "checksum mismatch in toy/images/2.jpg" in st.problems[0]
@@ -50,8 +72,9 @@ def test_fake_dataset_ok_then_problems(tmp_path):
     assert any("size mismatch in toy/images/1.jpg: 6 bytes, expected 3" in p for p in st.problems)
     (root / "toy/images/3.jpg").write_bytes(b"x")
     st = verify_dataset(root, reg["toy"], check_records=False)
-    assert any("count mismatch: 3 files match toy/images/*.jpg, expected 2" in p
-               for p in st.problems)
+    assert any(
+        "count mismatch: 3 files match toy/images/*.jpg, expected 2" in p for p in st.problems
+    )
 
 
 def test_missing_folder_and_root(tmp_path):
@@ -91,8 +114,9 @@ def test_manifests_match_the_reference_sums(data_root):
 def test_real_data_fast_verification_and_sample_checksums(data_root):
     reg = load_registry()
     rng = random.Random(0)
-    sample = {n: rng.sample(sorted(read_manifest(e)), 5) + list(e.key_files)
-              for n, e in reg.items()}
+    sample = {
+        n: rng.sample(sorted(read_manifest(e)), 5) + list(e.key_files) for n, e in reg.items()
+    }
     rep = verify(data_root, full=True, sample=sample, progress=False)
     assert rep.ok, rep.format()
     assert sum(s.checksummed for s in rep.datasets.values()) == 15 + 8
@@ -102,11 +126,13 @@ def test_real_data_fast_verification_and_sample_checksums(data_root):
 
 def test_count_differences_names_each_split(tmp_path):
     from hmlpe.data.datasets.registry import count_differences
+
     registry = load_registry()
     want = registry["buffy"].counts
     assert count_differences("buffy", {"train": want["train"], "test": want["test"]}) == []
     assert count_differences("buffy", {"train": 10, "test": want["test"]}) == [
-        f"10 train examples, expected {want['train']}"]
+        f"10 train examples, expected {want['train']}"
+    ]
     assert count_differences("toy_not_registered", {"train": 1}) == []
 
 
@@ -118,6 +144,7 @@ def test_a_shortened_annotation_file_warns_once(tmp_path, buffy_root):
 
     from hmlpe.data.datasets import load_dataset
     from hmlpe.data.datasets.registry import DatasetCountWarning
+
     src = buffy_root / "buffy"
     dst = tmp_path / "buffy"
     (dst / "data").mkdir(parents=True)
@@ -130,8 +157,11 @@ def test_a_shortened_annotation_file_warns_once(tmp_path, buffy_root):
     first_frame = short.read_text().splitlines()[:7]
     short.unlink()
     short.write_text("\n".join(first_frame) + "\n")
-    with pytest.warns(DatasetCountWarning, match=r"buffy under .*train examples, expected 472"
-                      r".*hmlpe data verify"):
+    with pytest.warns(
+        DatasetCountWarning,
+        match=r"buffy under .*train examples, expected 472"
+        r".*hmlpe data verify",
+    ):
         load_dataset("buffy", root=tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,5 +1,6 @@
 """hmlpe.companion.runinfo: provenance rows of evaluations and runs, data manifest digests, config
 tables, schedules and config summaries."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,19 +35,28 @@ def test_provenance_of_metrics_has_no_absolute_path_and_data_digests(monkeypatch
 
 def test_provenance_of_a_run_folder(tmp_path):
     cfg = asdict(TrainConfig(profile="smoke"))
-    (tmp_path / "config.json").write_text(json.dumps(
-        {"config": cfg, "device": "cpu", "init_from": str(ABS_RUN / "pretrain" / "last.pt"),
-         "git_commit": "c0ffee", "created": "2025-01-01T00:00:00+00:00"}))
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "config": cfg,
+                "device": "cpu",
+                "init_from": str(ABS_RUN / "pretrain" / "last.pt"),
+                "git_commit": "c0ffee",
+                "created": "2025-01-01T00:00:00+00:00",
+            }
+        )
+    )
     history_frame(2).to_csv(tmp_path / "history.csv", index=False)
     v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
     assert v["code commit"] == "c0ffee"
     assert v["initialised from"] == "pretrain/last.pt"
     assert v["training time"] == "4.0 s"
-    assert v["epochs done"] == 2            # exported results: no checkpoint, the history's
-    assert v["training examples"].startswith("not recorded")   # an old config.json
+    assert v["epochs done"] == 2  # exported results: no checkpoint, the history's
+    assert v["training examples"].startswith("not recorded")  # an old config.json
     info = json.loads((tmp_path / "config.json").read_text())
-    (tmp_path / "config.json").write_text(json.dumps(
-        {**info, "train_examples": 72, "train_fingerprint": "ab12"}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({**info, "train_examples": 72, "train_fingerprint": "ab12"})
+    )
     v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
     assert v["training examples"] == 72 and v["training data fingerprint"] == "ab12"
     (tmp_path / "history.csv").unlink()
@@ -82,4 +92,3 @@ def test_config_summary_names_the_optimiser_of_the_config():
     assert "AdamW lr" in adam and "beta1 0.9" in adam and "SGD" not in adam
     assert "SGD lr" in sgd and "momentum 0.9" in sgd
     assert "lambda_r 0.09091, lambda_d 0.9091 (eq. 3 mean over windows)" in adam
-

@@ -1,4 +1,5 @@
 """data/splits: the validation split, by hand and on the real training sets."""
+
 from pathlib import Path
 
 import pytest
@@ -10,22 +11,34 @@ from hmlpe.data.splits import group_of, is_validation, split_validation
 
 def _record(dataset, example, episode=None, movie=None, split="train"):
     import numpy as np
-    return PoseRecord(dataset=dataset, example=example, image=Path("x.jpg"), image_size=(10, 10),
-                      joints=np.zeros((8, 2)), visible=np.ones(8, bool), split=split,
-                      episode=episode, extra={} if movie is None else {"moviename": movie})
+
+    return PoseRecord(
+        dataset=dataset,
+        example=example,
+        image=Path("x.jpg"),
+        image_size=(10, 10),
+        joints=np.zeros((8, 2)),
+        visible=np.ones(8, bool),
+        split=split,
+        episode=episode,
+        extra={} if movie is None else {"moviename": movie},
+    )
 
 
-@pytest.mark.parametrize("record, held_out", [
-    (_record("buffy", "ep4_01", episode=4), True),
-    (_record("buffy", "ep3_01", episode=3), False),
-    (_record("flic", "x", movie="hitch"), True),
-    (_record("flic", "x", movie="the-departed"), True),
-    (_record("flic", "x", movie="casablanca"), False),
-    (_record("lsp", "im0901"), True),
-    (_record("lsp", "im1000"), True),
-    (_record("lsp", "im0900"), False),
-    (_record("buffy", "ep4_01", episode=4, split="test"), False),   # test records never
-])
+@pytest.mark.parametrize(
+    "record, held_out",
+    [
+        (_record("buffy", "ep4_01", episode=4), True),
+        (_record("buffy", "ep3_01", episode=3), False),
+        (_record("flic", "x", movie="hitch"), True),
+        (_record("flic", "x", movie="the-departed"), True),
+        (_record("flic", "x", movie="casablanca"), False),
+        (_record("lsp", "im0901"), True),
+        (_record("lsp", "im1000"), True),
+        (_record("lsp", "im0900"), False),
+        (_record("buffy", "ep4_01", episode=4, split="test"), False),  # test records never
+    ],
+)
 def test_rule_by_hand(record, held_out):
     assert is_validation(record) is held_out
 

@@ -1,5 +1,6 @@
 """The training engine on small synthetic sets: resume equality, atomic checkpoints,
 non-finite loss, history format, config checks."""
+
 import json
 import os
 
@@ -7,15 +8,25 @@ import numpy as np
 import pytest
 import torch
 
-from hmlpe.engine import training
-from hmlpe.engine.checkpoint import (CheckpointError, check_same_config, load_checkpoint,
-                                    load_model, save_checkpoint)
 from hmlpe.config import merge
 from hmlpe.data.pipeline import HeldOutSet, TrainSet
+from hmlpe.engine import training
+from hmlpe.engine.checkpoint import (
+    CheckpointError,
+    check_same_config,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
 from hmlpe.engine.profiles import get_profile
 
-TINY = {"model.conv_channels": [8, 8, 8], "model.fc_widths": [16, 16], "optim.batch_size": 8,
-        "device": "cpu-fp32", "optim.lr": 0.01}
+TINY = {
+    "model.conv_channels": [8, 8, 8],
+    "model.fc_widths": [16, 16],
+    "optim.batch_size": 8,
+    "device": "cpu-fp32",
+    "optim.lr": 0.01,
+}
 
 
 def tiny_config(epochs=2, **extra):
@@ -40,8 +51,14 @@ def synthetic_test(n=6, seed=1):
 
 
 def run(cfg, folder, **kw):
-    return training.train(cfg, folder, train_set=synthetic_train(), test_sets={"buffy": synthetic_test()},
-                          progress=False, **kw)
+    return training.train(
+        cfg,
+        folder,
+        train_set=synthetic_train(),
+        test_sets={"buffy": synthetic_test()},
+        progress=False,
+        **kw,
+    )
 
 
 def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
@@ -54,7 +71,10 @@ def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
     b = load_checkpoint(resumed.checkpoint)["model"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
-    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("train_seconds", "images_per_second")} for r in rows]
+    strip = lambda rows: [
+        {k: v for k, v in r.items() if k not in ("train_seconds", "images_per_second")}
+        for r in rows
+    ]
     assert strip(full.history) == strip(resumed.history)
 
 
@@ -76,8 +96,9 @@ def test_mid_epoch_stop_and_resume_equal_an_uninterrupted_run(tmp_path):
     b = load_checkpoint(resumed.checkpoint)["model"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
-    assert full.history[-1]["train_loss"] == pytest.approx(resumed.history[-1]["train_loss"],
-                                                           rel=1e-12)
+    assert full.history[-1]["train_loss"] == pytest.approx(
+        resumed.history[-1]["train_loss"], rel=1e-12
+    )
     assert full.history[-1]["visits"] == 32 * 20
 
 
@@ -85,7 +106,7 @@ def test_paper_epoch_visits_and_steps():
     cfg = tiny_config(epochs=3, **{"stage.epoch_unit": "paper"})
     assert cfg.stage.passes_per_epoch == 32
     assert cfg.stage.visits(20) == 3 * 32 * 20
-    assert training.steps_per_epoch(cfg, 20) == 80          # 640 visits / batch 8
+    assert training.steps_per_epoch(cfg, 20) == 80  # 640 visits / batch 8
     with pytest.raises(Exception, match="stage.epoch_unit=fortnight"):
         merge(cfg, {"stage.epoch_unit": "fortnight"}).stage.passes_per_epoch
 
@@ -94,8 +115,16 @@ def test_history_rows_hold_table3_errors(tmp_path):
     result = run(tiny_config(epochs=1), tmp_path / "r")
     rows = [json.loads(l) for l in (tmp_path / "r" / "history.jsonl").read_text().splitlines()]
     assert len(rows) == 1 and rows == result.history
-    for key in ("train_regression", "train_detection", "test_regression", "test_detection",
-                "test_regression_buffy", "test_detection_buffy", "lr", "epoch"):
+    for key in (
+        "train_regression",
+        "train_detection",
+        "test_regression",
+        "test_detection",
+        "test_regression_buffy",
+        "test_detection_buffy",
+        "lr",
+        "epoch",
+    ):
         assert np.isfinite(rows[0][key]), key
     # An untrained detector outputs about 0.5: per-window cross-entropy near ln 2.
     assert 0.3 < rows[0]["test_detection"] < 1.5
@@ -176,16 +205,19 @@ def test_seed_fixes_the_result(tmp_path):
 
 
 def test_learning_rate_schedule():
-    cfg = merge(tiny_config(epochs=8), {"optim.lr": 0.1, "optim.lr_decay_at": [0.5], "stage.lr_scale": 0.5})
+    cfg = merge(
+        tiny_config(epochs=8), {"optim.lr": 0.1, "optim.lr_decay_at": [0.5], "stage.lr_scale": 0.5}
+    )
     # 80 steps: the rate is 0.1 x 0.5 until step 40, then x 0.1
     assert training.learning_rate(cfg, 39, 80) == pytest.approx(0.05)
     assert training.learning_rate(cfg, 40, 80) == pytest.approx(0.005)
     warm = merge(cfg, {"optim.warmup": 0.1})
     assert [training.learning_rate(warm, s, 80) for s in (0, 3, 7, 8)] == pytest.approx(
-        [0.05 / 8, 0.05 / 2, 0.05, 0.05])
+        [0.05 / 8, 0.05 / 2, 0.05, 0.05]
+    )
     cos = merge(cfg, {"optim.schedule": "cosine", "optim.warmup": 0.25})
-    assert training.learning_rate(cos, 20, 80) == pytest.approx(0.05)     # after warm-up: the top
-    assert training.learning_rate(cos, 50, 80) == pytest.approx(0.025)    # halfway down
+    assert training.learning_rate(cos, 20, 80) == pytest.approx(0.05)  # after warm-up: the top
+    assert training.learning_rate(cos, 50, 80) == pytest.approx(0.025)  # halfway down
     assert training.learning_rate(cos, 80, 80) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="schedule"):
         training.learning_rate(merge(cfg, {"optim.schedule": "linear"}), 0, 80)
@@ -193,6 +225,7 @@ def test_learning_rate_schedule():
 
 def test_protocol_reuses_a_finished_stage_only_for_the_same_config(tmp_path):
     from hmlpe.engine.protocol import run_stage
+
     cfg = tiny_config(epochs=1)
     kw = dict(train_set=synthetic_train(), test_sets={"buffy": synthetic_test()}, progress=False)
     first = run_stage(cfg, tmp_path / "s", **kw)
@@ -215,9 +248,9 @@ def test_optimiser_choice_and_unknown_name():
 def test_same_config_check_names_the_difference_and_accepts_new_defaults(tmp_path):
     cfg = tiny_config(epochs=1)
     saved = {"config": __import__("dataclasses").asdict(cfg)}
-    check_same_config(saved, cfg, tmp_path / "last.pt")                  # identical: passes
+    check_same_config(saved, cfg, tmp_path / "last.pt")  # identical: passes
     older = {"config": {k: v for k, v in saved["config"].items() if k != "augment"}}
-    check_same_config(older, cfg, tmp_path / "last.pt")                  # field added since: default
+    check_same_config(older, cfg, tmp_path / "last.pt")  # field added since: default
     with pytest.raises(CheckpointError, match=r"differs in: optim\.lr"):
         check_same_config(saved, merge(cfg, {"optim.lr": 0.5}), tmp_path / "last.pt")
     check_same_config(saved, merge(cfg, {"device": "cpu-fp32"}), tmp_path / "last.pt")

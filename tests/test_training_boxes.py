@@ -1,32 +1,63 @@
 """The training-box rule (boxes.protocol_training_box): hand-computed cases, then the real
 data: training crops frame people as test crops do (issue 7: mean extents within 10%)."""
+
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from hmlpe.data.boxes import (buffy_test_box, calibrate_torso_window, enlarge_box, flic_test_box,
-                         protocol_training_box, torso_window, train_box_for, upper_body_size)
 from hmlpe.config import CropConfig, StageConfig, TrainConfig
-from hmlpe.data.cropstats import (centre_crop_normalised, extent_ratio, framing_summary,
-                             joint_extents)
+from hmlpe.data.boxes import (
+    buffy_test_box,
+    calibrate_torso_window,
+    enlarge_box,
+    flic_test_box,
+    protocol_training_box,
+    torso_window,
+    train_box_for,
+    upper_body_size,
+)
+from hmlpe.data.cropstats import (
+    centre_crop_normalised,
+    extent_ratio,
+    framing_summary,
+    joint_extents,
+)
 from hmlpe.data.datasets.records import PoseRecord
 
 CROP = CropConfig()
 
 
 def _record(dataset="buffy", **kw):
-    joints = np.array([[100, 60], [100, 100], [70, 105], [130, 105], [60, 150], [140, 150],
-                       [55, 190], [145, 190]], float)
-    base = dict(dataset=dataset, example="x", image="nonexistent.jpg", image_size=(400, 400),
-                joints=joints, visible=np.ones(8, bool), split="train")
+    joints = np.array(
+        [
+            [100, 60],
+            [100, 100],
+            [70, 105],
+            [130, 105],
+            [60, 150],
+            [140, 150],
+            [55, 190],
+            [145, 190],
+        ],
+        float,
+    )
+    base = dict(
+        dataset=dataset,
+        example="x",
+        image="nonexistent.jpg",
+        image_size=(400, 400),
+        joints=joints,
+        visible=np.ones(8, bool),
+        split="train",
+    )
     base.update(kw)
     return PoseRecord(**base)
 
 
 def test_torso_window_hand_computed():
     # torso stick from (100, 100) down to (100, 180): length 80; shoulders 60 apart: size 140
-    stick = [[100, 180], [100, 100]]          # stored bottom-first: the upper end is found
+    stick = [[100, 180], [100, 100]]  # stored bottom-first: the upper end is found
     shoulders = [[70, 105], [130, 105]]
     assert upper_body_size(stick, shoulders) == pytest.approx(140)
     w = torso_window(stick, shoulders, width_per_size=0.5, top_per_size=0.25, aspect=0.9)
@@ -78,8 +109,9 @@ def test_lsp_needs_its_hip_centre_and_head_top():
     rec = _record("lsp")
     with pytest.raises(ValueError, match="lsp/x: no sticks"):
         protocol_training_box(rec, CROP)
-    rec = _record("lsp", extra={"head_top": np.array([100.0, 30]),
-                                "hip_centre": np.array([100.0, 180])})
+    rec = _record(
+        "lsp", extra={"head_top": np.array([100.0, 30]), "hip_centre": np.array([100.0, 180])}
+    )
     assert np.isfinite(protocol_training_box(rec, CROP)).all()
 
 
@@ -101,20 +133,26 @@ def test_framing_helpers_hand_computed():
     s = framing_summary(j)
     assert s["n"] == 1 and s["extent_x"] == pytest.approx(0.7) and s["mean_y"] == pytest.approx(0.5)
     np.testing.assert_allclose(centre_crop_normalised([[8.0, 120.0]], 128, 112), [[0, 1]])
-    assert extent_ratio({"extent_x": 1.1, "extent_y": 0.9},
-                        {"extent_x": 1.0, "extent_y": 1.0}) == pytest.approx({"x": 1.1, "y": 0.9})
+    assert extent_ratio(
+        {"extent_x": 1.1, "extent_y": 0.9}, {"extent_x": 1.0, "extent_y": 1.0}
+    ) == pytest.approx({"x": 1.1, "y": 0.9})
 
 
 # ---- the real data ------------------------------------------------------------------------
 
+
 def test_window_factors_are_the_calibration_of_the_buffy_detector(data_root):
     from hmlpe.data.datasets import load_dataset
     from hmlpe.data.datasets.buffy import associated_detections, load_detections
+
     recs = load_dataset("buffy", data_root, "test")
     det = associated_detections(recs, load_detections(data_root), "paper")
     matched = [r for r in recs if det.get(r.example) is not None]
-    cal = calibrate_torso_window([r.sticks[0] for r in matched], [r.joints[2:4] for r in matched],
-                                 [det[r.example] for r in matched])
+    cal = calibrate_torso_window(
+        [r.sticks[0] for r in matched],
+        [r.joints[2:4] for r in matched],
+        [det[r.example] for r in matched],
+    )
     assert len(matched) == 267
     assert cal["width_per_size"] == pytest.approx(CROP.window_width_per_size, abs=0.005)
     assert cal["top_per_size"] == pytest.approx(CROP.window_top_per_size, abs=0.005)
@@ -126,6 +164,7 @@ def test_training_crops_frame_people_as_test_crops_do(data_root, dataset, tmp_pa
     """Issue 7: mean joint extents of training crops (centre 112 of the 128 crop) and test
     crops agree within 10% per axis; with the old margin rule they did not (~1.5x)."""
     from hmlpe.data.pipeline import load_test_set, load_train_set
+
     cfg = replace(TrainConfig(), data=replace(TrainConfig().data, data_root=str(data_root)))
     train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), progress=False)
     test = load_test_set(dataset, cfg, progress=False)
@@ -134,6 +173,9 @@ def test_training_crops_frame_people_as_test_crops_do(data_root, dataset, tmp_pa
     ratio = extent_ratio(tr, te)
     assert 0.9 <= ratio["x"] <= 1.1 and 0.9 <= ratio["y"] <= 1.1, (tr, te)
     old = replace(cfg, crop=replace(CROP, train_box="margin"), stage=StageConfig(dataset, 1, 1.0))
-    old_tr = framing_summary(centre_crop_normalised(load_train_set(old, progress=False).joints,
-                                                    CROP.train_size, CROP.input_size))
-    assert extent_ratio(old_tr, te)["x"] > 1.4   # the scale gap this rule removed
+    old_tr = framing_summary(
+        centre_crop_normalised(
+            load_train_set(old, progress=False).joints, CROP.train_size, CROP.input_size
+        )
+    )
+    assert extent_ratio(old_tr, te)["x"] > 1.4  # the scale gap this rule removed

@@ -1,4 +1,5 @@
 """hmlpe.uncertainty: hand-computed cases, then properties of the bootstrap."""
+
 import numpy as np
 import pytest
 
@@ -46,22 +47,33 @@ def test_bootstrap_mean_over_seeds_and_width_near_the_binomial():
 
 # ---- hmlpe.companion.seeds on synthetic result folders ----------------------------------------------
 
+
 def _write_seed(root, seed, correct_buffy, matched, correct_flic):
     import json
+
     from hmlpe.uncertainty import encode_bits
+
     cols = ("LL", "RL", "LU", "RU")
 
     def metrics(correct, matched, buffy):
         pcp = {c: float(correct[:, k].mean() * 100) for k, c in enumerate(cols)}
-        m = {"per_frame": {"matched": encode_bits(matched),
-                           "correct": {c: encode_bits(correct[:, k]) for k, c in enumerate(cols)}}}
+        m = {
+            "per_frame": {
+                "matched": encode_bits(matched),
+                "correct": {c: encode_bits(correct[:, k]) for k, c in enumerate(cols)},
+            }
+        }
         if buffy:
             sub = {c: float(correct[matched, k].mean() * 100) for k, c in enumerate(cols)}
             m["table1"] = {"whole_set": {"pcp": pcp}, "subset": {"pcp": sub}}
         else:
             m["table2"] = {"pcp": pcp}
         return m
-    for ds, c, mt in (("buffy", correct_buffy, matched), ("flic", correct_flic, np.ones(len(correct_flic), bool))):
+
+    for ds, c, mt in (
+        ("buffy", correct_buffy, matched),
+        ("flic", correct_flic, np.ones(len(correct_flic), bool)),
+    ):
         d = root / f"seed_{seed}" / f"eval_{ds}"
         d.mkdir(parents=True)
         (d / "metrics.json").write_text(json.dumps(metrics(c, mt, ds == "buffy")))
@@ -69,16 +81,17 @@ def _write_seed(root, seed, correct_buffy, matched, correct_flic):
 
 def test_reproduction_table_from_seed_folders(tmp_path):
     from hmlpe.companion.seeds import pcp_over_seeds, reproduction_table, seed_folders
+
     matched = np.ones(10, bool)
     matched[:2] = False
     b0 = np.zeros((10, 4), bool)
-    b0[:, 2:] = True                    # upper arms all right, lower all wrong
+    b0[:, 2:] = True  # upper arms all right, lower all wrong
     b1 = b0.copy()
-    b1[5:, 0] = True                    # seed 1: half of LL right
+    b1[5:, 0] = True  # seed 1: half of LL right
     f = np.ones((4, 4), bool)
     _write_seed(tmp_path, 0, b0, matched, f)
     _write_seed(tmp_path, 1, b1, matched, f)
-    (tmp_path / "seed_x").mkdir()       # not a seed folder
+    (tmp_path / "seed_x").mkdir()  # not a seed folder
     assert [s for s, _ in seed_folders(tmp_path)] == [0, 1]
     r = pcp_over_seeds(tmp_path, "buffy", "whole_set", n_boot=200)
     np.testing.assert_allclose(r["spread"]["mean"], [25, 0, 100, 100])
@@ -96,11 +109,14 @@ def test_reproduction_table_from_seed_folders(tmp_path):
 
 def test_missing_results_name_the_folder(tmp_path):
     from hmlpe.companion.seeds import pcp_over_seeds
+
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pcp_over_seeds(tmp_path / "nope", "buffy", "whole_set")
     (tmp_path / "seed_0").mkdir()
-    with pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"), \
-            pytest.warns(UserWarning, match="seed_0 has no eval_flic"):
+    with (
+        pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"),
+        pytest.warns(UserWarning, match="seed_0 has no eval_flic"),
+    ):
         pcp_over_seeds(tmp_path, "flic")
 
 
@@ -108,10 +124,17 @@ def test_standing_table_shares():
     import pandas as pd
 
     from hmlpe.companion.seeds import standing_table
-    summary = pd.DataFrame([{"test set": "FLIC", "column": c, "ours (mean)": 50.0, "paper": 60.0}
-                            for c in ("LL", "RL", "LU", "RU")])
-    refs = {("mean_pose", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 20.0),
-            ("oracle", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 100.0)}
+
+    summary = pd.DataFrame(
+        [
+            {"test set": "FLIC", "column": c, "ours (mean)": 50.0, "paper": 60.0}
+            for c in ("LL", "RL", "LU", "RU")
+        ]
+    )
+    refs = {
+        ("mean_pose", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 20.0),
+        ("oracle", "FLIC"): dict.fromkeys(("LL", "RL", "LU", "RU"), 100.0),
+    }
     t = standing_table(summary, refs, "FLIC")
     assert t.loc["ours: share, baseline to oracle", "LL"] == pytest.approx(30 / 80)
     assert t.loc["paper: share, baseline to oracle", "RU"] == pytest.approx(0.5)
@@ -119,18 +142,24 @@ def test_standing_table_shares():
 
 def test_seed_result_tables_render(tmp_path):
     from hmlpe.companion.seeds import seed_result_tables
+
     matched = np.ones(10, bool)
     b = np.zeros((10, 4), bool)
     b[:, 2:] = True
     _write_seed(tmp_path, 0, b, matched, np.ones((4, 4), bool))
     import shutil
-    for ds in ("buffy", "flic"):   # the mirror-averaged evaluations, here the same files
-        shutil.copytree(tmp_path / "seed_0" / f"eval_{ds}", tmp_path / "seed_0" / f"eval_{ds}_mirror")
-    refs = {(k, t): dict.fromkeys(("LL", "RL", "LU", "RU"), v)
-            for k, v in (("mean_pose", 10.0), ("oracle", 100.0))
-            for t in ("Buffy, whole set", "Buffy, subset", "FLIC")}
+
+    for ds in ("buffy", "flic"):  # the mirror-averaged evaluations, here the same files
+        shutil.copytree(
+            tmp_path / "seed_0" / f"eval_{ds}", tmp_path / "seed_0" / f"eval_{ds}_mirror"
+        )
+    refs = {
+        (k, t): dict.fromkeys(("LL", "RL", "LU", "RU"), v)
+        for k, v in (("mean_pose", 10.0), ("oracle", 100.0))
+        for t in ("Buffy, whole set", "Buffy, subset", "FLIC")
+    }
     tables = seed_result_tables(tmp_path, "Table 1", refs)
-    assert len(tables) == 5            # two PCP tables, two standing tables, provenance
+    assert len(tables) == 5  # two PCP tables, two standing tables, provenance
     html = tables[0].to_html()
     assert "Buffy, whole set" in html and "FLIC" not in html and "90.22" in html
 
@@ -139,6 +168,7 @@ def test_ablation_table_against_the_seeds(tmp_path):
     import json as _json
 
     from hmlpe.companion.seeds import ablation_table
+
     matched = np.ones(10, bool)
     b = np.zeros((10, 4), bool)
     b[:, 2:] = True
@@ -159,10 +189,12 @@ def test_ablation_table_against_the_seeds(tmp_path):
 
 def test_a_seed_missing_an_evaluation_is_named_not_averaged_away(tmp_path):
     from hmlpe.companion.seeds import MissingEvaluationWarning, pcp_over_seeds
+
     f = np.ones((4, 4), bool)
     _write_seed(tmp_path, 0, np.ones((6, 4), bool), np.ones(6, bool), f)
     _write_seed(tmp_path, 1, np.ones((6, 4), bool), np.ones(6, bool), f)
     import shutil
+
     shutil.rmtree(tmp_path / "seed_1" / "eval_flic")
     with pytest.warns(MissingEvaluationWarning, match="seed_1 has no eval_flic/metrics.json"):
         r = pcp_over_seeds(tmp_path, "flic", n_boot=50)
@@ -171,6 +203,7 @@ def test_a_seed_missing_an_evaluation_is_named_not_averaged_away(tmp_path):
 
 def test_truncated_or_foreign_metrics_name_the_file_and_key(tmp_path):
     from hmlpe.companion.seeds import ResultsError, pcp_over_seeds
+
     f = np.ones((4, 4), bool)
     _write_seed(tmp_path, 0, np.ones((6, 4), bool), np.ones(6, bool), f)
     metrics = tmp_path / "seed_0" / "eval_flic" / "metrics.json"

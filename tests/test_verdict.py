@@ -1,5 +1,6 @@
 """The verdict table: Table 3's claims as directions, Figure 4's rule, and the whole table on
 synthetic committed results."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,11 @@ from tests.test_uncertainty import _write_seed
 
 def _cells(r_by_ratio, p_by_ratio):
     cols = ["0", "0.5", "1", "2", "4", "1e10", "inf"]
-    cells = pd.DataFrame(np.nan, index=["training error (R)", "test error (R)",
-                                        "training error (P)", "test error (P)"], columns=cols)
+    cells = pd.DataFrame(
+        np.nan,
+        index=["training error (R)", "test error (R)", "training error (P)", "test error (P)"],
+        columns=cols,
+    )
     for c, v in r_by_ratio.items():
         cells.loc["test error (R)", c] = v
     for c, v in p_by_ratio.items():
@@ -35,8 +39,8 @@ def test_table3_claims_by_hand():
 
 def test_table3_claims_of_the_paper():
     claims = verdict.table3_claims(table3().astype(float))
-    assert claims[0]["value"] == pytest.approx(0.131 / 0.284)   # ratio 1 against inf
-    assert claims[1]["value"] == pytest.approx(0.064 / 0.069)   # ratios 1, 2 against 0
+    assert claims[0]["value"] == pytest.approx(0.131 / 0.284)  # ratio 1 against inf
+    assert claims[1]["value"] == pytest.approx(0.064 / 0.069)  # ratios 1, 2 against 0
     assert claims[2]["value"] == pytest.approx(0.163 - 0.284)
     assert all(c["holds"] for c in claims)
 
@@ -50,16 +54,28 @@ def _write_sweep(root, test_r):
     for label, value in test_r.items():
         d = root / "sweep" / f"ratio_{label}"
         d.mkdir(parents=True)
-        row = {"epoch": 6, "train_regression": value, "test_regression": value,
-               "train_detection": 0.1, "test_detection": 0.1}
+        row = {
+            "epoch": 6,
+            "train_regression": value,
+            "test_regression": value,
+            "train_detection": 0.1,
+            "test_detection": 0.1,
+        }
         (d / "history.jsonl").write_text(json.dumps(row) + "\n")
 
 
 def _figure4(elbow, wrist):
     radii = list(range(21))
     curve = lambda v: [v * r / 20 for r in radii]
-    torso = {k: {"l_elbow": curve(elbow), "r_elbow": curve(elbow),
-                 "l_wrist": curve(wrist), "r_wrist": curve(wrist)} for k in ("paper", "modec")}
+    torso = {
+        k: {
+            "l_elbow": curve(elbow),
+            "r_elbow": curve(elbow),
+            "l_wrist": curve(wrist),
+            "r_wrist": curve(wrist),
+        }
+        for k in ("paper", "modec")
+    }
     return {"radii": radii, "torso": torso}
 
 
@@ -71,7 +87,7 @@ def test_verdict_table_on_synthetic_results(tmp_path):
         _write_seed(tmp_path, seed, b, matched, np.ones((4, 4), bool))
         f = tmp_path / f"seed_{seed}" / "eval_flic" / "metrics.json"
         m = json.loads(f.read_text())
-        m["figure4"] = _figure4(elbow=80.0, wrist=50.0)   # at r = 20: 80 and 50
+        m["figure4"] = _figure4(elbow=80.0, wrist=50.0)  # at r = 20: 80 and 50
         f.write_text(json.dumps(m))
     _write_sweep(tmp_path, {"0": 0.3, "1": 0.1, "inf": 0.2, "1e+10": 0.2})
     t = verdict.verdict_table(tmp_path)
@@ -105,4 +121,6 @@ def test_table3_over_seeds_means_and_agreement(tmp_path):
     assert sd.loc["test error (R)", "1"] == pytest.approx(np.std([0.1, 0.3, 0.1], ddof=1))
     helps = verdict.table3_rows(tmp_path)[0]
     assert helps["ours"] == pytest.approx(np.mean([0.5, 1.5, 0.5]))
-    assert helps["verdict"] == "reproduced" and "3 seed(s) (2 point the paper's way)" in helps["basis"]
+    assert (
+        helps["verdict"] == "reproduced" and "3 seed(s) (2 point the paper's way)" in helps["basis"]
+    )

@@ -4,19 +4,20 @@ joints passed through the pipeline (test box -> crop-normalised units, clipped t
 output's range (-1, 1) -> image). The oracle scores 100% on matched frames whose joints the
 network's output can represent; what it misses is lost to the test boxes, not the network.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 import numpy as np
 
+from hmlpe.companion.seeds import TABLES
 from hmlpe.config import StageConfig, TrainConfig
 from hmlpe.data.cropstats import centre_crop_normalised
+from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
 from hmlpe.engine.evaluation import ARM_COLUMNS, arm_pcp
 from hmlpe.engine.inference import joints_to_image
 from hmlpe.metrics import pcp_table
-from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
-from hmlpe.companion.seeds import TABLES
 
 
 def mean_pose(train_joints_normalised) -> np.ndarray:
@@ -24,8 +25,9 @@ def mean_pose(train_joints_normalised) -> np.ndarray:
     return np.nanmean(np.asarray(train_joints_normalised, dtype=np.float64), axis=0)
 
 
-def reference_predictions(test: HeldOutSet, kind: str, pose: np.ndarray | None = None,
-                          input_size: int = 112) -> np.ndarray:
+def reference_predictions(
+    test: HeldOutSet, kind: str, pose: np.ndarray | None = None, input_size: int = 112
+) -> np.ndarray:
     """Predicted joints (N, 8, 2) in image pixels of a reference: "mean_pose" (``pose`` in
     every matched test box) or "oracle" (ground truth through the pipeline); NaN for
     unmatched frames."""

@@ -19,6 +19,7 @@ errors, and on failure its output is raised in :class:`BookError`.
 
 The command line is ``python -m hmlpe book`` (``hmlpe.cli``).
 """
+
 from __future__ import annotations
 
 import ast
@@ -28,11 +29,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from hmlpe.companion.watch import (LONG_RUN_VISITS, TRAINING_CHAPTERS, RunWatcher,
-                                   training_cost_note)
+from hmlpe.companion.watch import LONG_RUN_VISITS, TRAINING_CHAPTERS, RunWatcher, training_cost_note
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
 from hmlpe.errors import BookError  # noqa: F401  (re-exported)
@@ -96,9 +97,17 @@ def select_chapters(all_entries: list[str], wanted: Iterable[str] | None) -> lis
     chosen: set[str] = set()
     for w in wanted:
         w = _strip_suffix(str(w).strip())
-        hits = [e for e in all_entries
-                if w in (e, chapter_name(e), chapter_name(e).split("_", 1)[-1],
-                         chapter_name(e).split("_", 1)[0])]
+        hits = [
+            e
+            for e in all_entries
+            if w
+            in (
+                e,
+                chapter_name(e),
+                chapter_name(e).split("_", 1)[-1],
+                chapter_name(e).split("_", 1)[0],
+            )
+        ]
         if not hits:
             names = ", ".join(chapter_name(e) for e in all_entries)
             raise BookError(f"no chapter {w!r} in {TOC_FILE.name} (chapters: {names})")
@@ -116,7 +125,8 @@ def _ensure_kernel() -> None:
         raise BookError(
             f"no Jupyter kernel {KERNEL_NAME!r}: install ipykernel in this environment "
             f"({sys.executable} -m pip install ipykernel; then "
-            f"{sys.executable} -m ipykernel install --sys-prefix)") from exc
+            f"{sys.executable} -m ipykernel install --sys-prefix)"
+        ) from exc
 
 
 def rerun_command(entry: str, parameters: dict[str, Any]) -> str:
@@ -125,18 +135,38 @@ def rerun_command(entry: str, parameters: dict[str, Any]) -> str:
     bindir = Path(sys.executable).parent
     src, nb = f"{entry}.py", f"{entry}.ipynb"
     jupytext = [str(bindir / "jupytext"), "--to", "ipynb", "--output", nb, src]
-    papermill = [str(bindir / "papermill"), nb, nb, "--kernel", KERNEL_NAME,
-                 "--cwd", str(BOOK_DIR), "--parameters_yaml", json.dumps(parameters,
-                                                                         sort_keys=True)]
+    papermill = [
+        str(bindir / "papermill"),
+        nb,
+        nb,
+        "--kernel",
+        KERNEL_NAME,
+        "--cwd",
+        str(BOOK_DIR),
+        "--parameters_yaml",
+        json.dumps(parameters, sort_keys=True),
+    ]
     return f"{shlex.join(jupytext)} && {shlex.join(papermill)}"
 
 
-def runner_command(name: str, profile: str, run_dir: Path,
-                   extra_parameters: dict | None = None) -> str:
+def runner_command(
+    name: str, profile: str, run_dir: Path, extra_parameters: dict | None = None
+) -> str:
     """The same rerun through this module, which also hides the injected-parameters cell in
     the HTML (the bare papermill command does not) and updates book_timings.json."""
-    cmd = [sys.executable, "-m", "hmlpe", "book", "--profile", profile, "--run-dir", str(run_dir),
-           "--chapter", name, "--no-build"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hmlpe",
+        "book",
+        "--profile",
+        profile,
+        "--run-dir",
+        str(run_dir),
+        "--chapter",
+        name,
+        "--no-build",
+    ]
     for key, value in sorted((extra_parameters or {}).items()):
         cmd += ["--param", f"{key}={json.dumps(value)}"]
     return shlex.join(cmd)
@@ -160,8 +190,9 @@ def chapter_parameters(entry: str, root: Path = PROJECT_ROOT) -> list[dict[str, 
         code, _, comment = line.partition("#")
         name, eq, default = code.partition("=")
         if eq and name.strip().isidentifier():
-            out.append({"name": name.strip(), "default": default.strip(),
-                        "comment": comment.strip()})
+            out.append(
+                {"name": name.strip(), "default": default.strip(), "comment": comment.strip()}
+            )
     return out
 
 
@@ -182,15 +213,30 @@ def rerun_table(profile: str = "smoke", entries: list[str] | None = None) -> lis
     rows = []
     for entry in entries if entries is not None else toc_chapters():
         params = chapter_parameters(entry)
-        cmd = [".venv/bin/python", "-m", "hmlpe", "book", "--profile", profile,
-               "--run-dir", f"runs/{profile}", "--chapter", chapter_name(entry), "--no-build"]
+        cmd = [
+            ".venv/bin/python",
+            "-m",
+            "hmlpe",
+            "book",
+            "--profile",
+            profile,
+            "--run-dir",
+            f"runs/{profile}",
+            "--chapter",
+            chapter_name(entry),
+            "--no-build",
+        ]
         extra = [p for p in params if p["name"] not in ("profile", "run_dir")]
         shown = [p for p in extra if p["default"] != "None"] or extra
         if shown:
             cmd += ["--param", f"{shown[0]['name']}={_as_json(shown[0]['default'])}"]
-        rows.append({"chapter": chapter_name(entry),
-                     "parameters": "; ".join(f"{p['name']} = {p['default']}" for p in params),
-                     "command": shlex.join(cmd)})
+        rows.append(
+            {
+                "chapter": chapter_name(entry),
+                "parameters": "; ".join(f"{p['name']} = {p['default']}" for p in params),
+                "command": shlex.join(cmd),
+            }
+        )
     return rows
 
 
@@ -202,8 +248,9 @@ def convert_chapter(entry: str, root: Path = PROJECT_ROOT) -> Path:
     if not src.is_file():
         raise BookError(f"chapter source {src} is missing (listed in {TOC_FILE.name})")
     nb = jupytext.read(src)
-    nb.metadata.setdefault("kernelspec", {"name": KERNEL_NAME, "display_name": "Python 3",
-                                          "language": "python"})
+    nb.metadata.setdefault(
+        "kernelspec", {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+    )
     out = root / f"{entry}.ipynb"
     jupytext.write(nb, out, fmt="ipynb")
     return out
@@ -232,9 +279,15 @@ def tag_parameter_cells(notebook: Path) -> None:
 def execute_chapter(notebook: Path, parameters: dict[str, Any], log_output: bool = False) -> None:
     import papermill as pm
 
-    pm.execute_notebook(str(notebook), str(notebook), parameters=parameters,
-                        kernel_name=KERNEL_NAME, cwd=str(BOOK_DIR), progress_bar=False,
-                        log_output=log_output)
+    pm.execute_notebook(
+        str(notebook),
+        str(notebook),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        cwd=str(BOOK_DIR),
+        progress_bar=False,
+        log_output=log_output,
+    )
 
 
 # --------------------------------------------------------------------------- timings file
@@ -259,11 +312,15 @@ def copy_results(results: Path, run_dir: Path | None = None) -> Path:
     write its timings; chapters read such a folder and never train into it."""
     results = Path(results)
     if not (results / MANIFEST_NAME).is_file():
-        raise FileNotFoundError(f"{results} is not a folder of exported results (no "
-                                f"{MANIFEST_NAME}); `python -m hmlpe export` makes one")
-    run_dir = Path(run_dir) if run_dir is not None else PROJECT_ROOT / "runs" / f"from_{results.name}"
+        raise FileNotFoundError(
+            f"{results} is not a folder of exported results (no "
+            f"{MANIFEST_NAME}); `python -m hmlpe export` makes one"
+        )
+    run_dir = (
+        Path(run_dir) if run_dir is not None else PROJECT_ROOT / "runs" / f"from_{results.name}"
+    )
     check_disjoint(results, run_dir, "--from-results", "--run-dir")
-    check_deletable(run_dir, "--run-dir")   # only an earlier copy is replaced, never a run
+    check_deletable(run_dir, "--run-dir")  # only an earlier copy is replaced, never a run
     if run_dir.exists():
         shutil.rmtree(run_dir)
     tmp = run_dir.with_name(f".{run_dir.name}.copying")
@@ -286,19 +343,26 @@ def results_profile(run_dir: Path) -> str:
     """The profile the exported results were trained with (their pre-training's config)."""
     config = RunLayout(run_dir).pretrain / CONFIG_NAME
     if not config.is_file():
-        raise FileNotFoundError(f"{config} is missing: cannot tell the results' profile "
-                                "(pass --profile)")
+        raise FileNotFoundError(
+            f"{config} is missing: cannot tell the results' profile (pass --profile)"
+        )
     return str(json.loads(config.read_text())["config"]["profile"])
 
 
 # --------------------------------------------------------------------------- the runner
-def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, build: bool = True,
-             extra_parameters: dict | None = None, log_output: bool = False) -> dict[str, Any]:
+def run_book(
+    profile: str,
+    run_dir: Path,
+    chapters: list[str] | None = None,
+    build: bool = True,
+    extra_parameters: dict | None = None,
+    log_output: bool = False,
+) -> dict[str, Any]:
     """Execute the chapters (all of ``_toc.yml`` or the named ones, in ToC order) with
     papermill, record timings in ``run_dir/book_timings.json``, then build the HTML when
     ``build``. Returns the timings record. Raises :class:`BookError` on the first failure
     (the failed chapter is recorded with status ``failed`` first)."""
-    entries = select_chapters(toc_chapters(), chapters)   # a bad name fails before any write
+    entries = select_chapters(toc_chapters(), chapters)  # a bad name fails before any write
     run_dir = check_book_run_dir(Path(run_dir)).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     _ensure_kernel()
@@ -307,9 +371,17 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
     record = load_timings(run_dir)
     if record.get("profile") not in (None, profile):
         record = {}  # another profile's timings: start afresh
-    record.update({"profile": profile, "run_dir": str(run_dir), "kernel": KERNEL_NAME,
-                   "python": sys.executable, "git_commit": git_commit(),
-                   "last_started": now_utc(), "last_finished": None})
+    record.update(
+        {
+            "profile": profile,
+            "run_dir": str(run_dir),
+            "kernel": KERNEL_NAME,
+            "python": sys.executable,
+            "git_commit": git_commit(),
+            "last_started": now_utc(),
+            "last_finished": None,
+        }
+    )
     record.setdefault("chapters", {})
     _write_timings(run_dir, record)
 
@@ -324,11 +396,17 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
     for i, entry in enumerate(entries, 1):
         name = chapter_name(entry)
         print(f"[book] ({i}/{total}) {name}: converting and executing ...", flush=True)
-        info = {"source": f"{entry}.py", "notebook": f"{entry}.ipynb", "parameters": parameters,
-                "command": rerun_command(entry, parameters),
-                "runner_command": runner_command(name, profile, run_dir, extra_parameters),
-                "start": now_utc(), "end": None,
-                "wall_seconds": None, "status": "running"}
+        info = {
+            "source": f"{entry}.py",
+            "notebook": f"{entry}.ipynb",
+            "parameters": parameters,
+            "command": rerun_command(entry, parameters),
+            "runner_command": runner_command(name, profile, run_dir, extra_parameters),
+            "start": now_utc(),
+            "end": None,
+            "wall_seconds": None,
+            "status": "running",
+        }
         record["chapters"][name] = info
         _write_timings(run_dir, record)
         t0 = time.perf_counter()
@@ -342,13 +420,18 @@ def run_book(profile: str, run_dir: Path, chapters: list[str] | None = None, bui
                 execute_chapter(nb, parameters, log_output=log_output)
             tag_parameter_cells(nb)
         except Exception as exc:
-            info.update(end=now_utc(), wall_seconds=round(time.perf_counter() - t0, 3),
-                        status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+            info.update(
+                end=now_utc(),
+                wall_seconds=round(time.perf_counter() - t0, 3),
+                status="failed",
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
             _write_timings(run_dir, record)
-            raise BookError(f"chapter {name} failed after {info['wall_seconds']:.1f} s; "
-                            f"rerun it with:\n  {info['command']}\n{exc}") from exc
-        info.update(end=now_utc(), wall_seconds=round(time.perf_counter() - t0, 3),
-                    status="ok")
+            raise BookError(
+                f"chapter {name} failed after {info['wall_seconds']:.1f} s; "
+                f"rerun it with:\n  {info['command']}\n{exc}"
+            ) from exc
+        info.update(end=now_utc(), wall_seconds=round(time.perf_counter() - t0, 3), status="ok")
         info.pop("error", None)
         _write_timings(run_dir, record)
         print(f"[book] ({i}/{total}) {name}: done in {info['wall_seconds']:.1f} s", flush=True)
@@ -367,6 +450,7 @@ def _training_note(profile: str, chapters: list[str]) -> str | None:
     visits cannot be counted (no data root here: the chapters will say so themselves)."""
     from hmlpe.companion.compute import profile_visits
     from hmlpe.engine.profiles import get_profile
+
     if not any(c in TRAINING_CHAPTERS for c in chapters):
         return None
     try:
@@ -375,8 +459,9 @@ def _training_note(profile: str, chapters: list[str]) -> str | None:
     except (OSError, ValueError):
         return None
     this_machine = None
-    if sum(visits.values()) >= LONG_RUN_VISITS:   # a long run: seconds to time it are worth it
+    if sum(visits.values()) >= LONG_RUN_VISITS:  # a long run: seconds to time it are worth it
         from hmlpe.engine.bench import training_rate
+
         this_machine = training_rate(prof.stage_config("pretrain"))
     return training_cost_note(profile, chapters, PROJECT_ROOT / "results", visits, this_machine)
 
@@ -386,19 +471,32 @@ def build_html(root: Path = PROJECT_ROOT) -> float:
     the build's output when it fails (a warning is a failure)."""
     vendor = root / "book" / "_static" / "thirdparty" / "VERSIONS"
     if not vendor.is_file():
-        raise BookError(f"{vendor.parent} is missing: run `bash ci/vendor_widgets.sh` first "
-                        "(the book serves its own require.js, widget embedder and MathJax)")
+        raise BookError(
+            f"{vendor.parent} is missing: run `bash ci/vendor_widgets.sh` first "
+            "(the book serves its own require.js, widget embedder and MathJax)"
+        )
     exe = Path(sys.executable).parent / "jupyter-book"
     # --all: rebuild every page, so that a warning in an unchanged page still fails the build
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", ".", "-W", "--all",
-           "--builder", "html"]
+    cmd = [
+        str(exe) if exe.exists() else "jupyter-book",
+        "build",
+        ".",
+        "-W",
+        "--all",
+        "--builder",
+        "html",
+    ]
     print(f"[book] building HTML: {shlex.join(cmd)}", flush=True)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     seconds = round(time.perf_counter() - t0, 3)
     if proc.returncode != 0:
-        raise BookError(f"jupyter-book build failed (exit {proc.returncode}, {seconds:.0f} s):\n"
-                        f"{proc.stdout}\n{proc.stderr}")
-    print(f"[book] HTML built in {seconds:.1f} s: {root / '_build' / 'html' / 'index.html'}",
-          flush=True)
+        raise BookError(
+            f"jupyter-book build failed (exit {proc.returncode}, {seconds:.0f} s):\n"
+            f"{proc.stdout}\n{proc.stderr}"
+        )
+    print(
+        f"[book] HTML built in {seconds:.1f} s: {root / '_build' / 'html' / 'index.html'}",
+        flush=True,
+    )
     return seconds

@@ -1,6 +1,7 @@
 """Compute in image visits: what each profile trains, beside the paper's Table 3 epoch 100
 (100 paper epochs x 32 visits x 8427 images = 26,966,400 visits, ``config.PAPER_TABLE3_VISITS``).
 Chapter 5 and the verdict page print it."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,6 +14,7 @@ from hmlpe.engine.profiles import PROFILES, Profile
 def stage_images(cfg: TrainConfig) -> int:
     """Training images of a stage's config (reads the dataset records, not the images)."""
     from hmlpe.data.pipeline import training_set_records
+
     return len(training_set_records(cfg)[0])
 
 
@@ -35,16 +37,22 @@ def profiles_compute_table(profiles: dict[str, Profile] | None = None) -> pd.Dat
     rows = {}
     for name, p in (profiles or PROFILES).items():
         v = profile_visits(p)
-        rows[name] = {"epoch unit": p.epoch_unit, "pre-training epochs": p.pretrain_epochs,
-                      "pre-training visits": v["pretrain"],
-                      "share of the paper's 27.0M": v["pretrain"] / PAPER_TABLE3_VISITS,
-                      "fine-tuning visits (Buffy / FLIC)":
-                          f"{v['finetune_buffy']:,} / {v['finetune_flic']:,}",
-                      "Table 3 sweep visits": v["sweep"]}
+        rows[name] = {
+            "epoch unit": p.epoch_unit,
+            "pre-training epochs": p.pretrain_epochs,
+            "pre-training visits": v["pretrain"],
+            "share of the paper's 27.0M": v["pretrain"] / PAPER_TABLE3_VISITS,
+            "fine-tuning visits (Buffy / FLIC)": f"{v['finetune_buffy']:,} / {v['finetune_flic']:,}",
+            "Table 3 sweep visits": v["sweep"],
+        }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("profile")
 
 
 def style_compute_table(table: pd.DataFrame, uuid: str = "compute"):
-    return table.style.set_uuid(uuid).format({"pre-training visits": "{:,}",
-                                              "share of the paper's 27.0M": "{:.2%}",
-                                              "Table 3 sweep visits": "{:,}"})
+    return table.style.set_uuid(uuid).format(
+        {
+            "pre-training visits": "{:,}",
+            "share of the paper's 27.0M": "{:.2%}",
+            "Table 3 sweep visits": "{:,}",
+        }
+    )

@@ -1,6 +1,7 @@
 """The data chapter's tables, computed from the datasets: how training and test crops frame
 people (per box rule), how large the training boxes are, and how the Buffy association rules
 decide which test frames have a detection."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,27 +21,43 @@ ASSOCIATION_RULES = {
 }
 
 
-def framing_table(crop: CropConfig, root: Path | str, rules=("test_rule", "margin"),
-                  datasets=("buffy", "flic", "lsp")) -> tuple[pd.DataFrame, dict]:
+def framing_table(
+    crop: CropConfig,
+    root: Path | str,
+    rules=("test_rule", "margin"),
+    datasets=("buffy", "flic", "lsp"),
+) -> tuple[pd.DataFrame, dict]:
     """Per training-box rule and dataset: the mean extent of the joints in training crops and
     in test crops (units of the 112 crop) and their ratio; and the joints themselves,
     {(rule, dataset): (train, test or None)}, for the figure (``plotting.plot_framing``)."""
     rows, joints = [], {}
     for rule in rules:
-        cfg = replace(TrainConfig(), data=DataConfig(data_root=str(root)),
-                      crop=replace(crop, train_box=rule))
+        cfg = replace(
+            TrainConfig(), data=DataConfig(data_root=str(root)), crop=replace(crop, train_box=rule)
+        )
         for name in datasets:
             tr, te = framing_joints(cfg, name, progress=False)
             joints[rule, name] = (tr, te)
             s_tr = framing_summary(tr)
-            row = {"rule": rule, "dataset": name, "training crops": s_tr["n"],
-                   "train extent x": s_tr["extent_x"], "train extent y": s_tr["extent_y"]}
+            row = {
+                "rule": rule,
+                "dataset": name,
+                "training crops": s_tr["n"],
+                "train extent x": s_tr["extent_x"],
+                "train extent y": s_tr["extent_y"],
+            }
             if te is not None:
                 s_te = framing_summary(te)
                 ratio = extent_ratio(s_tr, s_te)
-                row.update({"test crops": s_te["n"], "test extent x": s_te["extent_x"],
-                            "test extent y": s_te["extent_y"], "ratio x": ratio["x"],
-                            "ratio y": ratio["y"]})
+                row.update(
+                    {
+                        "test crops": s_te["n"],
+                        "test extent x": s_te["extent_x"],
+                        "test extent y": s_te["extent_y"],
+                        "ratio x": ratio["x"],
+                        "ratio y": ratio["y"],
+                    }
+                )
             rows.append(row)
     return pd.DataFrame(rows).set_index(["rule", "dataset"]), joints
 
@@ -51,26 +68,42 @@ def training_box_sizes(kept: dict[str, list], crop: CropConfig) -> pd.DataFrame:
     for name, records in kept.items():
         b = np.array([train_box_for(r, crop) for r in records])
         w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-        rows.append({"dataset": name, "examples": len(b), "width median": np.median(w),
-                     "width 10-90 %": f"{np.percentile(w, 10):.0f}-{np.percentile(w, 90):.0f}",
-                     "height median": np.median(h),
-                     "height 10-90 %": f"{np.percentile(h, 10):.0f}-{np.percentile(h, 90):.0f}"})
+        rows.append(
+            {
+                "dataset": name,
+                "examples": len(b),
+                "width median": np.median(w),
+                "width 10-90 %": f"{np.percentile(w, 10):.0f}-{np.percentile(w, 90):.0f}",
+                "height median": np.median(h),
+                "height 10-90 %": f"{np.percentile(h, 10):.0f}-{np.percentile(h, 90):.0f}",
+            }
+        )
     return pd.DataFrame(rows).set_index("dataset")
 
 
-def association_table(buffy_test: list, detections: dict, paper_sets: dict
-                      ) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+def association_table(
+    buffy_test: list, detections: dict, paper_sets: dict
+) -> tuple[pd.DataFrame, dict[str, set[str]]]:
     """Per association rule (``boxes.match_detections``), the Buffy test frames with a detection
     of the annotated person, beside the paper's subset and whole-set sizes; and the matched
     frames of each rule."""
-    matched = {rule: {r.example for r in buffy_test
-                      if match_detections(detections[r.example], buffy_gt_window(r.sticks), rule)
-                      is not None}
-               for rule in ASSOCIATION_RULES}
-    table = pd.DataFrame([{"rule": text, "key": rule, "matched frames": len(matched[rule])}
-                          for rule, text in ASSOCIATION_RULES.items()]).set_index("rule")
+    matched = {
+        rule: {
+            r.example
+            for r in buffy_test
+            if match_detections(detections[r.example], buffy_gt_window(r.sticks), rule) is not None
+        }
+        for rule in ASSOCIATION_RULES
+    }
+    table = pd.DataFrame(
+        [
+            {"rule": text, "key": rule, "matched frames": len(matched[rule])}
+            for rule, text in ASSOCIATION_RULES.items()
+        ]
+    ).set_index("rule")
     table["unmatched (all parts wrong)"] = len(buffy_test) - table["matched frames"]
     table["test frames"] = len(buffy_test)
-    table["paper: subset / whole"] = (f"{paper_sets['subset']['n_images']} / "
-                                      f"{paper_sets['whole']['n_images']}")
+    table["paper: subset / whole"] = (
+        f"{paper_sets['subset']['n_images']} / {paper_sets['whole']['n_images']}"
+    )
     return table, matched

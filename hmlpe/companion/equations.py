@@ -4,11 +4,12 @@ hand-computed check that the book executes (chapter "The method as equations").
 Every check returns what was expected by hand and what the function computed; ``run_checks``
 tabulates them. The expected values are worked out in each check's docstring.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,9 @@ class Check:
         e, c = np.asarray(self.expected), np.asarray(self.computed)
         if e.dtype.kind in "bi" or c.dtype.kind in "bi":
             return e.shape == c.shape and bool((e == c).all())
-        return e.shape == c.shape and bool(np.allclose(e.astype(float), c.astype(float),
-                                                      rtol=1e-6, atol=1e-6))
+        return e.shape == c.shape and bool(
+            np.allclose(e.astype(float), c.astype(float), rtol=1e-6, atol=1e-6)
+        )
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,9 @@ def check_eq1() -> Check:
     0.5^2 + 0 + 0 + 1^2 = 1.25."""
     pred = torch.tensor([[[0.5, 0.0], [1.0, 0.0]]])
     target = torch.tensor([[[0.0, 0.0], [1.0, 1.0]]])
-    return Check("2 joints, errors (0.5, 0) and (0, 1)", 1.25,
-                 float(losses.regression_loss(pred, target)[0]))
+    return Check(
+        "2 joints, errors (0.5, 0) and (0, 1)", 1.25, float(losses.regression_loss(pred, target)[0])
+    )
 
 
 def check_eq2() -> Check:
@@ -58,11 +61,15 @@ def check_eq2() -> Check:
     windows on the uniform 8 x 8 grid of a 112 crop (stride 82 / 7 = 11.71): columns 0, 1, 2
     hold 30, 28.3 and 16.6 px of it (column 3: 4.9); rows 0 and 1 contain y = 15 (row 2
     starts at 23.4). So the 6 windows (rows 0-1) x (columns 0-2) are positive."""
-    got = labels.part_indicator_map((0.0, 15.0), (40.0, 15.0), crop=112, window=30, grid=8,
-                                    beta=0.3)
+    got = labels.part_indicator_map(
+        (0.0, 15.0), (40.0, 15.0), crop=112, window=30, grid=8, beta=0.3
+    )
     expected = [[r, c] for r in (0, 1) for c in (0, 1, 2)]
-    return Check("stick (0, 15)-(40, 15), beta 0.3: positive windows (row, column)",
-                 expected, np.argwhere(got).tolist())
+    return Check(
+        "stick (0, 15)-(40, 15), beta 0.3: positive windows (row, column)",
+        expected,
+        np.argwhere(got).tolist(),
+    )
 
 
 def check_eq3() -> Check:
@@ -70,9 +77,11 @@ def check_eq3() -> Check:
     (y_hat = 0.75) with y = 0 costs -ln 0.25 = 1.3863; summed: 2.0794."""
     logits = torch.tensor([[[[0.0, math.log(3.0)]]]])
     y = torch.tensor([[[[1.0, 0.0]]]])
-    return Check("y_hat 0.5 with y = 1, y_hat 0.75 with y = 0 (sum)",
-                 math.log(2.0) - math.log(0.25),
-                 float(losses.detection_loss(logits, y, reduction="sum")[0]))
+    return Check(
+        "y_hat 0.5 with y = 1, y_hat 0.75 with y = 0 (sum)",
+        math.log(2.0) - math.log(0.25),
+        float(losses.detection_loss(logits, y, reduction="sum")[0]),
+    )
 
 
 def check_eq4() -> Check:
@@ -81,9 +90,11 @@ def check_eq4() -> Check:
     out = (torch.tensor([[[0.5, 0.0], [1.0, 0.0]]]), torch.tensor([[[[0.0, math.log(3.0)]]]]))
     tgt = (torch.tensor([[[0.0, 0.0], [1.0, 1.0]]]), torch.tensor([[[[1.0, 0.0]]]]))
     cfg = LossConfig(lambda_r=0.5, lambda_d=0.5, detection_reduction="sum")
-    return Check("lambda_r = lambda_d = 0.5, the cases of eqs. 1 and 3",
-                 0.5 * 1.25 + 0.5 * (math.log(2.0) - math.log(0.25)),
-                 float(losses.total_loss(out, tgt, cfg).total))
+    return Check(
+        "lambda_r = lambda_d = 0.5, the cases of eqs. 1 and 3",
+        0.5 * 1.25 + 0.5 * (math.log(2.0) - math.log(0.25)),
+        float(losses.total_loss(out, tgt, cfg).total),
+    )
 
 
 def check_eq5() -> Check:
@@ -103,8 +114,11 @@ def check_eq6() -> Check:
     swapped order is allowed, errors 0 and 6, incorrect."""
     gt = np.array([[[[0.0, 0.0], [10.0, 0.0]]], [[[0.0, 0.0], [10.0, 0.0]]]])
     pred = np.array([[[[4.0, 3.0], [10.0, 0.0]]], [[[10.0, 0.0], [0.0, 6.0]]]])
-    return Check("stick (0,0)-(10,0); ends off by (5, 0) and, swapped, (0, 6)",
-                 [True, False], metrics.pcp(pred, gt, alpha=0.5)[:, 0].tolist())
+    return Check(
+        "stick (0,0)-(10,0); ends off by (5, 0) and, swapped, (0, 6)",
+        [True, False],
+        metrics.pcp(pred, gt, alpha=0.5)[:, 0].tolist(),
+    )
 
 
 def check_eq7() -> Check:
@@ -113,21 +127,34 @@ def check_eq7() -> Check:
     gt = np.zeros((3, 1, 2))
     pred = np.array([[[5.0, 0.0]], [[0.0, 15.0]], [[30.0, 0.0]]])
     acc = metrics.joint_accuracy_curve(pred, gt, np.full(3, 100.0), [10, 20, 30])[:, 0]
-    return Check("errors 5, 15, 30 of a torso 100, r = 10, 20, 30",
-                 [100 / 3, 200 / 3, 100.0], acc.tolist())
+    return Check(
+        "errors 5, 15, 30 of a torso 100, r = 10, 20, 30", [100 / 3, 200 / 3, 100.0], acc.tolist()
+    )
 
 
 EQUATIONS = (
     Equation(1, "regression cost", "hmlpe.network.losses.regression_loss", check_eq1),
-    Equation(2, "part indicator labels", "hmlpe.data.labels.part_indicator_map "
-             "(batch form: labels.part_indicator_maps)", check_eq2),
+    Equation(
+        2,
+        "part indicator labels",
+        "hmlpe.data.labels.part_indicator_map (batch form: labels.part_indicator_maps)",
+        check_eq2,
+    ),
     Equation(3, "detection cost", "hmlpe.network.losses.detection_loss", check_eq3),
     Equation(4, "joint cost", "hmlpe.network.losses.total_loss", check_eq4),
-    Equation(5, "unit activation", f"hmlpe.network.model.{HMLPENet.__name__} (torch Conv2d / "
-             "Linear + ReLU)", check_eq5),
+    Equation(
+        5,
+        "unit activation",
+        f"hmlpe.network.model.{HMLPENet.__name__} (torch Conv2d / Linear + ReLU)",
+        check_eq5,
+    ),
     Equation(6, "PCP", "hmlpe.metrics.pcp", check_eq6),
-    Equation(7, "accuracy at r% of the torso", "hmlpe.metrics.joint_accuracy_curve "
-             "(torso: metrics.torso_size)", check_eq7),
+    Equation(
+        7,
+        "accuracy at r% of the torso",
+        "hmlpe.metrics.joint_accuracy_curve (torso: metrics.torso_size)",
+        check_eq7,
+    ),
 )
 
 
@@ -137,9 +164,17 @@ def run_checks() -> pd.DataFrame:
     rows = []
     for eq in EQUATIONS:
         c = eq.check()
-        rows.append({"eq.": eq.number, "what": eq.name, "implemented by": eq.implemented_by,
-                     "hand-computed case": c.case, "expected": _show(c.expected),
-                     "computed": _show(c.computed), "check": "passes" if c.passed else "FAILS"})
+        rows.append(
+            {
+                "eq.": eq.number,
+                "what": eq.name,
+                "implemented by": eq.implemented_by,
+                "hand-computed case": c.case,
+                "expected": _show(c.expected),
+                "computed": _show(c.computed),
+                "check": "passes" if c.passed else "FAILS",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -1,12 +1,13 @@
 """Figures of example predictions of an evaluation folder: our predicted skeleton on the test
 image, zoomed to the test box, with the ground-truth arms; and the best and worst examples by
 their per-frame arm scores (``hmlpe.companion.scores``)."""
+
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,8 +19,14 @@ from hmlpe.data.crops import load_image
 from hmlpe.engine.predict import draw_skeleton
 
 
-def plot_predictions(eval_dir: Path | str, examples: Iterable[str], axes, *,
-                     scores: pd.DataFrame | None = None, margin: float = 0.1) -> None:
+def plot_predictions(
+    eval_dir: Path | str,
+    examples: Iterable[str],
+    axes,
+    *,
+    scores: pd.DataFrame | None = None,
+    margin: float = 0.1,
+) -> None:
     """Draw our predicted skeleton (``hmlpe.engine.predict.draw_skeleton``: parts, joints and the
     test box in white) on each example's image, zoomed to its test box, with the ground-truth
     arms as thin dashed white lines; one example per axis."""
@@ -33,7 +40,7 @@ def plot_predictions(eval_dir: Path | str, examples: Iterable[str], axes, *,
         image = load_image(rec.image)
         png = draw_skeleton(image, pred[i], box if np.isfinite(box).all() else None)
         ax.imshow(Image.open(io.BytesIO(png)))
-        for (a, b) in ground_truth_arms([rec], m["dataset"])[0]:
+        for a, b in ground_truth_arms([rec], m["dataset"])[0]:
             ax.plot([a[0], b[0]], [a[1], b[1]], "--", color="white", lw=0.8)
         if np.isfinite(box).all():
             w, h = box[2] - box[0], box[3] - box[1]
@@ -45,17 +52,24 @@ def plot_predictions(eval_dir: Path | str, examples: Iterable[str], axes, *,
             title += f"\n{int(s['arms correct'])}/4 arms correct"
         ax.set_title(title, fontsize=8)
         ax.set_axis_off()
-    for ax in np.ravel(axes)[len(examples):]:
+    for ax in np.ravel(axes)[len(examples) :]:
         ax.set_axis_off()
 
 
-def example_figure(eval_dir: Path | str, examples: Iterable[str], scores: pd.DataFrame,
-                   title: str, ncols: int = 2, size: float = 3.6):
+def example_figure(
+    eval_dir: Path | str,
+    examples: Iterable[str],
+    scores: pd.DataFrame,
+    title: str,
+    ncols: int = 2,
+    size: float = 3.6,
+):
     """A figure of :func:`plot_predictions` for ``examples``, ``ncols`` per row, titled."""
     examples = [str(e) for e in examples]
     nrows = max(1, math.ceil(len(examples) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 1.05 * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * 1.05 * nrows), squeeze=False
+    )
     plot_predictions(eval_dir, examples, axes, scores=scores)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
@@ -65,5 +79,7 @@ def example_figure(eval_dir: Path | str, examples: Iterable[str], scores: pd.Dat
 def best_and_worst_figures(eval_dir: Path | str, scores: pd.DataFrame, n: int = 4):
     """Figures of the ``n`` best and ``n`` worst matched examples (:func:`best_and_worst`)."""
     best, worst = best_and_worst(scores, n)
-    return (example_figure(eval_dir, best["example"], scores, "best: most arms correct"),
-            example_figure(eval_dir, worst["example"], scores, "worst: fewest arms correct"))
+    return (
+        example_figure(eval_dir, best["example"], scores, "best: most arms correct"),
+        example_figure(eval_dir, worst["example"], scores, "worst: fewest arms correct"),
+    )

@@ -4,6 +4,7 @@ checksum manifests, device, time.
 
     python -m hmlpe export --run-dir runs/cpu --out results/cpu/seed_0 --exclude sweep
 """
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,34 @@ from typing import Any
 
 from hmlpe.companion.runinfo import manifest_digests
 from hmlpe.engine.guard import RunFolderError
-from hmlpe.engine.layout import (CONFIG_NAME, FEATURES_NAME, HISTORY_CSV_NAME, HISTORY_NAME,
-                                MANIFEST_NAME, METRICS_NAME, PREDICTIONS_NAME, TIMINGS_NAME)
+from hmlpe.engine.layout import (
+    CONFIG_NAME,
+    FEATURES_NAME,
+    HISTORY_CSV_NAME,
+    HISTORY_NAME,
+    MANIFEST_NAME,
+    METRICS_NAME,
+    PREDICTIONS_NAME,
+    TIMINGS_NAME,
+)
 from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
 
 # Files worth keeping: configs, per-epoch histories, metrics, predictions, book timings.
-SMALL_FILES = (CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME, METRICS_NAME, PREDICTIONS_NAME,
-               TIMINGS_NAME, FEATURES_NAME)
+SMALL_FILES = (
+    CONFIG_NAME,
+    HISTORY_CSV_NAME,
+    HISTORY_NAME,
+    METRICS_NAME,
+    PREDICTIONS_NAME,
+    TIMINGS_NAME,
+    FEATURES_NAME,
+)
 MAX_BYTES = 2_000_000
 
 
 def _wall_seconds(first_started: str | None, last_written: float) -> float | None:
     from datetime import datetime
+
     if not first_started or not last_written:
         return None
     first = datetime.fromisoformat(first_started.replace("Z", "+00:00")).timestamp()
@@ -34,9 +51,13 @@ def _wall_seconds(first_started: str | None, last_written: float) -> float | Non
 def _result_files(run_dir: Path, exclude: tuple[str, ...]) -> list[Path]:
     """The files of ``run_dir`` an export copies: ``SMALL_FILES`` outside the excluded
     top-level folders, in a stable order."""
-    return [src for src in sorted(run_dir.rglob("*"))
-            if src.is_file() and src.name in SMALL_FILES
-            and src.relative_to(run_dir).parts[0] not in exclude]
+    return [
+        src
+        for src in sorted(run_dir.rglob("*"))
+        if src.is_file()
+        and src.name in SMALL_FILES
+        and src.relative_to(run_dir).parts[0] not in exclude
+    ]
 
 
 def _run_identity(files: list[Path]) -> tuple[str | None, list[str]]:
@@ -63,21 +84,29 @@ def check_export_target(out_dir: Path, identity: tuple[str | None, list[str]]) -
     previous = out_dir / MANIFEST_NAME
     if not previous.is_file():
         if any(out_dir.iterdir()):
-            raise RunFolderError(f"--out {out_dir} holds files but no {MANIFEST_NAME}: not an "
-                                 "export of this run; export to a new folder")
+            raise RunFolderError(
+                f"--out {out_dir} holds files but no {MANIFEST_NAME}: not an "
+                "export of this run; export to a new folder"
+            )
         return None
     try:
         prev = json.loads(previous.read_text())
     except ValueError as exc:
-        raise RunFolderError(f"{previous} is not valid JSON ({exc}); export to a new folder") from exc
+        raise RunFolderError(
+            f"{previous} is not valid JSON ({exc}); export to a new folder"
+        ) from exc
     started, commits = identity
-    same = (prev.get("first_stage_started") == started if "first_stage_started" in prev
-            else prev.get("training_commits") == commits)
+    same = (
+        prev.get("first_stage_started") == started
+        if "first_stage_started" in prev
+        else prev.get("training_commits") == commits
+    )
     if not same:
         raise RunFolderError(
             f"--out {out_dir} holds the export of another run ({prev.get('run_dir')}, first "
             f"stage started {prev.get('first_stage_started')}; this run started {started}): "
-            "export to a new folder, or remove that one with git first if it is to be replaced")
+            "export to a new folder, or remove that one with git first if it is to be replaced"
+        )
     return prev
 
 
@@ -90,12 +119,14 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    for src in _result_files(run_dir, ()):   # every result file, excluded ones too
+    for src in _result_files(run_dir, ()):  # every result file, excluded ones too
         if src.stat().st_size > MAX_BYTES:
-            raise ValueError(f"{src} is {src.stat().st_size} bytes: too large to commit as a result")
+            raise ValueError(
+                f"{src} is {src.stat().st_size} bytes: too large to commit as a result"
+            )
     sources = _result_files(run_dir, exclude)
     identity = _run_identity(sources)
-    prev = check_export_target(out_dir, identity)   # before anything is written
+    prev = check_export_target(out_dir, identity)  # before anything is written
     files: dict[str, dict[str, Any]] = {}
     devices = set()
     last_written = 0.0
@@ -131,7 +162,8 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         # features or another evaluation): its wall time is the first export's, not stretched
         # to today.
         manifest["wall_seconds"] = prev["wall_seconds"]
-        manifest["wall_seconds_from_export"] = prev.get("wall_seconds_from_export",
-                                                        prev.get("exported"))
+        manifest["wall_seconds_from_export"] = prev.get(
+            "wall_seconds_from_export", prev.get("exported")
+        )
     atomic_write_json(out_dir / MANIFEST_NAME, manifest)
     return manifest

@@ -1,5 +1,6 @@
 """The features chapter's side (Figures 6 and 7): which network the page shows, and how patches
 are laid out for display."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,9 @@ class PageNetwork:
 
     model: HMLPENet
     cfg: TrainConfig
-    features: features.FeatureExport | None   # exported figures (no weights), else None: compute
-    network: str                         # one line for the reader: which network this is
-    source: str                          # where Figures 6 and 7 come from
+    features: features.FeatureExport | None  # exported figures (no weights), else None: compute
+    network: str  # one line for the reader: which network this is
+    source: str  # where Figures 6 and 7 come from
     trained: bool
     checkpoint: Path
 
@@ -41,21 +42,40 @@ def page_network(run_dir: Path | str, checkpoint: Path | str | None, profile: st
     exported = run.pretrain / FEATURES_NAME
     if ckpt.is_file():
         model, cfg, _, state = load_model(ckpt, device="cpu-fp32")
-        return PageNetwork(model, cfg, None,
-                           f"trained: {ckpt.parent.name}/{ckpt.name}, epoch {state['epoch']}",
-                           "computed on this page from the weights", True, ckpt)
+        return PageNetwork(
+            model,
+            cfg,
+            None,
+            f"trained: {ckpt.parent.name}/{ckpt.name}, epoch {state['epoch']}",
+            "computed on this page from the weights",
+            True,
+            ckpt,
+        )
     if exported.is_file():
         fx = features.load_features(exported)
         cfg = from_dict(TrainConfig, json.loads((run.pretrain / CONFIG_NAME).read_text())["config"])
-        return PageNetwork(HMLPENet(cfg.model).eval(), cfg, fx,
-                           f"trained: {fx.meta['network']} (exported; no weights in this run folder)",
-                           f"exported by `hmlpe export` into pretrain/{FEATURES_NAME}", True, ckpt)
+        return PageNetwork(
+            HMLPENet(cfg.model).eval(),
+            cfg,
+            fx,
+            f"trained: {fx.meta['network']} (exported; no weights in this run folder)",
+            f"exported by `hmlpe export` into pretrain/{FEATURES_NAME}",
+            True,
+            ckpt,
+        )
     cfg = get_profile(profile).stage_config("pretrain")
     torch.manual_seed(cfg.seed)
-    return PageNetwork(HMLPENet(cfg.model).eval(), cfg, None,
-                       f"NOT TRAINED: no checkpoint at {ckpt.parent.name}/{ckpt.name}; a freshly "
-                       f"initialised network (seed {cfg.seed}) stands in, so the pictures below "
-                       f"show random features", "computed on this page", False, ckpt)
+    return PageNetwork(
+        HMLPENet(cfg.model).eval(),
+        cfg,
+        None,
+        f"NOT TRAINED: no checkpoint at {ckpt.parent.name}/{ckpt.name}; a freshly "
+        f"initialised network (seed {cfg.seed}) stands in, so the pictures below "
+        f"show random features",
+        "computed on this page",
+        False,
+        ckpt,
+    )
 
 
 def stretch(patch: np.ndarray) -> np.ndarray:
@@ -67,8 +87,10 @@ def stretch(patch: np.ndarray) -> np.ndarray:
 def show_patch_grid(patches, title, cols=16, width=10.0):
     """One image holding the patches (RGB in [0, 1] or uint8) in rows of ``cols``, each
     enlarged to about 24 px (nearest neighbour) and numbered from 1 above it."""
-    patches = [np.asarray(p, dtype=float) / (255 if np.asarray(p).dtype == np.uint8 else 1)
-               for p in patches]
+    patches = [
+        np.asarray(p, dtype=float) / (255 if np.asarray(p).dtype == np.uint8 else 1)
+        for p in patches
+    ]
     zoom = max(1, 24 // patches[0].shape[0])
     side = patches[0].shape[0] * zoom
     gap, top = max(2, side // 8), max(8, side // 2)
@@ -79,7 +101,7 @@ def show_patch_grid(patches, title, cols=16, width=10.0):
     for k, p in enumerate(patches):
         r, c = divmod(k, cols)
         y, x = r * cell_h + top, c * cell_w
-        sheet[y:y + side, x:x + side] = np.kron(p, np.ones((zoom, zoom, 1)))
+        sheet[y : y + side, x : x + side] = np.kron(p, np.ones((zoom, zoom, 1)))
         ax.text(x + side / 2, y - 1, str(k + 1), ha="center", va="bottom", fontsize=7)
     ax.imshow(sheet, interpolation="nearest")
     ax.set_axis_off()

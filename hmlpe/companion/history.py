@@ -1,10 +1,12 @@
 """A training run's per-epoch history (``history.jsonl`` or ``history.csv``, written by the
 engine): loading it, a per-run summary, and the learning curves in the style of Figure 5."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hmlpe.engine.layout import HISTORY_CSV_NAME, HISTORY_NAME
 
-HISTORY_FILES = (HISTORY_NAME, HISTORY_CSV_NAME)   # in the order they are looked for
+HISTORY_FILES = (HISTORY_NAME, HISTORY_CSV_NAME)  # in the order they are looked for
 
 
 def duration_text(value: float | None) -> str:
@@ -60,10 +62,16 @@ def stage_summary(histories: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return frame
 
 
-def plot_learning_curves(histories: Mapping[str, pd.DataFrame], ax_reg=None, ax_det=None, *,
-                         colors: Mapping[str, Any] | None = None,
-                         offsets: Mapping[str, int] | None = None, legend: bool = True,
-                         legend_title: str | None = None) -> None:
+def plot_learning_curves(
+    histories: Mapping[str, pd.DataFrame],
+    ax_reg=None,
+    ax_det=None,
+    *,
+    colors: Mapping[str, Any] | None = None,
+    offsets: Mapping[str, int] | None = None,
+    legend: bool = True,
+    legend_title: str | None = None,
+) -> None:
     """Figure 5's style: per run, the training error (solid) and the test error (dashed)
     against the epoch; regression (eq. 1 summed over the joints) on ``ax_reg``, detection
     (mean eq. 3 per window) on ``ax_det``. Either axis may be None. ``colors``: per label
@@ -83,24 +91,37 @@ def plot_learning_curves(histories: Mapping[str, pd.DataFrame], ax_reg=None, ax_
             for split, style in (("train", "-"), ("test", "--")):
                 col = f"{split}_{task}"
                 if col in h and h[col].notna().any():
-                    ax.plot(x, h[col], style, color=colors[label], label=f"{label}, {split}",
-                            marker=("o" if split == "train" else "s") if few else None,
-                            markersize=5, markerfacecolor=colors[label] if split == "train"
-                            else "none")
+                    ax.plot(
+                        x,
+                        h[col],
+                        style,
+                        color=colors[label],
+                        label=f"{label}, {split}",
+                        marker=("o" if split == "train" else "s") if few else None,
+                        markersize=5,
+                        markerfacecolor=colors[label] if split == "train" else "none",
+                    )
         xs = [x for line in ax.get_lines() for x in line.get_xdata()]
-        if xs and max(xs) - min(xs) < 10:   # few epochs: one tick per epoch, some margin
+        if xs and max(xs) - min(xs) < 10:  # few epochs: one tick per epoch, some margin
             ax.set_xticks(range(int(min(xs)), int(max(xs)) + 1))
             ax.set_xlim(min(xs) - 0.5, max(xs) + 0.5)
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if legend and histories:
-            handles = [Line2D([], [], color=colors[label], lw=2, label=label)
-                       for label in histories]
-            handles += [Line2D([], [], color="black", ls="-", marker="o", label="training"),
-                        Line2D([], [], color="black", ls="--", marker="s",
-                               markerfacecolor="none", label="test")]
+            handles = [
+                Line2D([], [], color=colors[label], lw=2, label=label) for label in histories
+            ]
+            handles += [
+                Line2D([], [], color="black", ls="-", marker="o", label="training"),
+                Line2D(
+                    [], [], color="black", ls="--", marker="s", markerfacecolor="none", label="test"
+                ),
+            ]
             ax.legend(handles=handles, fontsize=7, title=legend_title, title_fontsize=7)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("regression error (eq. 1, sum over 8 joints)" if task == "regression"
-                      else "detection error (eq. 3, mean per window)")
+        ax.set_ylabel(
+            "regression error (eq. 1, sum over 8 joints)"
+            if task == "regression"
+            else "detection error (eq. 3, mean per window)"
+        )
         ax.grid(alpha=0.3)

@@ -26,6 +26,7 @@ Data layout (JSON in ``<script type="application/json" class="hmlpe-le-data">``)
 (``labels.window_edges``); ``sticks`` and ``lengths`` the parts' end points and lengths in
 crop pixels (pixel-edge coordinates), ``null`` for an unannotated joint.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,13 +41,13 @@ from hmlpe.config import LabelConfig
 from hmlpe.data.labels import LAYOUTS, labels_from_joints, window_edges
 from hmlpe.skeleton import JOINTS, PART_NAMES, parts_from_joints
 
-SCRIPT = "hmlpe-label-explorer.js"   # book/_static/, listed in _config.yml html_js_files
+SCRIPT = "hmlpe-label-explorer.js"  # book/_static/, listed in _config.yml html_js_files
 CSS_CLASS = "hmlpe-label-explorer"
 # The live sliders' ranges: beta 0 .. 0.95 in steps of 0.05 (20 values, the paper's 0.3 among
 # them); window sides 10 .. 60 in steps of 5 (11 values, the paper's 30 among them).
 BETAS: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(20))
 WINDOWS: tuple[int, ...] = tuple(range(10, 61, 5))
-SCALE = 3   # canvas pixels per crop pixel
+SCALE = 3  # canvas pixels per crop pixel
 MAP_CELL = 22  # canvas pixels per window of the indicator-map canvas
 
 
@@ -83,10 +84,12 @@ class ExplorerGrid:
             raise ValueError(f"part must be one of {PART_NAMES}, got {part!r}")
         if layout not in self.layouts:
             raise ValueError(f"layout must be one of {self.layouts}, got {layout!r}")
-        return (self.layouts.index(layout),
-                int(np.argmin(np.abs(np.asarray(self.windows) - window))),
-                int(np.argmin(np.abs(np.asarray(self.betas) - beta))),
-                PART_NAMES.index(part))
+        return (
+            self.layouts.index(layout),
+            int(np.argmin(np.abs(np.asarray(self.windows) - window))),
+            int(np.argmin(np.abs(np.asarray(self.betas) - beta))),
+            PART_NAMES.index(part),
+        )
 
     def map(self, part: str, beta: float, window: int, layout: str = "uniform") -> np.ndarray:
         """The precomputed map (grid, grid) nearest to the values (see :meth:`index`)."""
@@ -99,9 +102,11 @@ class ExplorerGrid:
         length = self.lengths[pi]
         stick = "unannotated" if np.isnan(length) else f"{_round(length, 1):.1f} px"
         per_part = ", ".join(f"{n} {int(c)}" for n, c in zip(PART_NAMES, counts))
-        return (f"{part} (stick {stick}), beta {_g(self.betas[bi])}, window "
-                f"{self.windows[wi]}, {self.layouts[li]} layout: {int(counts[pi])} of "
-                f"{self.grid ** 2} windows labelled 1. All parts: {per_part}.")
+        return (
+            f"{part} (stick {stick}), beta {_g(self.betas[bi])}, window "
+            f"{self.windows[wi]}, {self.layouts[li]} layout: {int(counts[pi])} of "
+            f"{self.grid**2} windows labelled 1. All parts: {per_part}."
+        )
 
 
 def _g(x: float) -> str:
@@ -113,8 +118,9 @@ def _round(x: float, digits: int) -> float:
     return float(np.round(x, digits))
 
 
-def precompute(joints, betas=BETAS, windows=WINDOWS, layouts=LAYOUTS,
-               cfg: LabelConfig = LabelConfig()) -> ExplorerGrid:
+def precompute(
+    joints, betas=BETAS, windows=WINDOWS, layouts=LAYOUTS, cfg: LabelConfig = LabelConfig()
+) -> ExplorerGrid:
     """Eq. 2 for the 8 ``joints`` (crop pixels, pixel-edge coordinates, on the ``cfg.crop``
     crop) at every (layout, window, beta) of the grid, with ``labels.labels_from_joints``
     (``cfg``'s crop and grid; its beta, window and layout are replaced by the grid's)."""
@@ -128,15 +134,23 @@ def precompute(joints, betas=BETAS, windows=WINDOWS, layouts=LAYOUTS,
         raise ValueError("need at least one beta, one window size and one layout")
     if list(betas) != sorted(set(betas)) or list(windows) != sorted(set(windows)):
         raise ValueError("betas and windows must be increasing")
-    maps = np.zeros((len(layouts), len(windows), len(betas), len(PART_NAMES), cfg.grid, cfg.grid),
-                    dtype=bool)
+    maps = np.zeros(
+        (len(layouts), len(windows), len(betas), len(PART_NAMES), cfg.grid, cfg.grid), dtype=bool
+    )
     for li, layout in enumerate(layouts):
         for wi, window in enumerate(windows):
             for bi, beta in enumerate(betas):
                 point = replace(cfg, beta=beta, window=window, layout=layout)
                 maps[li, wi, bi] = labels_from_joints(j[None], point)[0]
-    return ExplorerGrid(betas=betas, windows=windows, layouts=layouts, maps=maps,
-                        sticks=parts_from_joints(j), crop=cfg.crop, grid=cfg.grid)
+    return ExplorerGrid(
+        betas=betas,
+        windows=windows,
+        layouts=layouts,
+        maps=maps,
+        sticks=parts_from_joints(j),
+        crop=cfg.crop,
+        grid=cfg.grid,
+    )
 
 
 def png_data_uri(image) -> str:
@@ -157,34 +171,50 @@ def _nan_to_none(a: np.ndarray, digits: int):
 
 def payload_edges(grid: ExplorerGrid) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     """``labels.window_edges`` for every (layout, window) of the grid."""
-    return [[window_edges(grid.crop, w, grid.grid, lay) for w in grid.windows]
-            for lay in grid.layouts]
+    return [
+        [window_edges(grid.crop, w, grid.grid, lay) for w in grid.windows] for lay in grid.layouts
+    ]
 
 
 def payload(grid: ExplorerGrid, image, initial: dict) -> dict:
     """The JSON the script reads (module docstring)."""
-    edges = {layout: [[[_round(v, 3) for v in lo], [_round(v, 3) for v in hi]]
-                      for lo, hi in per_window]
-             for layout, per_window in zip(grid.layouts, payload_edges(grid))}
-    sticks = [[None if np.isnan(p).any() else [_round(p[0], 2), _round(p[1], 2)] for p in s]
-              for s in grid.sticks]
+    edges = {
+        layout: [[[_round(v, 3) for v in lo], [_round(v, 3) for v in hi]] for lo, hi in per_window]
+        for layout, per_window in zip(grid.layouts, payload_edges(grid))
+    }
+    sticks = [
+        [None if np.isnan(p).any() else [_round(p[0], 2), _round(p[1], 2)] for p in s]
+        for s in grid.sticks
+    ]
     return {
         "version": 1,
-        "crop": grid.crop, "grid": grid.grid,
-        "parts": list(PART_NAMES), "layouts": list(grid.layouts),
-        "betas": list(grid.betas), "windows": list(grid.windows),
+        "crop": grid.crop,
+        "grid": grid.grid,
+        "parts": list(PART_NAMES),
+        "layouts": list(grid.layouts),
+        "betas": list(grid.betas),
+        "windows": list(grid.windows),
         "image": png_data_uri(image),
-        "sticks": sticks, "lengths": _nan_to_none(grid.lengths, 1),
+        "sticks": sticks,
+        "lengths": _nan_to_none(grid.lengths, 1),
         "edges": edges,
         "counts": [int(c) for c in grid.counts.ravel()],
         "bits": base64.b64encode(np.packbits(grid.maps.ravel()).tobytes()).decode("ascii"),
         "initial": initial,
-        "scale": SCALE, "cell": MAP_CELL,
+        "scale": SCALE,
+        "cell": MAP_CELL,
     }
 
 
-def render_html(grid: ExplorerGrid, image, *, part: str = "l_upper_arm", beta: float = 0.3,
-                window: int = 30, layout: str = "uniform") -> str:
+def render_html(
+    grid: ExplorerGrid,
+    image,
+    *,
+    part: str = "l_upper_arm",
+    beta: float = 0.3,
+    window: int = 30,
+    layout: str = "uniform",
+) -> str:
     """The explorer as a self-contained HTML fragment (module docstring); ``image`` is the
     uint8 crop (crop, crop[, 3]) the joints are on. The initial state is the grid point
     nearest to ``part, beta, window, layout``."""
@@ -192,10 +222,14 @@ def render_html(grid: ExplorerGrid, image, *, part: str = "l_upper_arm", beta: f
     if a.shape[:2] != (grid.crop, grid.crop):
         raise ValueError(f"image must be {grid.crop} x {grid.crop}, got {a.shape[:2]}")
     li, wi, bi, pi = grid.index(part, beta, window, layout)
-    initial = {"part": part, "beta": grid.betas[bi], "window": grid.windows[wi],
-               "layout": grid.layouts[li]}
+    initial = {
+        "part": part,
+        "beta": grid.betas[bi],
+        "window": grid.windows[wi],
+        "layout": grid.layouts[li],
+    }
     data = json.dumps(payload(grid, a, initial), separators=(",", ":"), allow_nan=False)
-    data = data.replace("</", "<\\/")   # cannot close the <script> element early
+    data = data.replace("</", "<\\/")  # cannot close the <script> element early
     # The crop canvas covers the crop and every window of the grid (itheano overhangs it).
     hi = max(max(e[1]) for lay in payload_edges(grid) for e in lay)
     view = max(float(grid.crop), hi) + 2
@@ -204,24 +238,29 @@ def render_html(grid: ExplorerGrid, image, *, part: str = "l_upper_arm", beta: f
     esc = html.escape
     b_step = _g(_round(grid.betas[1] - grid.betas[0], 6)) if len(grid.betas) > 1 else "any"
     w_step = grid.windows[1] - grid.windows[0] if len(grid.windows) > 1 else 1
-    regular_b = np.allclose(np.diff(grid.betas), grid.betas[1] - grid.betas[0]) \
-        if len(grid.betas) > 1 else True
+    regular_b = (
+        np.allclose(np.diff(grid.betas), grid.betas[1] - grid.betas[0])
+        if len(grid.betas) > 1
+        else True
+    )
     regular_w = len(set(np.diff(grid.windows))) <= 1
     if not (regular_b and regular_w):
         raise ValueError("the range inputs need evenly spaced betas and windows")
     part_options = "".join(
         f'<option value="{esc(n)}"{" selected" if n == part else ""}>{esc(n)}</option>'
-        for n in PART_NAMES)
+        for n in PART_NAMES
+    )
     layout_options = "".join(
-        f'<option value="{esc(n)}"{" selected" if n == initial["layout"] else ""}>{esc(n)}'
-        "</option>" for n in grid.layouts)
+        f'<option value="{esc(n)}"{" selected" if n == initial["layout"] else ""}>{esc(n)}</option>'
+        for n in grid.layouts
+    )
     betas_text = f"{_g(grid.betas[0])} to {_g(grid.betas[-1])} in steps of {b_step}"
     windows_text = f"{grid.windows[0]} to {grid.windows[-1]} px in steps of {w_step}"
     label = 'style="margin-right:1.2em;white-space:nowrap"'
     return (
         f'<div class="{CSS_CLASS}" data-script="{SCRIPT}" style="margin:0.5em 0">\n'
         f'<p class="hmlpe-le-note" style="font-style:italic">Static explorer: indicator maps '
-        f'precomputed when the page was built for beta {betas_text} and windows '
+        f"precomputed when the page was built for beta {betas_text} and windows "
         f"{windows_text} ({len(grid.layouts)} layouts, 7 parts). Its controls run in the "
         f"book's HTML page (script {SCRIPT}); in a live Jupyter kernel use the sliders "
         f"above.</p>\n"

@@ -12,10 +12,11 @@ tests/test_paper.py parses that text and checks the JSON against it.
 - :func:`figure4_statements` -- what the text says about Figure 4 (no curve values exist).
 - :func:`published_elsewhere` -- numbers from the protocol facts page (book/11_protocol_facts.py), each with its source.
 """
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ RESULTS_FILE = PROJECT_ROOT / "data" / "paper_results.json"
 PART_COLUMNS = ["LL", "RL", "LU", "RU"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str = str(RESULTS_FILE)) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
@@ -41,8 +42,15 @@ def table1() -> pd.DataFrame:
     """Table 1 rows with columns test_set, method, citation, LL, RL, LU, RU,
     lower_arms_combined, upper_arms_combined, lr_combined (percent PCP, alpha = 0.5)."""
     t = _load()["table1"]
-    cols = ["test_set", "method", "citation", *PART_COLUMNS, "lower_arms_combined",
-            "upper_arms_combined", "lr_combined"]
+    cols = [
+        "test_set",
+        "method",
+        "citation",
+        *PART_COLUMNS,
+        "lower_arms_combined",
+        "upper_arms_combined",
+        "lr_combined",
+    ]
     df = pd.DataFrame(t["rows"])[cols]
     for c in [*PART_COLUMNS, "lower_arms_combined", "upper_arms_combined"]:
         df[c] = df[c].astype(float)
@@ -75,8 +83,12 @@ def table3() -> pd.DataFrame:
     t = _load()["table3"]
     df = pd.DataFrame.from_dict(t["rows"], orient="index", columns=t["columns"]).astype(float)
     df.columns.name = "lambda_R / lambda_P"
-    df.attrs.update(ref=t["ref"], section=t["section"], caption=t["caption"],
-                    ratios=[float(r) for r in t["ratios"]])
+    df.attrs.update(
+        ref=t["ref"],
+        section=t["section"],
+        caption=t["caption"],
+        ratios=[float(r) for r in t["ratios"]],
+    )
     return df
 
 
@@ -87,8 +99,9 @@ def figure4_statements() -> pd.DataFrame:
     rows = []
     for s in f["statements"]:
         diff = s.get("hmlpe_minus_modec") or {}
-        rows.append({"r": s["r"], "wrist": diff.get("wrist"), "elbow": diff.get("elbow"),
-                     "text": s["text"]})
+        rows.append(
+            {"r": s["r"], "wrist": diff.get("wrist"), "elbow": diff.get("elbow"), "text": s["text"]}
+        )
     df = pd.DataFrame(rows)
     df.attrs.update(ref=f["ref"], section=f["section"], caption=f["caption"])
     return df

@@ -18,9 +18,10 @@ head yellow), grey for Buffy's torso stick (not one of the paper's 7 parts), and
 green dots. ``show_indicator_map`` follows Figure 2 instead: the part as a red line, joints
 green, windows that contain the part as white boxes.
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,8 +30,8 @@ from matplotlib.patches import Rectangle
 
 from hmlpe.skeleton import JOINTS, PART_COLOURS, PART_NAMES, parts_from_joints
 
-OTHER_STICK_COLOUR = "#bdc3c7"   # sticks that are not one of the 7 parts (Buffy's torso)
-JOINT_COLOUR = "#00e000"         # Figure 2: "the green dot indicates the joint point"
+OTHER_STICK_COLOUR = "#bdc3c7"  # sticks that are not one of the 7 parts (Buffy's torso)
+JOINT_COLOUR = "#00e000"  # Figure 2: "the green dot indicates the joint point"
 FIGURE2_STICK_COLOUR = "#ff0000"  # Figure 2: "the red line is the body part"
 POSITIVE_WINDOW_COLOUR = "white"  # Figure 2: "white boxes indicate detection windows"
 
@@ -90,15 +91,24 @@ def show_image(ax, image, *, pixel_edges: bool = False, axis_off: bool = True):
     """Draw ``image`` (H, W[, 3|4]) on ``ax`` in the given pixel convention; returns the
     AxesImage."""
     a = _image(image)
-    im = ax.imshow(a, extent=image_extent(a.shape, pixel_edges), interpolation="nearest",
-                   cmap="gray" if a.ndim == 2 else None)
+    im = ax.imshow(
+        a,
+        extent=image_extent(a.shape, pixel_edges),
+        interpolation="nearest",
+        cmap="gray" if a.ndim == 2 else None,
+    )
     if axis_off:
         ax.set_axis_off()
     return im
 
 
-def draw_sticks(ax, sticks, names: Sequence[str] | None = None,
-                colours: Sequence[str] | str | None = None, linewidth: float = 3.0) -> list:
+def draw_sticks(
+    ax,
+    sticks,
+    names: Sequence[str] | None = None,
+    colours: Sequence[str] | str | None = None,
+    linewidth: float = 3.0,
+) -> list:
     """Draw sticks (S, 2, 2) as line segments; colour by ``names`` (``part_colour``) unless
     ``colours`` (one colour or one per stick) is given. Sticks with a NaN end are skipped.
     Returns the Line2D objects drawn."""
@@ -113,15 +123,22 @@ def draw_sticks(ax, sticks, names: Sequence[str] | None = None,
     for k, st in enumerate(s):
         if not np.isfinite(st).all():
             continue
-        c = colours[k] if colours is not None else \
-            part_colour(names[k]) if names is not None else FIGURE2_STICK_COLOUR
-        lines += ax.plot(st[:, 0], st[:, 1], "-", color=c, linewidth=linewidth,
-                         solid_capstyle="round")
+        c = (
+            colours[k]
+            if colours is not None
+            else part_colour(names[k])
+            if names is not None
+            else FIGURE2_STICK_COLOUR
+        )
+        lines += ax.plot(
+            st[:, 0], st[:, 1], "-", color=c, linewidth=linewidth, solid_capstyle="round"
+        )
     return lines
 
 
-def draw_joints(ax, joints, colour: str = JOINT_COLOUR, size: float = 5.0,
-                labels: Sequence[str] | None = None):
+def draw_joints(
+    ax, joints, colour: str = JOINT_COLOUR, size: float = 5.0, labels: Sequence[str] | None = None
+):
     """Draw points (N, 2) as dots (NaN rows skipped), optionally labelled; returns the Line2D
     of the dots (or None when no point is finite)."""
     p = _points(joints, "joints")
@@ -130,20 +147,39 @@ def draw_joints(ax, joints, colour: str = JOINT_COLOUR, size: float = 5.0,
         raise ValueError(f"{len(labels)} labels for {len(p)} joints")
     if not ok.any():
         return None
-    (dots,) = ax.plot(p[ok, 0], p[ok, 1], "o", color=colour, markersize=size,
-                      markeredgecolor="black", markeredgewidth=0.6, linestyle="none")
+    (dots,) = ax.plot(
+        p[ok, 0],
+        p[ok, 1],
+        "o",
+        color=colour,
+        markersize=size,
+        markeredgecolor="black",
+        markeredgewidth=0.6,
+        linestyle="none",
+    )
     if labels is not None:
         for (x, y), lab, good in zip(p, labels, ok):
             if good:
-                ax.annotate(lab, (x, y), xytext=(4, -4), textcoords="offset points",
-                            color="white", fontsize=7,
-                            bbox=dict(boxstyle="round,pad=0.1", fc="black", alpha=0.5, lw=0))
+                ax.annotate(
+                    lab,
+                    (x, y),
+                    xytext=(4, -4),
+                    textcoords="offset points",
+                    color="white",
+                    fontsize=7,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="black", alpha=0.5, lw=0),
+                )
     return dots
 
 
-def draw_boxes(ax, boxes, colours: Sequence[str] | str = "yellow",
-               labels: Sequence[str | None] | None = None, linewidth: float = 2.0,
-               linestyle: str = "-") -> list[Rectangle]:
+def draw_boxes(
+    ax,
+    boxes,
+    colours: Sequence[str] | str = "yellow",
+    labels: Sequence[str | None] | None = None,
+    linewidth: float = 2.0,
+    linestyle: str = "-",
+) -> list[Rectangle]:
     """Draw boxes (K, 4) ``[x1, y1, x2, y2]`` (or one (4,)) as unfilled rectangles; boxes with a
     NaN coordinate are skipped. ``labels`` become legend entries. Returns the Rectangles."""
     b = _boxes(boxes)
@@ -157,20 +193,39 @@ def draw_boxes(ax, boxes, colours: Sequence[str] | str = "yellow",
     for k, (x1, y1, x2, y2) in enumerate(b):
         if not np.isfinite([x1, y1, x2, y2]).all():
             continue
-        r = Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colours[k],
-                      linewidth=linewidth, linestyle=linestyle,
-                      label=None if labels is None else labels[k])
+        r = Rectangle(
+            (x1, y1),
+            x2 - x1,
+            y2 - y1,
+            fill=False,
+            edgecolor=colours[k],
+            linewidth=linewidth,
+            linestyle=linestyle,
+            label=None if labels is None else labels[k],
+        )
         ax.add_patch(r)
         out.append(r)
     return out
 
 
 # --------------------------------------------------------------------------- composites
-def show_pose(ax, image=None, joints=None, sticks=None, *, stick_names: Sequence[str] | None = None,
-              boxes=(), box_colours: Sequence[str] | str = "yellow",
-              box_labels: Sequence[str | None] | None = None, pixel_edges: bool = False,
-              joint_labels: bool = False, title: str | None = None, linewidth: float = 3.0,
-              joint_size: float = 5.0, legend: bool | None = None):
+def show_pose(
+    ax,
+    image=None,
+    joints=None,
+    sticks=None,
+    *,
+    stick_names: Sequence[str] | None = None,
+    boxes=(),
+    box_colours: Sequence[str] | str = "yellow",
+    box_labels: Sequence[str | None] | None = None,
+    pixel_edges: bool = False,
+    joint_labels: bool = False,
+    title: str | None = None,
+    linewidth: float = 3.0,
+    joint_size: float = 5.0,
+    legend: bool | None = None,
+):
     """An image with a pose and boxes on ``ax``.
 
     image: (H, W[, 3]) or None (only the overlay is drawn); joints: (8, 2) in the order of
@@ -195,7 +250,7 @@ def show_pose(ax, image=None, joints=None, sticks=None, *, stick_names: Sequence
     if joints is not None:
         draw_joints(ax, j, size=joint_size, labels=JOINTS if joint_labels else None)
     rects = draw_boxes(ax, boxes, colours=box_colours, labels=box_labels)
-    if image is not None:   # keep the view on the image even if a box or point lies outside
+    if image is not None:  # keep the view on the image even if a box or point lies outside
         left, right, bottom, top = image_extent(a.shape, pixel_edges)
         ax.set_xlim(left, right)
         ax.set_ylim(bottom, top)
@@ -206,10 +261,21 @@ def show_pose(ax, image=None, joints=None, sticks=None, *, stick_names: Sequence
     return ax
 
 
-def show_indicator_map(ax, crop_image, stick, indicator, windows, *, joints=None,
-                       pixel_edges: bool = True, grid_alpha: float = 0.3,
-                       stick_colour: str = FIGURE2_STICK_COLOUR, title: str | None = None,
-                       linewidth: float = 1.5, fill_alpha: float = 0.08) -> list[Rectangle]:
+def show_indicator_map(
+    ax,
+    crop_image,
+    stick,
+    indicator,
+    windows,
+    *,
+    joints=None,
+    pixel_edges: bool = True,
+    grid_alpha: float = 0.3,
+    stick_colour: str = FIGURE2_STICK_COLOUR,
+    title: str | None = None,
+    linewidth: float = 1.5,
+    fill_alpha: float = 0.08,
+) -> list[Rectangle]:
     """Figure 2 (right): a part's indicator map over the crop it was computed on.
 
     crop_image: (H, W[, 3]); stick: (2, 2), the part's end points in crop coordinates;
@@ -239,7 +305,7 @@ def show_indicator_map(ax, crop_image, stick, indicator, windows, *, joints=None
     outlines = [[(x1, y1), (x2, y1), (x2, y2), (x1, y2), (x1, y1)] for x1, y1, x2, y2 in flat]
     ax.add_collection(LineCollection(outlines, colors="white", linewidths=0.5, alpha=grid_alpha))
     rects = draw_boxes(ax, w[ind], colours=POSITIVE_WINDOW_COLOUR, linewidth=linewidth)
-    for r in rects:   # a light fill: where positive windows overlap the crop gets brighter
+    for r in rects:  # a light fill: where positive windows overlap the crop gets brighter
         r.set_fill(fill_alpha > 0)
         r.set_facecolor((1.0, 1.0, 1.0, fill_alpha))
     draw_sticks(ax, st, colours=stick_colour, linewidth=2.5)
@@ -253,9 +319,17 @@ def show_indicator_map(ax, crop_image, stick, indicator, windows, *, joints=None
     return rects
 
 
-def show_indicator_grid(crop_image, stick, betas: Iterable[float], window_sizes: Iterable[int],
-                        *, joints=None, grid: int = 8, layout: str = "uniform",
-                        axsize: float = 2.4):
+def show_indicator_grid(
+    crop_image,
+    stick,
+    betas: Iterable[float],
+    window_sizes: Iterable[int],
+    *,
+    joints=None,
+    grid: int = 8,
+    layout: str = "uniform",
+    axsize: float = 2.4,
+):
     """One ``show_indicator_map`` per (beta, window size): rows beta, columns window size.
 
     The crop is square (side = the image's width); maps come from
@@ -275,23 +349,35 @@ def show_indicator_grid(crop_image, stick, betas: Iterable[float], window_sizes:
     if not betas or not window_sizes:
         raise ValueError("need at least one beta and one window size")
     side = a.shape[1]
-    fig, axes = plt.subplots(len(betas), len(window_sizes), squeeze=False,
-                             figsize=(axsize * len(window_sizes), axsize * len(betas)))
+    fig, axes = plt.subplots(
+        len(betas),
+        len(window_sizes),
+        squeeze=False,
+        figsize=(axsize * len(window_sizes), axsize * len(betas)),
+    )
     counts = np.zeros((len(betas), len(window_sizes)), dtype=int)
     for i, beta in enumerate(betas):
         for k, win in enumerate(window_sizes):
-            m = part_indicator_map(st[0], st[1], crop=side, window=win, grid=grid, beta=beta,
-                                   layout=layout)
+            m = part_indicator_map(
+                st[0], st[1], crop=side, window=win, grid=grid, beta=beta, layout=layout
+            )
             counts[i, k] = int(m.sum())
-            show_indicator_map(axes[i, k], a, st, m, window_boxes(side, win, grid, layout),
-                               joints=joints,
-                               title=f"beta {beta:g}, window {win}: {counts[i, k]} positive")
+            show_indicator_map(
+                axes[i, k],
+                a,
+                st,
+                m,
+                window_boxes(side, win, grid, layout),
+                joints=joints,
+                title=f"beta {beta:g}, window {win}: {counts[i, k]} positive",
+            )
     fig.tight_layout()
     return fig, counts
 
 
-def show_window_frequencies(axes, freq, names: Sequence[str] = PART_NAMES, vmax: float | None = None,
-                            cmap: str = "magma"):
+def show_window_frequencies(
+    axes, freq, names: Sequence[str] = PART_NAMES, vmax: float | None = None, cmap: str = "magma"
+):
     """Heat maps, one per part, of how often each window is positive: ``freq`` (P, g, g) in
     [0, 1] (e.g. the mean of ``labels.part_indicator_maps`` over a data set), drawn on
     ``axes`` (P axes, flattened in order). Returns the AxesImages (share one colour scale)."""
@@ -308,14 +394,25 @@ def show_window_frequencies(axes, freq, names: Sequence[str] = PART_NAMES, vmax:
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in axes[len(f):]:
+    for ax in axes[len(f) :]:
         ax.set_axis_off()
     return out
 
 
-__all__ = ["PART_COLOURS", "JOINT_COLOUR", "part_colour", "image_extent", "show_image",
-           "draw_sticks", "draw_joints", "draw_boxes", "show_pose", "show_indicator_map",
-           "show_indicator_grid", "show_window_frequencies"]
+__all__ = [
+    "PART_COLOURS",
+    "JOINT_COLOUR",
+    "part_colour",
+    "image_extent",
+    "show_image",
+    "draw_sticks",
+    "draw_joints",
+    "draw_boxes",
+    "show_pose",
+    "show_indicator_map",
+    "show_indicator_grid",
+    "show_window_frequencies",
+]
 
 
 def plot_framing(axes, train_joints, test_joints, label: str = "") -> None:
@@ -323,19 +420,29 @@ def plot_framing(axes, train_joints, test_joints, label: str = "") -> None:
     extent along x and along y, and of every joint's y position (crop-normalised units,
     ``hmlpe.data.cropstats``). ``test_joints`` may be None (no test protocol)."""
     from hmlpe.data.cropstats import joint_extents
+
     series = [("training crops (centre 112)", train_joints, "#1f77b4")]
     if test_joints is not None:
         series.append(("test crops", test_joints, "#d62728"))
-    panels = (("joint extent x", lambda j: joint_extents(j)[:, 0]),
-              ("joint extent y", lambda j: joint_extents(j)[:, 1]),
-              ("joint position y", lambda j: np.asarray(j)[:, :, 1].ravel()))
+    panels = (
+        ("joint extent x", lambda j: joint_extents(j)[:, 0]),
+        ("joint extent y", lambda j: joint_extents(j)[:, 1]),
+        ("joint position y", lambda j: np.asarray(j)[:, :, 1].ravel()),
+    )
     bins = np.linspace(-0.1, 1.1, 49)
     for ax, (title, fn) in zip(axes, panels):
         for name, joints, colour in series:
             v = fn(joints)
             v = v[np.isfinite(v)]
-            ax.hist(v, bins=bins, density=True, histtype="step", linewidth=1.8, color=colour,
-                    label=f"{name} (mean {v.mean():.2f})")
+            ax.hist(
+                v,
+                bins=bins,
+                density=True,
+                histtype="step",
+                linewidth=1.8,
+                color=colour,
+                label=f"{name} (mean {v.mean():.2f})",
+            )
         ax.set_title(f"{label}: {title}" if label else title, fontsize=10)
         ax.set_xlabel("crop-normalised units")
         ax.legend(fontsize=7, loc="upper left")

@@ -1,6 +1,7 @@
 """Probe runs side by side: one row per run folder (its config and the last evaluated epoch of
 its history). The recipe probes (``results/probes/recipes``) are read on the validation split:
 ``val_*`` columns choose, the ``test_*`` columns are shown for the record only."""
+
 from __future__ import annotations
 
 import json
@@ -13,21 +14,34 @@ from hmlpe.companion.history import load_history
 from hmlpe.engine.layout import CONFIG_NAME
 
 # (column, history key) of the last evaluated epoch
-_ERRORS = (("train eq. 1", "train_regression"), ("val eq. 1", "val_regression"),
-           ("val eq. 1 Buffy", "val_regression_buffy"), ("val eq. 1 LSP", "val_regression_lsp"),
-           ("val eq. 1 FLIC", "val_regression_flic"), ("val eq. 3", "val_detection"),
-           ("val eq. 1, dropout-on mean of 16", "val_regression_mc16"),
-           ("dead conv2", "dead_maps_conv2"), ("dead conv3", "dead_maps_conv3"),
-           ("test eq. 1 Buffy", "test_regression_buffy"), ("test eq. 1 FLIC", "test_regression_flic"))
+_ERRORS = (
+    ("train eq. 1", "train_regression"),
+    ("val eq. 1", "val_regression"),
+    ("val eq. 1 Buffy", "val_regression_buffy"),
+    ("val eq. 1 LSP", "val_regression_lsp"),
+    ("val eq. 1 FLIC", "val_regression_flic"),
+    ("val eq. 3", "val_detection"),
+    ("val eq. 1, dropout-on mean of 16", "val_regression_mc16"),
+    ("dead conv2", "dead_maps_conv2"),
+    ("dead conv3", "dead_maps_conv3"),
+    ("test eq. 1 Buffy", "test_regression_buffy"),
+    ("test eq. 1 FLIC", "test_regression_flic"),
+)
 
 
 def recipe_of(config: dict) -> dict[str, object]:
     """The recipe fields of a run's config.json (``config`` section)."""
     c = config["config"]
     o, m = c["optim"], c["model"]
-    return {"init": m.get("init", "torch"), "optimiser": o["name"], "lr": o["lr"],
-            "batch": o["batch_size"], "warm-up": o.get("warmup", 0.0),
-            "schedule": o.get("schedule", "step"), "weight decay": o["weight_decay"]}
+    return {
+        "init": m.get("init", "torch"),
+        "optimiser": o["name"],
+        "lr": o["lr"],
+        "batch": o["batch_size"],
+        "warm-up": o.get("warmup", 0.0),
+        "schedule": o.get("schedule", "step"),
+        "weight decay": o["weight_decay"],
+    }
 
 
 def probe_row(folder: Path) -> dict[str, object]:
@@ -36,10 +50,13 @@ def probe_row(folder: Path) -> dict[str, object]:
     h = load_history(folder)
     evaluated = h.dropna(subset=["val_regression"]) if "val_regression" in h else h
     last = evaluated.iloc[-1] if len(evaluated) else h.iloc[-1]
-    row: dict[str, object] = {"run": folder.name, **recipe_of(config),
-                              "epochs": int(h["epoch"].max()),
-                              "visits": int(h["visits"].max()) if "visits" in h else None,
-                              "training minutes": float(h["train_seconds"].sum()) / 60}
+    row: dict[str, object] = {
+        "run": folder.name,
+        **recipe_of(config),
+        "epochs": int(h["epoch"].max()),
+        "visits": int(h["visits"].max()) if "visits" in h else None,
+        "training minutes": float(h["train_seconds"].sum()) / 60,
+    }
     for column, key in _ERRORS:
         row[column] = float(last[key]) if key in last and pd.notna(last[key]) else np.nan
     row["val dropout gap"] = row["val eq. 1"] - row["val eq. 1, dropout-on mean of 16"]

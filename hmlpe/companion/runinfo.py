@@ -6,15 +6,17 @@ beside each field.
 Everything here reads what the engine wrote (``config.json``, ``last.pt``, ``history.jsonl``,
 ``metrics.json``); no absolute path is shown.
 """
+
 from __future__ import annotations
 
 import functools
 import inspect
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +41,7 @@ def manifest_digests(checksums_dir: Path = CHECKSUMS_DIR) -> dict[str, str]:
     return {p.name: file_digest(p) for p in sorted(Path(checksums_dir).glob("*.sha256"))}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def data_verification() -> dict[str, str]:
     """The data root's fast verification (existence, sizes, record counts), once per process:
     {dataset: "ok (756 files checked)" | "missing ..." | "problems: ..."}."""
@@ -77,10 +79,12 @@ def config_summary(config: Mapping[str, Any]) -> str:
     parts = [
         f"profile {c.get('profile')}",
         f"stage {st.get('dataset')} x {st.get('epochs')} epochs (lr scale {st.get('lr_scale')})",
-        (f"{OPTIMISER_NAMES.get(o.get('name', 'sgd'), o.get('name'))} lr {o.get('lr')}, "
-         f"{'beta1' if o.get('name') == 'adam' else 'momentum'} {o.get('momentum')}, "
-         f"weight decay {o.get('weight_decay')}, "
-         f"x{o.get('lr_decay')} at {list(o.get('lr_decay_at', []))} of the stage"),
+        (
+            f"{OPTIMISER_NAMES.get(o.get('name', 'sgd'), o.get('name'))} lr {o.get('lr')}, "
+            f"{'beta1' if o.get('name') == 'adam' else 'momentum'} {o.get('momentum')}, "
+            f"weight decay {o.get('weight_decay')}, "
+            f"x{o.get('lr_decay')} at {list(o.get('lr_decay_at', []))} of the stage"
+        ),
         f"batch {o.get('batch_size')}",
         f"lambda_r {loss.get('lambda_r'):.4g}, lambda_d {loss.get('lambda_d'):.4g} "
         f"(eq. 3 {loss.get('detection_reduction', 'sum')} over windows)",
@@ -93,8 +97,9 @@ def config_summary(config: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def provenance_frame(source: Path | str | Mapping[str, Any], *, with_data: bool = True
-                     ) -> pd.DataFrame:
+def provenance_frame(
+    source: Path | str | Mapping[str, Any], *, with_data: bool = True
+) -> pd.DataFrame:
     """Provenance of one result as a one-column table (index ``item``, column ``value``).
 
     source: a training run folder (``config.json``, ``last.pt``, ``history.jsonl``), an
@@ -113,8 +118,10 @@ def provenance_frame(source: Path | str | Mapping[str, Any], *, with_data: bool 
         elif (folder / CONFIG_NAME).is_file():
             _run_rows(folder, rows)
         else:
-            raise FileNotFoundError(f"{folder} holds neither metrics.json nor config.json: "
-                                    "not a run or evaluation folder")
+            raise FileNotFoundError(
+                f"{folder} holds neither metrics.json nor config.json: "
+                "not a run or evaluation folder"
+            )
     frame = pd.Series(rows, name="value", dtype=object).to_frame()
     frame.index.name = "item"
     if with_data:
@@ -127,8 +134,10 @@ def _metrics_rows(m: Mapping[str, Any], rows: dict[str, Any]) -> None:
     rows["result"] = f"evaluation on {m.get('dataset')} test set"
     rows["code commit (evaluation)"] = p.get("git_commit")
     rows["code commit (checkpoint)"] = m.get("checkpoint_commit")
-    rows["checkpoint"] = f"{Path(str(m.get('checkpoint'))).parent.name}/" \
-                         f"{Path(str(m.get('checkpoint'))).name}, epoch {m.get('checkpoint_epoch')}"
+    rows["checkpoint"] = (
+        f"{Path(str(m.get('checkpoint'))).parent.name}/"
+        f"{Path(str(m.get('checkpoint'))).name}, epoch {m.get('checkpoint_epoch')}"
+    )
     rows["device"] = p.get("device")
     rows["created"] = p.get("created")
     if "config" in p:
@@ -150,22 +159,31 @@ def _run_rows(folder: Path, rows: dict[str, Any]) -> None:
     rows["device"] = state.get("device", info.get("device"))
     rows["created"] = state.get("created", info.get("created"))
     rows["config"] = config_summary(info["config"])
-    rows["initialised from"] = (f"{Path(info['init_from']).parent.name}/{Path(info['init_from']).name}"
-                                if info.get("init_from") else "random (seeded)")
+    rows["initialised from"] = (
+        f"{Path(info['init_from']).parent.name}/{Path(info['init_from']).name}"
+        if info.get("init_from")
+        else "random (seeded)"
+    )
     try:
         hist = load_history(folder)
     except FileNotFoundError:
         hist = None
     # exported results keep the history but not the checkpoint
-    rows["epochs done"] = state.get("epoch", int(hist["epoch"].max()) if hist is not None
-                                    and len(hist) else "no checkpoint")
-    rows["training time"] = (duration_text(float(hist["train_seconds"].sum()))
-                             if hist is not None and "train_seconds" in hist else "")
+    rows["epochs done"] = state.get(
+        "epoch", int(hist["epoch"].max()) if hist is not None and len(hist) else "no checkpoint"
+    )
+    rows["training time"] = (
+        duration_text(float(hist["train_seconds"].sum()))
+        if hist is not None and "train_seconds" in hist
+        else ""
+    )
     # the checkpoint's record, else config.json's (exported results keep no checkpoint; runs
     # written before config.json carried them have neither)
     data = state.get("data") or {}
-    for label, key in (("training examples", "train_examples"),
-                       ("training data fingerprint", "train_fingerprint")):
+    for label, key in (
+        ("training examples", "train_examples"),
+        ("training data fingerprint", "train_fingerprint"),
+    ):
         value = data.get(key, info.get(key))
         rows[label] = value if value is not None else "not recorded (a run older than the field)"
 
@@ -179,7 +197,7 @@ def _field_notes(cls: type) -> dict[str, str]:
         src = inspect.getsource(cls)
     except (OSError, TypeError):
         return notes
-    above: list[str] = []   # a block of comment lines right above a field also documents it
+    above: list[str] = []  # a block of comment lines right above a field also documents it
     for line in src.splitlines():
         comment = re.match(r"^\s+#\s?(.*)$", line)
         if comment:
@@ -208,8 +226,9 @@ def config_table(config: Any) -> pd.DataFrame:
                 walk(value, f"{prefix}{f.name}.")
             else:
                 shown = list(value) if isinstance(value, tuple) else value
-                rows.append({"key": prefix + f.name, "value": str(shown),
-                             "note": notes.get(f.name, "")})
+                rows.append(
+                    {"key": prefix + f.name, "value": str(shown), "note": notes.get(f.name, "")}
+                )
 
     walk(config, "")
     return pd.DataFrame(rows).set_index("key")

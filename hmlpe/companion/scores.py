@@ -2,10 +2,12 @@
 arms of each test example are correct by eq. 6 (``hmlpe.metrics.pcp``), how far each arm is
 from correct (``hmlpe.metrics.pcp_score``), a check that the per-frame decisions add up to the
 PCP of ``metrics.json``, and the best and worst examples to show."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,11 +19,12 @@ from hmlpe.engine.evaluation import BUFFY_ARM_STICKS, load_metrics, read_predict
 from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
 from hmlpe.skeleton import ARM_PARTS, PART_NAMES, parts_from_joints
 
-ARM_INDEX = [PART_NAMES.index(p) for p in ARM_PARTS]   # the arms LL, RL, LU, RU among the parts
+ARM_INDEX = [PART_NAMES.index(p) for p in ARM_PARTS]  # the arms LL, RL, LU, RU among the parts
 
 
-def read_evaluation(eval_dir: Path | str) -> tuple[dict[str, Any], pd.DataFrame, np.ndarray,
-                                                   dict[str, Any]]:
+def read_evaluation(
+    eval_dir: Path | str,
+) -> tuple[dict[str, Any], pd.DataFrame, np.ndarray, dict[str, Any]]:
     """An evaluation folder as (metrics.json, predictions table, predicted joints (N, 8, 2) in
     image pixels, {example name: test record} of the evaluated dataset)."""
     eval_dir = Path(eval_dir)
@@ -57,10 +60,14 @@ def frame_scores(eval_dir: Path | str, alpha: float = 0.5) -> pd.DataFrame:
     gt_arms = ground_truth_arms(recs, m["dataset"])
     scores = arm_scores(pred_arms, gt_arms)
     correct = metrics.pcp(pred_arms, gt_arms, alpha) & frame["matched"].to_numpy(bool)[:, None]
-    out = pd.DataFrame({"example": frame["example"].astype(str), "matched": frame["matched"],
-                        "arms correct": correct.sum(axis=1),
-                        "mean arm score": np.where(frame["matched"], scores.mean(axis=1),
-                                                   np.inf)})
+    out = pd.DataFrame(
+        {
+            "example": frame["example"].astype(str),
+            "matched": frame["matched"],
+            "arms correct": correct.sum(axis=1),
+            "mean arm score": np.where(frame["matched"], scores.mean(axis=1), np.inf),
+        }
+    )
     for k, c in enumerate(PART_COLUMNS):
         out[c] = correct[:, k]
     return out
@@ -74,8 +81,10 @@ def checked_frame_scores(eval_dir: Path | str, pcp: Mapping[str, float]) -> pd.D
     recount = 100 * scores[list(PART_COLUMNS)].sum() / len(scores)
     expected = np.array([pcp[c] for c in PART_COLUMNS], dtype=float)
     if not np.allclose(recount.to_numpy(dtype=float), expected):
-        raise ValueError(f"{eval_dir}: per-frame arm scores {recount.round(3).tolist()} do not "
-                         f"add up to metrics.json's PCP {expected.round(3).tolist()}")
+        raise ValueError(
+            f"{eval_dir}: per-frame arm scores {recount.round(3).tolist()} do not "
+            f"add up to metrics.json's PCP {expected.round(3).tolist()}"
+        )
     return scores
 
 
@@ -83,8 +92,10 @@ def best_and_worst(scores: pd.DataFrame, n: int = 4) -> tuple[pd.DataFrame, pd.D
     """The ``n`` matched examples with most arms correct (ties: lowest mean arm score) and
     the ``n`` with fewest (ties: highest); a stable order, so the choice is reproducible."""
     s = scores[scores["matched"].astype(bool)]
-    best = s.sort_values(["arms correct", "mean arm score"], ascending=[False, True],
-                         kind="mergesort").head(n)
-    worst = s.sort_values(["arms correct", "mean arm score"], ascending=[True, False],
-                          kind="mergesort").head(n)
+    best = s.sort_values(
+        ["arms correct", "mean arm score"], ascending=[False, True], kind="mergesort"
+    ).head(n)
+    worst = s.sort_values(
+        ["arms correct", "mean arm score"], ascending=[True, False], kind="mergesort"
+    ).head(n)
     return best, worst

@@ -6,6 +6,7 @@ the paper's numbers.
 Layout: ``<root>/seed_<n>/eval_buffy/metrics.json``, ``eval_flic/...``, ``eval_<ds>_mirror/``
 (test-time mirror averaging, not in the paper), ``pretrain/history.csv``, ...
 """
+
 from __future__ import annotations
 
 import json
@@ -21,18 +22,22 @@ from hmlpe.engine.layout import RunLayout, seed_of_folder
 from hmlpe.errors import ResultsError  # noqa: F401  (re-exported)
 from hmlpe.uncertainty import bootstrap_pcp, decode_bits, seed_spread
 
-COLUMNS = tuple(paper.PART_COLUMNS)   # LL, RL, LU, RU: the paper's column order
+COLUMNS = tuple(paper.PART_COLUMNS)  # LL, RL, LU, RU: the paper's column order
 # Issue 7's targets: within 3 points of the paper on upper arms, 5 on lower arms.
 TOLERANCE = {"LL": 5.0, "RL": 5.0, "LU": 3.0, "RU": 3.0}
 # Cell padding for the book's tables (without it the numbers of adjacent cells run together).
-TABLE_CSS = [{"selector": "td", "props": "padding: 2px 6px; white-space: nowrap;"},
-             {"selector": "th", "props": "padding: 2px 6px; max-width: 9em;"}]
+TABLE_CSS = [
+    {"selector": "td", "props": "padding: 2px 6px; white-space: nowrap;"},
+    {"selector": "th", "props": "padding: 2px 6px; max-width: 9em;"},
+]
 # Column names of the book's table: short enough for the page's width.
 SHORT_NAMES = {"ours (mean)": "ours", "sd over seeds": "sd", "CI95": "95% CI"}
 # (the paper's table, dataset, key of the test set in metrics.json, label of the test set)
-TABLES = (("Table 1", "buffy", "whole_set", "Buffy, whole set"),
-          ("Table 1", "buffy", "subset", "Buffy, subset"),
-          ("Table 2", "flic", None, "FLIC"))
+TABLES = (
+    ("Table 1", "buffy", "whole_set", "Buffy, whole set"),
+    ("Table 1", "buffy", "subset", "Buffy, subset"),
+    ("Table 2", "flic", None, "FLIC"),
+)
 
 
 def seed_folders(root: Path) -> list[tuple[int, Path]]:
@@ -63,9 +68,8 @@ def read_metrics(path: Path) -> dict:
     except ValueError as exc:
         raise ResultsError(f"{path} is not valid JSON ({exc}); evaluate again") from None
     if not isinstance(metrics, dict):
-        raise ResultsError(f"{path} holds a {type(metrics).__name__}, not an evaluation's "
-                           "metrics")
-    metrics["_path"] = str(path)   # so later readers can name it
+        raise ResultsError(f"{path} holds a {type(metrics).__name__}, not an evaluation's metrics")
+    metrics["_path"] = str(path)  # so later readers can name it
     return metrics
 
 
@@ -76,8 +80,10 @@ def pcp_block(metrics: dict, dataset: str, table: str | None) -> dict:
     for i, key in enumerate(keys):
         if not isinstance(block, dict) or key not in block:
             where = metrics.get("_path", "metrics")
-            raise ResultsError(f"{where} has no {'/'.join(map(str, keys[:i + 1]))}: not an "
-                               f"evaluation of {dataset} by this version; evaluate again")
+            raise ResultsError(
+                f"{where} has no {'/'.join(map(str, keys[: i + 1]))}: not an "
+                f"evaluation of {dataset} by this version; evaluate again"
+            )
         block = block[key]
     return block
 
@@ -88,12 +94,13 @@ def pcp_values(block: dict, metrics: dict) -> list[float]:
         return [float(block["pcp"][c]) for c in COLUMNS]
     except (KeyError, TypeError) as exc:
         key = exc.args[0] if isinstance(exc, KeyError) and exc.args else "?"
-        raise ResultsError(f"{metrics.get('_path', 'metrics')} has no pcp/{key} in its "
-                           "test-set block; evaluate again") from None
+        raise ResultsError(
+            f"{metrics.get('_path', 'metrics')} has no pcp/{key} in its "
+            "test-set block; evaluate again"
+        ) from None
 
 
-def load_seed_metrics(root: Path, dataset: str, mirror: bool = False
-                      ) -> list[tuple[int, dict]]:
+def load_seed_metrics(root: Path, dataset: str, mirror: bool = False) -> list[tuple[int, dict]]:
     """(seed, metrics.json) for every seed folder that holds the evaluation; a seed folder
     without it is named in a MissingEvaluationWarning, never averaged away in silence."""
     out = []
@@ -102,38 +109,50 @@ def load_seed_metrics(root: Path, dataset: str, mirror: bool = False
         if f.is_file():
             out.append((seed, read_metrics(f)))
         else:
-            warnings.warn(f"{folder.name} has no {f.relative_to(folder)}: left out of the "
-                          f"{dataset} summary over seeds", MissingEvaluationWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"{folder.name} has no {f.relative_to(folder)}: left out of the "
+                f"{dataset} summary over seeds",
+                MissingEvaluationWarning,
+                stacklevel=2,
+            )
     return out
 
 
 def _correct(m: dict, subset: bool) -> np.ndarray:
     pf = m.get("per_frame")
     if pf is None:
-        raise ValueError(f"metrics of {m.get('checkpoint')} have no per-frame correctness "
-                         "(evaluated by an older version): evaluate again")
+        raise ValueError(
+            f"metrics of {m.get('checkpoint')} have no per-frame correctness "
+            "(evaluated by an older version): evaluate again"
+        )
     c = np.stack([decode_bits(pf["correct"][col]) for col in COLUMNS], axis=1)
     return c[decode_bits(pf["matched"])] if subset else c
 
 
-def pcp_over_seeds(root: Path, dataset: str, table: str | None = None,
-                   mirror: bool = False, n_boot: int = 2000) -> dict:
+def pcp_over_seeds(
+    root: Path, dataset: str, table: str | None = None, mirror: bool = False, n_boot: int = 2000
+) -> dict:
     """PCP of one test set over the seeds under ``root``: per-seed values (S, 4), their spread,
     and the bootstrap 95% interval of the seed mean. ``table``: "whole_set" or "subset" for
     Buffy, None for FLIC."""
     runs = load_seed_metrics(root, dataset, mirror)
     if not runs:
-        raise FileNotFoundError(f"no {_eval_folder(dataset, mirror)}/metrics.json under the "
-                                f"seed folders of {root}")
+        raise FileNotFoundError(
+            f"no {_eval_folder(dataset, mirror)}/metrics.json under the seed folders of {root}"
+        )
     per_seed, correct = [], []
     for _, m in runs:
         per_seed.append(pcp_values(pcp_block(m, dataset, table), m))
         correct.append(_correct(m, subset=(table == "subset")))
     values = np.array(per_seed)
     boot = bootstrap_pcp(np.stack(correct), n_boot=n_boot)
-    return {"seeds": [s for s, _ in runs], "values": values, "spread": seed_spread(values),
-            "boot": boot, "n_frames": int(correct[0].shape[0])}
+    return {
+        "seeds": [s for s, _ in runs],
+        "values": values,
+        "spread": seed_spread(values),
+        "boot": boot,
+        "n_frames": int(correct[0].shape[0]),
+    }
 
 
 def _paper_row(dataset: str, table: str | None) -> dict[str, float]:
@@ -166,11 +185,23 @@ def reproduction_table(root: Path, mirror: bool = False) -> pd.DataFrame:
                 verdict = "within tolerance"
             else:
                 verdict = "short"
-            rows.append({"table": table_name, "test set": label, "n": res["n_frames"],
-                         "column": col, "paper": ref[col], "ours (mean)": mean,
-                         "sd over seeds": res["spread"]["std"][k], "CI95 lo": lo, "CI95 hi": hi,
-                         "ours - paper": diff, "tolerance": TOLERANCE[col], "verdict": verdict,
-                         "seeds": len(res["seeds"])})
+            rows.append(
+                {
+                    "table": table_name,
+                    "test set": label,
+                    "n": res["n_frames"],
+                    "column": col,
+                    "paper": ref[col],
+                    "ours (mean)": mean,
+                    "sd over seeds": res["spread"]["std"][k],
+                    "CI95 lo": lo,
+                    "CI95 hi": hi,
+                    "ours - paper": diff,
+                    "tolerance": TOLERANCE[col],
+                    "verdict": verdict,
+                    "seeds": len(res["seeds"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -186,13 +217,17 @@ def manifest_row(folder: Path) -> dict:
     f = Path(folder) / "MANIFEST.json"
     m = json.loads(f.read_text()) if f.is_file() else {}
     digests = m.get("data_manifests_sha256") or {}
-    return {"training commits": ", ".join(c[:10] for c in m.get("training_commits", [])),
-            "device": "; ".join(m.get("devices", [])),
-            "wall time (min)": (round(m["wall_seconds"] / 60, 1)
-                                if m.get("wall_seconds") is not None else None),
-            "exported": m.get("exported"),
-            "data manifests (sha256)": ", ".join(f"{k} {str(v)[:12]}"
-                                                 for k, v in sorted(digests.items()))}
+    return {
+        "training commits": ", ".join(c[:10] for c in m.get("training_commits", [])),
+        "device": "; ".join(m.get("devices", [])),
+        "wall time (min)": (
+            round(m["wall_seconds"] / 60, 1) if m.get("wall_seconds") is not None else None
+        ),
+        "exported": m.get("exported"),
+        "data manifests (sha256)": ", ".join(
+            f"{k} {str(v)[:12]}" for k, v in sorted(digests.items())
+        ),
+    }
 
 
 def results_provenance(root: Path) -> pd.DataFrame:
@@ -210,11 +245,14 @@ def standing_table(summary: pd.DataFrame, references: dict, test_set: str) -> pd
     base = pd.Series(references["mean_pose", test_set])[list(COLUMNS)]
     oracle = pd.Series(references["oracle", test_set])[list(COLUMNS)]
     ours = s["ours (mean)"][list(COLUMNS)]
-    rows = {"mean pose (baseline)": base, "ours (seed mean)": ours, "oracle": oracle,
-            "paper (HMLPE)": s["paper"][list(COLUMNS)],
-            "ours: share, baseline to oracle": (ours - base) / (oracle - base),
-            "paper: share, baseline to oracle":
-                (s["paper"][list(COLUMNS)] - base) / (oracle - base)}
+    rows = {
+        "mean pose (baseline)": base,
+        "ours (seed mean)": ours,
+        "oracle": oracle,
+        "paper (HMLPE)": s["paper"][list(COLUMNS)],
+        "ours: share, baseline to oracle": (ours - base) / (oracle - base),
+        "paper: share, baseline to oracle": (s["paper"][list(COLUMNS)] - base) / (oracle - base),
+    }
     return pd.DataFrame(rows).T
 
 
@@ -229,28 +267,41 @@ def seed_result_tables(root: Path, table: str, references: dict | None = None) -
     for mirror in (False, True):
         summary = full if not mirror else reproduction_table(root, mirror=True)
         summary = summary[summary["table"] == table].copy()
-        summary["CI95"] = [f"{lo:.1f}-{hi:.1f}" for lo, hi in
-                           zip(summary["CI95 lo"], summary["CI95 hi"])]
+        summary["CI95"] = [
+            f"{lo:.1f}-{hi:.1f}" for lo, hi in zip(summary["CI95 lo"], summary["CI95 hi"])
+        ]
         shown = summary.set_index(["test set", "column"])[
             ["n", "paper", "ours (mean)", "sd over seeds", "CI95", "ours - paper", "verdict"]
         ].rename(columns=SHORT_NAMES)
-        caption = (f"{table}, PCP over {summary['seeds'].iloc[0]} seeds"
-                   + (" with test-time mirror averaging (not in the paper)" if mirror else "")
-                   + f": {Path(root).name} profile")
-        out.append(shown.style.set_uuid(f"seeds-{key}-{int(mirror)}")
-                   .format("{:.2f}", subset=["paper", "ours", "sd"])
-                   .format("{:+.2f}", subset=["ours - paper"])
-                   .set_table_styles(TABLE_CSS).set_caption(caption))
+        caption = (
+            f"{table}, PCP over {summary['seeds'].iloc[0]} seeds"
+            + (" with test-time mirror averaging (not in the paper)" if mirror else "")
+            + f": {Path(root).name} profile"
+        )
+        out.append(
+            shown.style.set_uuid(f"seeds-{key}-{int(mirror)}")
+            .format("{:.2f}", subset=["paper", "ours", "sd"])
+            .format("{:+.2f}", subset=["ours - paper"])
+            .set_table_styles(TABLE_CSS)
+            .set_caption(caption)
+        )
     if references is not None:
         for test_set in dict.fromkeys(full[full["table"] == table]["test set"]):
-            out.append(standing_table(full, references, test_set).style
-                       .set_uuid("standing-" + "".join(ch for ch in test_set.lower()
-                                                       if ch.isalnum()))
-                       .format("{:.2f}").set_table_styles(TABLE_CSS)
-                       .set_caption(f"{test_set}: baseline, ours, oracle, paper"))
-    out.append(results_provenance(root).style.format({"wall time (min)": "{:.1f}"})
-               .set_uuid(f"seeds-provenance-{key}")
-               .set_table_styles([{"selector": "td, th", "props": "padding: 2px 6px;"}]))
+            out.append(
+                standing_table(full, references, test_set)
+                .style.set_uuid(
+                    "standing-" + "".join(ch for ch in test_set.lower() if ch.isalnum())
+                )
+                .format("{:.2f}")
+                .set_table_styles(TABLE_CSS)
+                .set_caption(f"{test_set}: baseline, ours, oracle, paper")
+            )
+    out.append(
+        results_provenance(root)
+        .style.format({"wall time (min)": "{:.1f}"})
+        .set_uuid(f"seeds-provenance-{key}")
+        .set_table_styles([{"selector": "td, th", "props": "padding: 2px 6px;"}])
+    )
     return out
 
 
@@ -279,7 +330,11 @@ def ablation_styled(root: Path, ablation: Path, label: str, table: str):
     the book."""
     test_sets = [name for t, _, _, name in TABLES if t == table]
     n_seeds = len(seed_folders(root))
-    return (ablation_table(root, ablation, label).loc[test_sets].style
-            .set_uuid("ablation-" + table.replace(" ", "").lower()).format("{:.2f}")
-            .set_table_styles(TABLE_CSS)
-            .set_caption(f"PCP of the ablation ({label}) beside the mean of {n_seeds} seeds"))
+    return (
+        ablation_table(root, ablation, label)
+        .loc[test_sets]
+        .style.set_uuid("ablation-" + table.replace(" ", "").lower())
+        .format("{:.2f}")
+        .set_table_styles(TABLE_CSS)
+        .set_caption(f"PCP of the ablation ({label}) beside the mean of {n_seeds} seeds")
+    )

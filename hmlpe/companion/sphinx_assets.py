@@ -10,6 +10,7 @@ check of tests/book/test_browser.py fails on any console error). This handler dr
 second copy of any script with the same file name (``None`` and ``""`` alike), priority and
 attributes; the order of the rest is kept.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,11 @@ from typing import Any
 def _key(script: Any) -> tuple:
     filename = getattr(script, "filename", script)
     attributes = getattr(script, "attributes", {}) or {}
-    return (filename or "", getattr(script, "priority", None),
-            tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    return (
+        filename or "",
+        getattr(script, "priority", None),
+        tuple(sorted((k, str(v)) for k, v in attributes.items())),
+    )
 
 
 def dedupe_scripts(scripts: list) -> list:
@@ -36,7 +40,7 @@ def dedupe_scripts(scripts: list) -> list:
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
-    if isinstance(scripts, list):   # the builder's own list: reset for every page
+    if isinstance(scripts, list):  # the builder's own list: reset for every page
         scripts[:] = dedupe_scripts(scripts)
 
 

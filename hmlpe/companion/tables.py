@@ -12,10 +12,12 @@ Conventions of the tables:
 - Where the paper prints one number for a left/right pair of arms, the comparison uses the
   mean of our left and right arms, in the columns :data:`LR_MEAN_COLUMNS`.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +31,9 @@ SOURCES = ("paper", "ours", "ours - paper")
 
 
 # --------------------------------------------------------------------------- comparisons
-def comparison_table(ours: Mapping | pd.Series | pd.DataFrame, paper: pd.DataFrame, *,
-                     source_level: str = "source") -> pd.DataFrame:
+def comparison_table(
+    ours: Mapping | pd.Series | pd.DataFrame, paper: pd.DataFrame, *, source_level: str = "source"
+) -> pd.DataFrame:
     """Paper vs ours vs difference, row by row of the paper's table.
 
     paper: the paper's numbers, one row per paper row (any index), NaN where it prints none.
@@ -43,8 +46,10 @@ def comparison_table(ours: Mapping | pd.Series | pd.DataFrame, paper: pd.DataFra
     paper = paper.astype(float)
     if isinstance(ours, pd.DataFrame):
         ours_df = ours
-    elif isinstance(ours, pd.Series) or (isinstance(ours, Mapping) and not any(
-            isinstance(v, (Mapping, pd.Series)) for v in ours.values())):
+    elif isinstance(ours, pd.Series) or (
+        isinstance(ours, Mapping)
+        and not any(isinstance(v, (Mapping, pd.Series)) for v in ours.values())
+    ):
         row = pd.Series(ours, dtype=float)
         ours_df = pd.DataFrame([row.to_dict()] * len(paper), index=paper.index)
     else:
@@ -57,10 +62,15 @@ def comparison_table(ours: Mapping | pd.Series | pd.DataFrame, paper: pd.DataFra
         for source, df in frames.items():
             keys.append((*(key if isinstance(key, tuple) else (key,)), source))
             rows.append(df.loc[key].to_numpy(float))
-    names = [*(n if n is not None else f"level_{k}" for k, n in enumerate(paper.index.names)),
-             source_level]
-    out = pd.DataFrame(np.array(rows).reshape(len(rows), len(paper.columns)),
-                       index=pd.MultiIndex.from_tuples(keys, names=names), columns=paper.columns)
+    names = [
+        *(n if n is not None else f"level_{k}" for k, n in enumerate(paper.index.names)),
+        source_level,
+    ]
+    out = pd.DataFrame(
+        np.array(rows).reshape(len(rows), len(paper.columns)),
+        index=pd.MultiIndex.from_tuples(keys, names=names),
+        columns=paper.columns,
+    )
     return out
 
 
@@ -89,8 +99,10 @@ def paper_table1_frame() -> pd.DataFrame:
 
 OURS_ROW = "HMLPE (ours)"
 GAP_ROW = "reproduction gap: ours - paper's HMLPE"
-VERSUS_COLUMNS = ("our network - this method: lower arms (L/R mean)",
-                  "our network - this method: upper arms (L/R mean)")
+VERSUS_COLUMNS = (
+    "our network - this method: lower arms (L/R mean)",
+    "our network - this method: upper arms (L/R mean)",
+)
 
 
 def paper_form(paper_df: pd.DataFrame, ours: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
@@ -116,8 +128,9 @@ def paper_form(paper_df: pd.DataFrame, ours: Mapping[str, Mapping[str, float]]) 
             if method == "HMLPE":
                 keys += [(test_set, OURS_ROW), (test_set, GAP_ROW)]
                 rows += [mine.reindex(columns), (mine - theirs).reindex(columns)]
-    out = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(keys, names=paper_df.index.names),
-                       columns=columns)
+    out = pd.DataFrame(
+        rows, index=pd.MultiIndex.from_tuples(keys, names=paper_df.index.names), columns=columns
+    )
     out.attrs.update(paper_df.attrs)
     return out
 
@@ -128,8 +141,10 @@ def table1_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
     (``metrics.json`` of a Buffy evaluation)."""
     if "table1" not in metrics:
         raise ValueError("these metrics hold no table1 (not a Buffy evaluation)")
-    ours = {"whole": pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
-            "subset": pcp_with_means(metrics["table1"]["subset"]["pcp"])}
+    ours = {
+        "whole": pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
+        "subset": pcp_with_means(metrics["table1"]["subset"]["pcp"]),
+    }
     return paper_form(paper_table1_frame(), ours)
 
 
@@ -142,11 +157,12 @@ def table2_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
     frame = t.set_index("method")[list(PART_COLUMNS)].astype(float)
     frame[LR_MEAN_COLUMNS[0]] = frame[["LL", "RL"]].mean(axis=1)
     frame[LR_MEAN_COLUMNS[1]] = frame[["LU", "RU"]].mean(axis=1)
-    frame.index = pd.MultiIndex.from_tuples([("FLIC", m) for m in frame.index],
-                                            names=["test set", "method"])
+    frame.index = pd.MultiIndex.from_tuples(
+        [("FLIC", m) for m in frame.index], names=["test set", "method"]
+    )
     frame.attrs.update(t.attrs)
     out = paper_form(frame, {"FLIC": pcp_with_means(metrics["table2"]["pcp"])})
-    return out.drop(columns=list(VERSUS_COLUMNS))   # Table 2 holds no other method
+    return out.drop(columns=list(VERSUS_COLUMNS))  # Table 2 holds no other method
 
 
 TABLE3_ROWS = {  # the paper's row label -> (history column, task)
@@ -173,7 +189,9 @@ def trained_tasks(ratio: float) -> set[str]:
     return {t for t, w in (("regression", lambda_r), ("detection", lambda_d)) if w > 0}
 
 
-def table3_ours(histories: Mapping[float, pd.DataFrame | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def table3_ours(
+    histories: Mapping[float, pd.DataFrame | None],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Our Table 3 from the sweep's histories {ratio: history or None (no finished epoch)}.
 
     Returns (cells, untrained): ``cells`` has the paper's rows and one column per ratio
@@ -218,8 +236,9 @@ def figure4_curves(metrics: Mapping[str, Any]) -> pd.DataFrame:
         for joint, acc in curves.items():
             cols[(definition, joint)] = acc
         for kind in ("elbow", "wrist"):
-            cols[(definition, kind)] = list(np.mean([curves[f"l_{kind}"], curves[f"r_{kind}"]],
-                                                    axis=0))
+            cols[(definition, kind)] = list(
+                np.mean([curves[f"l_{kind}"], curves[f"r_{kind}"]], axis=0)
+            )
     frame = pd.DataFrame(cols, index=pd.Index(f["radii"], name="r"))
     frame.columns.names = ["torso", "joint"]
     return frame

@@ -5,14 +5,16 @@ The chapters train with progress bars off (a notebook's output is the book, not 
 the runner reads the run folder instead: every stage folder's ``history.jsonl`` gains a row
 per epoch, and :class:`RunWatcher` prints each new row as one line on the terminal. The
 notebooks and their outputs stay as they were (nbval compares them)."""
+
 from __future__ import annotations
 
 import json
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from hmlpe.engine.layout import CONFIG_NAME, HISTORY_NAME
 
@@ -28,10 +30,10 @@ TRAINING_CHAPTERS: dict[str, tuple[str, ...]] = {
 class StageProgress:
     """One stage folder: epochs done (rows of its history) of its config's total."""
 
-    name: str              # the folder relative to the run folder, e.g. "sweep/ratio_0.5"
+    name: str  # the folder relative to the run folder, e.g. "sweep/ratio_0.5"
     epochs_done: int
     epochs_total: int | None
-    last: dict             # the last history row ({} before the first epoch ends)
+    last: dict  # the last history row ({} before the first epoch ends)
     seconds_per_epoch: float | None
 
     def line(self) -> str:
@@ -47,8 +49,11 @@ class StageProgress:
             parts.append(f"validation eq. 1 {self.last['val_regression']:.3f}")
         left = self.minutes_left()
         if left is not None and left > 0:
-            parts.append(f"about {left:.0f} min left in this stage" if left >= 1 else
-                         "under a minute left in this stage")
+            parts.append(
+                f"about {left:.0f} min left in this stage"
+                if left >= 1
+                else "under a minute left in this stage"
+            )
         return ", ".join(parts)
 
     def minutes_left(self) -> float | None:
@@ -66,7 +71,7 @@ def _read_rows(path: Path) -> list[dict]:
     for line in text.splitlines():
         try:
             rows.append(json.loads(line))
-        except json.JSONDecodeError:   # a row being written: read it next time
+        except json.JSONDecodeError:  # a row being written: read it next time
             break
     return rows
 
@@ -82,23 +87,30 @@ def stage_progress(run_dir: Path) -> dict[str, StageProgress]:
     """Every stage folder under ``run_dir`` (at most two levels down) that has a history."""
     run_dir = Path(run_dir)
     out = {}
-    for history in sorted([*run_dir.glob(f"*/{HISTORY_NAME}"),
-                           *run_dir.glob(f"*/*/{HISTORY_NAME}")]):
+    for history in sorted(
+        [*run_dir.glob(f"*/{HISTORY_NAME}"), *run_dir.glob(f"*/*/{HISTORY_NAME}")]
+    ):
         folder = history.parent
         rows = _read_rows(history)
         seconds = [r["train_seconds"] for r in rows[-5:] if "train_seconds" in r]
         name = folder.relative_to(run_dir).as_posix()
-        out[name] = StageProgress(name, len(rows), _epochs_total(folder),
-                                  rows[-1] if rows else {},
-                                  sum(seconds) / len(seconds) if seconds else None)
+        out[name] = StageProgress(
+            name,
+            len(rows),
+            _epochs_total(folder),
+            rows[-1] if rows else {},
+            sum(seconds) / len(seconds) if seconds else None,
+        )
     return out
 
 
-def new_epoch_lines(before: dict[str, StageProgress],
-                    after: dict[str, StageProgress]) -> list[str]:
+def new_epoch_lines(before: dict[str, StageProgress], after: dict[str, StageProgress]) -> list[str]:
     """A line for each stage that finished an epoch between two readings."""
-    return [p.line() for name, p in after.items()
-            if p.epochs_done > (before[name].epochs_done if name in before else 0)]
+    return [
+        p.line()
+        for name, p in after.items()
+        if p.epochs_done > (before[name].epochs_done if name in before else 0)
+    ]
 
 
 class RunWatcher:
@@ -108,9 +120,15 @@ class RunWatcher:
         with RunWatcher(run_dir, prefix="[book] 05_training: "):
             execute_chapter(...)"""
 
-    def __init__(self, run_dir: Path, *, prefix: str = "", interval: float = 5.0,
-                 stream: TextIO | None = None,
-                 read: Callable[[Path], dict[str, StageProgress]] = stage_progress):
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        prefix: str = "",
+        interval: float = 5.0,
+        stream: TextIO | None = None,
+        read: Callable[[Path], dict[str, StageProgress]] = stage_progress,
+    ):
         self.run_dir, self.prefix, self.interval = Path(run_dir), prefix, interval
         self.stream = stream
         self._read = read
@@ -132,9 +150,8 @@ class RunWatcher:
             self.poll()
 
     def __enter__(self) -> RunWatcher:
-        self._seen = self._read(self.run_dir)   # what was there before is not news
-        self._thread = threading.Thread(target=self._loop, name="hmlpe-run-watcher",
-                                        daemon=True)
+        self._seen = self._read(self.run_dir)  # what was there before is not news
+        self._thread = threading.Thread(target=self._loop, name="hmlpe-run-watcher", daemon=True)
         self._thread.start()
         return self
 
@@ -168,9 +185,13 @@ def measured_rate(results_dir: Path) -> tuple[float, str] | None:
 LONG_RUN_VISITS = 100_000
 
 
-def training_cost_note(profile_name: str, chapters: list[str], results_root: Path,
-                       visits: dict[str, int],
-                       this_machine: tuple[float, str] | None = None) -> str | None:
+def training_cost_note(
+    profile_name: str,
+    chapters: list[str],
+    results_root: Path,
+    visits: dict[str, int],
+    this_machine: tuple[float, str] | None = None,
+) -> str | None:
     """What the training chapters among ``chapters`` will train (image visits of the profile's
     stages, ``companion.compute.profile_visits``), the time at ``this_machine``'s measured
     training rate (images/s and device, ``engine.bench.training_rate``) and at the rate of the
@@ -182,14 +203,18 @@ def training_cost_note(profile_name: str, chapters: list[str], results_root: Pat
     total = sum(visits[s] for s in stages)
     training = [c for c in chapters if c in TRAINING_CHAPTERS]
     verb = "trains" if len(training) == 1 else "train"
-    parts = [f"{' and '.join(training)} {verb} the {profile_name} profile where the run folder "
-             f"lacks its stages: {total:,} image visits "
-             f"({', '.join(f'{s} {visits[s]:,}' for s in stages)})"]
+    parts = [
+        f"{' and '.join(training)} {verb} the {profile_name} profile where the run folder "
+        f"lacks its stages: {total:,} image visits "
+        f"({', '.join(f'{s} {visits[s]:,}' for s in stages)})"
+    ]
     if this_machine is not None:
         rate, device = this_machine
-        parts.append(f"this machine trains {rate:.0f} img/s ({device}; measured just now over a "
-                     f"few steps): about {total / rate / 60:.0f} min of training steps, plus "
-                     f"evaluations and data")
+        parts.append(
+            f"this machine trains {rate:.0f} img/s ({device}; measured just now over a "
+            f"few steps): about {total / rate / 60:.0f} min of training steps, plus "
+            f"evaluations and data"
+        )
     seed_dir = Path(results_root) / profile_name / "seed_0"
     committed = measured_rate(seed_dir) if seed_dir.is_dir() else None
     if committed is not None:
@@ -198,10 +223,14 @@ def training_cost_note(profile_name: str, chapters: list[str], results_root: Pat
             seed_dir = seed_dir.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
             pass
-        parts.append(f"the committed {seed_dir} trained at {rate:.0f} img/s ({device}), about "
-                     f"{total / rate / 60:.0f} min. To read those results instead, without "
-                     f"training: hmlpe book --from-results {seed_dir}")
+        parts.append(
+            f"the committed {seed_dir} trained at {rate:.0f} img/s ({device}), about "
+            f"{total / rate / 60:.0f} min. To read those results instead, without "
+            f"training: hmlpe book --from-results {seed_dir}"
+        )
     elif this_machine is None:
-        parts.append("no committed run of this profile to time it by (`hmlpe bench` measures "
-                     "this machine's images per second)")
+        parts.append(
+            "no committed run of this profile to time it by (`hmlpe bench` measures "
+            "this machine's images per second)"
+        )
     return "; ".join(parts)

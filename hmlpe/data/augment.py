@@ -16,6 +16,7 @@ Mirroring also swaps left and right joints (``skeleton.JOINT_MIRROR``), so that 
 meaning the arm drawn on the image's left (the observer-centric convention of ``skeleton``).
 NaN joints stay NaN.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ def mirror(image: np.ndarray, joints: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.ascontiguousarray(image[:, ::-1]), mirror_joints(joints, image.shape[1])
 
 
-def crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.ndarray,
-                    flips: np.ndarray, out: int = 112) -> tuple[np.ndarray, np.ndarray]:
+def crop_and_mirror(
+    images: np.ndarray, joints: np.ndarray, offsets: np.ndarray, flips: np.ndarray, out: int = 112
+) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic core of ``random_crops_and_mirrors``.
 
     images (N, H, W, C); joints (N, 8, 2) image pixels; offsets (N, 2) integer ``(ox, oy)`` top-left
@@ -75,8 +77,8 @@ def crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.ndarray,
     if (ox < 0).any() or (oy < 0).any() or (ox > w - out).any() or (oy > h - out).any():
         raise ValueError(f"offsets must lie in [0, {w - out}] x [0, {h - out}]")
     crops = np.empty((n, out, out, c), dtype=images.dtype)
-    for i in range(n):   # slice copies: much faster than a fancy-index gather
-        patch = images[i, oy[i]:oy[i] + out, ox[i]:ox[i] + out]
+    for i in range(n):  # slice copies: much faster than a fancy-index gather
+        patch = images[i, oy[i] : oy[i] + out, ox[i] : ox[i] + out]
         if flips[i]:
             # One strided copy per channel: NumPy copies patch[:, ::-1] (innermost run of C = 3
             # bytes) about 8x slower than C copies whose innermost run is a whole row.
@@ -90,9 +92,13 @@ def crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.ndarray,
     return crops, shifted
 
 
-def random_crops_and_mirrors(images: np.ndarray, joints: np.ndarray, rng: np.random.Generator,
-                             out: int = 112, mirror_prob: float = 0.5
-                             ) -> tuple[np.ndarray, np.ndarray]:
+def random_crops_and_mirrors(
+    images: np.ndarray,
+    joints: np.ndarray,
+    rng: np.random.Generator,
+    out: int = 112,
+    mirror_prob: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
     """Paper 4.1 augmentation for a batch: a uniformly random ``out x out`` crop of each image
     (every integer offset in ``[0, W - out] x [0, H - out]`` equally likely; 17 x 17 for
     128 -> 112) and a horizontal mirror with probability ``mirror_prob``.
@@ -114,9 +120,15 @@ def random_crops_and_mirrors(images: np.ndarray, joints: np.ndarray, rng: np.ran
     return crop_and_mirror(images, joints, np.stack([ox, oy], axis=1), flips, out)
 
 
-def affine_crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.ndarray,
-                           angles: np.ndarray, scales: np.ndarray, flips: np.ndarray,
-                           out: int = 112) -> tuple[np.ndarray, np.ndarray]:
+def affine_crop_and_mirror(
+    images: np.ndarray,
+    joints: np.ndarray,
+    offsets: np.ndarray,
+    angles: np.ndarray,
+    scales: np.ndarray,
+    flips: np.ndarray,
+    out: int = 112,
+) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic core of ``random_affine_crops``: each ``out x out`` output is the window of
     ``crop_and_mirror`` at ``offsets`` rotated by ``angles`` (radians, counter-clockwise on
     screen... i.e. a positive angle turns the image content clockwise as y points down) and
@@ -140,8 +152,8 @@ def affine_crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.n
         raise ValueError(f"scales must be > 0, got min {scales.min()}")
     half = out / 2.0
     cos, sin = np.cos(angles), np.sin(angles)
-    centre = offsets + half                                       # (n, 2)
-    grid = (np.arange(out) + 0.5 - half).astype(np.float32)          # output pixel centres - out/2
+    centre = offsets + half  # (n, 2)
+    grid = (np.arange(out) + 0.5 - half).astype(np.float32)  # output pixel centres - out/2
     dx = grid[None, None, :]
     dy = grid[None, :, None]
     # float32 is exact for the identity case (half-integers) and enough for bilinear weights.
@@ -163,9 +175,14 @@ def affine_crop_and_mirror(images: np.ndarray, joints: np.ndarray, offsets: np.n
     # One flat gather per corner (much faster than 3-D fancy indexing).
     flat = images.reshape(n * h * w, c)
     base = (np.arange(n) * (h * w))[:, None, None]
+
     def corner(yy, xx):
-        return np.take(flat, (base + yy * w + xx).ravel(), axis=0).reshape(n, out, out, c) \
+        return (
+            np.take(flat, (base + yy * w + xx).ravel(), axis=0)
+            .reshape(n, out, out, c)
             .astype(np.float32)
+        )
+
     c00, c10 = corner(y0, x0), corner(y1, x0)
     top = c00 + (corner(y0, x1) - c00) * wx
     bottom = c10 + (corner(y1, x1) - c10) * wx
@@ -191,33 +208,44 @@ class AugmentDraw:
     data-parallel rank draws those of the whole global batch (so the random stream is the one
     a single process draws) and crops only its own shard (``draw[shard]``)."""
 
-    offsets: np.ndarray             # (N, 2) integer (ox, oy): top-left corner of each crop
-    flips: np.ndarray               # (N,) bool: mirror after cropping
-    angles: np.ndarray | None = None   # (N,) radians; None with scales: the paper's crop only
-    scales: np.ndarray | None = None   # (N,)
+    offsets: np.ndarray  # (N, 2) integer (ox, oy): top-left corner of each crop
+    flips: np.ndarray  # (N,) bool: mirror after cropping
+    angles: np.ndarray | None = None  # (N,) radians; None with scales: the paper's crop only
+    scales: np.ndarray | None = None  # (N,)
 
     def __len__(self) -> int:
         return len(self.flips)
 
-    def __getitem__(self, sel) -> "AugmentDraw":
+    def __getitem__(self, sel) -> AugmentDraw:
         def pick(a):
             return None if a is None else a[sel]
+
         return AugmentDraw(self.offsets[sel], self.flips[sel], pick(self.angles), pick(self.scales))
 
 
-def draw_augmentation(n: int, height: int, width: int, rng: np.random.Generator, out: int = 112,
-                      mirror_prob: float = 0.5, rotation_deg: float = 0.0,
-                      scale_jitter: float = 0.0) -> AugmentDraw:
+def draw_augmentation(
+    n: int,
+    height: int,
+    width: int,
+    rng: np.random.Generator,
+    out: int = 112,
+    mirror_prob: float = 0.5,
+    rotation_deg: float = 0.0,
+    scale_jitter: float = 0.0,
+) -> AugmentDraw:
     """The random values ``random_affine_crops`` draws for ``n`` images of ``height x width``,
     in the same order from ``rng``: x offsets, y offsets, mirrors, then (only with rotation or
     scale jitter) angles and scales."""
     if rotation_deg < 0 or scale_jitter < 0:
-        raise ValueError(f"rotation_deg and scale_jitter must be >= 0, got {rotation_deg}, "
-                         f"{scale_jitter}")
+        raise ValueError(
+            f"rotation_deg and scale_jitter must be >= 0, got {rotation_deg}, {scale_jitter}"
+        )
     if out > height or out > width:
         raise ValueError(f"crop size {out} exceeds the image size {height}x{width}")
-    offsets = np.stack([rng.integers(0, width - out + 1, size=n),
-                        rng.integers(0, height - out + 1, size=n)], axis=1)
+    offsets = np.stack(
+        [rng.integers(0, width - out + 1, size=n), rng.integers(0, height - out + 1, size=n)],
+        axis=1,
+    )
     flips = rng.random(n) < mirror_prob
     if rotation_deg == 0 and scale_jitter == 0:
         return AugmentDraw(offsets, flips)
@@ -227,19 +255,27 @@ def draw_augmentation(n: int, height: int, width: int, rng: np.random.Generator,
     return AugmentDraw(offsets, flips, angles, scales)
 
 
-def apply_augmentation(images: np.ndarray, joints: np.ndarray, draw: AugmentDraw,
-                       out: int = 112) -> tuple[np.ndarray, np.ndarray]:
+def apply_augmentation(
+    images: np.ndarray, joints: np.ndarray, draw: AugmentDraw, out: int = 112
+) -> tuple[np.ndarray, np.ndarray]:
     """The crops and joints of ``draw`` (``crop_and_mirror``, or ``affine_crop_and_mirror`` when
     it holds angles and scales)."""
     if draw.angles is None and draw.scales is None:
         return crop_and_mirror(images, joints, draw.offsets, draw.flips, out)
-    return affine_crop_and_mirror(images, joints, draw.offsets, draw.angles, draw.scales,
-                                  draw.flips, out)
+    return affine_crop_and_mirror(
+        images, joints, draw.offsets, draw.angles, draw.scales, draw.flips, out
+    )
 
 
-def random_affine_crops(images: np.ndarray, joints: np.ndarray, rng: np.random.Generator,
-                        out: int = 112, mirror_prob: float = 0.5, rotation_deg: float = 0.0,
-                        scale_jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def random_affine_crops(
+    images: np.ndarray,
+    joints: np.ndarray,
+    rng: np.random.Generator,
+    out: int = 112,
+    mirror_prob: float = 0.5,
+    rotation_deg: float = 0.0,
+    scale_jitter: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """The paper's random crop and mirror (the draws and crops of ``random_crops_and_mirrors``
     when ``rotation_deg == scale_jitter == 0``, so those runs keep their random stream), plus a
     rotation uniform in ``[-rotation_deg, rotation_deg]`` degrees and a scale log-uniform in
@@ -249,6 +285,14 @@ def random_affine_crops(images: np.ndarray, joints: np.ndarray, rng: np.random.G
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W, C), got {images.shape}")
     n, h, w, _ = images.shape
-    draw = draw_augmentation(n, h, w, rng, out=out, mirror_prob=mirror_prob,
-                             rotation_deg=rotation_deg, scale_jitter=scale_jitter)
+    draw = draw_augmentation(
+        n,
+        h,
+        w,
+        rng,
+        out=out,
+        mirror_prob=mirror_prob,
+        rotation_deg=rotation_deg,
+        scale_jitter=scale_jitter,
+    )
     return apply_augmentation(images, joints, draw, out)

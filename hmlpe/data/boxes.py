@@ -13,6 +13,7 @@ sampled without leaving the image.
   author's public code does (protocol facts, "Boxes").
 * ``buffy_gt_window`` / ``match_detections``: the Buffy test protocol (protocol facts).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,12 +37,16 @@ def clip_box(box, image_size, min_size: float = 1.0) -> np.ndarray:
     b = as_box(box)
     w, h = image_size
     if b[2] - b[0] < min_size or b[3] - b[1] < min_size:
-        raise ValueError(f"degenerate box {b.tolist()} (width {b[2] - b[0]:.3g}, height "
-                         f"{b[3] - b[1]:.3g}; at least {min_size} px needed) for image {w}x{h}")
+        raise ValueError(
+            f"degenerate box {b.tolist()} (width {b[2] - b[0]:.3g}, height "
+            f"{b[3] - b[1]:.3g}; at least {min_size} px needed) for image {w}x{h}"
+        )
     c = np.array([max(b[0], 0.0), max(b[1], 0.0), min(b[2], w - 1.0), min(b[3], h - 1.0)])
     if c[2] - c[0] < min_size or c[3] - c[1] < min_size:
-        raise ValueError(f"box {b.tolist()} lies outside the image {w}x{h} "
-                         f"(less than {min_size} px left after clipping: {c.tolist()})")
+        raise ValueError(
+            f"box {b.tolist()} lies outside the image {w}x{h} "
+            f"(less than {min_size} px left after clipping: {c.tolist()})"
+        )
     return c
 
 
@@ -80,15 +85,22 @@ def upper_body_sticks(record) -> np.ndarray:
         return np.asarray(record.sticks, dtype=np.float64)
     extra = record.extra or {}
     if "head_top" not in extra or "hip_centre" not in extra:
-        raise ValueError(f"{record.uid}: no sticks and no head top / hip centre to build an "
-                         "upper-body window from")
+        raise ValueError(
+            f"{record.uid}: no sticks and no head top / hip centre to build an "
+            "upper-body window from"
+        )
     j = np.asarray(record.joints, dtype=np.float64)
     neck = j[1]
-    return np.stack([
-        [neck, np.asarray(extra["hip_centre"], dtype=np.float64)],
-        [j[2], j[4]], [j[3], j[5]], [j[4], j[6]], [j[5], j[7]],
-        [np.asarray(extra["head_top"], dtype=np.float64), neck],
-    ])
+    return np.stack(
+        [
+            [neck, np.asarray(extra["hip_centre"], dtype=np.float64)],
+            [j[2], j[4]],
+            [j[3], j[5]],
+            [j[4], j[6]],
+            [j[5], j[7]],
+            [np.asarray(extra["head_top"], dtype=np.float64), neck],
+        ]
+    )
 
 
 def enlarge_box(box, factor: float) -> np.ndarray:
@@ -112,9 +124,13 @@ def upper_body_size(torso_stick, shoulders) -> float:
     return float(np.linalg.norm(t[0] - t[1]) + np.linalg.norm(sh[0] - sh[1]))
 
 
-def torso_window(torso_stick, shoulders, width_per_size: float = _CROP.window_width_per_size,
-                 top_per_size: float = _CROP.window_top_per_size,
-                 aspect: float = _CROP.window_aspect) -> np.ndarray:
+def torso_window(
+    torso_stick,
+    shoulders,
+    width_per_size: float = _CROP.window_width_per_size,
+    top_per_size: float = _CROP.window_top_per_size,
+    aspect: float = _CROP.window_aspect,
+) -> np.ndarray:
     """An upper-body detection window modelled from the torso stick and the shoulders
     (reproduction's choice for the training boxes of Buffy and LSP): with S the torso
     stick's length plus the shoulder width (``upper_body_size``), the window is
@@ -134,8 +150,9 @@ def torso_window(torso_stick, shoulders, width_per_size: float = _CROP.window_wi
     top, bottom = _top_first(torso_stick)
     size = upper_body_size(torso_stick, shoulders)
     if not np.isfinite(size) or size <= 0:
-        raise ValueError(f"torso stick {np.asarray(torso_stick).tolist()} and shoulders give "
-                         "no size")
+        raise ValueError(
+            f"torso stick {np.asarray(torso_stick).tolist()} and shoulders give no size"
+        )
     w = width_per_size * size
     cx = (top[0] + bottom[0]) / 2
     y1 = top[1] - top_per_size * size
@@ -155,8 +172,7 @@ def calibrate_torso_window(sticks, shoulders, detections) -> dict[str, float]:
     if not rows:
         raise ValueError("calibrate_torso_window: no (stick, shoulders, detection) triple")
     med = np.median(np.array(rows), axis=0)
-    return {"width_per_size": float(med[0]), "top_per_size": float(med[1]),
-            "aspect": float(med[2])}
+    return {"width_per_size": float(med[0]), "top_per_size": float(med[1]), "aspect": float(med[2])}
 
 
 def protocol_training_box(record, crop: CropConfig = _CROP) -> np.ndarray:
@@ -180,9 +196,13 @@ def protocol_training_box(record, crop: CropConfig = _CROP) -> np.ndarray:
             raise ValueError(f"{record.uid}: FLIC record without a torso box")
         box = flic_test_box(record.torso_box, None, crop.flic_width_scale, crop.flic_height_scale)
     else:
-        window = torso_window(upper_body_sticks(record)[0], record.joints[2:4],
-                              crop.window_width_per_size, crop.window_top_per_size,
-                              crop.window_aspect)
+        window = torso_window(
+            upper_body_sticks(record)[0],
+            record.joints[2:4],
+            crop.window_width_per_size,
+            crop.window_top_per_size,
+            crop.window_aspect,
+        )
         box = buffy_test_box(window, None, crop.buffy_width_scale, crop.buffy_height_scale)
     return clip_box(enlarge_box(box, crop.train_size / crop.input_size), record.image_size)
 
@@ -199,8 +219,12 @@ def train_box_for(record, crop: CropConfig = _CROP) -> np.ndarray:
     raise ValueError(f"unknown crop.train_box {crop.train_box!r}; known: {TRAIN_BOX_RULES}")
 
 
-def buffy_test_box(det, image_size, width_scale: float = _CROP.buffy_width_scale,
-                   height_scale: float = _CROP.buffy_height_scale) -> np.ndarray:
+def buffy_test_box(
+    det,
+    image_size,
+    width_scale: float = _CROP.buffy_width_scale,
+    height_scale: float = _CROP.buffy_height_scale,
+) -> np.ndarray:
     """Paper 4.3: the upper-body detection window widened to ``width_scale`` x its width about
     its centre, its top edge kept and its bottom at top + ``height_scale`` x half its height
     (protocol facts), clipped to the image (``image_size`` (w, h); None: not clipped)."""
@@ -210,8 +234,13 @@ def buffy_test_box(det, image_size, width_scale: float = _CROP.buffy_width_scale
     return as_box(box) if image_size is None else clip_box(box, image_size)
 
 
-def flic_test_box(torso_box, image_size, width_scale: float = _CROP.flic_width_scale,
-                  height_scale: float = _CROP.flic_height_scale, yup: float = 0.5) -> np.ndarray:
+def flic_test_box(
+    torso_box,
+    image_size,
+    width_scale: float = _CROP.flic_width_scale,
+    height_scale: float = _CROP.flic_height_scale,
+    yup: float = 0.5,
+) -> np.ndarray:
     """Paper 4.4: the torso box widened to ``width_scale`` x its width about its centre; its
     height grows by (height_scale - 1) x half its height, the fraction ``yup`` of the growth
     above and the rest below (protocol facts), clipped to the image (``image_size`` (w, h); None: not
@@ -219,8 +248,12 @@ def flic_test_box(torso_box, image_size, width_scale: float = _CROP.flic_width_s
     x1, y1, x2, y2 = as_box(torso_box, "torso box")
     cx, w, h = (x1 + x2) / 2, x2 - x1, y2 - y1
     grow = (height_scale - 1) * h / 2
-    box = [cx - width_scale * w / 2, y1 - yup * grow, cx + width_scale * w / 2,
-           y2 + (1 - yup) * grow]
+    box = [
+        cx - width_scale * w / 2,
+        y1 - yup * grow,
+        cx + width_scale * w / 2,
+        y2 + (1 - yup) * grow,
+    ]
     return as_box(box) if image_size is None else clip_box(box, image_size)
 
 

@@ -13,6 +13,7 @@ the records' content (``PoseRecord.fingerprint``), the crop settings, the test b
 size and mtime of every image file, so any change gives a new entry. Images are decoded in a
 thread pool (PIL releases the GIL while decoding and resizing).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hmlpe.data.boxes import buffy_test_box, flic_test_box, train_box_for
 from hmlpe.config import CropConfig, DataConfig
+from hmlpe.data.boxes import buffy_test_box, flic_test_box, train_box_for
 from hmlpe.data.crops import crop_and_resize, image_to_crop, open_image
 from hmlpe.data.datasets.records import PoseRecord
 from hmlpe.paths import PROJECT_ROOT
@@ -42,8 +43,12 @@ def default_cache_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT / "cache" / "crops"
 
 
-def heldout_boxes(records: list[PoseRecord], crop: CropConfig = CropConfig(),
-                  data: DataConfig = DataConfig(), root=None) -> tuple[np.ndarray, np.ndarray]:
+def heldout_boxes(
+    records: list[PoseRecord],
+    crop: CropConfig = CropConfig(),
+    data: DataConfig = DataConfig(),
+    root=None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(boxes (N, 4), matched (N,)) of test records: Buffy, the associated detection window
     (rule ``data.buffy_association``) scaled by ``buffy_test_box``, NaN when none matches;
     FLIC, ``flic_test_box`` of its torso box. Other datasets have no test box protocol."""
@@ -54,34 +59,46 @@ def heldout_boxes(records: list[PoseRecord], crop: CropConfig = CropConfig(),
     if buffy:
         from hmlpe.data.datasets.buffy import associated_detections, load_detections
         from hmlpe.paths import resolve_data_root
+
         root = resolve_data_root(root if root is not None else data.data_root)
         det = associated_detections(buffy, load_detections(root), data.buffy_association)
     for i, r in enumerate(records):
         if r.dataset == "buffy":
             d = det.get(r.example)
             if d is not None:
-                boxes[i] = buffy_test_box(d, r.image_size, crop.buffy_width_scale,
-                                          crop.buffy_height_scale)
+                boxes[i] = buffy_test_box(
+                    d, r.image_size, crop.buffy_width_scale, crop.buffy_height_scale
+                )
                 matched[i] = True
         elif r.dataset == "flic":
-            boxes[i] = flic_test_box(r.torso_box, r.image_size, crop.flic_width_scale,
-                                     crop.flic_height_scale)
+            boxes[i] = flic_test_box(
+                r.torso_box, r.image_size, crop.flic_width_scale, crop.flic_height_scale
+            )
             matched[i] = True
         else:
-            raise ValueError(f"{r.uid}: no test-box protocol for dataset {r.dataset!r} "
-                             "(the paper tests on Buffy and FLIC)")
+            raise ValueError(
+                f"{r.uid}: no test-box protocol for dataset {r.dataset!r} "
+                "(the paper tests on Buffy and FLIC)"
+            )
     return boxes, matched
 
 
-def cache_key(kind: str, records: list[PoseRecord], crop: CropConfig,
-              boxes: np.ndarray | None = None) -> str:
+def cache_key(
+    kind: str, records: list[PoseRecord], crop: CropConfig, boxes: np.ndarray | None = None
+) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"version": CACHE_VERSION, "kind": kind, "crop": asdict(crop)},
-                        sort_keys=True).encode())
+    h.update(
+        json.dumps(
+            {"version": CACHE_VERSION, "kind": kind, "crop": asdict(crop)}, sort_keys=True
+        ).encode()
+    )
     for r in records:
         st = r.image.stat() if r.image.is_file() else None
-        h.update(json.dumps([r.fingerprint(), None if st is None else
-                             [st.st_size, st.st_mtime_ns]]).encode())
+        h.update(
+            json.dumps(
+                [r.fingerprint(), None if st is None else [st.st_size, st.st_mtime_ns]]
+            ).encode()
+        )
     if boxes is not None:
         h.update(np.ascontiguousarray(np.round(boxes, 6)).tobytes())
     return h.hexdigest()[:24]
@@ -103,10 +120,12 @@ def _crop_test(args):
 
 def _map(fn, items, desc: str, progress: bool | None, workers: int | None):
     from tqdm import tqdm
+
     workers = workers or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as ex:
-        yield from tqdm(ex.map(fn, items), total=len(items), desc=desc,
-                        disable=not progress_enabled(progress))
+        yield from tqdm(
+            ex.map(fn, items), total=len(items), desc=desc, disable=not progress_enabled(progress)
+        )
 
 
 def _load(folder: Path) -> dict[str, np.ndarray] | None:
@@ -114,8 +133,12 @@ def _load(folder: Path) -> dict[str, np.ndarray] | None:
     if not meta.is_file():
         return None
     names = json.loads(meta.read_text())["arrays"]
-    return {n: np.load(folder / f"{n}.npy", mmap_mode="r" if n == "images" else None,
-                       allow_pickle=False) for n in names}
+    return {
+        n: np.load(
+            folder / f"{n}.npy", mmap_mode="r" if n == "images" else None, allow_pickle=False
+        )
+        for n in names
+    }
 
 
 def _save(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
@@ -134,9 +157,13 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def train_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
-                 cache_dir: str | os.PathLike | None = None, progress: bool | None = None,
-                 workers: int | None = None) -> dict[str, np.ndarray]:
+def train_arrays(
+    records: list[PoseRecord],
+    crop: CropConfig = CropConfig(),
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> dict[str, np.ndarray]:
     """{"images" uint8 (N, S, S, 3), "joints" float32 (N, 8, 2) crop coordinates, "visible"
     (N, 8), "boxes" (N, 4) image coordinates, "uids" (N,) str}, S = ``crop.train_size``;
     cached (module doc)."""
@@ -151,17 +178,26 @@ def train_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
     items = [(r, crop) for r in records]
     for i, (img, j, b) in enumerate(_map(_crop_train, items, "train crops", progress, workers)):
         images[i], joints[i], boxes[i] = img, j, b
-    arrays = {"images": images, "joints": joints, "boxes": boxes,
-              "visible": np.stack([r.visible for r in records]) if n else np.zeros((0, 8), bool),
-              "uids": np.array([r.uid for r in records], dtype=str)}
+    arrays = {
+        "images": images,
+        "joints": joints,
+        "boxes": boxes,
+        "visible": np.stack([r.visible for r in records]) if n else np.zeros((0, 8), bool),
+        "uids": np.array([r.uid for r in records], dtype=str),
+    }
     _save(folder, arrays, {"kind": "train", "count": n, "crop": asdict(crop)})
     return _load(folder)
 
 
-def heldout_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
-                   data: DataConfig = DataConfig(), root=None,
-                   cache_dir: str | os.PathLike | None = None, progress: bool | None = None,
-                   workers: int | None = None) -> dict[str, np.ndarray]:
+def heldout_arrays(
+    records: list[PoseRecord],
+    crop: CropConfig = CropConfig(),
+    data: DataConfig = DataConfig(),
+    root=None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> dict[str, np.ndarray]:
     """{"images" uint8 (N, S, S, 3), "boxes" (N, 4) (NaN when unmatched), "matched" (N,),
     "uids" (N,)}, S = ``crop.input_size``; cached (module doc)."""
     boxes, matched = heldout_boxes(records, crop, data, root)
@@ -175,8 +211,20 @@ def heldout_arrays(records: list[PoseRecord], crop: CropConfig = CropConfig(),
     items = [(r, b, s) for r, b in zip(records, boxes)]
     for i, img in enumerate(_map(_crop_test, items, "test crops", progress, workers)):
         images[i] = img
-    arrays = {"images": images, "boxes": boxes, "matched": matched,
-              "uids": np.array([r.uid for r in records], dtype=str)}
-    _save(folder, arrays, {"kind": "test", "count": len(records), "crop": asdict(crop),
-                           "buffy_association": data.buffy_association})
+    arrays = {
+        "images": images,
+        "boxes": boxes,
+        "matched": matched,
+        "uids": np.array([r.uid for r in records], dtype=str),
+    }
+    _save(
+        folder,
+        arrays,
+        {
+            "kind": "test",
+            "count": len(records),
+            "crop": asdict(crop),
+            "buffy_association": data.buffy_association,
+        },
+    )
     return _load(folder)

@@ -14,6 +14,7 @@ Pixel conventions (reproduction's choice, used by every module):
 ``crop_and_resize`` samples crop pixel j at image position x1 + (j + 0.5) (x2 - x1) / W, with
 PIL's bilinear filter (which widens its support when shrinking, i.e. antialiased).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,9 +38,10 @@ def open_image(path) -> Image.Image:
             im.load()
             return im if im.mode == "RGB" else im.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageReadError(f"cannot read image {path}: {exc} "
-                             f"(file size {path.stat().st_size} bytes; truncated or corrupt?)"
-                             ) from exc
+        raise ImageReadError(
+            f"cannot read image {path}: {exc} "
+            f"(file size {path.stat().st_size} bytes; truncated or corrupt?)"
+        ) from exc
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
@@ -67,9 +69,11 @@ def check_box(box, image_wh=None) -> np.ndarray:
     if image_wh is not None:
         w, h = image_wh
         if b[0] < -0.5 or b[1] < -0.5 or b[2] > w - 0.5 or b[3] > h - 0.5:
-            raise ValueError(f"box {b.tolist()} is not inside the image {w}x{h} "
-                             f"(allowed [-0.5, {w - 0.5}] x [-0.5, {h - 0.5}]); clip it first "
-                             "(hmlpe.data.boxes.clip_box)")
+            raise ValueError(
+                f"box {b.tolist()} is not inside the image {w}x{h} "
+                f"(allowed [-0.5, {w - 0.5}] x [-0.5, {h - 0.5}]); clip it first "
+                "(hmlpe.data.boxes.clip_box)"
+            )
     return b
 
 

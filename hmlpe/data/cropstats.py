@@ -5,6 +5,7 @@ A training crop is ``train_size`` (128) pixels; the network sees a 112 crop of i
 its centre, so its joints are compared in the centre crop: ``(u - (train_size - input_size) / 2)
 / input_size``. A test crop is ``input_size`` pixels: ``u / input_size``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -23,7 +24,7 @@ def joint_extents(joints) -> np.ndarray:
     NaN joints are ignored; an example without joints gives NaN."""
     j = np.asarray(joints, dtype=np.float64)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN examples give NaN
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN examples give NaN
         return np.nanmax(j, axis=-2) - np.nanmin(j, axis=-2)
 
 
@@ -33,9 +34,13 @@ def framing_summary(joints) -> dict[str, float]:
     j = np.asarray(joints, dtype=np.float64)
     ext = joint_extents(j)
     keep = np.isfinite(ext).all(axis=1)
-    return {"n": int(keep.sum()),
-            "extent_x": float(ext[keep, 0].mean()), "extent_y": float(ext[keep, 1].mean()),
-            "mean_x": float(np.nanmean(j[keep, :, 0])), "mean_y": float(np.nanmean(j[keep, :, 1]))}
+    return {
+        "n": int(keep.sum()),
+        "extent_x": float(ext[keep, 0].mean()),
+        "extent_y": float(ext[keep, 1].mean()),
+        "mean_x": float(np.nanmean(j[keep, :, 0])),
+        "mean_y": float(np.nanmean(j[keep, :, 1])),
+    }
 
 
 def extent_ratio(train: dict[str, float], test: dict[str, float]) -> dict[str, float]:

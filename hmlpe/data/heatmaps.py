@@ -15,6 +15,7 @@ Conventions (this reproduction's choices, in one place):
   exactly, to floating-point rounding (``tests/test_heatmaps.py``); a cell on the map's border
   is not refined along the axis it touches.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,9 @@ def cell_centres(cells: int, stride: float) -> np.ndarray:
     return (np.arange(cells) + 0.5) * stride
 
 
-def gaussian_heatmaps(joints: np.ndarray, cells: int, stride: float, sigma: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_heatmaps(
+    joints: np.ndarray, cells: int, stride: float, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Targets of joints in crop pixels.
 
     joints: (..., J, 2) as (x, y), NaN where not annotated -> (maps (..., J, cells, cells)
@@ -36,14 +38,15 @@ def gaussian_heatmaps(joints: np.ndarray, cells: int, stride: float, sigma: floa
     if joints.ndim < 2 or joints.shape[-1] != 2:
         raise ValueError(f"joints must have shape (..., J, 2), got {joints.shape}")
     if not (cells >= 1 and stride > 0 and sigma > 0):
-        raise ValueError(f"need cells >= 1, stride > 0 and sigma > 0, got {cells}, {stride}, "
-                         f"{sigma}")
-    centre = cell_centres(cells, stride) / stride          # cell centres in cell units
-    x = joints[..., 0, None] / stride                      # (..., J, 1)
+        raise ValueError(
+            f"need cells >= 1, stride > 0 and sigma > 0, got {cells}, {stride}, {sigma}"
+        )
+    centre = cell_centres(cells, stride) / stride  # cell centres in cell units
+    x = joints[..., 0, None] / stride  # (..., J, 1)
     y = joints[..., 1, None] / stride
-    gx = np.exp(-((centre - x) ** 2) / (2 * sigma ** 2))   # (..., J, cells)
-    gy = np.exp(-((centre - y) ** 2) / (2 * sigma ** 2))
-    maps = gy[..., :, None] * gx[..., None, :]             # (..., J, rows, cols)
+    gx = np.exp(-((centre - x) ** 2) / (2 * sigma**2))  # (..., J, cells)
+    gy = np.exp(-((centre - y) ** 2) / (2 * sigma**2))
+    maps = gy[..., :, None] * gx[..., None, :]  # (..., J, rows, cols)
     annotated = ~np.isnan(joints).any(axis=-1)
     maps = np.where(annotated[..., None, None], maps, 0.0)
     return maps.astype(np.float32), annotated.astype(np.float32)
@@ -78,7 +81,11 @@ def decode_heatmaps(maps: np.ndarray, stride: float) -> tuple[np.ndarray, np.nda
         idx = (np.clip(rr, 0, rows - 1) * cols + np.clip(cc, 0, cols - 1))[..., None]
         return np.take_along_axis(flat, idx, axis=-1)[..., 0]
 
-    dx = np.where((c > 0) & (c < cols - 1), _log_parabola_offset(at(r, c - 1), peak, at(r, c + 1)), 0.0)
-    dy = np.where((r > 0) & (r < rows - 1), _log_parabola_offset(at(r - 1, c), peak, at(r + 1, c)), 0.0)
+    dx = np.where(
+        (c > 0) & (c < cols - 1), _log_parabola_offset(at(r, c - 1), peak, at(r, c + 1)), 0.0
+    )
+    dy = np.where(
+        (r > 0) & (r < rows - 1), _log_parabola_offset(at(r - 1, c), peak, at(r + 1, c)), 0.0
+    )
     joints = np.stack([(c + dx + 0.5) * stride, (r + dy + 0.5) * stride], axis=-1)
     return joints, peak

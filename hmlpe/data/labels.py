@@ -30,6 +30,7 @@ Conventions (the reproduction's choices where the paper is silent):
     ``[12 c, 12 c + 29]`` in pixel-index coordinates, i.e. the inclusive pixel range of 30 pixels;
     in our pixel-edge coordinates the same 30 pixels span ``[12 c, 12 c + 30]``.)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,8 +43,9 @@ ITHEANO_STRIDE = 12
 LAYOUTS = ("uniform", "itheano")
 
 
-def window_edges(crop: int = 112, window: int = 30, grid: int = 8, layout: str = "uniform"
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def window_edges(
+    crop: int = 112, window: int = 30, grid: int = 8, layout: str = "uniform"
+) -> tuple[np.ndarray, np.ndarray]:
     """Low and high edges ``(lo, hi)``, each (grid,), of the windows along one axis (eq. 2's
     ``window_l``; the layouts are described in the module docstring)."""
     if layout not in LAYOUTS:
@@ -64,8 +66,9 @@ def window_edges(crop: int = 112, window: int = 30, grid: int = 8, layout: str =
     return lo, hi
 
 
-def window_boxes(crop: int = 112, window: int = 30, grid: int = 8, layout: str = "uniform"
-                 ) -> np.ndarray:
+def window_boxes(
+    crop: int = 112, window: int = 30, grid: int = 8, layout: str = "uniform"
+) -> np.ndarray:
     """The ``grid x grid`` windows of eq. 2 as boxes (grid, grid, 4) ``[x1, y1, x2, y2]``;
     ``[r, c]`` has its top-left corner at ``(x, y) = (c s, r s)``."""
     lo, hi = window_edges(crop, window, grid, layout)
@@ -77,8 +80,16 @@ def window_boxes(crop: int = 112, window: int = 30, grid: int = 8, layout: str =
     return boxes
 
 
-def part_indicator_map(p1, p2, *, crop: int = 112, window: int = 30, grid: int = 8,
-                       beta: float = 0.3, layout: str = "uniform") -> np.ndarray:
+def part_indicator_map(
+    p1,
+    p2,
+    *,
+    crop: int = 112,
+    window: int = 30,
+    grid: int = 8,
+    beta: float = 0.3,
+    layout: str = "uniform",
+) -> np.ndarray:
     """Eq. 2 for one stick ``p1 -> p2`` (crop pixels): bool (grid, grid), rows along y.
 
     Straightforward form via ``geometry.segment_length_in_box``; ``part_indicator_maps`` is the
@@ -115,8 +126,9 @@ def _clip_spans(parts: np.ndarray, cfg: LabelConfig) -> tuple[np.ndarray, np.nda
     return span, np.hypot(d[..., 0], d[..., 1])
 
 
-def part_overlap_lengths(parts: np.ndarray, cfg: LabelConfig = LabelConfig()
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def part_overlap_lengths(
+    parts: np.ndarray, cfg: LabelConfig = LabelConfig()
+) -> tuple[np.ndarray, np.ndarray]:
     """``len(window_l ∩ stick_p)`` for every stick and window, and ``len(stick_p)`` (eq. 2).
 
     parts: (..., 2, 2), ``[..., 0, :]`` and ``[..., 1, :]`` the end points in crop pixels.
@@ -146,9 +158,9 @@ def part_indicator_maps(parts: np.ndarray, cfg: LabelConfig = LabelConfig()) -> 
     if cfg.beta < 0:
         raise ValueError(f"beta must be >= 0, got {cfg.beta}")
     span, length = _clip_spans(parts, cfg)
-    with np.errstate(invalid="ignore"):   # zero-length stick outside: -inf * 0 = NaN -> False
+    with np.errstate(invalid="ignore"):  # zero-length stick outside: -inf * 0 = NaN -> False
         span *= length[..., None, None]
-        return span > (cfg.beta * length)[..., None, None]   # NaN compares False
+        return span > (cfg.beta * length)[..., None, None]  # NaN compares False
 
 
 def labels_from_joints(joints: np.ndarray, cfg: LabelConfig = LabelConfig()) -> np.ndarray:

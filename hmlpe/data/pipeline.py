@@ -1,18 +1,19 @@
 """The engine's input: decoded crops from ``hmlpe.data.cache`` as arrays, per training stage and
 per test set. The per-batch work (random crops, mirrors, indicator maps) is in
 ``hmlpe.engine.batches``, on the training device; everything image-sized is decoded once and cached."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from hmlpe.data import cache
-from hmlpe.data.pack import active_pack
 from hmlpe.config import TrainConfig
+from hmlpe.data import cache
 from hmlpe.data.crops import image_to_crop
 from hmlpe.data.datasets import load_dataset, load_pool, training_records
 from hmlpe.data.datasets.records import PoseRecord
+from hmlpe.data.pack import active_pack
 
 
 @dataclass
@@ -42,7 +43,7 @@ class HeldOutSet:
     joints: np.ndarray
     usable: np.ndarray
     fingerprint: str
-    part: str = "test"      # "test" (the paper's test sets) or "validation" (hmlpe.data.splits)
+    part: str = "test"  # "test" (the paper's test sets) or "validation" (hmlpe.data.splits)
 
 
 def training_set_records(cfg: TrainConfig) -> tuple[list[PoseRecord], dict]:
@@ -52,8 +53,7 @@ def training_set_records(cfg: TrainConfig) -> tuple[list[PoseRecord], dict]:
         return load_pool(cfg.data)
     if name in ("buffy", "lsp", "flic"):
         part = "train" if cfg.data.holdout_validation else "all"
-        kept, counts = training_records(name, cfg.data.data_root, cfg.data.max_train_examples,
-                                        part)
+        kept, counts = training_records(name, cfg.data.data_root, cfg.data.max_train_examples, part)
         return kept, {name: counts}
     raise ValueError(f"unknown training set {name!r}; choose pool, buffy, lsp or flic")
 
@@ -65,11 +65,14 @@ def _pack_train_set(pack, cfg: TrainConfig) -> TrainSet:
     part = "train" if cfg.data.holdout_validation else "all"
     chunks = [pack.training(n, cfg.data.max_train_examples, part) for n in names]
     records = [r for c in chunks for r in c[0]]
-    return TrainSet(name=name, images=np.concatenate([c[1] for c in chunks]),
-                    joints=np.concatenate([c[2] for c in chunks]).astype(np.float64),
-                    ids=[r.uid for r in records],
-                    fingerprint=pack.fingerprint(cache.cache_key("train", records, cfg.crop)),
-                    drop_counts={n: {"kept": len(c[0])} for n, c in zip(names, chunks)})
+    return TrainSet(
+        name=name,
+        images=np.concatenate([c[1] for c in chunks]),
+        joints=np.concatenate([c[2] for c in chunks]).astype(np.float64),
+        ids=[r.uid for r in records],
+        fingerprint=pack.fingerprint(cache.cache_key("train", records, cfg.crop)),
+        drop_counts={n: {"kept": len(c[0])} for n, c in zip(names, chunks)},
+    )
 
 
 def load_train_set(cfg: TrainConfig, progress: bool | None = None) -> TrainSet:
@@ -80,14 +83,19 @@ def load_train_set(cfg: TrainConfig, progress: bool | None = None) -> TrainSet:
         return _pack_train_set(pack, cfg)
     records, counts = training_set_records(cfg)
     arrays = cache.train_arrays(records, cfg.crop, progress=progress)
-    return TrainSet(name=cfg.stage.dataset, images=arrays["images"],
-                    joints=np.asarray(arrays["joints"], dtype=np.float64),
-                    ids=[str(u) for u in arrays["uids"]],
-                    fingerprint=cache.cache_key("train", records, cfg.crop), drop_counts=counts)
+    return TrainSet(
+        name=cfg.stage.dataset,
+        images=arrays["images"],
+        joints=np.asarray(arrays["joints"], dtype=np.float64),
+        ids=[str(u) for u in arrays["uids"]],
+        fingerprint=cache.cache_key("train", records, cfg.crop),
+        drop_counts=counts,
+    )
 
 
-def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
+def framing_joints(
+    cfg: TrainConfig, dataset: str, progress: bool | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Joints of ``dataset``'s training crops (the centre ``input_size`` crop of each) and of
     its usable test crops, both in crop-normalised units (``hmlpe.data.cropstats``); the test part
     is None for a dataset without a test protocol (LSP)."""
@@ -95,6 +103,7 @@ def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
 
     from hmlpe.config import StageConfig
     from hmlpe.data.cropstats import centre_crop_normalised
+
     train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), progress=progress)
     tr = centre_crop_normalised(train.joints, cfg.crop.train_size, cfg.crop.input_size)
     if dataset not in ("buffy", "flic"):
@@ -103,8 +112,7 @@ def framing_joints(cfg: TrainConfig, dataset: str, progress: bool | None = None
     return tr, test.joints[test.usable] / cfg.crop.input_size
 
 
-def load_validation_set(name: str, cfg: TrainConfig, progress: bool | None = None
-                        ) -> HeldOutSet:
+def load_validation_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> HeldOutSet:
     """The validation part of ``name``'s training set (``hmlpe.data.splits``) as a held-out
     set: the centre ``input_size`` crop of each training crop (with the default "test_rule"
     boxes, the test rule's own box, so validation crops frame people as test crops do), its
@@ -124,16 +132,25 @@ def load_validation_set(name: str, cfg: TrainConfig, progress: bool | None = Non
         fingerprint = cache.cache_key("train", records, cfg.crop)
     big, small = cfg.crop.train_size, cfg.crop.input_size
     o = (big - small) // 2
-    images = np.ascontiguousarray(crops[:, o:o + small, o:o + small])
+    images = np.ascontiguousarray(crops[:, o : o + small, o : o + small])
     joints = np.asarray(crop_joints, dtype=np.float64) - o
     train_boxes = np.asarray(train_boxes, dtype=np.float64).reshape(-1, 4)
-    scale = (train_boxes[:, 2:] - train_boxes[:, :2]) / big          # image pixels per crop pixel
-    boxes = np.concatenate([train_boxes[:, :2] + o * scale,
-                            train_boxes[:, :2] + (o + small) * scale], axis=1)
+    scale = (train_boxes[:, 2:] - train_boxes[:, :2]) / big  # image pixels per crop pixel
+    boxes = np.concatenate(
+        [train_boxes[:, :2] + o * scale, train_boxes[:, :2] + (o + small) * scale], axis=1
+    )
     n = len(records)
-    return HeldOutSet(name=name, records=records, images=images, boxes=boxes,
-                      matched=np.ones(n, bool), joints=joints, usable=np.ones(n, bool),
-                      fingerprint=fingerprint, part="validation")
+    return HeldOutSet(
+        name=name,
+        records=records,
+        images=images,
+        boxes=boxes,
+        matched=np.ones(n, bool),
+        joints=joints,
+        usable=np.ones(n, bool),
+        fingerprint=fingerprint,
+        part="validation",
+    )
 
 
 def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> HeldOutSet:
@@ -145,8 +162,9 @@ def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> 
         records, crops, boxes, matched = pack.test(name)
     else:
         records = load_dataset(name, cfg.data.data_root, "test")
-        arrays = cache.heldout_arrays(records, cfg.crop, cfg.data, cfg.data.data_root,
-                                      progress=progress)
+        arrays = cache.heldout_arrays(
+            records, cfg.crop, cfg.data, cfg.data.data_root, progress=progress
+        )
         crops, boxes, matched = arrays["images"], arrays["boxes"], arrays["matched"]
     boxes = np.asarray(boxes, dtype=np.float64)
     matched = np.asarray(matched, dtype=bool)
@@ -155,6 +173,13 @@ def load_test_set(name: str, cfg: TrainConfig, progress: bool | None = None) -> 
         joints[i] = image_to_crop(records[i].joints, boxes[i], cfg.crop.input_size)
     usable = matched & np.isfinite(joints).all(axis=(1, 2))
     key = cache.cache_key("test", records, cfg.crop, boxes)
-    return HeldOutSet(name=name, records=records, images=crops, boxes=boxes,
-                      matched=matched, joints=joints, usable=usable,
-                      fingerprint=pack.fingerprint(key) if pack is not None else key)
+    return HeldOutSet(
+        name=name,
+        records=records,
+        images=crops,
+        boxes=boxes,
+        matched=matched,
+        joints=joints,
+        usable=usable,
+        fingerprint=pack.fingerprint(key) if pack is not None else key,
+    )

@@ -17,18 +17,21 @@ Held out by group, so that no frame of a validation shot or movie is seen in tra
 the compute curve: their held-out errors are validation errors) or on the paper's training sets
 whole (reported profiles, as the paper trained).
 """
+
 from __future__ import annotations
 
 from hmlpe.data.datasets.records import PoseRecord
 
 BUFFY_VALIDATION_EPISODES: tuple[int, ...] = (4,)
 FLIC_VALIDATION_MOVIES: tuple[str, ...] = ("hitch", "the-departed")
-LSP_VALIDATION_FIRST = 901     # im0901 .. im1000 (1-based image numbers)
+LSP_VALIDATION_FIRST = 901  # im0901 .. im1000 (1-based image numbers)
 LSP_VALIDATION_LAST = 1000
 
 # One line for tables (companion.differences).
-VALIDATION_DESCRIPTION = (f"Buffy episode {', '.join(map(str, BUFFY_VALIDATION_EPISODES))}; "
-                          f"FLIC movies {', '.join(FLIC_VALIDATION_MOVIES)}; LSP im0901-im1000")
+VALIDATION_DESCRIPTION = (
+    f"Buffy episode {', '.join(map(str, BUFFY_VALIDATION_EPISODES))}; "
+    f"FLIC movies {', '.join(FLIC_VALIDATION_MOVIES)}; LSP im0901-im1000"
+)
 
 # The datasets the validation split has a part of (every training dataset).
 VALIDATION_DATASETS: tuple[str, ...] = ("buffy", "lsp", "flic")

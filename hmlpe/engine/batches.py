@@ -18,6 +18,7 @@ host round trip per step. The same code is the CPU path and the GPU path.
 The NumPy reference of the whole batch is ``augment.apply_augmentation`` followed by
 ``labels.labels_from_joints``; the tests hold the two equal for the same draws.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,16 @@ class EpochPlan:
         return len(self.order)
 
 
-def epoch_plan(n_images: int, passes: int, seed: int, epoch: int, height: int, width: int,
-               out: int, aug: AugmentConfig = AugmentConfig()) -> EpochPlan:
+def epoch_plan(
+    n_images: int,
+    passes: int,
+    seed: int,
+    epoch: int,
+    height: int,
+    width: int,
+    out: int,
+    aug: AugmentConfig = AugmentConfig(),
+) -> EpochPlan:
     """The visits of epoch ``epoch`` (1-based) of a run with ``seed``: ``passes`` permutations
     of the ``n_images`` pool images, then the augmentation draws of all visits in order
     (``augment.draw_augmentation``: x offsets, y offsets, mirrors[, angles, scales])."""
@@ -52,14 +61,22 @@ def epoch_plan(n_images: int, passes: int, seed: int, epoch: int, height: int, w
         raise ValueError(f"an epoch needs images and passes >= 1, got {n_images}, {passes}")
     rng = np.random.default_rng([seed, epoch])
     order = np.concatenate([rng.permutation(n_images) for _ in range(passes)])
-    draw = augment.draw_augmentation(len(order), height, width, rng, out=out,
-                                     mirror_prob=aug.mirror_prob, rotation_deg=aug.rotation_deg,
-                                     scale_jitter=aug.scale_jitter)
+    draw = augment.draw_augmentation(
+        len(order),
+        height,
+        width,
+        rng,
+        out=out,
+        mirror_prob=aug.mirror_prob,
+        rotation_deg=aug.rotation_deg,
+        scale_jitter=aug.scale_jitter,
+    )
     return EpochPlan(order, draw)
 
 
-def _clip_interval(p: torch.Tensor, d: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
+def _clip_interval(
+    p: torch.Tensor, d: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``geometry.axis_clip_interval`` in torch (same operations, same NaN and parallel rules)."""
     ta = (lo - p) / d
     tb = (hi - p) / d
@@ -94,7 +111,7 @@ def part_indicator_maps(parts: torch.Tensor, cfg: LabelConfig = LabelConfig()) -
     span = span - torch.maximum(ty0[..., :, None], tx0[..., None, :])
     length = torch.hypot(d[..., 0], d[..., 1])
     span = span * length[..., None, None]
-    return span > (cfg.beta * length)[..., None, None]   # NaN compares False
+    return span > (cfg.beta * length)[..., None, None]  # NaN compares False
 
 
 def mirror_joints(joints: torch.Tensor, width: float) -> torch.Tensor:
@@ -134,19 +151,30 @@ class DevicePool:
     images: uint8 (N, S, S, 3) (NumPy); joints (N, 8, 2) in crop pixels (float64 on the
     device, so eq. 2 sees the NumPy path's values); ``out``: the network input size."""
 
-    def __init__(self, images, joints, device: torch.device | str, *, out: int = 112,
-                 labels: LabelConfig = LabelConfig(), channels_last: bool = True):
+    def __init__(
+        self,
+        images,
+        joints,
+        device: torch.device | str,
+        *,
+        out: int = 112,
+        labels: LabelConfig = LabelConfig(),
+        channels_last: bool = True,
+    ):
         self.device = torch.device(device)
         arr = np.asarray(images)
         if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8:
             raise ValueError(f"images must be uint8 (N, H, W, 3), got {arr.dtype} {arr.shape}")
         if out > arr.shape[1] or out > arr.shape[2]:
-            raise ValueError(f"crop size {out} exceeds the image size {arr.shape[1]}x{arr.shape[2]}")
+            raise ValueError(
+                f"crop size {out} exceeds the image size {arr.shape[1]}x{arr.shape[2]}"
+            )
         self.words = torch.from_numpy(_rgba_words(arr)).to(self.device)
         self.joints = torch.as_tensor(np.asarray(joints, dtype=np.float64)).to(self.device)
         if self.joints.shape != (len(arr), len(JOINT_MIRROR), 2):
-            raise ValueError(f"joints must have shape ({len(arr)}, 8, 2), got "
-                             f"{tuple(self.joints.shape)}")
+            raise ValueError(
+                f"joints must have shape ({len(arr)}, 8, 2), got {tuple(self.joints.shape)}"
+            )
         self.out = out
         self.labels = labels
         self.channels_last = channels_last
@@ -170,11 +198,18 @@ class DevicePool:
         d = plan.draw
 
         def put(a, dtype):
-            return None if a is None else torch.as_tensor(np.asarray(a), dtype=dtype).to(self.device)
-        self._plan = {"order": put(plan.order, torch.int64),
-                      "ox": put(d.offsets[:, 0], torch.int64), "oy": put(d.offsets[:, 1], torch.int64),
-                      "flips": put(d.flips, torch.bool),
-                      "angles": put(d.angles, torch.float64), "scales": put(d.scales, torch.float64)}
+            return (
+                None if a is None else torch.as_tensor(np.asarray(a), dtype=dtype).to(self.device)
+            )
+
+        self._plan = {
+            "order": put(plan.order, torch.int64),
+            "ox": put(d.offsets[:, 0], torch.int64),
+            "oy": put(d.offsets[:, 1], torch.int64),
+            "flips": put(d.flips, torch.bool),
+            "angles": put(d.angles, torch.float64),
+            "scales": put(d.scales, torch.float64),
+        }
 
     def _visits(self, start: int, stop: int) -> dict[str, torch.Tensor | None]:
         if not self._plan:
@@ -206,9 +241,9 @@ class DevicePool:
         mirror folded into the column index."""
         n, h, w = self.words.shape
         ramp, out = self._ramp, self.out
-        rows = (idx[:, None] * h + oy[:, None] + ramp).reshape(-1)          # (B * out,)
+        rows = (idx[:, None] * h + oy[:, None] + ramp).reshape(-1)  # (B * out,)
         strips = self.words.view(n * h, w).index_select(0, rows).view(-1, out, w)
-        cols = ox[:, None] + torch.where(flips[:, None], out - 1 - ramp, ramp)   # (B, out)
+        cols = ox[:, None] + torch.where(flips[:, None], out - 1 - ramp, ramp)  # (B, out)
         words = torch.gather(strips, 2, cols[:, None, :].expand(-1, out, out))
         shift = torch.stack([ox, oy], dim=1).to(torch.float64)[:, None, :]
         joints = self.joints[idx] - shift
@@ -223,7 +258,7 @@ class DevicePool:
         cos, sin = torch.cos(angles), torch.sin(angles)
         cx = (ox.to(torch.float64) + half).to(torch.float32)[:, None, None]
         cy = (oy.to(torch.float64) + half).to(torch.float32)[:, None, None]
-        grid = (self._ramp.to(torch.float32) + 0.5 - half)
+        grid = self._ramp.to(torch.float32) + 0.5 - half
         dx, dy = grid[None, None, :], grid[None, :, None]
         a = (cos / scales).to(torch.float32)[:, None, None]
         b = (sin / scales).to(torch.float32)[:, None, None]
@@ -240,6 +275,7 @@ class DevicePool:
 
         def corner(yy, xx):
             return _rgb_of_words(flat[base + yy * w + xx]).to(torch.float32)
+
         c00, c10 = corner(y0, x0), corner(y1, x0)
         top = c00 + (corner(y0, x1) - c00) * wx
         bottom = c10 + (corner(y1, x1) - c10) * wx
@@ -260,6 +296,7 @@ class DevicePool:
 
 # --- the NumPy reference: the host path this module replaced --------------------------------
 
+
 def make_batch(train, idx: np.ndarray, rng: np.random.Generator, cfg, shard: slice | None = None):
     """The NumPy reference of one batch (the host path before ``DevicePool``; ``hmlpe bench``
     times it beside the device path and the tests hold the two equal): random crops, mirrors,
@@ -269,12 +306,20 @@ def make_batch(train, idx: np.ndarray, rng: np.random.Generator, cfg, shard: sli
     aug = cfg.augment
     height, width = train.images.shape[1:3]
     draw = augment.draw_augmentation(
-        len(idx), height, width, rng, out=cfg.crop.input_size, mirror_prob=aug.mirror_prob,
-        rotation_deg=aug.rotation_deg, scale_jitter=aug.scale_jitter)
+        len(idx),
+        height,
+        width,
+        rng,
+        out=cfg.crop.input_size,
+        mirror_prob=aug.mirror_prob,
+        rotation_deg=aug.rotation_deg,
+        scale_jitter=aug.scale_jitter,
+    )
     if shard is not None:
         idx, draw = idx[shard], draw[shard]
-    images, joints = augment.apply_augmentation(train.images[idx], train.joints[idx], draw,
-                                                out=cfg.crop.input_size)
+    images, joints = augment.apply_augmentation(
+        train.images[idx], train.joints[idx], draw, out=cfg.crop.input_size
+    )
     part_maps = labels_from_joints(joints, cfg.labels)
     return images, joints / cfg.crop.input_size, part_maps
 

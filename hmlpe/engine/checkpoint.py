@@ -6,6 +6,7 @@ A checkpoint is a dict with: ``format`` (version), ``config`` (TrainConfig as a 
 (torch, numpy and python RNG states), ``history`` (per-epoch log rows), ``git_commit``,
 ``created`` (UTC time) and ``device``.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,15 +37,20 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
-        hint = (f"; did you mean {path / CHECKPOINT_NAME}?" if (path / CHECKPOINT_NAME).is_file()
-                else "")
+        hint = (
+            f"; did you mean {path / CHECKPOINT_NAME}?"
+            if (path / CHECKPOINT_NAME).is_file()
+            else ""
+        )
         raise CheckpointError(f"checkpoint {path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises several types for corrupt files
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise CheckpointError(
+            f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint {path} is not an hmlpe checkpoint of format {FORMAT}")
     for key in ("config", "model", "epoch"):
@@ -67,11 +73,13 @@ def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> No
     try:
         theirs = asdict(from_dict(TrainConfig, theirs))
     except (KeyError, TypeError, ValueError):
-        pass   # compare as saved: the differing keys are named below
+        pass  # compare as saved: the differing keys are named below
     differing = sorted(_diff_keys(mine, theirs) - {"device"})
     if differing:
-        raise CheckpointError(f"checkpoint {path} was written with a different config "
-                              f"(differs in: {', '.join(differing)}); use a new --out folder")
+        raise CheckpointError(
+            f"checkpoint {path} was written with a different config "
+            f"(differs in: {', '.join(differing)}); use a new --out folder"
+        )
 
 
 def _diff_keys(a: dict, b: dict, prefix: str = "") -> set[str]:
@@ -89,19 +97,23 @@ def _normalise(v: Any) -> Any:
     return list(v) if isinstance(v, tuple) else v
 
 
-def load_model(checkpoint: Path, device: str = "auto") -> tuple[HMLPENet, TrainConfig, DeviceSpec, dict]:
+def load_model(
+    checkpoint: Path, device: str = "auto"
+) -> tuple[HMLPENet, TrainConfig, DeviceSpec, dict]:
     """Model in eval mode, its config, the device spec and the raw checkpoint."""
     state = load_checkpoint(checkpoint)
     try:
         cfg = from_dict(TrainConfig, state["config"])
-    except (KeyError, TypeError, ValueError) as exc:   # unknown keys, wrong types, bad ranges
+    except (KeyError, TypeError, ValueError) as exc:  # unknown keys, wrong types, bad ranges
         raise CheckpointError(f"checkpoint {checkpoint} has an incompatible config: {exc}") from exc
     spec = select_device(device)
     model = build_model(cfg, spec)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint {checkpoint} does not fit the model of its config: "
-                              f"{str(exc).splitlines()[0]}") from exc
+        raise CheckpointError(
+            f"checkpoint {checkpoint} does not fit the model of its config: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
     model.eval()
     return model, cfg, spec, state

@@ -5,6 +5,7 @@ falls at the same fraction of its own steps), fine-tuning and evaluation as the 
 Folder layout: ``ROOT/visits_<N>/`` is one protocol run (``run_protocol``) whose pre-training
 lasts ``round(N / pool images)`` passes; ``N`` is the requested budget, the run's history
 records the visits it made."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -25,11 +26,13 @@ def budget_folder(root: Path, visits: int) -> Path:
     return Path(root) / f"visits_{visits}"
 
 
-def run_curve(profile: Profile, budgets: list[int], root: Path, *,
-              progress: bool | None = None) -> dict[int, Path]:
+def run_curve(
+    profile: Profile, budgets: list[int], root: Path, *, progress: bool | None = None
+) -> dict[int, Path]:
     """One protocol run per budget, smallest first (each resumable; a finished one is reused)."""
     from hmlpe.data.pipeline import training_set_records
     from hmlpe.engine.protocol import run_protocol
+
     pool = len(training_set_records(profile.stage_config("pretrain"))[0])
     out = {}
     for visits in sorted(set(budgets)):

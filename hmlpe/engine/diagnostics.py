@@ -12,6 +12,7 @@ and eq. 3 (test and validation sets), the share of dead conv maps, and the dropo
   so the two can differ, and a recipe whose eval-mode error is far above the mean's shifts its
   outputs at test time (reading notes).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +25,7 @@ from hmlpe.engine.device import DeviceSpec, autocast
 from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, to_input
 
-PROBE_CROPS = 512          # training crops of the dead-map count
+PROBE_CROPS = 512  # training crops of the dead-map count
 DROPOUT_PASSES = 16
 
 
@@ -35,8 +36,9 @@ class HeldOutEvaluator:
     mean over all its examples, ``<part>_regression`` and ``<part>_detection`` (Figure 5's
     pooled test errors)."""
 
-    def __init__(self, sets: dict[str, HeldOutSet], cfg: TrainConfig, spec: DeviceSpec,
-                 batch_size: int = 256):
+    def __init__(
+        self, sets: dict[str, HeldOutSet], cfg: TrainConfig, spec: DeviceSpec, batch_size: int = 256
+    ):
         self.cfg, self.spec, self.batch_size = cfg, spec, batch_size
         self.sets: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         for name, held in sets.items():
@@ -47,7 +49,8 @@ class HeldOutEvaluator:
             self.sets[name] = (
                 torch.from_numpy(np.ascontiguousarray(held.images[keep])).to(dev),
                 torch.as_tensor(joints / cfg.crop.input_size, dtype=torch.float32).to(dev),
-                torch.as_tensor(maps, dtype=torch.float32).to(dev))
+                torch.as_tensor(maps, dtype=torch.float32).to(dev),
+            )
 
     @staticmethod
     def kept(held: HeldOutSet, cfg: TrainConfig) -> np.ndarray:
@@ -74,15 +77,19 @@ class HeldOutEvaluator:
             for x, j, p in self._batches(name):
                 with autocast(self.spec):
                     out = model(x)
-                acc += torch.stack([losses.regression_loss(out.joints.float(), j).sum(),
-                                    losses.detection_loss(out.part_logits.float(), p, "mean").sum()
-                                    ]).double()
+                acc += torch.stack(
+                    [
+                        losses.regression_loss(out.joints.float(), j).sum(),
+                        losses.detection_loss(out.part_logits.float(), p, "mean").sum(),
+                    ]
+                ).double()
             sums[name] = (acc.tolist(), len(self.sets[name][0]))
         return _with_pooled(sums, ("regression", "detection"))
 
     @torch.no_grad()
-    def dropout_check(self, model: HMLPENet, prefix: str = "val_",
-                      passes: int = DROPOUT_PASSES) -> dict[str, float]:
+    def dropout_check(
+        self, model: HMLPENet, prefix: str = "val_", passes: int = DROPOUT_PASSES
+    ) -> dict[str, float]:
         """``<part>_regression_mc16_<dataset>``: eq. 1 of the mean joints of ``passes`` forward
         passes with dropout on, for the sets whose name starts with ``prefix``, and pooled,
         ``<part>_regression_mc16``; eval mode's value is ``errors``' ``<part>_regression_<dataset>``."""
@@ -90,7 +97,7 @@ class HeldOutEvaluator:
         if not names:
             return {}
         was_training = model.training
-        model.train()   # dropout only: the network has no batch statistics
+        model.train()  # dropout only: the network has no batch statistics
         sums = {}
         try:
             for name in names:
@@ -107,8 +114,9 @@ class HeldOutEvaluator:
         return _with_pooled(sums, (f"regression_mc{passes}",))
 
 
-def _with_pooled(sums: dict[str, tuple[list[float], int]], keys: tuple[str, ...]
-                 ) -> dict[str, float]:
+def _with_pooled(
+    sums: dict[str, tuple[list[float], int]], keys: tuple[str, ...]
+) -> dict[str, float]:
     out: dict[str, float] = {}
     pooled: dict[str, list] = {}
     for name, (values, n) in sums.items():
@@ -125,21 +133,23 @@ def _with_pooled(sums: dict[str, tuple[list[float], int]], keys: tuple[str, ...]
     return out
 
 
-def probe_crops(train: TrainSet, cfg: TrainConfig, spec: DeviceSpec,
-                count: int = PROBE_CROPS) -> torch.Tensor:
+def probe_crops(
+    train: TrainSet, cfg: TrainConfig, spec: DeviceSpec, count: int = PROBE_CROPS
+) -> torch.Tensor:
     """A fixed sample (the same for every seed and run of a training set) of ``count`` centre
     ``input_size`` crops of the training crops, uint8 on the device."""
     n = len(train.images)
-    idx = np.sort(np.random.default_rng(12345).permutation(n)[:min(count, n)])
+    idx = np.sort(np.random.default_rng(12345).permutation(n)[: min(count, n)])
     big, small = train.images.shape[1], cfg.crop.input_size
     o = (big - small) // 2
-    crops = np.ascontiguousarray(train.images[idx, o:o + small, o:o + small])
+    crops = np.ascontiguousarray(train.images[idx, o : o + small, o : o + small])
     return torch.from_numpy(crops).to(spec.device)
 
 
 @torch.no_grad()
-def dead_map_shares(model: HMLPENet, crops: torch.Tensor, spec: DeviceSpec,
-                    batch_size: int = 128) -> dict[str, float]:
+def dead_map_shares(
+    model: HMLPENet, crops: torch.Tensor, spec: DeviceSpec, batch_size: int = 128
+) -> dict[str, float]:
     """Share of the maps of conv1, conv2 and conv3 that are 0 (after their ReLU) at every
     position of every crop in ``crops`` (uint8 (N, H, W, 3))."""
     was_training = model.training
@@ -148,7 +158,7 @@ def dead_map_shares(model: HMLPENet, crops: torch.Tensor, spec: DeviceSpec,
     peak: dict[str, torch.Tensor] = {}
     try:
         for start in range(0, len(crops), batch_size):
-            x = to_input(crops[start:start + batch_size], channels_last=spec.channels_last)
+            x = to_input(crops[start : start + batch_size], channels_last=spec.channels_last)
             with autocast(spec):
                 maps = model.feature_maps(x, points)
             for k, m in maps.items():
@@ -163,4 +173,3 @@ def dead_map_counts(shares: dict[str, float], model: HMLPENet) -> dict[str, int]
     """The shares of ``dead_map_shares`` as numbers of maps."""
     channels = dict(zip(("conv1", "conv2", "conv3"), model.cfg.conv_channels))
     return {k: int(round(v * channels[k])) for k, v in shares.items()}
-

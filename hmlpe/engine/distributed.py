@@ -11,12 +11,14 @@ How a global batch is split (``shard``): rank r of W takes the contiguous block
 ``[r * b // W, (r + 1) * b // W)`` of each batch of b examples, so the shards' union is exactly
 the single-process batch, whatever W, and the global batch size is the config's.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -64,8 +66,12 @@ def current() -> Context:
     """The context of the process group this process belongs to (SINGLE if none)."""
     if not (dist.is_available() and dist.is_initialized()):
         return SINGLE
-    return Context(dist.get_rank(), dist.get_world_size(),
-                   int(os.environ.get("LOCAL_RANK", "0")), dist.get_backend())
+    return Context(
+        dist.get_rank(),
+        dist.get_world_size(),
+        int(os.environ.get("LOCAL_RANK", "0")),
+        dist.get_backend(),
+    )
 
 
 def is_main() -> bool:
@@ -130,6 +136,6 @@ def main_first(ctx: Context) -> Iterator[None]:
     """Rank 0 runs the block first (e.g. to fill a cache on disk), the other ranks after it."""
     if ctx.enabled and not ctx.is_main:
         dist.barrier()
-    yield   # an error on rank 0 skips its barrier: torchrun then stops the other ranks
+    yield  # an error on rank 0 skips its barrier: torchrun then stops the other ranks
     if ctx.enabled and ctx.is_main:
         dist.barrier()

@@ -4,6 +4,7 @@ Writes ``predictions.csv`` (one row per test example, joints in original-image p
 0-based) and ``metrics.json`` (the table's numbers with provenance) into an output folder.
 PCP ground truth: Buffy's own arm sticks; FLIC's annotated joints.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,14 @@ import numpy as np
 import pandas as pd
 
 from hmlpe import metrics
-from hmlpe.engine.inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
 from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import HeldOutSet, load_test_set
-from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
-from hmlpe.skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
 from hmlpe.engine.checkpoint import load_model
 from hmlpe.engine.guard import RunLock, check_output_folder
+from hmlpe.engine.inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
 from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
+from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
+from hmlpe.skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
 from hmlpe.uncertainty import bootstrap_pcp, encode_bits
 
 DATASETS = ("buffy", "flic")
@@ -77,7 +78,9 @@ def arm_pcp(test: HeldOutSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np
     part_idx = [PART_NAMES.index(p) for p in ARM_PARTS]
     pred_arms = pred_parts[:, part_idx]
     if test.name == "buffy":
-        gt_arms = np.stack([r.sticks[[BUFFY_ARM_STICKS[p] for p in ARM_PARTS]] for r in test.records])
+        gt_arms = np.stack(
+            [r.sticks[[BUFFY_ARM_STICKS[p] for p in ARM_PARTS]] for r in test.records]
+        )
     else:
         gt_joints = np.stack([r.joints for r in test.records])
         gt_arms = parts_from_joints(gt_joints)[:, part_idx]
@@ -85,24 +88,49 @@ def arm_pcp(test: HeldOutSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np
     return correct & test.matched[:, None]
 
 
-def evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str = "auto",
-             data_root: str | None = None, association: str | None = None,
-             progress: bool | None = None, mirror_average: bool = False) -> dict[str, Any]:
+def evaluate(
+    checkpoint: Path,
+    dataset: str,
+    out_dir: Path,
+    *,
+    device: str = "auto",
+    data_root: str | None = None,
+    association: str | None = None,
+    progress: bool | None = None,
+    mirror_average: bool = False,
+) -> dict[str, Any]:
     """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json.
     ``mirror_average``: average the predictions of each crop and its mirror (not in the paper;
     reported apart, ``metrics.json["mirror_average"]``)."""
     if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}")
-    check_output_folder(out_dir)   # never over committed or exported results; before any work
+        raise ValueError(
+            f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}"
+        )
+    check_output_folder(out_dir)  # never over committed or exported results; before any work
     with RunLock(out_dir, "evaluation"):
-        return _evaluate(checkpoint, dataset, out_dir, device=device, data_root=data_root,
-                         association=association, progress=progress,
-                         mirror_average=mirror_average)
+        return _evaluate(
+            checkpoint,
+            dataset,
+            out_dir,
+            device=device,
+            data_root=data_root,
+            association=association,
+            progress=progress,
+            mirror_average=mirror_average,
+        )
 
 
-def _evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str,
-              data_root: str | None, association: str | None, progress: bool | None,
-              mirror_average: bool) -> dict[str, Any]:
+def _evaluate(
+    checkpoint: Path,
+    dataset: str,
+    out_dir: Path,
+    *,
+    device: str,
+    data_root: str | None,
+    association: str | None,
+    progress: bool | None,
+    mirror_average: bool,
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     model, cfg, spec, state = load_model(Path(checkpoint), device)
     overrides = {}
@@ -112,6 +140,7 @@ def _evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str,
         overrides["data.buffy_association"] = association
     if overrides:
         from hmlpe.config import merge
+
         cfg = merge(cfg, overrides)
     test = load_test_set(dataset, cfg, progress=progress)
     pred = np.full((len(test.records), len(JOINTS), 2), np.nan)
@@ -141,15 +170,20 @@ def _evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str,
     subset = dict(zip(ARM_COLUMNS, map(float, table.subset)))
     whole_ci = _ci(correct)
     # Per-frame correctness (test order of predictions.csv) for seeds and bootstraps later.
-    result["per_frame"] = {"matched": encode_bits(test.matched),
-                           "correct": {c: encode_bits(correct[:, k])
-                                       for k, c in enumerate(ARM_COLUMNS)}}
+    result["per_frame"] = {
+        "matched": encode_bits(test.matched),
+        "correct": {c: encode_bits(correct[:, k]) for k, c in enumerate(ARM_COLUMNS)},
+    }
     if dataset == "buffy":
         result["association"] = cfg.data.buffy_association
-        result["table1"] = {"whole_set": {"n": int(len(test.records)), "pcp": whole,
-                                          "ci95": whole_ci},
-                            "subset": {"n": int(test.matched.sum()), "pcp": subset,
-                                       "ci95": _ci(correct[test.matched])}}
+        result["table1"] = {
+            "whole_set": {"n": int(len(test.records)), "pcp": whole, "ci95": whole_ci},
+            "subset": {
+                "n": int(test.matched.sum()),
+                "pcp": subset,
+                "ci95": _ci(correct[test.matched]),
+            },
+        }
     else:
         result["table2"] = {"n": int(len(test.records)), "pcp": whole, "ci95": whole_ci}
         gt = np.stack([r.joints for r in test.records])
@@ -161,11 +195,15 @@ def _evaluate(checkpoint: Path, dataset: str, out_dir: Path, *, device: str,
             curves[definition] = {j: acc[:, k].tolist() for k, j in enumerate(FIGURE4_JOINTS)}
         result["figure4"] = {"radii": FIGURE4_RADII.tolist(), "torso": curves}
     result["provenance"] = {
-        "git_commit": git_commit(), "config": state["config"], "device": spec.description,
-        "created": now_utc(), "seconds": round(time.perf_counter() - t0, 2),
+        "git_commit": git_commit(),
+        "config": state["config"],
+        "device": spec.description,
+        "created": now_utc(),
+        "seconds": round(time.perf_counter() - t0, 2),
         "inference_seconds": round(inference_seconds, 3),
         "inference_images_per_second": round(len(sel) / max(inference_seconds, 1e-9), 1),
-        "data_fingerprint": test.fingerprint, "data_pack": pack_provenance(),
+        "data_fingerprint": test.fingerprint,
+        "data_pack": pack_provenance(),
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -196,22 +234,39 @@ def load_metrics(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
-def ensure_evaluation(checkpoint: Path | str, dataset: str, out_dir: Path | str, *,
-                      association: str | None = None, device: str = "auto",
-                      progress: bool | None = False, mirror_average: bool = False
-                      ) -> dict[str, Any]:
+def ensure_evaluation(
+    checkpoint: Path | str,
+    dataset: str,
+    out_dir: Path | str,
+    *,
+    association: str | None = None,
+    device: str = "auto",
+    progress: bool | None = False,
+    mirror_average: bool = False,
+) -> dict[str, Any]:
     """``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
     older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     metrics_file = out_dir / METRICS_NAME
-    if metrics_file.is_file() and (not checkpoint.is_file()
-                                   or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime):
+    if metrics_file.is_file() and (
+        not checkpoint.is_file() or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime
+    ):
         m = load_metrics(metrics_file)
-        if ((association is None or m.get("association") == association)
-                and bool(m.get("mirror_average", False)) == mirror_average):
+        if (association is None or m.get("association") == association) and bool(
+            m.get("mirror_average", False)
+        ) == mirror_average:
             return m
     if not checkpoint.is_file():
-        raise FileNotFoundError(f"no checkpoint {checkpoint.parent.name}/{checkpoint.name} to "
-                                f"evaluate: run the Training chapter (or the protocol) first")
-    return evaluate(checkpoint, dataset, out_dir, device=device, association=association,
-                    progress=progress, mirror_average=mirror_average)
+        raise FileNotFoundError(
+            f"no checkpoint {checkpoint.parent.name}/{checkpoint.name} to "
+            f"evaluate: run the Training chapter (or the protocol) first"
+        )
+    return evaluate(
+        checkpoint,
+        dataset,
+        out_dir,
+        device=device,
+        association=association,
+        progress=progress,
+        mirror_average=mirror_average,
+    )

@@ -8,6 +8,7 @@ crop the maximal activation and backtracked box of every conv3 map (Figure 7) an
 live maps, the pixels whose gradient in the trained network is nonzero. Saved as float16 /
 packed bits (a few hundred kB).
 """
+
 from __future__ import annotations
 
 import io
@@ -32,13 +33,13 @@ N_ACTIVE_MAPS = 3
 
 @dataclass
 class FeatureExport:
-    filters: np.ndarray                      # (32, k, k, 3) conv1 weights
-    averages: dict[str, np.ndarray]          # layer -> (C, s, s, 3) mean patches, 0..255
-    stats: list[dict]                        # one row per layer (feature_stats)
-    figure7: dict[str, np.ndarray]           # values (C,), locations (C, 2), boxes, clipped (C, 4)
+    filters: np.ndarray  # (32, k, k, 3) conv1 weights
+    averages: dict[str, np.ndarray]  # layer -> (C, s, s, 3) mean patches, 0..255
+    stats: list[dict]  # one row per layer (feature_stats)
+    figure7: dict[str, np.ndarray]  # values (C,), locations (C, 2), boxes, clipped (C, 4)
     figure7_patch_size: int
-    active: list[dict] = field(default_factory=list)   # {"map", "mx", "my", "mask" (H, W) bool}
-    meta: dict = field(default_factory=dict)           # network, n_images, frame, example
+    active: list[dict] = field(default_factory=list)  # {"map", "mx", "my", "mask" (H, W) bool}
+    meta: dict = field(default_factory=dict)  # network, n_images, frame, example
 
 
 def feature_stats(acts: backtrack.MaxActivations) -> dict:
@@ -53,16 +54,24 @@ def feature_stats(acts: backtrack.MaxActivations) -> dict:
     codes = acts.locations[..., 1] * side + acts.locations[..., 0]
     mode_share = np.array([np.bincount(codes[:, k]).max() / n_img for k in range(n_maps)])
     live = ~dead
-    return {"layer": acts.layer, "maps": int(n_maps), "patch side (px)": int(acts.patch_size),
-            "training images": int(n_img), "maps never active": int(dead.sum()),
-            "maxima reaching past the border %": float(100 * outside[:, live].mean())
-            if live.any() else float("nan"),
-            "most frequent position, share of images %": float(100 * mode_share[live].mean())
-            if live.any() else float("nan")}
+    return {
+        "layer": acts.layer,
+        "maps": int(n_maps),
+        "patch side (px)": int(acts.patch_size),
+        "training images": int(n_img),
+        "maps never active": int(dead.sum()),
+        "maxima reaching past the border %": float(100 * outside[:, live].mean())
+        if live.any()
+        else float("nan"),
+        "most frequent position, share of images %": float(100 * mode_share[live].mean())
+        if live.any()
+        else float("nan"),
+    }
 
 
-def compute_features(model: HMLPENet, images: np.ndarray, crop: np.ndarray, *,
-                     meta: dict | None = None) -> FeatureExport:
+def compute_features(
+    model: HMLPENet, images: np.ndarray, crop: np.ndarray, *, meta: dict | None = None
+) -> FeatureExport:
     """Everything of :class:`FeatureExport` for ``model`` (eval mode), the training ``images``
     (uint8 (N, 112, 112, 3)) and one test ``crop`` (uint8 (112, 112, 3))."""
     model = model.eval()
@@ -71,22 +80,41 @@ def compute_features(model: HMLPENet, images: np.ndarray, crop: np.ndarray, *,
     for layer in LAYERS:
         acts = backtrack.max_activation_patches(model, images, layer, progress=False)
         stats.append(feature_stats(acts))
-        averages[layer] = backtrack.average_backtracked_patches(model, images, layer,
-                                                                 progress=False)
+        averages[layer] = backtrack.average_backtracked_patches(
+            model, images, layer, progress=False
+        )
     fig7 = backtrack.max_activation_patches(model, crop[None], FIGURE7_LAYER, progress=False)
-    figure7 = {"values": fig7.values[0], "locations": fig7.locations[0], "boxes": fig7.boxes[0],
-               "clipped": fig7.clipped[0]}
+    figure7 = {
+        "values": fig7.values[0],
+        "locations": fig7.locations[0],
+        "boxes": fig7.boxes[0],
+        "clipped": fig7.clipped[0],
+    }
     x = to_input(crop[None])[0]
     live = np.flatnonzero(fig7.values[0] > 0)
-    chosen = live[np.linspace(0, len(live) - 1, N_ACTIVE_MAPS).round().astype(int)] \
-        if len(live) else []
+    chosen = (
+        live[np.linspace(0, len(live) - 1, N_ACTIVE_MAPS).round().astype(int)] if len(live) else []
+    )
     active = []
     for k in chosen:
         mx, my = (int(v) for v in fig7.locations[0, k])
-        active.append({"map": int(k), "mx": mx, "my": my,
-                       "mask": active_pixels(model, x, FIGURE7_LAYER, int(k), mx, my)})
-    return FeatureExport(filters, averages, stats, figure7, int(fig7.patch_size), active,
-                         dict(meta or {}, n_images=int(len(images))))
+        active.append(
+            {
+                "map": int(k),
+                "mx": mx,
+                "my": my,
+                "mask": active_pixels(model, x, FIGURE7_LAYER, int(k), mx, my),
+            }
+        )
+    return FeatureExport(
+        filters,
+        averages,
+        stats,
+        figure7,
+        int(fig7.patch_size),
+        active,
+        dict(meta or {}, n_images=int(len(images))),
+    )
 
 
 def save_features(path: Path, fx: FeatureExport) -> None:
@@ -99,9 +127,16 @@ def save_features(path: Path, fx: FeatureExport) -> None:
         arrays[f"figure7_{key}"] = np.asarray(a)
     for i, a in enumerate(fx.active):
         arrays[f"active_{i}"] = np.packbits(a["mask"])
-    info = {"stats": fx.stats, "figure7_patch_size": fx.figure7_patch_size, "meta": fx.meta,
-            "active": [{k: v for k, v in a.items() if k != "mask"} | {"shape": list(a["mask"].shape)}
-                       for a in fx.active], "layers": list(fx.averages)}
+    info = {
+        "stats": fx.stats,
+        "figure7_patch_size": fx.figure7_patch_size,
+        "meta": fx.meta,
+        "active": [
+            {k: v for k, v in a.items() if k != "mask"} | {"shape": list(a["mask"].shape)}
+            for a in fx.active
+        ],
+        "layers": list(fx.averages),
+    }
     arrays["info"] = np.frombuffer(json.dumps(info).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -111,8 +146,10 @@ def save_features(path: Path, fx: FeatureExport) -> None:
 def load_features(path: Path) -> FeatureExport:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no exported features at {path}: export a trained run with "
-                                f"`python -m hmlpe export` (it needs the pre-training checkpoint)")
+        raise FileNotFoundError(
+            f"no exported features at {path}: export a trained run with "
+            f"`python -m hmlpe export` (it needs the pre-training checkpoint)"
+        )
     with np.load(path) as z:
         info = json.loads(bytes(z["info"]).decode())
         averages = {layer: z[f"average_{layer}"].astype(np.float32) for layer in info["layers"]}
@@ -120,10 +157,19 @@ def load_features(path: Path) -> FeatureExport:
         active = []
         for i, a in enumerate(info["active"]):
             shape = tuple(a.pop("shape"))
-            mask = np.unpackbits(z[f"active_{i}"])[: int(np.prod(shape))].reshape(shape).astype(bool)
+            mask = (
+                np.unpackbits(z[f"active_{i}"])[: int(np.prod(shape))].reshape(shape).astype(bool)
+            )
             active.append(a | {"mask": mask})
-        return FeatureExport(z["filters"], averages, info["stats"], figure7,
-                             int(info["figure7_patch_size"]), active, info["meta"])
+        return FeatureExport(
+            z["filters"],
+            averages,
+            info["stats"],
+            figure7,
+            int(info["figure7_patch_size"]),
+            active,
+            info["meta"],
+        )
 
 
 def ensure_features(checkpoint: Path, out: Path, **kwargs) -> Path:
@@ -135,22 +181,31 @@ def ensure_features(checkpoint: Path, out: Path, **kwargs) -> Path:
     return out
 
 
-def features_of_checkpoint(checkpoint: Path, out: Path, *, buffy_frame: int | None = None,
-                           max_images: int | None = None) -> FeatureExport:
+def features_of_checkpoint(
+    checkpoint: Path, out: Path, *, buffy_frame: int | None = None, max_images: int | None = None
+) -> FeatureExport:
     """Load the pre-trained network of ``checkpoint``, compute :func:`compute_features` on its
     training crops (central 112 of each 128 crop) and a Buffy test crop (the first frame with a
     matched detection unless ``buffy_frame``), and save them to ``out``."""
     model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
     images, test, frame = feature_inputs(cfg, buffy_frame=buffy_frame, max_images=max_images)
-    fx = compute_features(model, images, test.images[frame], meta={
-        "network": f"{checkpoint.parent.name}/{checkpoint.name}, epoch {int(state['epoch'])}",
-        "frame": int(frame), "example": test.records[frame].example})
+    fx = compute_features(
+        model,
+        images,
+        test.images[frame],
+        meta={
+            "network": f"{checkpoint.parent.name}/{checkpoint.name}, epoch {int(state['epoch'])}",
+            "frame": int(frame),
+            "example": test.records[frame].example,
+        },
+    )
     save_features(out, fx)
     return fx
 
 
-def feature_inputs(cfg: TrainConfig, *, buffy_frame: int | None = None,
-                   max_images: int | None = None) -> tuple[np.ndarray, HeldOutSet, int]:
+def feature_inputs(
+    cfg: TrainConfig, *, buffy_frame: int | None = None, max_images: int | None = None
+) -> tuple[np.ndarray, HeldOutSet, int]:
     """The training crops (central ``input_size`` of each), the Buffy test set and the frame of
     Figure 7, as the chapter and the export both take them."""
     train = load_train_set(cfg, progress=False)
@@ -158,10 +213,11 @@ def feature_inputs(cfg: TrainConfig, *, buffy_frame: int | None = None,
     keep = np.arange(len(train.images))
     if max_images is not None and max_images < len(keep):
         keep = np.unique(np.linspace(0, len(keep) - 1, int(max_images)).round().astype(int))
-    images = train.images[keep, off:off + cfg.crop.input_size, off:off + cfg.crop.input_size]
+    images = train.images[keep, off : off + cfg.crop.input_size, off : off + cfg.crop.input_size]
     test = load_test_set("buffy", cfg, progress=False)
     frame = int(np.flatnonzero(test.matched)[0]) if buffy_frame is None else int(buffy_frame)
     if not np.isfinite(test.boxes[frame]).all():
-        raise ValueError(f"Buffy test frame {frame} ({test.records[frame].example}) has no "
-                         "associated detection")
+        raise ValueError(
+            f"Buffy test frame {frame} ({test.records[frame].example}) has no associated detection"
+        )
     return images, test, frame

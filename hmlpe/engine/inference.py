@@ -1,5 +1,6 @@
 """Running a trained network on crops: batched, on the engine's device, joints back in image
 pixels."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,9 @@ from hmlpe.network.model import HMLPENet, to_input
 
 
 @torch.no_grad()
-def predict_crops(model: HMLPENet, images: np.ndarray, spec: DeviceSpec,
-                  batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def predict_crops(
+    model: HMLPENet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """Joints (N, 8, 2) in crop-normalised units and part probabilities (N, 7, g, g) for
     uint8 crops (N, S, S, 3)."""
     if len(images) == 0:
@@ -20,7 +22,9 @@ def predict_crops(model: HMLPENet, images: np.ndarray, spec: DeviceSpec,
     model.eval()
     joints, probs = [], []
     for start in range(0, len(images), batch_size):
-        x = to_input(images[start:start + batch_size], channels_last=spec.channels_last).to(spec.device)
+        x = to_input(images[start : start + batch_size], channels_last=spec.channels_last).to(
+            spec.device
+        )
         with autocast(spec):
             out = model(x)
         joints.append(out.joints.float().cpu().numpy())
@@ -28,15 +32,18 @@ def predict_crops(model: HMLPENet, images: np.ndarray, spec: DeviceSpec,
     return np.concatenate(joints).astype(np.float64), np.concatenate(probs)
 
 
-def predict_crops_mirror_averaged(model: HMLPENet, images: np.ndarray, spec: DeviceSpec,
-                                  batch_size: int = 256) -> np.ndarray:
+def predict_crops_mirror_averaged(
+    model: HMLPENet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
+) -> np.ndarray:
     """Test-time mirror averaging (not in the paper; an option the reproduction measures):
     joints (N, 8, 2) in crop-normalised units, the mean of the prediction on each crop and the
     mirrored-back prediction on its horizontal mirror (left and right swapped back)."""
     from hmlpe.data.augment import mirror_joints
+
     plain, _ = predict_crops(model, images, spec, batch_size)
-    flipped, _ = predict_crops(model, np.ascontiguousarray(np.asarray(images)[:, :, ::-1]), spec,
-                               batch_size)
+    flipped, _ = predict_crops(
+        model, np.ascontiguousarray(np.asarray(images)[:, :, ::-1]), spec, batch_size
+    )
     return (plain + mirror_joints(flipped, 1.0)) / 2.0
 
 

@@ -17,19 +17,27 @@ by name with its log: submitit's stderr file, or for executor ``none`` the trace
 to ``<root>/jobs/<name>.err``; the other jobs still run, and the CLI exits 1 naming each failure
 on one line.
 """
+
 from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from hmlpe.config import TrainConfig
 from hmlpe.engine.checkpoint import CheckpointError, check_same_config, load_checkpoint
 from hmlpe.engine.guard import check_output_folder
-from hmlpe.engine.layout import (FEATURES_NAME, FINETUNE_DATASETS, SWEEP, RunLayout,
-                                 seed_folder_name, sweep_folder_name)
+from hmlpe.engine.layout import (
+    FEATURES_NAME,
+    FINETUNE_DATASETS,
+    SWEEP,
+    RunLayout,
+    seed_folder_name,
+    sweep_folder_name,
+)
 from hmlpe.engine.profiles import Profile
 from hmlpe.engine.protocol import configure, run_protocol, run_sweep
 from hmlpe.errors import ExecutorError  # noqa: F401  (re-exported)
@@ -41,18 +49,18 @@ EXECUTORS = ("none", "local", "slurm")
 class Job:
     """One unit of work: ``fn(*args, progress=...)`` trains into ``folder``."""
 
-    name: str                         # the folder relative to the root, e.g. "sweep/ratio_0.5"
+    name: str  # the folder relative to the root, e.g. "sweep/ratio_0.5"
     folder: Path
-    fn: Callable[..., Any]            # a module-level function (submitit pickles it)
+    fn: Callable[..., Any]  # a module-level function (submitit pickles it)
     args: tuple
-    finished: Callable[[], bool]      # checked before submitting: True -> skipped
+    finished: Callable[[], bool]  # checked before submitting: True -> skipped
 
 
 @dataclass(frozen=True)
 class Outcome:
     name: str
     folder: Path
-    status: str                       # "skipped" (already finished), "done" or "failed"
+    status: str  # "skipped" (already finished), "done" or "failed"
     log: Path | None = None
     error: str | None = None
 
@@ -66,15 +74,16 @@ class Outcome:
 class ExecutorOptions:
     """What a submitted job asks for (submitit's generic parameters)."""
 
-    timeout_min: int = 24 * 60        # submitit's own defaults are minutes: set one always
-    partition: str | None = None      # Slurm only
+    timeout_min: int = 24 * 60  # submitit's own defaults are minutes: set one always
+    partition: str | None = None  # Slurm only
     gpus_per_node: int = 0
     cpus_per_task: int | None = None  # Slurm only
-    mem_gb: float | None = None       # Slurm only
-    max_parallel: int | None = None   # jobs running at once (local: 1, Slurm: all)
+    mem_gb: float | None = None  # Slurm only
+    max_parallel: int | None = None  # jobs running at once (local: 1, Slurm: all)
 
 
 # --- what "finished" means ------------------------------------------------------------------
+
 
 def stage_finished(cfg: TrainConfig, folder: Path) -> bool:
     """The stage's checkpoint holds all of ``cfg``'s epochs, written with ``cfg``. An unreadable
@@ -96,16 +105,22 @@ def protocol_finished(profile: Profile, run_dir: Path) -> bool:
     (plain, mirror-averaged, Buffy under its own rule) written."""
     layout = RunLayout(run_dir)
     stages = [(profile.stage_config("pretrain"), layout.pretrain)]
-    stages += [(profile.stage_config("finetune", ds), layout.finetune(ds)) for ds in FINETUNE_DATASETS]
+    stages += [
+        (profile.stage_config("finetune", ds), layout.finetune(ds)) for ds in FINETUNE_DATASETS
+    ]
     if not all(stage_finished(cfg, folder) for cfg, folder in stages):
         return False
-    evaluations = [layout.evaluation(ds, mirror=m) for ds in FINETUNE_DATASETS for m in (False, True)]
+    evaluations = [
+        layout.evaluation(ds, mirror=m) for ds in FINETUNE_DATASETS for m in (False, True)
+    ]
     evaluations.append(layout.evaluation("buffy", association="buffy"))
-    return ((layout.pretrain / FEATURES_NAME).is_file()
-            and all(RunLayout.metrics(folder).is_file() for folder in evaluations))
+    return (layout.pretrain / FEATURES_NAME).is_file() and all(
+        RunLayout.metrics(folder).is_file() for folder in evaluations
+    )
 
 
 # --- the jobs -------------------------------------------------------------------------------
+
 
 def _sweep_job(profile: Profile, root: str, ratio: float, *, progress: bool | None = None) -> str:
     return str(run_sweep(profile, Path(root), ratios=(ratio,), progress=progress)[ratio])
@@ -124,9 +139,17 @@ def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None =
     for ratio in ratios if ratios is not None else profile.sweep.ratios:
         cfg, folder = profile.sweep_config(ratio), layout.sweep(ratio)
         name = f"{SWEEP}/{sweep_folder_name(ratio)}"
-        jobs.setdefault(name, Job(name, folder, _sweep_job, (profile, str(root), ratio),
-                                  lambda cfg=cfg, folder=folder: stage_finished(cfg, folder)))
-    return list(jobs.values())   # a ratio given twice is one job
+        jobs.setdefault(
+            name,
+            Job(
+                name,
+                folder,
+                _sweep_job,
+                (profile, str(root), ratio),
+                lambda cfg=cfg, folder=folder: stage_finished(cfg, folder),
+            ),
+        )
+    return list(jobs.values())  # a ratio given twice is one job
 
 
 def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
@@ -138,16 +161,31 @@ def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
         name = seed_folder_name(seed)
         folder = root / name
         check_output_folder(folder, "--root")
-        jobs.setdefault(name, Job(name, folder, _seed_job, (prof, str(folder)),
-                                  lambda prof=prof, folder=folder: protocol_finished(prof, folder)))
-    return list(jobs.values())   # a seed given twice is one job
+        jobs.setdefault(
+            name,
+            Job(
+                name,
+                folder,
+                _seed_job,
+                (prof, str(folder)),
+                lambda prof=prof, folder=folder: protocol_finished(prof, folder),
+            ),
+        )
+    return list(jobs.values())  # a seed given twice is one job
 
 
 # --- running them ---------------------------------------------------------------------------
 
-def run_jobs(jobs: Sequence[Job], root: Path, executor: str = "none", *,
-             options: ExecutorOptions = ExecutorOptions(), progress: bool | None = None,
-             poll_seconds: float = 1.0) -> list[Outcome]:
+
+def run_jobs(
+    jobs: Sequence[Job],
+    root: Path,
+    executor: str = "none",
+    *,
+    options: ExecutorOptions = ExecutorOptions(),
+    progress: bool | None = None,
+    poll_seconds: float = 1.0,
+) -> list[Outcome]:
     """Run the unfinished ``jobs`` with ``executor`` (module docstring); an Outcome per job,
     in order. Never raises for a failed job: its Outcome says so."""
     if executor not in EXECUTORS:
@@ -175,7 +213,9 @@ def _run_here(job: Job, log_dir: Path, progress: bool | None) -> Outcome:
         log = log_dir / (job.name.replace("/", "_") + ".err")
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc())
-        return Outcome(job.name, job.folder, "failed", log, _one_line(f"{type(exc).__name__}: {exc}"))
+        return Outcome(
+            job.name, job.folder, "failed", log, _one_line(f"{type(exc).__name__}: {exc}")
+        )
     return Outcome(job.name, job.folder, "done")
 
 
@@ -183,11 +223,13 @@ def _executor(kind: str, log_dir: Path, options: ExecutorOptions):
     try:
         import submitit
     except ImportError as exc:
-        raise ExecutorError(f"executor {kind!r} needs submitit: pip install -e \".[cluster]\" "
-                          "(or choose --executor none)") from exc
+        raise ExecutorError(
+            f'executor {kind!r} needs submitit: pip install -e ".[cluster]" '
+            "(or choose --executor none)"
+        ) from exc
     try:
         ex = submitit.AutoExecutor(folder=log_dir, cluster=kind)
-    except RuntimeError as exc:   # e.g. 'Could not detect "srun"' off a Slurm cluster
+    except RuntimeError as exc:  # e.g. 'Could not detect "srun"' off a Slurm cluster
         raise ExecutorError(f"executor {kind!r} cannot start here: {exc}") from exc
     params: dict[str, Any] = {"timeout_min": options.timeout_min}
     if options.gpus_per_node:
@@ -203,8 +245,9 @@ def _executor(kind: str, log_dir: Path, options: ExecutorOptions):
     return ex
 
 
-def _run_submitit(todo: Sequence[Job], log_dir: Path, kind: str, options: ExecutorOptions,
-                  poll_seconds: float) -> dict[str, Outcome]:
+def _run_submitit(
+    todo: Sequence[Job], log_dir: Path, kind: str, options: ExecutorOptions, poll_seconds: float
+) -> dict[str, Outcome]:
     ex = _executor(kind, log_dir, options)
     limit = options.max_parallel or (1 if kind == "local" else len(todo))
     pending = list(todo)
@@ -217,8 +260,13 @@ def _run_submitit(todo: Sequence[Job], log_dir: Path, kind: str, options: Execut
             try:
                 running.append((job, ex.submit(job.fn, *job.args, progress=False)))
             except Exception as exc:  # noqa: BLE001 - e.g. sbatch missing or refusing the job
-                out[job.name] = Outcome(job.name, job.folder, "failed", None,
-                                        _one_line(f"submission failed: {type(exc).__name__}: {exc}"))
+                out[job.name] = Outcome(
+                    job.name,
+                    job.folder,
+                    "failed",
+                    None,
+                    _one_line(f"submission failed: {type(exc).__name__}: {exc}"),
+                )
         still = []
         for job, handle in running:
             if handle.done():
@@ -241,7 +289,7 @@ def _outcome(job: Job, handle) -> Outcome:
 def _job_error(message: str) -> str:
     """The exception line of a submitit failure's trace, or the first line of its message."""
     parts = message.split("-" * 22 + "\n")
-    if len(parts) >= 3:   # "failed during processing with trace:\n----\n<trace>\n----\n..."
+    if len(parts) >= 3:  # "failed during processing with trace:\n----\n<trace>\n----\n..."
         lines = [ln for ln in parts[1].splitlines() if ln.strip()]
         if lines:
             return _one_line(lines[-1])

@@ -19,6 +19,7 @@ A run folder (``runs/<profile>``; committed results keep the same names without 
 A seeds root (``hmlpe seeds``, ``results/cpu``) holds one run folder per seed, ``seed_<n>/``,
 and ``jobs/``.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,14 +31,14 @@ CHECKPOINT_NAME = "last.pt"
 HISTORY_NAME = "history.jsonl"
 HISTORY_CSV_NAME = "history.csv"
 CONFIG_NAME = "config.json"
-FEATURES_NAME = "features.npz"     # Figures 6, 7 of a pre-training (hmlpe.companion.features)
+FEATURES_NAME = "features.npz"  # Figures 6, 7 of a pre-training (hmlpe.companion.features)
 # Files of an evaluation folder.
 METRICS_NAME = "metrics.json"
 PREDICTIONS_NAME = "predictions.csv"
 # Files of a run folder.
 TIMINGS_NAME = "book_timings.json"
-JOBS = "jobs"                      # job logs (hmlpe.engine.jobs)
-MANIFEST_NAME = "MANIFEST.json"    # written by `hmlpe export`: the folder holds exported results
+JOBS = "jobs"  # job logs (hmlpe.engine.jobs)
+MANIFEST_NAME = "MANIFEST.json"  # written by `hmlpe export`: the folder holds exported results
 
 PRETRAIN = "pretrain"
 SWEEP = "sweep"
@@ -76,8 +77,9 @@ class RunLayout:
     def finetune(self, dataset: str) -> Path:
         return self.root / f"finetune_{_dataset(dataset)}"
 
-    def evaluation(self, dataset: str, *, mirror: bool = False,
-                   association: str | None = None) -> Path:
+    def evaluation(
+        self, dataset: str, *, mirror: bool = False, association: str | None = None
+    ) -> Path:
         """``eval_<dataset>``; ``_mirror`` for test-time mirror averaging; ``_<rule>rule`` for
         an evaluation under another Buffy association rule (chapter 6)."""
         name = f"eval_{_dataset(dataset)}"
@@ -108,8 +110,10 @@ class RunLayout:
             return self.pretrain
         prefix = "finetune_"
         if name.startswith(prefix):
-            return self.finetune(name[len(prefix):])
-        raise ValueError(f"unknown stage {name!r}: pretrain or finetune_<{'|'.join(FINETUNE_DATASETS)}>")
+            return self.finetune(name[len(prefix) :])
+        raise ValueError(
+            f"unknown stage {name!r}: pretrain or finetune_<{'|'.join(FINETUNE_DATASETS)}>"
+        )
 
     def existing_folders(self) -> dict[str, Path]:
         """{name: folder} of the stage and evaluation folders present, in protocol order."""

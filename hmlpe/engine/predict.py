@@ -1,23 +1,28 @@
 """Run a trained network on one image and a person box: joints as JSON, skeleton as PNG."""
+
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from hmlpe.data.crops import check_box, crop_and_resize, load_image
+from hmlpe.engine.checkpoint import load_model
+from hmlpe.engine.guard import check_output_folder
 from hmlpe.engine.inference import joints_to_image, predict_crops
 from hmlpe.provenance import atomic_write_bytes, atomic_write_json, now_utc
 from hmlpe.skeleton import JOINTS, PART_COLOURS, PARTS
-from hmlpe.engine.checkpoint import load_model
-from hmlpe.engine.guard import check_output_folder
 
 
-def draw_skeleton(image: np.ndarray, joints: np.ndarray, box: Sequence[float] | None = None) -> bytes:
+def draw_skeleton(
+    image: np.ndarray, joints: np.ndarray, box: Sequence[float] | None = None
+) -> bytes:
     """PNG bytes of ``image`` with the 7 parts, 8 joints and the box drawn."""
     from PIL import Image, ImageDraw
+
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
     width = max(2, round(min(canvas.size) / 150))
@@ -37,13 +42,19 @@ def draw_skeleton(image: np.ndarray, joints: np.ndarray, box: Sequence[float] | 
     return out.getvalue()
 
 
-def predict_image(image_path: Path, box: Sequence[float], checkpoint: Path, *,
-                  out_prefix: Path | None = None, device: str = "auto") -> dict[str, Any]:
+def predict_image(
+    image_path: Path,
+    box: Sequence[float],
+    checkpoint: Path,
+    *,
+    out_prefix: Path | None = None,
+    device: str = "auto",
+) -> dict[str, Any]:
     """Predict the 8 joints of the person in ``box`` ([x1, y1, x2, y2], 0-based pixels) and
     write ``<prefix>.json`` and ``<prefix>.png``. Returns the JSON content."""
     image_path = Path(image_path)
     prefix = Path(out_prefix) if out_prefix is not None else Path(image_path.stem + "_hmlpe")
-    check_output_folder(prefix.parent, "--out")   # not into exported results, checked first
+    check_output_folder(prefix.parent, "--out")  # not into exported results, checked first
     image = load_image(image_path)
     h, w = image.shape[:2]
     try:
@@ -56,10 +67,15 @@ def predict_image(image_path: Path, box: Sequence[float], checkpoint: Path, *,
     norm, probs = predict_crops(model, crop[None], spec)
     joints = joints_to_image(norm, box_arr[None], size)[0]
     result = {
-        "image": str(image_path), "box": box_arr.tolist(),
-        "joints": {name: [round(float(x), 2), round(float(y), 2)] for name, (x, y) in zip(JOINTS, joints)},
-        "checkpoint": str(checkpoint), "checkpoint_epoch": int(state["epoch"]),
-        "device": spec.description, "created": now_utc(),
+        "image": str(image_path),
+        "box": box_arr.tolist(),
+        "joints": {
+            name: [round(float(x), 2), round(float(y), 2)] for name, (x, y) in zip(JOINTS, joints)
+        },
+        "checkpoint": str(checkpoint),
+        "checkpoint_epoch": int(state["epoch"]),
+        "device": spec.description,
+        "created": now_utc(),
     }
     atomic_write_bytes(prefix.with_suffix(".png"), draw_skeleton(image, joints, box_arr))
     result["png"] = str(prefix.with_suffix(".png"))

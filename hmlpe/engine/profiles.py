@@ -5,6 +5,7 @@ training set, fine-tune on Buffy and on FLIC (paper 4.2), and the Table 3 sweep 
 lambda_r / lambda_d. Epoch counts are the reproduction's choice (the paper gives only
 "epoch 100" for Table 3 and 1-2 days of GPU training).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ class SweepConfig:
 
     ratios: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 1e10, math.inf)
     dataset: str = "pool"
-    epochs: int = 100   # paper: errors reported at epoch 100
+    epochs: int = 100  # paper: errors reported at epoch 100
 
 
 @dataclass(frozen=True)
@@ -33,28 +34,40 @@ class Profile:
     finetune_lr_scale: float = 0.1
     sweep: SweepConfig = field(default_factory=SweepConfig)
     default_device: str = "auto"
-    epoch_unit: str = "pass"       # config.EPOCH_UNITS: "pass" or "paper" (32 passes)
+    epoch_unit: str = "pass"  # config.EPOCH_UNITS: "pass" or "paper" (32 passes)
 
     def stage_config(self, stage: str, dataset: str | None = None) -> TrainConfig:
         """The TrainConfig of one protocol stage: "pretrain" or "finetune" (on dataset)."""
         if stage == "pretrain":
-            return replace(self.base, stage=StageConfig("pool", self.pretrain_epochs, 1.0,
-                                                         self.epoch_unit))
+            return replace(
+                self.base, stage=StageConfig("pool", self.pretrain_epochs, 1.0, self.epoch_unit)
+            )
         if stage == "finetune":
             if dataset not in self.finetune_epochs:
-                raise ValueError(f"fine-tuning dataset must be one of "
-                                 f"{sorted(self.finetune_epochs)}, got {dataset!r}")
-            return replace(self.base, stage=StageConfig(
-                dataset, self.finetune_epochs[dataset], self.finetune_lr_scale, self.epoch_unit))
+                raise ValueError(
+                    f"fine-tuning dataset must be one of "
+                    f"{sorted(self.finetune_epochs)}, got {dataset!r}"
+                )
+            return replace(
+                self.base,
+                stage=StageConfig(
+                    dataset, self.finetune_epochs[dataset], self.finetune_lr_scale, self.epoch_unit
+                ),
+            )
         raise ValueError(f"stage must be 'pretrain' or 'finetune', got {stage!r}")
 
     def sweep_config(self, ratio: float) -> TrainConfig:
         """Table 3's run for lambda_R/lambda_P = ratio (0: detection only, inf: regression
         only); see ``ratio_to_lambdas``."""
         lambda_r, lambda_d = ratio_to_lambdas(ratio)
-        return merge(self.base, {"loss.lambda_r": lambda_r, "loss.lambda_d": lambda_d,
-                                 "stage": StageConfig(self.sweep.dataset, self.sweep.epochs, 1.0,
-                                                      self.epoch_unit)})
+        return merge(
+            self.base,
+            {
+                "loss.lambda_r": lambda_r,
+                "loss.lambda_d": lambda_d,
+                "stage": StageConfig(self.sweep.dataset, self.sweep.epochs, 1.0, self.epoch_unit),
+            },
+        )
 
 
 def ratio_to_lambdas(ratio: float) -> tuple[float, float]:
@@ -115,8 +128,10 @@ _CPU = merge(TrainConfig(profile="cpu", optim=_ADAM, eval_every=2), RECIPE_ON_VA
 # The paper profile: the paper's minibatch (256, the first author's scripts) and epochs in the
 # paper's unit; Adam and the recipe of the cpu profile (see above; not measured at batch 256),
 # evaluated every 5 paper epochs.
-_PAPER = merge(TrainConfig(profile="paper", optim=replace(_ADAM, batch_size=256), eval_every=5),
-               RECIPE_ON_VALIDATION)
+_PAPER = merge(
+    TrainConfig(profile="paper", optim=replace(_ADAM, batch_size=256), eval_every=5),
+    RECIPE_ON_VALIDATION,
+)
 # The cpu profile's pre-training length (issue 15): 56 passes over the pool of 5059 images,
 # 283,304 visits, the most that fits, with the sweep (242,832) and the fine-tuning (38,052), in
 # about 2 h of fp32 training on a 2-core AVX2 CPU (estimated from `hmlpe bench` with the kernels
@@ -126,27 +141,45 @@ CPU_PRETRAIN_PASSES = 56
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        "smoke", "seconds: the whole protocol on a few examples, for tests and nbval",
-        _SMOKE, pretrain_epochs=1, finetune_epochs={"buffy": 1, "flic": 1},
-        sweep=SweepConfig(epochs=1), default_device="auto"),
+        "smoke",
+        "seconds: the whole protocol on a few examples, for tests and nbval",
+        _SMOKE,
+        pretrain_epochs=1,
+        finetune_epochs={"buffy": 1, "flic": 1},
+        sweep=SweepConfig(epochs=1),
+        default_device="auto",
+    ),
     "quick": Profile(
-        "quick", "about 10 minutes on a 2-core AVX-512 CPU (fp32; ~23 estimated on AVX2 only): "
+        "quick",
+        "about 10 minutes on a 2-core AVX-512 CPU (fp32; ~23 estimated on AVX2 only): "
         "the whole protocol, and Table 3's sweep as 3 epochs of Buffy per ratio",
-        _QUICK, pretrain_epochs=16, finetune_epochs={"buffy": 20, "flic": 2},
-        sweep=SweepConfig(epochs=3, dataset="buffy")),
+        _QUICK,
+        pretrain_epochs=16,
+        finetune_epochs={"buffy": 20, "flic": 2},
+        sweep=SweepConfig(epochs=3, dataset="buffy"),
+    ),
     "cpu": Profile(
-        "cpu", f"the default on a CPU: the whole protocol ({CPU_PRETRAIN_PASSES} pool epochs, "
+        "cpu",
+        f"the default on a CPU: the whole protocol ({CPU_PRETRAIN_PASSES} pool epochs, "
         "fine-tuning 30 Buffy / 6 FLIC epochs) with He-normal convolutions and a 5% warm-up, "
         "and Table 3's sweep at 6 pool epochs per ratio; run once per seed",
-        _CPU, pretrain_epochs=CPU_PRETRAIN_PASSES, finetune_epochs={"buffy": 30, "flic": 6},
-        sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=6)),
+        _CPU,
+        pretrain_epochs=CPU_PRETRAIN_PASSES,
+        finetune_epochs={"buffy": 30, "flic": 6},
+        sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=6),
+    ),
     "paper": Profile(
-        "paper", "the paper's schedule in the paper's epochs (32 visits per image): pre-training "
+        "paper",
+        "the paper's schedule in the paper's epochs (32 visits per image): pre-training "
         "100 (Table 3's epoch 100: 16M visits on our pool, the paper's 27M on its larger one), "
         "fine-tuning 100 per dataset, Table 3's sweep at 100 per ratio; for a GPU (minutes per "
         "stage), resumable on CPU (days)",
-        _PAPER, pretrain_epochs=100, finetune_epochs={"buffy": 100, "flic": 100},
-        sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=100), epoch_unit="paper"),
+        _PAPER,
+        pretrain_epochs=100,
+        finetune_epochs={"buffy": 100, "flic": 100},
+        sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=100),
+        epoch_unit="paper",
+    ),
 }
 
 
@@ -157,8 +190,9 @@ def get_profile(name: str) -> Profile:
         raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}") from None
 
 
-def configure(profile: Profile | str, overrides: dict[str, Any] | None = None,
-              device: str | None = None) -> Profile:
+def configure(
+    profile: Profile | str, overrides: dict[str, Any] | None = None, device: str | None = None
+) -> Profile:
     """The profile with config overrides (dotted keys) and a device applied to its base."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     base = prof.base

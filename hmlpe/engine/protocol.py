@@ -4,6 +4,7 @@
 Every step writes into its own folder of one run folder (``layout.RunLayout``); a step whose
 checkpoint already holds all its epochs is skipped, an unfinished one is resumed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,14 @@ from hmlpe.engine.training import TrainResult, train
 ExportedRunError = RunFolderError
 
 
-def run_stage(cfg: TrainConfig, run_dir: Path, *, init_from: Path | None = None,
-              progress: bool | None = None, **kwargs) -> TrainResult | Path:
+def run_stage(
+    cfg: TrainConfig,
+    run_dir: Path,
+    *,
+    init_from: Path | None = None,
+    progress: bool | None = None,
+    **kwargs,
+) -> TrainResult | Path:
     """Train one stage unless its checkpoint is complete; resume it when unfinished.
     Returns the TrainResult, or the checkpoint path when the stage was already done."""
     ckpt = Path(run_dir) / CHECKPOINT_NAME
@@ -40,8 +47,13 @@ def checkpoint_of(result: TrainResult | Path) -> Path:
     return result if isinstance(result, Path) else result.checkpoint
 
 
-def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None = None,
-                 evaluate_after: bool = True) -> dict[str, Path]:
+def run_protocol(
+    profile: Profile | str,
+    run_dir: Path,
+    *,
+    progress: bool | None = None,
+    evaluate_after: bool = True,
+) -> dict[str, Path]:
     """Pre-train, export Figures 6 and 7 of the pre-trained network (``features.npz``),
     fine-tune on Buffy and FLIC, evaluate both: plain, mirror-averaged, and Buffy under the
     Buffy package's association rule too (an evaluation newer than its checkpoint is reused).
@@ -49,38 +61,60 @@ def run_protocol(profile: Profile | str, run_dir: Path, *, progress: bool | None
     prof = get_profile(profile) if isinstance(profile, str) else profile
     layout = RunLayout(check_output_folder(run_dir))
     folders = {"pretrain": layout.pretrain}
-    pre = checkpoint_of(run_stage(prof.stage_config("pretrain"), layout.pretrain, progress=progress))
+    pre = checkpoint_of(
+        run_stage(prof.stage_config("pretrain"), layout.pretrain, progress=progress)
+    )
     ensure_features(pre, layout.pretrain / FEATURES_NAME)
     for ds in FINETUNE_DATASETS:
         folders[f"finetune_{ds}"] = layout.finetune(ds)
-        ck = checkpoint_of(run_stage(prof.stage_config("finetune", ds), layout.finetune(ds),
-                                     init_from=pre, progress=progress))
+        ck = checkpoint_of(
+            run_stage(
+                prof.stage_config("finetune", ds),
+                layout.finetune(ds),
+                init_from=pre,
+                progress=progress,
+            )
+        )
         if evaluate_after:
-            folders.update(evaluate_stage(ck, ds, layout, device=prof.base.device,
-                                          progress=progress))
+            folders.update(
+                evaluate_stage(ck, ds, layout, device=prof.base.device, progress=progress)
+            )
     return folders
 
 
-def evaluate_stage(checkpoint: Path, dataset: str, layout: RunLayout, *,
-                   device: str | None = None, progress: bool | None = None) -> dict[str, Path]:
+def evaluate_stage(
+    checkpoint: Path,
+    dataset: str,
+    layout: RunLayout,
+    *,
+    device: str | None = None,
+    progress: bool | None = None,
+) -> dict[str, Path]:
     """Evaluate a fine-tuned checkpoint on its test set, plain (Tables 1, 2) and with test-time
     mirror averaging (not in the paper, reported apart); reuses evaluations newer than it."""
     out = {}
     for mirror in (False, True):
         folder = layout.evaluation(dataset, mirror=mirror)
-        ensure_evaluation(checkpoint, dataset, folder, device=device, progress=progress,
-                          mirror_average=mirror)
+        ensure_evaluation(
+            checkpoint, dataset, folder, device=device, progress=progress, mirror_average=mirror
+        )
         out[folder.name] = folder
-    if dataset == "buffy":   # Table 1 under the Buffy package's rule too (chapter 6)
+    if dataset == "buffy":  # Table 1 under the Buffy package's rule too (chapter 6)
         folder = layout.evaluation(dataset, association="buffy")
-        ensure_evaluation(checkpoint, dataset, folder, device=device, progress=progress,
-                          association="buffy")
+        ensure_evaluation(
+            checkpoint, dataset, folder, device=device, progress=progress, association="buffy"
+        )
         out[folder.name] = folder
     return out
 
 
-def run_sweep(profile: Profile | str, run_dir: Path, *, ratios: tuple[float, ...] | None = None,
-              progress: bool | None = None) -> dict[float, Path]:
+def run_sweep(
+    profile: Profile | str,
+    run_dir: Path,
+    *,
+    ratios: tuple[float, ...] | None = None,
+    progress: bool | None = None,
+) -> dict[float, Path]:
     """Table 3 / Figure 5: one run per lambda_R/lambda_P ratio, all else equal."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     layout = RunLayout(check_output_folder(run_dir))

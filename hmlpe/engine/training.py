@@ -39,6 +39,7 @@ Choices the paper leaves open (written here once):
   Dropout masks are drawn per rank (rank 0 with the single-process seed), so only a
   dropout-free network trains to the same weights as one process (within float tolerance).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -54,13 +55,24 @@ import torch
 
 from hmlpe.config import TrainConfig, check_ranges
 from hmlpe.data.pack import pack_provenance
-from hmlpe.data.pipeline import (HeldOutSet, TrainSet, load_test_set, load_train_set,
-                                 load_validation_set)
+from hmlpe.data.pipeline import (
+    HeldOutSet,
+    TrainSet,
+    load_test_set,
+    load_train_set,
+    load_validation_set,
+)
 from hmlpe.data.splits import VALIDATION_DATASETS
 from hmlpe.engine import distributed
 from hmlpe.engine.batches import DevicePool, epoch_plan
-from hmlpe.engine.checkpoint import (CheckpointError, build_model, check_same_config, load_checkpoint,
-                                    load_model, save_checkpoint)
+from hmlpe.engine.checkpoint import (
+    CheckpointError,
+    build_model,
+    check_same_config,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.engine.diagnostics import HeldOutEvaluator, dead_map_shares, probe_crops
 from hmlpe.engine.guard import RunLock, check_output_folder, clear_temporaries
@@ -71,7 +83,7 @@ from hmlpe.network.model import HMLPENet, HMLPEOutput
 from hmlpe.progress import progress_bar
 from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
 
-READBACK_EVERY = 25        # steps between loss readbacks (one host sync each)
+READBACK_EVERY = 25  # steps between loss readbacks (one host sync each)
 CHECKPOINT_MINUTES = 10.0  # wall minutes between mid-epoch checkpoints of a long epoch
 
 
@@ -81,7 +93,7 @@ class TrainResult:
     checkpoint: Path
     history: list[dict[str, Any]]
     seconds: float
-    finished: bool = True      # False: stopped by a time budget or step limit, resumable
+    finished: bool = True  # False: stopped by a time budget or step limit, resumable
 
 
 def steps_per_epoch(cfg: TrainConfig, n_images: int) -> int:
@@ -99,7 +111,7 @@ def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
         return rate * (step + 1) / warm
     if o.schedule == "step":
         passed = sum(1 for frac in o.lr_decay_at if step >= frac * total_steps)
-        return rate * o.lr_decay ** passed
+        return rate * o.lr_decay**passed
     if o.schedule == "cosine":
         span = max(total_steps - warm, 1.0)
         return rate * 0.5 * (1.0 + math.cos(math.pi * min(step - warm, span) / span))
@@ -118,17 +130,21 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
     o = cfg.optim
     on_cuda = next(model.parameters()).device.type == "cuda"
     if o.name == "sgd":
-        cls, kwargs = torch.optim.SGD, {"lr": o.lr, "momentum": o.momentum,
-                                        "weight_decay": o.weight_decay}
+        cls, kwargs = (
+            torch.optim.SGD,
+            {"lr": o.lr, "momentum": o.momentum, "weight_decay": o.weight_decay},
+        )
     elif o.name == "adam":
-        cls, kwargs = torch.optim.AdamW, {"lr": o.lr, "betas": (o.momentum, 0.999),
-                                          "weight_decay": o.weight_decay}
+        cls, kwargs = (
+            torch.optim.AdamW,
+            {"lr": o.lr, "betas": (o.momentum, 0.999), "weight_decay": o.weight_decay},
+        )
     else:
         raise ValueError(f"unknown optimiser {o.name!r} in optim.name; choose sgd or adam")
     if on_cuda:
         try:
             return cls(model.parameters(), fused=True, **kwargs)
-        except (TypeError, RuntimeError):   # an older torch without the fused kernel
+        except (TypeError, RuntimeError):  # an older torch without the fused kernel
             pass
     return cls(model.parameters(), **kwargs)
 
@@ -152,12 +168,15 @@ class _TrainingForward(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> HMLPEOutput:
         out = self.model(x)
-        return HMLPEOutput(out.joints.detach() if self.detach_joints else out.joints,
-                           out.part_logits.detach() if self.detach_logits else out.part_logits)
+        return HMLPEOutput(
+            out.joints.detach() if self.detach_joints else out.joints,
+            out.part_logits.detach() if self.detach_logits else out.part_logits,
+        )
 
 
-def _data_parallel(model: HMLPENet, cfg: TrainConfig, spec: DeviceSpec,
-                   ctx: distributed.Context) -> torch.nn.Module:
+def _data_parallel(
+    model: HMLPENet, cfg: TrainConfig, spec: DeviceSpec, ctx: distributed.Context
+) -> torch.nn.Module:
     """The module a training step calls: the model itself in one process, else DDP around it."""
     if not ctx.enabled:
         return model
@@ -165,11 +184,18 @@ def _data_parallel(model: HMLPENet, cfg: TrainConfig, spec: DeviceSpec,
     return torch.nn.parallel.DistributedDataParallel(
         _TrainingForward(model, unused_r, unused_d),
         device_ids=[ctx.local_rank] if spec.device.type == "cuda" else None,
-        find_unused_parameters=unused_r or unused_d)
+        find_unused_parameters=unused_r or unused_d,
+    )
 
 
-def _shard_loss(out: HMLPEOutput, j: torch.Tensor, p: torch.Tensor, cfg: TrainConfig,
-                ctx: distributed.Context, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _shard_loss(
+    out: HMLPEOutput,
+    j: torch.Tensor,
+    p: torch.Tensor,
+    cfg: TrainConfig,
+    ctx: distributed.Context,
+    batch: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A data-parallel step's loss to back-propagate on this rank, and the global batch's mean
     (total, regression, detection) losses, the same on every rank (one small all-reduce).
 
@@ -180,7 +206,8 @@ def _shard_loss(out: HMLPEOutput, j: torch.Tensor, p: torch.Tensor, cfg: TrainCo
     n = len(j)
     if n:
         total, reg_mean, det_mean = losses.total_loss(
-            (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
+            (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss
+        )
         stats = torch.stack([total.detach(), reg_mean, det_mean]) * n
         scaled = total * (ctx.world_size * n / batch)
     else:
@@ -202,38 +229,59 @@ class _EpochProgress:
     """An epoch's running sums, the state a mid-epoch checkpoint saves."""
 
     epoch: int
-    step: int = 0                 # steps done in this epoch
-    seen: int = 0                 # visits done in this epoch
+    step: int = 0  # steps done in this epoch
+    seen: int = 0  # visits done in this epoch
     sums: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # loss, reg, det x batch
-    seconds: float = 0.0          # training seconds spent in this epoch so far
+    seconds: float = 0.0  # training seconds spent in this epoch so far
 
     def state(self) -> dict[str, Any]:
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {"epoch": self.epoch, "step": self.step, "seen": self.seen, "sums": list(self.sums),
-                "seconds": self.seconds, "rng": rng}
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "seen": self.seen,
+            "sums": list(self.sums),
+            "seconds": self.seconds,
+            "rng": rng,
+        }
 
     @classmethod
-    def restore(cls, saved: dict[str, Any]) -> "_EpochProgress":
+    def restore(cls, saved: dict[str, Any]) -> _EpochProgress:
         torch.set_rng_state(saved["rng"]["torch"])
         if "cuda" in saved["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(saved["rng"]["cuda"])
-        return cls(int(saved["epoch"]), int(saved["step"]), int(saved["seen"]),
-                   [float(v) for v in saved["sums"]], float(saved["seconds"]))
+        return cls(
+            int(saved["epoch"]),
+            int(saved["step"]),
+            int(saved["seen"]),
+            [float(v) for v in saved["sums"]],
+            float(saved["seconds"]),
+        )
 
 
 class _StopNow(Exception):
     """Internal: the time budget or step limit was reached inside an epoch."""
 
 
-def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: Path | None = None,
-          train_set: TrainSet | None = None, test_sets: dict[str, HeldOutSet] | None = None,
-          validation_sets: dict[str, HeldOutSet] | None = None, progress: bool | None = None,
-          stop_after_epochs: int | None = None, time_budget_s: float | None = None,
-          stop_after_steps: int | None = None, compile_model: bool = False,
-          readback_every: int = READBACK_EVERY,
-          checkpoint_minutes: float | None = CHECKPOINT_MINUTES) -> TrainResult:
+def train(
+    cfg: TrainConfig,
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    init_from: Path | None = None,
+    train_set: TrainSet | None = None,
+    test_sets: dict[str, HeldOutSet] | None = None,
+    validation_sets: dict[str, HeldOutSet] | None = None,
+    progress: bool | None = None,
+    stop_after_epochs: int | None = None,
+    time_budget_s: float | None = None,
+    stop_after_steps: int | None = None,
+    compile_model: bool = False,
+    readback_every: int = READBACK_EVERY,
+    checkpoint_minutes: float | None = CHECKPOINT_MINUTES,
+) -> TrainResult:
     """Train one stage of ``cfg`` into ``run_dir`` (checkpoint, history, config).
 
     resume: continue from run_dir/last.pt (its config must match ``cfg``), at an epoch's end
@@ -250,57 +298,77 @@ def train(cfg: TrainConfig, run_dir: Path, *, resume: bool = False, init_from: P
     """
     if readback_every < 1:
         raise ValueError(f"readback_every must be >= 1, got {readback_every}")
-    check_ranges(cfg)              # every value in range, the folder writable: before any work
+    check_ranges(cfg)  # every value in range, the folder writable: before any work
     check_output_folder(run_dir)
     with distributed.session(cfg.device) as ctx:
         # one writer per run folder (rank 0 writes for all ranks)
         with RunLock(run_dir, "training") if ctx.is_main else contextlib.nullcontext():
             if ctx.is_main:
-                clear_temporaries(run_dir)   # a killed write's leftovers: ours, as we hold the lock
+                clear_temporaries(run_dir)  # a killed write's leftovers: ours, as we hold the lock
             return _Stage(cfg, Path(run_dir), ctx, progress=progress).run(
-                resume=resume, init_from=init_from, train_set=train_set, test_sets=test_sets,
-                validation_sets=validation_sets, stop_after_epochs=stop_after_epochs,
-                time_budget_s=time_budget_s, stop_after_steps=stop_after_steps,
-                compile_model=compile_model, readback_every=readback_every,
-                checkpoint_minutes=checkpoint_minutes)
+                resume=resume,
+                init_from=init_from,
+                train_set=train_set,
+                test_sets=test_sets,
+                validation_sets=validation_sets,
+                stop_after_epochs=stop_after_epochs,
+                time_budget_s=time_budget_s,
+                stop_after_steps=stop_after_steps,
+                compile_model=compile_model,
+                readback_every=readback_every,
+                checkpoint_minutes=checkpoint_minutes,
+            )
 
 
 class _Stage:
     """One training stage: loading (``_load``), model and state (``_start``), the epoch loop
     (``_train_epoch``), held-out evaluation (``_evaluate``) and writing (``_save``)."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, *,
-                 progress: bool | None):
+    def __init__(
+        self, cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, *, progress: bool | None
+    ):
         self.cfg, self.run_dir, self.ctx = cfg, run_dir, ctx
         self.progress = progress if ctx.is_main else False
         self.ckpt_path = run_dir / CHECKPOINT_NAME
         self.spec = select_device(cfg.device)
-        self.commit = git_commit()   # the code does not change during a run: ask git once
+        self.commit = git_commit()  # the code does not change during a run: ask git once
         self.device = self.spec.description + (f"; {ctx.describe()}" if ctx.enabled else "")
 
     # -- setup -------------------------------------------------------------------------
     def _load(self, train_set, test_sets, validation_sets) -> None:
         cfg, ctx = self.cfg, self.ctx
-        with distributed.main_first(ctx):   # rank 0 fills the crop cache, the others read it
+        with distributed.main_first(ctx):  # rank 0 fills the crop cache, the others read it
             if train_set is None:
                 train_set = load_train_set(cfg, progress=self.progress)
-            if ctx.is_main:   # the held-out errors are rank 0's alone
+            if ctx.is_main:  # the held-out errors are rank 0's alone
                 if test_sets is None:
-                    test_sets = {name: load_test_set(name, cfg, progress=self.progress)
-                                 for name in cfg.test_sets}
+                    test_sets = {
+                        name: load_test_set(name, cfg, progress=self.progress)
+                        for name in cfg.test_sets
+                    }
                 if validation_sets is None:
-                    validation_sets = ({name: load_validation_set(name, cfg, progress=self.progress)
-                                        for name in _validation_names(cfg)}
-                                       if cfg.data.holdout_validation else {})
+                    validation_sets = (
+                        {
+                            name: load_validation_set(name, cfg, progress=self.progress)
+                            for name in _validation_names(cfg)
+                        }
+                        if cfg.data.holdout_validation
+                        else {}
+                    )
             else:
                 test_sets, validation_sets = {}, {}
         if len(train_set.images) == 0:
             raise ValueError(f"training set {cfg.stage.dataset!r} is empty")
         self.train_set = train_set
         self.n = len(train_set.images)
-        self.pool = DevicePool(train_set.images, train_set.joints, self.spec.device,
-                               out=cfg.crop.input_size, labels=cfg.labels,
-                               channels_last=self.spec.channels_last)
+        self.pool = DevicePool(
+            train_set.images,
+            train_set.joints,
+            self.spec.device,
+            out=cfg.crop.input_size,
+            labels=cfg.labels,
+            channels_last=self.spec.channels_last,
+        )
         sets = {f"test_{k}": v for k, v in test_sets.items()}
         sets.update({f"val_{k}": v for k, v in validation_sets.items()})
         self.heldout = HeldOutEvaluator(sets, cfg, self.spec) if ctx.is_main else None
@@ -309,10 +377,14 @@ class _Stage:
     def _start(self, resume: bool, init_from: Path | None, compile_model: bool) -> None:
         cfg = self.cfg
         if self.ckpt_path.exists() and not resume:
-            raise FileExistsError(f"run folder {self.run_dir} already holds a checkpoint; pass "
-                                  "resume (--resume) to continue it, or choose another output folder")
+            raise FileExistsError(
+                f"run folder {self.run_dir} already holds a checkpoint; pass "
+                "resume (--resume) to continue it, or choose another output folder"
+            )
         if resume and init_from is not None:
-            raise ValueError("resume and init_from are exclusive: a resumed run has its own weights")
+            raise ValueError(
+                "resume and init_from are exclusive: a resumed run has its own weights"
+            )
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg, self.spec)
         self.optimizer = build_optimizer(cfg, self.model)
@@ -329,29 +401,52 @@ class _Stage:
         elif init_from is not None:
             _, init_cfg, _, state = load_model(Path(init_from), "cpu")
             if asdict(init_cfg.model) != asdict(cfg.model):
-                raise CheckpointError(f"checkpoint {init_from} has another architecture "
-                                      f"({init_cfg.model}) than this run ({cfg.model})")
+                raise CheckpointError(
+                    f"checkpoint {init_from} has another architecture "
+                    f"({init_cfg.model}) than this run ({cfg.model})"
+                )
             self.model.load_state_dict(state["model"])
         self.init_from = init_from
         self.net = _data_parallel(self.model, cfg, self.spec, self.ctx)
         self.forward = torch.compile(self.net) if compile_model else self.net
         if self.ctx.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(self.run_dir / CONFIG_NAME, {
-                "config": asdict(cfg), "device": self.device,
-                "init_from": str(init_from) if init_from else None,
-                "git_commit": self.commit, "created": now_utc(),
-                "train_examples": self.n, "passes_per_epoch": cfg.stage.passes_per_epoch,
-                "visits_per_epoch": cfg.stage.passes_per_epoch * self.n,
-                "visits_total": cfg.stage.visits(self.n), "compiled": compile_model,
-                "train_fingerprint": self.train_set.fingerprint, "data_pack": pack_provenance()})
+            atomic_write_json(
+                self.run_dir / CONFIG_NAME,
+                {
+                    "config": asdict(cfg),
+                    "device": self.device,
+                    "init_from": str(init_from) if init_from else None,
+                    "git_commit": self.commit,
+                    "created": now_utc(),
+                    "train_examples": self.n,
+                    "passes_per_epoch": cfg.stage.passes_per_epoch,
+                    "visits_per_epoch": cfg.stage.passes_per_epoch * self.n,
+                    "visits_total": cfg.stage.visits(self.n),
+                    "compiled": compile_model,
+                    "train_fingerprint": self.train_set.fingerprint,
+                    "data_pack": pack_provenance(),
+                },
+            )
 
     # -- the loop ------------------------------------------------------------------------
-    def run(self, *, resume, init_from, train_set, test_sets, validation_sets, stop_after_epochs,
-            time_budget_s, stop_after_steps, compile_model, readback_every,
-            checkpoint_minutes) -> TrainResult:
+    def run(
+        self,
+        *,
+        resume,
+        init_from,
+        train_set,
+        test_sets,
+        validation_sets,
+        stop_after_epochs,
+        time_budget_s,
+        stop_after_steps,
+        compile_model,
+        readback_every,
+        checkpoint_minutes,
+    ) -> TrainResult:
         t0 = time.perf_counter()
-        self.cfg.stage.passes_per_epoch   # an unknown epoch unit fails before any work
+        _ = self.cfg.stage.passes_per_epoch  # an unknown epoch unit fails before any work
         self._load(train_set, test_sets, validation_sets)
         self._start(resume, init_from, compile_model)
         self.readback_every = readback_every
@@ -365,8 +460,11 @@ class _Stage:
             last_epoch = min(last_epoch, self.start_epoch - 1 + stop_after_epochs)
         finished = True
         for epoch in range(self.start_epoch, last_epoch + 1):
-            progress = (_EpochProgress.restore(self.partial)
-                        if self.partial and int(self.partial["epoch"]) == epoch else None)
+            progress = (
+                _EpochProgress.restore(self.partial)
+                if self.partial and int(self.partial["epoch"]) == epoch
+                else None
+            )
             self.partial = None
             try:
                 self._train_epoch(epoch, progress)
@@ -375,8 +473,9 @@ class _Stage:
                 break
         if finished and last_epoch < self.cfg.stage.epochs:
             finished = False
-        return TrainResult(self.run_dir, self.ckpt_path, self.history,
-                           time.perf_counter() - t0, finished)
+        return TrainResult(
+            self.run_dir, self.ckpt_path, self.history, time.perf_counter() - t0, finished
+        )
 
     def _train_epoch(self, epoch: int, progress: _EpochProgress | None) -> None:
         cfg, ctx, pool = self.cfg, self.ctx, self.pool
@@ -384,20 +483,36 @@ class _Stage:
             _seed_epoch(cfg.seed, epoch)
             _seed_rank(cfg.seed, epoch, ctx)
             progress = _EpochProgress(epoch)
-        elif ctx.enabled and not ctx.is_main:   # rank 0's saved stream restored: draw apart again
-            torch.manual_seed(int(np.random.SeedSequence(
-                [cfg.seed, epoch, ctx.rank, progress.step]).generate_state(1)[0]))
-        plan = epoch_plan(self.n, cfg.stage.passes_per_epoch, cfg.seed, epoch, pool.height,
-                          pool.width, cfg.crop.input_size, cfg.augment)
+        elif ctx.enabled and not ctx.is_main:  # rank 0's saved stream restored: draw apart again
+            torch.manual_seed(
+                int(
+                    np.random.SeedSequence(
+                        [cfg.seed, epoch, ctx.rank, progress.step]
+                    ).generate_state(1)[0]
+                )
+            )
+        plan = epoch_plan(
+            self.n,
+            cfg.stage.passes_per_epoch,
+            cfg.seed,
+            epoch,
+            pool.height,
+            pool.width,
+            cfg.crop.input_size,
+            cfg.augment,
+        )
         pool.set_plan(plan)
         bs = cfg.optim.batch_size
         self.net.train()
         sums = torch.tensor(progress.sums, dtype=torch.float64, device=self.spec.device)
         totals = torch.zeros(self.readback_every, dtype=torch.float32, device=self.spec.device)
-        pending = 0                      # steps since the last readback
-        bar = progress_bar(total=self.spe, initial=progress.step,
-                           desc=f"{cfg.stage.dataset} epoch {epoch}/{cfg.stage.epochs}",
-                           enabled=self.progress)
+        pending = 0  # steps since the last readback
+        bar = progress_bar(
+            total=self.spe,
+            initial=progress.step,
+            desc=f"{cfg.stage.dataset} epoch {epoch}/{cfg.stage.epochs}",
+            enabled=self.progress,
+        )
         t_start = time.perf_counter()
         last_ckpt = t_start
         try:
@@ -424,10 +539,12 @@ class _Stage:
                 if done:
                     break
                 now = time.perf_counter()
-                out_of_time = ((self.deadline is not None and now >= self.deadline)
-                               or self.steps_left == 0)
-                if out_of_time or (self.checkpoint_s is not None
-                                   and now - last_ckpt >= self.checkpoint_s):
+                out_of_time = (
+                    self.deadline is not None and now >= self.deadline
+                ) or self.steps_left == 0
+                if out_of_time or (
+                    self.checkpoint_s is not None and now - last_ckpt >= self.checkpoint_s
+                ):
                     progress.seconds += now - t_start
                     t_start = last_ckpt = now
                     self._save(epoch - 1, progress)
@@ -445,7 +562,7 @@ class _Stage:
         if ctx.enabled:
             part = distributed.shard(stop - start, ctx)
             x, j, p = self.pool.batch(start + part.start, start + part.stop)
-            if len(x) == 0:   # an empty shard: a dummy image keeps this rank in the all-reduce
+            if len(x) == 0:  # an empty shard: a dummy image keeps this rank in the all-reduce
                 x = x.new_zeros((1, *x.shape[1:]))
         else:
             x, j, p = self.pool.batch(start, stop)
@@ -455,9 +572,13 @@ class _Stage:
         if ctx.enabled:
             loss, stats = _shard_loss(out, j, p, cfg, ctx, stop - start)
         else:
-            terms = losses.total_loss((out.joints.float(), out.part_logits.float()), (j, p), cfg.loss)
-            loss, stats = terms.total, torch.stack([terms.total.detach(), terms.regression,
-                                                    terms.detection])
+            terms = losses.total_loss(
+                (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss
+            )
+            loss, stats = (
+                terms.total,
+                torch.stack([terms.total.detach(), terms.regression, terms.detection]),
+            )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.optim.grad_clip is not None:
@@ -475,13 +596,17 @@ class _Stage:
             where = self.ckpt_path if self.ckpt_path.exists() else "none (first epoch)"
             raise NonFiniteLossError(
                 f"non-finite loss ({values[bad[0]]}) at epoch {epoch}, step {step}; stopped, "
-                f"the last good checkpoint is {where}", epoch=epoch, step=step)
+                f"the last good checkpoint is {where}",
+                epoch=epoch,
+                step=step,
+            )
 
     def _end_epoch(self, epoch: int, progress: _EpochProgress, lr: float) -> None:
         cfg, ctx = self.cfg, self.ctx
         seen = progress.seen
         row: dict[str, Any] = {
-            "epoch": epoch, "lr": lr,
+            "epoch": epoch,
+            "lr": lr,
             "visits": epoch * cfg.stage.passes_per_epoch * self.n,
             "train_loss": progress.sums[0] / seen,
             "train_regression": progress.sums[1] / seen,
@@ -489,19 +614,29 @@ class _Stage:
             "train_seconds": round(progress.seconds, 3),
             "images_per_second": round(seen / max(progress.seconds, 1e-9), 1),
         }
-        if ctx.is_main and cfg.eval_every and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs):
+        if (
+            ctx.is_main
+            and cfg.eval_every
+            and (epoch % cfg.eval_every == 0 or epoch == cfg.stage.epochs)
+        ):
             row.update(self._evaluate(final=epoch == cfg.stage.epochs))
         self.history.append(row)
         self._save(epoch, None)
-        if ctx.enabled:   # rank 0's row (held-out errors); no rank goes on before the checkpoint is written
+        if (
+            ctx.enabled
+        ):  # rank 0's row (held-out errors); no rank goes on before the checkpoint is written
             self.history[-1] = distributed.broadcast(row, ctx)
 
     def _evaluate(self, final: bool) -> dict[str, Any]:
         """Held-out errors (test and validation), the dead-map shares and, at the stage's end,
         the dropout check on the validation split."""
         row = self.heldout.errors(self.model)
-        row.update({f"dead_maps_{k}": v for k, v in
-                    dead_map_shares(self.model, self.probe, self.spec).items()})
+        row.update(
+            {
+                f"dead_maps_{k}": v
+                for k, v in dead_map_shares(self.model, self.probe, self.spec).items()
+            }
+        )
         if final:
             row.update(self.heldout.dropout_check(self.model, prefix="val_"))
         return row
@@ -513,15 +648,24 @@ class _Stage:
             return
         cfg = self.cfg
         state = {
-            "config": asdict(cfg), "epoch": epochs_done, "model": self.model.state_dict(),
+            "config": asdict(cfg),
+            "epoch": epochs_done,
+            "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "partial": None if progress is None else progress.state(),
-            "history": self.history, "git_commit": self.commit, "created": now_utc(),
+            "history": self.history,
+            "git_commit": self.commit,
+            "created": now_utc(),
             "device": self.device,
             "init_from": str(self.init_from) if self.init_from else None,
-            "data": {"train_examples": self.n, "train_fingerprint": self.train_set.fingerprint,
-                     "visits_done": (epochs_done * cfg.stage.passes_per_epoch * self.n
-                                     + (progress.seen if progress else 0))},
+            "data": {
+                "train_examples": self.n,
+                "train_fingerprint": self.train_set.fingerprint,
+                "visits_done": (
+                    epochs_done * cfg.stage.passes_per_epoch * self.n
+                    + (progress.seen if progress else 0)
+                ),
+            },
         }
         save_checkpoint(self.ckpt_path, state)
         write_history(self.run_dir, self.history)
@@ -534,12 +678,16 @@ def _validation_names(cfg: TrainConfig) -> tuple[str, ...]:
     return (cfg.stage.dataset,)
 
 
-def heldout_errors(model: HMLPENet, test: HeldOutSet, cfg: TrainConfig, spec: DeviceSpec,
-                   batch_size: int = 256) -> dict[str, float]:
+def heldout_errors(
+    model: HMLPENet, test: HeldOutSet, cfg: TrainConfig, spec: DeviceSpec, batch_size: int = 256
+) -> dict[str, float]:
     """Mean eq. 1 and eq. 3 errors of ``model`` on the usable crops of one held-out set."""
     errs = HeldOutEvaluator({"set_x": test}, cfg, spec, batch_size).errors(model)
-    return {"regression": errs["set_regression"], "detection": errs["set_detection"],
-            "examples": HeldOutEvaluator.usable_count(test, cfg)}
+    return {
+        "regression": errs["set_regression"],
+        "detection": errs["set_detection"],
+        "examples": HeldOutEvaluator.usable_count(test, cfg),
+    }
 
 
 def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
@@ -547,5 +695,6 @@ def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
     import json
 
     import pandas as pd
+
     atomic_write_text(run_dir / HISTORY_NAME, "".join(json.dumps(r) + "\n" for r in history))
     atomic_write_text(run_dir / HISTORY_CSV_NAME, pd.DataFrame(history).to_csv(index=False))

@@ -22,10 +22,11 @@ patch has the same position relative to its neuron; the padded area counts as bl
 average, exactly as the network saw it (the input is zero-padded after mean subtraction, i.e.
 mid-grey, but for display black marks "outside the image" unambiguously).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -41,8 +42,9 @@ def _pair(size) -> tuple[int, int]:
     return int(size), int(size)
 
 
-def backtrack_region(layers: Sequence[LayerGeometry], mx, my,
-                     input_size: int | tuple[int, int] | None = None):
+def backtrack_region(
+    layers: Sequence[LayerGeometry], mx, my, input_size: int | tuple[int, int] | None = None
+):
     """Inclusive input box (x1, y1, x2, y2) of the neuron at column ``mx``, row ``my`` of the last
     layer of ``layers`` (in forward order), by Algorithm 1 with padding.
 
@@ -85,13 +87,15 @@ class ReceptiveField:
     kernel: int
     stride: int
     padding: int
-    size: int      # receptive-field side in input pixels
-    jump: int      # input pixels between neighbouring neurons of this layer (cumulative stride)
-    start: int     # input coordinate of the first pixel of neuron 0's field (negative: padding)
+    size: int  # receptive-field side in input pixels
+    jump: int  # input pixels between neighbouring neurons of this layer (cumulative stride)
+    start: int  # input coordinate of the first pixel of neuron 0's field (negative: padding)
     output_size: int | None = None  # map side for the given input size, if one was given
 
 
-def receptive_field(layers: Sequence[LayerGeometry], input_size: int | None = None) -> list[ReceptiveField]:
+def receptive_field(
+    layers: Sequence[LayerGeometry], input_size: int | None = None
+) -> list[ReceptiveField]:
     """Receptive-field size, jump (cumulative stride) and start offset after each layer.
 
     Neuron m of a layer sees input pixels [start + m * jump, start + m * jump + size - 1] along
@@ -105,7 +109,9 @@ def receptive_field(layers: Sequence[LayerGeometry], input_size: int | None = No
         jump *= g.stride
         if n is not None:
             n = (n + 2 * g.padding - g.kernel) // g.stride + 1
-        out.append(ReceptiveField(g.name, g.kind, g.kernel, g.stride, g.padding, size, jump, start, n))
+        out.append(
+            ReceptiveField(g.name, g.kind, g.kernel, g.stride, g.padding, size, jump, start, n)
+        )
     return out
 
 
@@ -120,10 +126,12 @@ class MaxActivations:
     """Per image and feature map of one layer: the maximal activation and where it is."""
 
     layer: str
-    values: np.ndarray      # (N, C) float32, the maximum of each map
-    locations: np.ndarray   # (N, C, 2) int, (mx, my) of the maximum (first in row-major order on ties)
-    boxes: np.ndarray       # (N, C, 4) int, unclipped backtracked boxes (x1, y1, x2, y2), inclusive
-    clipped: np.ndarray     # (N, C, 4) int, the same boxes clipped to the image
+    values: np.ndarray  # (N, C) float32, the maximum of each map
+    locations: (
+        np.ndarray
+    )  # (N, C, 2) int, (mx, my) of the maximum (first in row-major order on ties)
+    boxes: np.ndarray  # (N, C, 4) int, unclipped backtracked boxes (x1, y1, x2, y2), inclusive
+    clipped: np.ndarray  # (N, C, 4) int, the same boxes clipped to the image
     layers: list[LayerGeometry]
 
     @property
@@ -137,8 +145,13 @@ def _device_of(model: torch.nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def max_activation_patches(model: HMLPENet, images, layer: str = "conv3", batch_size: int = 64,
-                           progress: bool | None = None) -> MaxActivations:
+def max_activation_patches(
+    model: HMLPENet,
+    images,
+    layer: str = "conv3",
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> MaxActivations:
     """For each image (uint8 (N, H, W, 3)) and each feature map of ``layer``: the location of the
     maximal activation and its backtracked box. Runs the model in eval mode, fp32, batched."""
     layers = _layer_list(model, layer)
@@ -150,8 +163,10 @@ def max_activation_patches(model: HMLPENet, images, layer: str = "conv3", batch_
     vals, locs = [], []
     try:
         starts = range(0, n, batch_size)
-        for s in progress_bar(starts, total=len(starts), desc=f"max activations {layer}", enabled=progress):
-            x = to_input(images[s:s + batch_size]).to(device)
+        for s in progress_bar(
+            starts, total=len(starts), desc=f"max activations {layer}", enabled=progress
+        ):
+            x = to_input(images[s : s + batch_size]).to(device)
             fm = model.feature_maps(x, (layer,))[layer].float()
             b, c, fh, fw = fm.shape
             v, idx = fm.reshape(b, c, fh * fw).max(dim=2)
@@ -162,8 +177,9 @@ def max_activation_patches(model: HMLPENet, images, layer: str = "conv3", batch_
     values = np.concatenate(vals)
     locations = np.concatenate(locs).astype(np.int64)
     boxes = np.stack(backtrack_region(layers, locations[..., 0], locations[..., 1]), axis=-1)
-    clipped = np.stack(backtrack_region(layers, locations[..., 0], locations[..., 1],
-                                        input_size=(h, w)), axis=-1)
+    clipped = np.stack(
+        backtrack_region(layers, locations[..., 0], locations[..., 1], input_size=(h, w)), axis=-1
+    )
     return MaxActivations(layer, values, locations, boxes, clipped, layers)
 
 
@@ -174,12 +190,17 @@ def extract_patch(image: np.ndarray, box: Sequence[int]) -> np.ndarray:
     out = np.zeros((y2 - y1 + 1, x2 - x1 + 1) + image.shape[2:], dtype=image.dtype)
     sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2, w - 1), min(y2, h - 1)
     if sx1 <= sx2 and sy1 <= sy2:
-        out[sy1 - y1:sy2 - y1 + 1, sx1 - x1:sx2 - x1 + 1] = image[sy1:sy2 + 1, sx1:sx2 + 1]
+        out[sy1 - y1 : sy2 - y1 + 1, sx1 - x1 : sx2 - x1 + 1] = image[sy1 : sy2 + 1, sx1 : sx2 + 1]
     return out
 
 
-def average_backtracked_patches(model: HMLPENet, images, layer: str = "conv3", batch_size: int = 64,
-                                progress: bool | None = None) -> np.ndarray:
+def average_backtracked_patches(
+    model: HMLPENet,
+    images,
+    layer: str = "conv3",
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> np.ndarray:
     """Figure 6b/6c: for each feature map of ``layer``, the mean over ``images`` (uint8
     (N, H, W, 3)) of the backtracked patch of that map's maximal activation.
 
@@ -192,13 +213,18 @@ def average_backtracked_patches(model: HMLPENet, images, layer: str = "conv3", b
     s = acts.patch_size
     n, c = acts.locations.shape[:2]
     # Pad every image by the largest overhang once, then crop with plain slicing.
-    pad = int(max(0, -acts.boxes[..., :2].min(),
-                  acts.boxes[..., 2].max() - (images.shape[2] - 1),
-                  acts.boxes[..., 3].max() - (images.shape[1] - 1)))
+    pad = int(
+        max(
+            0,
+            -acts.boxes[..., :2].min(),
+            acts.boxes[..., 2].max() - (images.shape[2] - 1),
+            acts.boxes[..., 3].max() - (images.shape[1] - 1),
+        )
+    )
     total = np.zeros((c, s, s, 3), dtype=np.float64)
     for i in range(n):
         padded = np.pad(images[i], ((pad, pad), (pad, pad), (0, 0))) if pad else images[i]
         for k in range(c):
             x1, y1 = acts.boxes[i, k, :2] + pad
-            total[k] += padded[y1:y1 + s, x1:x1 + s]
+            total[k] += padded[y1 : y1 + s, x1 : x1 + s]
     return (total / n).astype(np.float32)

@@ -7,6 +7,7 @@ joint), configured by ``config.HeatmapConfig``.
 
 For the 112 input: 56 -> 56, 28, 14, 7 -> 14, 28: heatmaps of 28 x 28, stride 4. Targets and
 decoding: ``hmlpe.data.heatmaps``."""
+
 from __future__ import annotations
 
 import torch
@@ -16,8 +17,11 @@ from hmlpe.config import HeatmapConfig
 
 
 def _conv_bn_relu(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    ]
 
 
 class BasicBlock(nn.Module):
@@ -25,12 +29,16 @@ class BasicBlock(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, stride: int):
         super().__init__()
-        self.body = nn.Sequential(*_conv_bn_relu(c_in, c_out, stride),
-                                  nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(c_out))
-        self.shortcut = (nn.Identity() if stride == 1 and c_in == c_out else
-                         nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
-                                       nn.BatchNorm2d(c_out)))
+        self.body = nn.Sequential(
+            *_conv_bn_relu(c_in, c_out, stride),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        )
+        self.shortcut = (
+            nn.Identity()
+            if stride == 1 and c_in == c_out
+            else nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+        )
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -51,8 +59,11 @@ class HeatmapNet(nn.Module):
         self.encoder = nn.Sequential(*layers)
         head: list[nn.Module] = []
         for _ in range(cfg.deconv_layers):
-            head += [nn.ConvTranspose2d(c, cfg.deconv_channels, 4, 2, 1, bias=False),
-                     nn.BatchNorm2d(cfg.deconv_channels), nn.ReLU(inplace=True)]
+            head += [
+                nn.ConvTranspose2d(c, cfg.deconv_channels, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(cfg.deconv_channels),
+                nn.ReLU(inplace=True),
+            ]
             c = cfg.deconv_channels
         head.append(nn.Conv2d(c, cfg.n_joints, 1))
         self.head = nn.Sequential(*head)
@@ -74,17 +85,32 @@ def count_flops(model: nn.Module, input_size: int) -> int:
 
     def hook(module, inputs, output):
         nonlocal macs
-        if isinstance(module, nn.ConvTranspose2d):   # each input cell meets the whole kernel
+        if isinstance(module, nn.ConvTranspose2d):  # each input cell meets the whole kernel
             n_in = inputs[0].shape[-2] * inputs[0].shape[-1]
-            macs += n_in * module.in_channels * module.out_channels * module.kernel_size[0] \
-                * module.kernel_size[1] // module.groups
+            macs += (
+                n_in
+                * module.in_channels
+                * module.out_channels
+                * module.kernel_size[0]
+                * module.kernel_size[1]
+                // module.groups
+            )
         elif isinstance(module, nn.Conv2d):
             n_out = output.shape[-2] * output.shape[-1]
-            macs += n_out * module.out_channels * module.in_channels * module.kernel_size[0] \
-                * module.kernel_size[1] // module.groups
+            macs += (
+                n_out
+                * module.out_channels
+                * module.in_channels
+                * module.kernel_size[0]
+                * module.kernel_size[1]
+                // module.groups
+            )
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))
+    ]
     was_training = model.training
     try:
         model.eval()

@@ -17,6 +17,7 @@ refers to [14] (Krizhevsky et al. 2012) for its training procedure.
 Layers are found by their place in ``HMLPENet``: the trunk's convolutions, each head's two hidden
 ``Linear`` layers and its output ``Linear``.
 """
+
 from __future__ import annotations
 
 import math

@@ -14,6 +14,7 @@ The mean puts both terms on the scale of Table 3's errors (P ~ 0.04-0.07, R ~ 0.
 which the paper's ratios 0.5-4 all train. Logged detection errors are always the mean per
 window, whatever the training reduction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -30,16 +31,23 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
     pred, target: (B, J, 2) or (B, 2J) (any mix of the two), normalised coordinates.
     """
-    if pred.ndim not in (2, 3) or pred.shape[0] != target.shape[0] or pred.numel() != target.numel():
-        raise ValueError(f"pred and target must be (B, J, 2) or (B, 2J) of the same size, "
-                         f"got {tuple(pred.shape)} and {tuple(target.shape)}")
+    if (
+        pred.ndim not in (2, 3)
+        or pred.shape[0] != target.shape[0]
+        or pred.numel() != target.numel()
+    ):
+        raise ValueError(
+            f"pred and target must be (B, J, 2) or (B, 2J) of the same size, "
+            f"got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
     b = pred.shape[0]
     diff = pred.reshape(b, -1) - target.reshape(b, -1).to(pred.dtype)
     return (diff * diff).sum(dim=1)
 
 
-def detection_loss(logits: torch.Tensor, labels: torch.Tensor,
-                   reduction: str = "sum") -> torch.Tensor:
+def detection_loss(
+    logits: torch.Tensor, labels: torch.Tensor, reduction: str = "sum"
+) -> torch.Tensor:
     """Eq. 3 summed (``reduction="sum"``) or averaged (``"mean"``) over parts and windows, per
     example -> (B,).
 
@@ -50,11 +58,14 @@ def detection_loss(logits: torch.Tensor, labels: torch.Tensor,
     gradient ``sigmoid(z) - y`` for saturated ``z`` where ``log(sigmoid(z))`` would underflow.
     """
     if logits.ndim != 4 or labels.shape != logits.shape:
-        raise ValueError(f"logits must be (B, P, G, G) and labels the same shape, "
-                         f"got {tuple(logits.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"logits must be (B, P, G, G) and labels the same shape, "
+            f"got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
     if reduction not in DETECTION_REDUCTIONS:
-        raise ValueError(f"detection reduction must be one of {DETECTION_REDUCTIONS}, "
-                         f"got {reduction!r}")
+        raise ValueError(
+            f"detection reduction must be one of {DETECTION_REDUCTIONS}, got {reduction!r}"
+        )
     e = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype), reduction="none")
     per_image = e.flatten(1)
     return per_image.sum(dim=1) if reduction == "sum" else per_image.mean(dim=1)
@@ -64,9 +75,9 @@ DETECTION_REDUCTIONS = ("sum", "mean")
 
 
 class LossTerms(NamedTuple):
-    total: torch.Tensor        # scalar, carries the gradient
-    regression: torch.Tensor   # scalar, detached: mean_t sum_i E_r (NaN if no regression output)
-    detection: torch.Tensor    # scalar, detached: mean_t mean_{p,l} E_d (NaN if no logits)
+    total: torch.Tensor  # scalar, carries the gradient
+    regression: torch.Tensor  # scalar, detached: mean_t sum_i E_r (NaN if no regression output)
+    detection: torch.Tensor  # scalar, detached: mean_t mean_{p,l} E_d (NaN if no logits)
 
 
 def _pick(x, keys: tuple[str, ...], index: int, what: str):
@@ -109,8 +120,9 @@ def total_loss(outputs, targets, cfg: LossConfig = LossConfig()) -> LossTerms:
     terms = []
     logged = []
     for weight, p, t, fn, log_scale, name in (
-            (cfg.lambda_r, pj, tj, regression_loss, 1.0, "joints"),
-            (cfg.lambda_d, pl, tl, detection, per_window, "logits/labels")):
+        (cfg.lambda_r, pj, tj, regression_loss, 1.0, "joints"),
+        (cfg.lambda_d, pl, tl, detection, per_window, "logits/labels"),
+    ):
         if weight != 0:
             if p is None or t is None:
                 raise ValueError(f"a non-zero weight needs both outputs and targets for {name}")

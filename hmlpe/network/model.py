@@ -31,6 +31,7 @@ Structure (what the paper fixes, plus the reproduction's choices, marked "ours")
 - Weight initialisation (ours; the paper gives none): ``ModelConfig.init``, see
   ``hmlpe.network.init`` (PyTorch's defaults, [14]'s rule, or Kaiming).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,21 +56,21 @@ FEATURE_POINTS: tuple[str, ...] = ("conv1", "conv2", "conv3", "pool1", "pool2", 
 class LayerGeometry:
     """Spatial geometry of one locally connected layer (square kernels only)."""
 
-    name: str      # "conv1", "pool1", ...
-    kind: str      # "conv" or "pool"
+    name: str  # "conv1", "pool1", ...
+    kind: str  # "conv" or "pool"
     kernel: int
     stride: int
     padding: int
 
 
 class HMLPEOutput(NamedTuple):
-    joints: torch.Tensor       # (B, n_joints, 2), tanh outputs (x, y) in crop-normalised units
+    joints: torch.Tensor  # (B, n_joints, 2), tanh outputs (x, y) in crop-normalised units
     part_logits: torch.Tensor  # (B, n_parts, grid, grid), logits of the window indicators
 
 
 class HMLPEPrediction(NamedTuple):
-    joints: torch.Tensor       # (B, n_joints, 2)
-    part_probs: torch.Tensor   # (B, n_parts, grid, grid), logistic of the logits
+    joints: torch.Tensor  # (B, n_joints, 2)
+    part_probs: torch.Tensor  # (B, n_parts, grid, grid), logistic of the logits
 
 
 def _square(value, what: str) -> int:
@@ -102,10 +103,15 @@ def trunk_sizes(cfg: ModelConfig) -> list[tuple[str, int, int]]:
     return out
 
 
-def _head(in_features: int, widths: tuple[int, int], out_features: int, dropout: float) -> nn.Sequential:
+def _head(
+    in_features: int, widths: tuple[int, int], out_features: int, dropout: float
+) -> nn.Sequential:
     return nn.Sequential(
-        nn.Linear(in_features, widths[0]), nn.ReLU(inplace=True), nn.Dropout(dropout),
-        nn.Linear(widths[0], widths[1]), nn.ReLU(inplace=True),
+        nn.Linear(in_features, widths[0]),
+        nn.ReLU(inplace=True),
+        nn.Dropout(dropout),
+        nn.Linear(widths[0], widths[1]),
+        nn.ReLU(inplace=True),
         nn.Linear(widths[1], out_features),
     )
 
@@ -121,8 +127,16 @@ class HMLPENet(nn.Module):
         for k in range(3):
             kern = cfg.conv_kernels[k]
             layers += [
-                (f"conv{k + 1}", nn.Conv2d(c_in, cfg.conv_channels[k], kern, stride=cfg.conv_strides[k],
-                                           padding=kern // 2)),
+                (
+                    f"conv{k + 1}",
+                    nn.Conv2d(
+                        c_in,
+                        cfg.conv_channels[k],
+                        kern,
+                        stride=cfg.conv_strides[k],
+                        padding=kern // 2,
+                    ),
+                ),
                 # pool before ReLU: same function as ReLU before pool, cheaper (module docstring)
                 (f"pool{k + 1}", nn.MaxPool2d(cfg.pool_kernel, stride=cfg.pool_stride)),
                 (f"relu{k + 1}", nn.ReLU(inplace=True)),
@@ -134,8 +148,9 @@ class HMLPENet(nn.Module):
         _, c, n = trunk_sizes(cfg)[-1]
         self.trunk_features = c * n * n
         self.regression = _head(self.trunk_features, cfg.fc_widths, cfg.n_joints * 2, cfg.dropout)
-        self.detection = _head(self.trunk_features, cfg.fc_widths, cfg.n_parts * cfg.grid ** 2,
-                               cfg.dropout)
+        self.detection = _head(
+            self.trunk_features, cfg.fc_widths, cfg.n_parts * cfg.grid**2, cfg.dropout
+        )
         initialise(self, cfg.init)
 
     def forward(self, x: torch.Tensor) -> HMLPEOutput:
@@ -163,7 +178,9 @@ class HMLPENet(nn.Module):
         for name, m in self.trunk.named_children():
             if isinstance(m, nn.Conv2d):
                 if _square(m.dilation, f"{name}.dilation") != 1 or m.padding_mode != "zeros":
-                    raise ValueError(f"{name}: only undilated zero-padded convolutions are supported")
+                    raise ValueError(
+                        f"{name}: only undilated zero-padded convolutions are supported"
+                    )
                 kind = "conv"
             elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
                 if isinstance(m, nn.MaxPool2d) and _square(m.dilation, f"{name}.dilation") != 1:
@@ -173,17 +190,28 @@ class HMLPENet(nn.Module):
                 kind = "pool"
             else:
                 continue
-            out.append(LayerGeometry(name, kind, _square(m.kernel_size, f"{name}.kernel_size"),
-                                     _square(m.stride, f"{name}.stride"),
-                                     _square(m.padding, f"{name}.padding")))
+            out.append(
+                LayerGeometry(
+                    name,
+                    kind,
+                    _square(m.kernel_size, f"{name}.kernel_size"),
+                    _square(m.stride, f"{name}.stride"),
+                    _square(m.padding, f"{name}.padding"),
+                )
+            )
             if name == upto:
                 return out
         if upto is not None:
-            raise ValueError(f"unknown trunk layer {upto!r}; known: {', '.join(g.name for g in out)}")
+            raise ValueError(
+                f"unknown trunk layer {upto!r}; known: {', '.join(g.name for g in out)}"
+            )
         return out
 
-    def feature_maps(self, x: torch.Tensor, points: tuple[str, ...] = ("conv1", "conv2", "conv3"),
-                     ) -> dict[str, torch.Tensor]:
+    def feature_maps(
+        self,
+        x: torch.Tensor,
+        points: tuple[str, ...] = ("conv1", "conv2", "conv3"),
+    ) -> dict[str, torch.Tensor]:
         """Activations of the trunk at ``points``: "convK" after the K-th ReLU (before pooling),
         "poolK" after the K-th max-pooling. Runs the trunk only as far as needed."""
         unknown = set(points) - set(FEATURE_POINTS)
@@ -203,8 +231,9 @@ class HMLPENet(nn.Module):
         return {p: out[p] for p in points}
 
 
-def to_input(images, channels_last: bool = False,
-             mean: tuple[float, float, float] = INPUT_MEAN) -> torch.Tensor:
+def to_input(
+    images, channels_last: bool = False, mean: tuple[float, float, float] = INPUT_MEAN
+) -> torch.Tensor:
     """uint8 images (B, H, W, 3) (numpy or torch) -> float32 (B, 3, H, W) = x / 255 - mean.
 
     With ``channels_last`` the result uses ``torch.channels_last`` memory (free here: NHWC input
@@ -242,6 +271,6 @@ def count_flops(cfg: ModelConfig) -> int:
     _, c, n = trunk_sizes(cfg)[-1]
     feats = c * n * n
     w1, w2 = cfg.fc_widths
-    for out in (cfg.n_joints * 2, cfg.n_parts * cfg.grid ** 2):
+    for out in (cfg.n_joints * 2, cfg.n_parts * cfg.grid**2):
         macs += feats * w1 + w1 * w2 + w2 * out
     return 2 * macs

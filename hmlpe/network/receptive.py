@@ -22,9 +22,10 @@ both the geometry that backtracking reads and the recursion itself.
 Which point a layer name is follows ``hmlpe.network.backtrack``: "convK" is the K-th convolution's output
 (after its ReLU, before its pooling), "poolK" the K-th pooling layer's output.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -43,13 +44,21 @@ def _spatial_modules(model_or_layers) -> list[tuple[str, nn.Module]]:
         out = []
         for g in model_or_layers:
             if not isinstance(g, LayerGeometry):
-                raise TypeError(f"expected an HMLPENet, an nn.Module or LayerGeometry items, got {g!r}")
-            m = (nn.Conv2d(1, 1, g.kernel, g.stride, g.padding) if g.kind == "conv"
-                 else nn.AvgPool2d(g.kernel, g.stride, g.padding))
+                raise TypeError(
+                    f"expected an HMLPENet, an nn.Module or LayerGeometry items, got {g!r}"
+                )
+            m = (
+                nn.Conv2d(1, 1, g.kernel, g.stride, g.padding)
+                if g.kind == "conv"
+                else nn.AvgPool2d(g.kernel, g.stride, g.padding)
+            )
             out.append((g.name, m))
         return out
-    return [(name, m) for name, m in seq.named_children()
-            if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))]
+    return [
+        (name, m)
+        for name, m in seq.named_children()
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))
+    ]
 
 
 def probe_network(model_or_layers, layer: str | None = None) -> nn.Sequential:
@@ -61,16 +70,28 @@ def probe_network(model_or_layers, layer: str | None = None) -> nn.Sequential:
         if isinstance(m, nn.Conv2d):
             if m.padding_mode != "zeros" or isinstance(m.padding, str):
                 raise ValueError(f"{name}: only explicit zero padding is supported")
-            p = nn.Conv2d(1, 1, m.kernel_size, stride=m.stride, padding=m.padding,
-                          dilation=m.dilation, bias=False)
+            p = nn.Conv2d(
+                1,
+                1,
+                m.kernel_size,
+                stride=m.stride,
+                padding=m.padding,
+                dilation=m.dilation,
+                bias=False,
+            )
             nn.init.ones_(p.weight)
         elif isinstance(m, nn.MaxPool2d):
             if m.dilation not in (1, (1, 1)):
                 raise ValueError(f"{name}: dilated pooling is not supported")
             p = nn.AvgPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode)
         else:  # AvgPool2d
-            p = nn.AvgPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode,
-                             count_include_pad=m.count_include_pad)
+            p = nn.AvgPool2d(
+                m.kernel_size,
+                m.stride,
+                m.padding,
+                ceil_mode=m.ceil_mode,
+                count_include_pad=m.count_include_pad,
+            )
         layers.append((name, p))
         if name == layer:
             found = True
@@ -83,8 +104,14 @@ def probe_network(model_or_layers, layer: str | None = None) -> nn.Sequential:
     return net.double().eval().requires_grad_(False)
 
 
-def influence_masks(model_or_layers, layer: str | None, mx, my, input_size: int | tuple[int, int] = 112,
-                    batch_size: int = 512) -> np.ndarray:
+def influence_masks(
+    model_or_layers,
+    layer: str | None,
+    mx,
+    my,
+    input_size: int | tuple[int, int] = 112,
+    batch_size: int = 512,
+) -> np.ndarray:
     """(K, H, W) bool: for each neuron (``mx[k]``, ``my[k]``) of ``layer``, the input pixels whose
     change changes its activation in the probe network (nonzero gradient)."""
     h, w = (input_size, input_size) if np.isscalar(input_size) else map(int, input_size)
@@ -99,14 +126,15 @@ def influence_masks(model_or_layers, layer: str | None, mx, my, input_size: int 
         raise ValueError(f"neuron outside the {y.shape[-2]} x {y.shape[-1]} map of {layer}")
     out = np.zeros((len(mx), h, w), dtype=bool)
     for s in range(0, len(mx), batch_size):
-        bx, by = torch.as_tensor(mx[s:s + batch_size]), torch.as_tensor(my[s:s + batch_size])
+        bx, by = torch.as_tensor(mx[s : s + batch_size]), torch.as_tensor(my[s : s + batch_size])
         k = torch.arange(len(bx))
         onehot = torch.zeros((len(bx),) + tuple(y.shape), dtype=torch.float64)
         onehot[k, 0, 0, by, bx] = 1.0
         # one vector-Jacobian product per neuron, batched: d y[0, 0, my, mx] / d x
-        (g,) = torch.autograd.grad(y, x, grad_outputs=onehot, is_grads_batched=True,
-                                   retain_graph=True)
-        out[s:s + len(bx)] = (g[:, 0, 0] > 0).numpy()
+        (g,) = torch.autograd.grad(
+            y, x, grad_outputs=onehot, is_grads_batched=True, retain_graph=True
+        )
+        out[s : s + len(bx)] = (g[:, 0, 0] > 0).numpy()
     return out
 
 
@@ -118,8 +146,9 @@ def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
 
 
-def brute_force_region(model_or_layers, layer: str | None, mx, my,
-                       input_size: int | tuple[int, int] = 112):
+def brute_force_region(
+    model_or_layers, layer: str | None, mx, my, input_size: int | tuple[int, int] = 112
+):
     """The box (x1, y1, x2, y2), inclusive, of the input pixels whose perturbation changes the
     activation of the neuron at column ``mx``, row ``my`` of ``layer``, measured on the probe
     network (gradients w.r.t. the input, float64). Comparable with
@@ -143,8 +172,9 @@ def brute_force_region(model_or_layers, layer: str | None, mx, my,
     return x1, y1, x2, y2
 
 
-def active_pixels(model: HMLPENet, image: torch.Tensor, layer: str, channel: int, mx: int, my: int
-                  ) -> np.ndarray:
+def active_pixels(
+    model: HMLPENet, image: torch.Tensor, layer: str, channel: int, mx: int, my: int
+) -> np.ndarray:
     """(H, W) bool: the input pixels with a nonzero gradient of the *trained* network's neuron
     (``channel``, ``my``, ``mx``) of ``layer`` at this input (float32 (3, H, W), as
     ``hmlpe.network.model.to_input`` makes it), computed in float64 on a copy of the model: the part of
@@ -168,7 +198,9 @@ def active_pixels(model: HMLPENet, image: torch.Tensor, layer: str, channel: int
     return (g[0].abs().sum(0) > 0).numpy()
 
 
-def compare_with_backtrack(model: HMLPENet, layers: Sequence[str], input_size: int = 112) -> list[dict]:
+def compare_with_backtrack(
+    model: HMLPENet, layers: Sequence[str], input_size: int = 112
+) -> list[dict]:
     """For every neuron of each of ``layers``: does ``brute_force_region`` equal
     ``backtrack_region`` (clipped to the input)? One row per layer: neurons, agreements, and for
     contrast the agreements of the paper's recursion without the padding term."""
@@ -177,14 +209,23 @@ def compare_with_backtrack(model: HMLPENet, layers: Sequence[str], input_size: i
     rows = []
     for layer in layers:
         geo = model.trunk_geometry(upto=layer)
-        n = probe_network(model, layer)(torch.zeros(1, 1, input_size, input_size,
-                                                    dtype=torch.float64)).shape[-1]
+        n = probe_network(model, layer)(
+            torch.zeros(1, 1, input_size, input_size, dtype=torch.float64)
+        ).shape[-1]
         my, mx = (a.ravel() for a in np.mgrid[0:n, 0:n])
         measured = np.stack(brute_force_region(model, layer, mx, my, input_size), axis=-1)
         ours = np.stack(backtrack_region(geo, mx, my, input_size=input_size), axis=-1)
         no_pad = [LayerGeometry(g.name, g.kind, g.kernel, g.stride, 0) for g in geo]
         paper = np.stack(backtrack_region(no_pad, mx, my, input_size=input_size), axis=-1)
-        rows.append({"layer": layer, "map side": n, "neurons": n * n,
-                     "Algorithm 1 with padding = measured": int((ours == measured).all(axis=1).sum()),
-                     "Algorithm 1 without padding = measured": int((paper == measured).all(axis=1).sum())})
+        rows.append(
+            {
+                "layer": layer,
+                "map side": n,
+                "neurons": n * n,
+                "Algorithm 1 with padding = measured": int((ours == measured).all(axis=1).sum()),
+                "Algorithm 1 without padding = measured": int(
+                    (paper == measured).all(axis=1).sum()
+                ),
+            }
+        )
     return rows

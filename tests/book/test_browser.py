@@ -34,6 +34,7 @@ any console error, failed request or request to a host other than the local serv
 To add expectations for a new chapter, add an entry to EXPECTATIONS keyed by the chapter's
 name without its number (``book/04_buffy.py`` -> ``"buffy"``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -62,25 +63,34 @@ pytestmark = pytest.mark.browser
 @dataclasses.dataclass(frozen=True)
 class Expect:
     """Minimum content of a chapter's page, counted in its article after JavaScript ran."""
+
     tables: int = 0
     images: int = 0
     widget_classes: tuple[str, ...] = ()  # each must be on some element, e.g. "widget-slider"
-    first_table: str | None = None        # id of the article's first <table>, e.g. "T_verdict"
+    first_table: str | None = None  # id of the article's first <table>, e.g. "T_verdict"
 
 
 # Keyed by chapter name without its number prefix. Chapters not listed get the generic checks.
 EXPECTATIONS: dict[str, Expect] = {
     # the verdict first, results provenance, paper's Table 1, chapters, rerun commands
     "introduction": Expect(tables=5, first_table="T_verdict"),
-    "reproducibility": Expect(tables=4),         # versions, device, timings, rerun commands
-    "data": Expect(tables=7, images=4),          # verify, splits, drops, pool, left/right, ...
+    "reproducibility": Expect(tables=4),  # versions, device, timings, rerun commands
+    "data": Expect(tables=7, images=4),  # verify, splits, drops, pool, left/right, ...
     "labels": Expect(tables=5, images=4, widget_classes=("jupyter-widgets", "widget-slider")),
-    "network": Expect(tables=5, images=1),       # layers, totals, receptive fields, config, provenance
-    "features": Expect(tables=3, images=6),      # provenance, map statistics, Algorithm 1 check
-    "training": Expect(tables=8, images=1),      # profiles, config, stages, pool, last epoch, speed, provenance x2
-    "buffy": Expect(tables=5, images=2),         # ours, Table 1 beside ours, claims, arms correct, provenance
-    "flic": Expect(tables=4, images=3),          # Table 2 beside ours, published PCP, Figure 4 statements, provenance
-    "multitask": Expect(tables=7, images=1),     # plan, status, Table 3 beside ours, untrained, claims, provenance x2
+    "network": Expect(tables=5, images=1),  # layers, totals, receptive fields, config, provenance
+    "features": Expect(tables=3, images=6),  # provenance, map statistics, Algorithm 1 check
+    "training": Expect(
+        tables=8, images=1
+    ),  # profiles, config, stages, pool, last epoch, speed, provenance x2
+    "buffy": Expect(
+        tables=5, images=2
+    ),  # ours, Table 1 beside ours, claims, arms correct, provenance
+    "flic": Expect(
+        tables=4, images=3
+    ),  # Table 2 beside ours, published PCP, Figure 4 statements, provenance
+    "multitask": Expect(
+        tables=7, images=1
+    ),  # plan, status, Table 3 beside ours, untrained, claims, provenance x2
 }
 
 VIRTUAL_TIME_MS = 15000
@@ -116,8 +126,9 @@ def book_html(request) -> Path:
 def chromium() -> str:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:
-        pytest.fail("--book-html was given but chromium is not installed "
-                    "(apt-get install -y chromium)")
+        pytest.fail(
+            "--book-html was given but chromium is not installed (apt-get install -y chromium)"
+        )
     return exe
 
 
@@ -147,7 +158,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 def server(book_html):
     handler = type("Handler", (_Handler,), {"log": []})
     httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(book_html)))
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(book_html))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -157,9 +169,18 @@ def server(book_html):
         httpd.server_close()
 
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--hide-scrollbars", "--mute-audio")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
 
 
 def _bash() -> str:
@@ -172,10 +193,20 @@ def _bash() -> str:
 
 def _chromium(exe: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="hmlpe-chromium-") as profile:
-        cmd = [exe, *CHROMIUM_FLAGS,
-               f"--user-data-dir={profile}", f"--virtual-time-budget={VIRTUAL_TIME_MS}", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "HOME": profile})
+        cmd = [
+            exe,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--virtual-time-budget={VIRTUAL_TIME_MS}",
+            *args,
+        ]
+        return subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "HOME": profile},
+        )
 
 
 # --------------------------------------------------------------------------- DOM reading
@@ -229,8 +260,9 @@ def test_chapter_page_renders(chapter, book_html, chromium, server, screenshots_
 
     del log[:]
     dump = _chromium(chromium, "--dump-dom", url)
-    assert dump.returncode == 0 and "<html" in dump.stdout, \
+    assert dump.returncode == 0 and "<html" in dump.stdout, (
         f"chromium --dump-dom failed on {url}:\n{dump.stderr[-3000:]}"
+    )
     # screenshots: test_chapter_layout, whole pages (the former 1280 x 4000 one goes)
     (screenshots_dir / f"{chapter}.png").unlink(missing_ok=True)
 
@@ -249,8 +281,10 @@ def test_chapter_page_renders(chapter, book_html, chromium, server, screenshots_
     for cls in want.widget_classes:
         if cls not in dom.classes:
             problems.append(f"no element with class {cls!r}: the widget did not render")
-    if "application/vnd.jupyter.widget-view+json" in static_html and \
-            "jupyter-widgets" not in dom.classes:
+    if (
+        "application/vnd.jupyter.widget-view+json" in static_html
+        and "jupyter-widgets" not in dom.classes
+    ):
         problems.append("the page has ipywidgets outputs but none rendered")
     if 'class="math' in static_html and dom.mjx == 0:
         problems.append("the page has math but MathJax typeset none (mjx-container)")
@@ -290,14 +324,22 @@ class _DevTools:
         os.close(out_w)
         profile = self._profile.name
         self._stderr = open(Path(profile) / "chromium.log", "wb")
-        args = [exe, *flags, "--remote-debugging-pipe", f"--user-data-dir={profile}",
-                "about:blank"]
+        args = [exe, *flags, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"]
         try:
             self.proc = subprocess.Popen(
-                [_bash(), "-c",   # (dash only knows fds 0-9)
-                 f'exec "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-', "bash", *args],
-                pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=self._stderr, env={**os.environ, "HOME": profile})
+                [
+                    _bash(),
+                    "-c",  # (dash only knows fds 0-9)
+                    f'exec "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-',
+                    "bash",
+                    *args,
+                ],
+                pass_fds=(child_r, child_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                env={**os.environ, "HOME": profile},
+            )
         finally:
             os.close(child_r)
             os.close(child_w)
@@ -306,8 +348,9 @@ class _DevTools:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send("Target.attachToTarget",
-                                 {"targetId": target, "flatten": True})["sessionId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
 
     def _read(self) -> None:
         buf = b""
@@ -345,28 +388,33 @@ class _DevTools:
             ok = self._cv.wait_for(lambda: mid in self._replies or self._closed, self.timeout)
             reply = self._replies.pop(mid, None)
         if not ok or reply is None:
-            raise TimeoutError(f"DevTools: no reply to {method} in {self.timeout} s "
-                               f"(chromium log: {self.log()[-2000:]})")
+            raise TimeoutError(
+                f"DevTools: no reply to {method} in {self.timeout} s "
+                f"(chromium log: {self.log()[-2000:]})"
+            )
         if "error" in reply:
             raise RuntimeError(f"DevTools: {method} failed: {reply['error']}")
         return reply.get("result", {})
 
     def evaluate(self, expression: str):
         """Evaluate JavaScript in the page; returns its value (JSON), raises on an exception."""
-        res = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                              "awaitPromise": True}, page=True)
+        res = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            page=True,
+        )
         if "exceptionDetails" in res:
             raise RuntimeError(f"JavaScript exception: {res['exceptionDetails']}")
         return res["result"].get("value")
 
     def wait_event(self, method: str, after: int = 0, timeout: float | None = None) -> dict:
         """The first ``method`` event among ``events[after:]``, waiting for it."""
+
         def found():
             return [e for e in self.events[after:] if e.get("method") == method]
 
         with self._cv:
-            ok = self._cv.wait_for(lambda: bool(found()) or self._closed,
-                                   timeout or self.timeout)
+            ok = self._cv.wait_for(lambda: bool(found()) or self._closed, timeout or self.timeout)
             found = found()
         if not ok or not found:
             raise TimeoutError(f"DevTools: no {method} event")
@@ -442,8 +490,10 @@ def _page_problems(events: list[dict], base: str) -> list[str]:
             if u.scheme not in ("data", "blob", "about") and u.netloc != host:
                 problems.append(f"request to another host: {url}")
         elif m == "Network.loadingFailed":
-            problems.append(f"failed request {urls.get(p['requestId'], p['requestId'])}: "
-                            f"{p.get('errorText')}{' (canceled)' if p.get('canceled') else ''}")
+            problems.append(
+                f"failed request {urls.get(p['requestId'], p['requestId'])}: "
+                f"{p.get('errorText')}{' (canceled)' if p.get('canceled') else ''}"
+            )
         elif m == "Network.responseReceived" and p["response"]["status"] >= 400:
             problems.append(f"HTTP {p['response']['status']} for {p['response']['url']}")
         elif m == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
@@ -451,15 +501,20 @@ def _page_problems(events: list[dict], base: str) -> list[str]:
             problems.append(f"console.{p['type']}: {text}")
         elif m == "Runtime.exceptionThrown":
             d = p["exceptionDetails"]
-            problems.append(f"uncaught exception: {d.get('exception', {}).get('description') or d.get('text')}")
+            problems.append(
+                f"uncaught exception: {d.get('exception', {}).get('description') or d.get('text')}"
+            )
         elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
-            problems.append(f"console error ({p['entry']['source']}): {p['entry']['text']} "
-                            f"{p['entry'].get('url', '')}".rstrip())
+            problems.append(
+                f"console error ({p['entry']['source']}): {p['entry']['text']} "
+                f"{p['entry'].get('url', '')}".rstrip()
+            )
     return problems
 
 
 _EXPLORER = "document.querySelector('.hmlpe-label-explorer')"
-_SNAPSHOT = """(() => {
+_SNAPSHOT = (
+    """(() => {
   const r = %s;
   const crop = r.querySelector('canvas.hmlpe-le-crop');
   const px = crop.getContext('2d').getImageData(0, 0, crop.width, crop.height).data;
@@ -473,20 +528,23 @@ _SNAPSHOT = """(() => {
           window: r.querySelector('input[name="window"]').value,
           disabled: Array.from(r.querySelectorAll('input, select')).filter(e => e.disabled).length,
           colours: colours.size};
-})()""" % _EXPLORER
+})()"""
+    % _EXPLORER
+)
 
 
 def _set_control(cdp: _DevTools, name: str, value: str, event: str = "input") -> dict:
     """Set a control of the explorer, dispatch ``event`` as a user's move would, and return
     the explorer's new state."""
-    cdp.evaluate("(() => { const el = %s.querySelector('[name=\"%s\"]'); el.value = %s; "
-                 "el.dispatchEvent(new Event(%s, {bubbles: true})); })()"
-                 % (_EXPLORER, name, json.dumps(value), json.dumps(event)))
+    cdp.evaluate(
+        "(() => { const el = %s.querySelector('[name=\"%s\"]'); el.value = %s; "
+        "el.dispatchEvent(new Event(%s, {bubbles: true})); })()"
+        % (_EXPLORER, name, json.dumps(value), json.dumps(event))
+    )
     return cdp.evaluate(_SNAPSHOT)
 
 
-def test_label_explorer_responds_in_the_static_page(book_html, chromium, server,
-                                                    screenshots_dir):
+def test_label_explorer_responds_in_the_static_page(book_html, chromium, server, screenshots_dir):
     """Chapter 3's static explorer in headless Chromium: moving beta and the window size
     redraws the map and rewrites the numbers; no console error, failed request or request
     to another host on the page. Screenshot: ``labels-explorer.png``."""
@@ -494,15 +552,16 @@ def test_label_explorer_responds_in_the_static_page(book_html, chromium, server,
     assert chapter, "no labels chapter in _toc.yml"
     page = book_html / "book" / f"{chapter}.html"
     assert page.is_file(), f"{page} was not built"
-    assert "hmlpe-label-explorer" in page.read_text(encoding="utf-8"), \
+    assert "hmlpe-label-explorer" in page.read_text(encoding="utf-8"), (
         f"{page} has no label explorer: was the chapter executed with it?"
+    )
     base, _ = server
     url = f"{base}/book/{chapter}.html"
     cdp = _DevTools(chromium)
     try:
         _drive_label_explorer(cdp, url, screenshots_dir)
         cdp.wait_network_idle()
-    except AssertionError as exc:   # say what the console said too
+    except AssertionError as exc:  # say what the console said too
         with cdp._cv:
             problems = _page_problems(list(cdp.events), base)
         raise AssertionError(f"{exc}\npage problems:\n  " + "\n  ".join(problems)) from None
@@ -517,9 +576,11 @@ def _drive_label_explorer(cdp: _DevTools, url: str, screenshots_dir: Path) -> No
     """Open ``url``, move the explorer's controls and check what it shows (see the test)."""
     for domain in ("Runtime", "Log", "Network", "Page"):
         cdp.send(f"{domain}.enable", page=True)
-    cdp.send("Emulation.setDeviceMetricsOverride",
-             {"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
-             page=True)
+    cdp.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
+        page=True,
+    )
     with cdp._cv:
         start = len(cdp.events)
     nav = cdp.send("Page.navigate", {"url": url}, page=True)
@@ -542,8 +603,9 @@ def _drive_label_explorer(cdp: _DevTools, url: str, screenshots_dir: Path) -> No
         moved.append((value, s["crop"] != s0["crop"] and s["map"] != s0["map"]))
         if moved[-1][1]:
             break
-    assert any(changed for _, changed in moved), \
+    assert any(changed for _, changed in moved), (
         f"moving beta to {[v for v, _ in moved]} never changed the drawn map"
+    )
 
     # back to the paper's beta: exactly the first drawing again
     back = _set_control(cdp, "beta", "0.3")
@@ -566,9 +628,11 @@ def _drive_label_explorer(cdp: _DevTools, url: str, screenshots_dir: Path) -> No
     _set_control(cdp, "beta", "0.3")
     cdp.evaluate(f"{_EXPLORER}.querySelector('input[name=\"beta\"]').focus()")
     for kind in ("keyDown", "keyUp"):
-        cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": "ArrowRight",
-                                            "code": "ArrowRight",
-                                            "windowsVirtualKeyCode": 39}, page=True)
+        cdp.send(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": "ArrowRight", "code": "ArrowRight", "windowsVirtualKeyCode": 39},
+            page=True,
+        )
     s = cdp.evaluate(_SNAPSHOT)
     assert s["beta"] == "0.35" and "beta 0.35," in s["text"], (s["beta"], s["text"])
 
@@ -576,13 +640,20 @@ def _drive_label_explorer(cdp: _DevTools, url: str, screenshots_dir: Path) -> No
     _set_control(cdp, "part", "l_upper_arm", "change")
     _set_control(cdp, "layout", "uniform", "change")
     _set_control(cdp, "window", "40")
-    rect = cdp.evaluate(f"(() => {{ const r = {_EXPLORER}.getBoundingClientRect(); "
-                        "return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()")
+    rect = cdp.evaluate(
+        f"(() => {{ const r = {_EXPLORER}.getBoundingClientRect(); "
+        "return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()"
+    )
     shot = screenshots_dir / "labels-explorer.png"
-    png = cdp.send("Page.captureScreenshot",
-                   {"format": "png", "captureBeyondViewport": True,
-                    "clip": {"x": rect[0], "y": rect[1], "width": rect[2],
-                             "height": rect[3], "scale": 1}}, page=True)
+    png = cdp.send(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": rect[0], "y": rect[1], "width": rect[2], "height": rect[3], "scale": 1},
+        },
+        page=True,
+    )
     shot.write_bytes(base64.b64decode(png["data"]))
 
 
@@ -705,15 +776,18 @@ def _full_page_png(cdp: _DevTools, metrics: dict) -> bytes:
     """The whole page as PNG: the emulated screen is made as tall as the page (and as wide,
     should the page be wider), then restored to ``metrics``."""
     height = 0
-    for _ in range(3):   # taller screen, new layout (100vh boxes): until the size holds
+    for _ in range(3):  # taller screen, new layout (100vh boxes): until the size holds
         size = cdp.send("Page.getLayoutMetrics", page=True)
         size = size.get("cssContentSize") or size["contentSize"]
         if int(size["height"]) == height:
             break
         height = int(size["height"])
         width = max(metrics["width"], int(size["width"]))
-        cdp.send("Emulation.setDeviceMetricsOverride",
-                 {**metrics, "width": width, "height": height}, page=True)
+        cdp.send(
+            "Emulation.setDeviceMetricsOverride",
+            {**metrics, "width": width, "height": height},
+            page=True,
+        )
         cdp.evaluate(_SETTLED)
     png = cdp.send("Page.captureScreenshot", {"format": "png"}, page=True)
     cdp.send("Emulation.setDeviceMetricsOverride", metrics, page=True)
@@ -739,13 +813,17 @@ def test_chapter_layout(chapter, width, book_html, server, devtools, screenshots
         events = devtools.events[start:]
     problems = _page_problems(events, base)
     if lay["scrollWidth"] > lay["width"] + 1:
-        problems.append(f"the page scrolls sideways: {lay['scrollWidth']} px wide on a "
-                        f"{lay['width']} px screen (innerWidth {lay['innerWidth']})")
+        problems.append(
+            f"the page scrolls sideways: {lay['scrollWidth']} px wide on a "
+            f"{lay['width']} px screen (innerWidth {lay['innerWidth']})"
+        )
     problems += [f"sticks out: {p}" for p in lay["page"]]
     problems += [f"too wide: {p}" for p in lay["tables"]]
     problems += [f"unpadded: {p}" for p in lay["cells"]]
     want = EXPECTATIONS.get(_short(chapter), Expect())
-    if lay["ntables"] < want.tables:   # the check saw the page's tables
+    if lay["ntables"] < want.tables:  # the check saw the page's tables
         problems.append(f"{lay['ntables']} tables in the article, expected at least {want.tables}")
-    assert not problems, (f"{chapter} at {width} width ({metrics['width']} px, {url}, "
-                          f"screenshot {shot}):\n  " + "\n  ".join(problems))
+    assert not problems, (
+        f"{chapter} at {width} width ({metrics['width']} px, {url}, "
+        f"screenshot {shot}):\n  " + "\n  ".join(problems)
+    )

@@ -1,6 +1,7 @@
 """The book's stylesheet (book/_static/hmlpe-book.css) is served by the book and wired in
 _config.yml; what it does to the pages is checked in a browser by test_browser.py
 (test_chapter_layout)."""
+
 from __future__ import annotations
 
 import re

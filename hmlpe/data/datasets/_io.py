@@ -1,5 +1,6 @@
 """Small readers shared by the dataset modules: .mat files and image headers, with errors that
 name the file."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,13 +13,16 @@ from hmlpe.errors import DatasetFileError  # noqa: F401  (re-exported)
 def require_file(path: Path, what: str) -> Path:
     path = Path(path)
     if not path.is_file():
-        raise DatasetFileError(f"{what} not found: {path} (check the data root; "
-                               "`python -m hmlpe data verify` lists what is missing)")
+        raise DatasetFileError(
+            f"{what} not found: {path} (check the data root; "
+            "`python -m hmlpe data verify` lists what is missing)"
+        )
     return path
 
 
 def load_mat(path: Path, what: str, **kwargs) -> dict:
     import scipy.io
+
     require_file(path, what)
     try:
         return scipy.io.loadmat(str(path), **kwargs)

@@ -24,6 +24,7 @@ and lower-arm sticks (the averaged elbow then lies more than alpha x L from that
 Buffy's labels are observer-centric already (``hmlpe.data.datasets.convention``); no relabelling.
 Every stick is annotated, so every joint is visible.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,16 +60,19 @@ def parse_sticks_file(path: Path) -> list[tuple[int, np.ndarray]]:
     path = require_file(Path(path), "Buffy sticks file")
     lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
     if len(lines) % 7:
-        raise DatasetFileError(f"{path}: {len(lines)} non-empty lines, not a multiple of 7 "
-                               "(a frame line + 6 stick lines per frame)")
+        raise DatasetFileError(
+            f"{path}: {len(lines)} non-empty lines, not a multiple of 7 "
+            "(a frame line + 6 stick lines per frame)"
+        )
     out = []
     for k in range(0, len(lines), 7):
         head = lines[k]
         if not re.fullmatch(r"\d+", head):
-            raise DatasetFileError(f"{path}: expected a frame number on non-empty line {k + 1}, "
-                                   f"got {head!r}")
+            raise DatasetFileError(
+                f"{path}: expected a frame number on non-empty line {k + 1}, got {head!r}"
+            )
         try:
-            vals = [[float(v) for v in ln.split()] for ln in lines[k + 1:k + 7]]
+            vals = [[float(v) for v in ln.split()] for ln in lines[k + 1 : k + 7]]
         except ValueError as exc:
             raise DatasetFileError(f"{path}: frame {head}: bad number ({exc})") from exc
         if any(len(v) != 4 for v in vals):
@@ -116,11 +120,20 @@ def read_buffy(root: Path, episodes=EPISODES) -> list[PoseRecord]:
         for frame, sticks in parse_sticks_file(sticks_path(root, ep)):
             sticks0 = sticks - 1.0
             img = image_path(root, ep, frame)
-            records.append(PoseRecord(
-                dataset="buffy", example=example_id(ep, frame), image=img,
-                image_size=image_size(img), joints=joints_from_sticks(sticks0),
-                visible=np.ones(len(JOINTS), bool), split=split, sticks=sticks0,
-                episode=ep, frame=frame))
+            records.append(
+                PoseRecord(
+                    dataset="buffy",
+                    example=example_id(ep, frame),
+                    image=img,
+                    image_size=image_size(img),
+                    joints=joints_from_sticks(sticks0),
+                    visible=np.ones(len(JOINTS), bool),
+                    split=split,
+                    sticks=sticks0,
+                    episode=ep,
+                    frame=frame,
+                )
+            )
     return records
 
 
@@ -149,11 +162,13 @@ def load_detections(root: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def associated_detections(records: list[PoseRecord], detections: dict[str, np.ndarray],
-                          rule: str = "paper") -> dict[str, np.ndarray | None]:
+def associated_detections(
+    records: list[PoseRecord], detections: dict[str, np.ndarray], rule: str = "paper"
+) -> dict[str, np.ndarray | None]:
     """For each Buffy test record, the detection window associated with its GT window
     (``hmlpe.data.boxes.match_detections``), or None (counted as all parts wrong, protocol facts)."""
     from hmlpe.data.boxes import buffy_gt_window, match_detections
+
     out: dict[str, np.ndarray | None] = {}
     for rec in records:
         dets = detections.get(rec.example, np.zeros((0, 4)))

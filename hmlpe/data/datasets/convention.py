@@ -13,6 +13,7 @@ examples with ``l_`` on the image's right, so the rule is per example (reproduct
 exchange all left and right joints of an example when its left shoulder lies right of its right
 shoulder (ties and missing shoulders: compare elbows, then wrists; if nothing decides, keep).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,9 @@ def needs_swap(joints: np.ndarray) -> bool:
     return False
 
 
-def to_observer_centric(joints: np.ndarray, visible: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray, bool]:
+def to_observer_centric(
+    joints: np.ndarray, visible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """(joints, visible, swapped): the example relabelled so that ``l_`` is the image-left arm."""
     joints = np.asarray(joints, dtype=np.float64)
     visible = np.asarray(visible, dtype=bool)

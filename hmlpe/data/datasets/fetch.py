@@ -9,6 +9,7 @@ and renamed into place as ``<dest>/<folder>``; finally every file is checked aga
 manifest (``registry.verify_dataset``). ``base_url`` replaces the official location (a mirror:
 ``<base_url>/<archive filename>``).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hmlpe.data.datasets.registry import (DatasetEntry, DatasetStatus, load_registry,
-                                          verify_dataset)
+from hmlpe.data.datasets.registry import DatasetEntry, DatasetStatus, load_registry, verify_dataset
 from hmlpe.errors import FetchError, UnknownNameError  # noqa: F401  (FetchError re-exported)
 from hmlpe.progress import progress_enabled
 from hmlpe.provenance import file_digest
@@ -42,11 +42,17 @@ def archive_url(entry: DatasetEntry, base_url: str | None = None) -> str:
     return entry.archive["url"]
 
 
-def download(url: str, path: Path, sha256: str | None = None, progress: bool | None = None,
-             timeout: float = 60.0) -> Path:
+def download(
+    url: str,
+    path: Path,
+    sha256: str | None = None,
+    progress: bool | None = None,
+    timeout: float = 60.0,
+) -> Path:
     """Download ``url`` to ``path`` atomically (temporary file + rename); with ``sha256``,
     the file is kept only when its digest matches."""
     from tqdm import tqdm
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
@@ -58,8 +64,13 @@ def download(url: str, path: Path, sha256: str | None = None, progress: bool | N
                 raise FetchError(f"cannot download {url}: {exc}") from exc
             with resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=path.name,
-                          disable=not progress_enabled(progress)) as bar:
+                with tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    desc=path.name,
+                    disable=not progress_enabled(progress),
+                ) as bar:
                     while block := resp.read(1 << 20):
                         out.write(block)
                         bar.update(len(block))
@@ -96,8 +107,9 @@ def extract(archive: Path, dest: Path) -> None:
 
 def _find_dataset_dir(tree: Path, anchor: str) -> Path:
     anchor_parts = Path(anchor).parts
-    hits = sorted(p for p in tree.rglob(anchor_parts[-1])
-                  if p.parts[-len(anchor_parts):] == anchor_parts)
+    hits = sorted(
+        p for p in tree.rglob(anchor_parts[-1]) if p.parts[-len(anchor_parts) :] == anchor_parts
+    )
     if not hits:
         raise FetchError(f"the archive has no {anchor}; cannot find the dataset folder")
     found = hits[0]
@@ -106,9 +118,16 @@ def _find_dataset_dir(tree: Path, anchor: str) -> Path:
     return found
 
 
-def fetch(name: str, dest: str | os.PathLike, base_url: str | None = None,
-          registry: dict | None = None, force: bool = False, full_check: bool = True,
-          progress: bool | None = None, keep_archive: bool = True) -> FetchResult:
+def fetch(
+    name: str,
+    dest: str | os.PathLike,
+    base_url: str | None = None,
+    registry: dict | None = None,
+    force: bool = False,
+    full_check: bool = True,
+    progress: bool | None = None,
+    keep_archive: bool = True,
+) -> FetchResult:
     """Download, extract and check dataset ``name`` into ``dest/<folder>`` (module doc).
     An existing ``dest/<folder>`` is kept unless ``force``."""
     registry = registry if registry is not None else load_registry()
@@ -140,17 +159,24 @@ def fetch(name: str, dest: str | os.PathLike, base_url: str | None = None,
     return FetchResult(name=name, url=url, archive=archive, folder=target, status=status)
 
 
-def fetch_all(dest: str | os.PathLike, datasets: list[str] | tuple[str, ...] | None = None,
-              base_url: str | None = None, registry: dict | None = None, force: bool = False,
-              progress: bool | None = None) -> list[FetchResult]:
+def fetch_all(
+    dest: str | os.PathLike,
+    datasets: list[str] | tuple[str, ...] | None = None,
+    base_url: str | None = None,
+    registry: dict | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+) -> list[FetchResult]:
     """``fetch`` each dataset (all in the registry by default). Raises FetchError listing the
     datasets whose files do not match the manifests after download."""
     registry = registry if registry is not None else load_registry()
-    results = [fetch(n, dest, base_url=base_url, registry=registry, force=force,
-                     progress=progress) for n in (datasets or tuple(registry))]
+    results = [
+        fetch(n, dest, base_url=base_url, registry=registry, force=force, progress=progress)
+        for n in (datasets or tuple(registry))
+    ]
     bad = [r for r in results if r.status.status != "ok"]
     if bad:
-        raise FetchError("; ".join(f"{r.name} from {r.url}: " + ", ".join(r.status.problems[:5])
-                                   for r in bad))
+        raise FetchError(
+            "; ".join(f"{r.name} from {r.url}: " + ", ".join(r.status.problems[:5]) for r in bad)
+        )
     return results
-

@@ -8,10 +8,11 @@ below the frame and drops 5 FLIC training examples whose joints lie 3-12 px outs
 Each dropped example is counted once, under the first reason in ``REASONS`` that applies.
 Test records are never filtered: their missing joints stay NaN with ``visible`` False.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -15,6 +15,7 @@ Left/right: FLIC is person-centric (the left shoulder lies on the image's left i
 of examples); relabelled per example to the observer-centric convention
 (``hmlpe.data.datasets.convention``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,20 +28,56 @@ from hmlpe.data.datasets.records import PoseRecord
 from hmlpe.skeleton import JOINTS
 
 N_EXAMPLES = 5003
-LOOKUP_PART = ("lsho", "lelb", "lwri", "rsho", "relb", "rwri", "lhip", "lkne", "lank", "rhip",
-               "rkne", "rank", "leye", "reye", "lear", "rear", "nose", "msho", "mhip", "mear",
-               "mtorso", "mluarm", "mruarm", "mllarm", "mrlarm", "mluleg", "mruleg", "mllleg",
-               "mrlleg")
-FLIC_NAME = {"nose": "nose", "l_shoulder": "lsho", "r_shoulder": "rsho", "l_elbow": "lelb",
-             "r_elbow": "relb", "l_wrist": "lwri", "r_wrist": "rwri"}
+LOOKUP_PART = (
+    "lsho",
+    "lelb",
+    "lwri",
+    "rsho",
+    "relb",
+    "rwri",
+    "lhip",
+    "lkne",
+    "lank",
+    "rhip",
+    "rkne",
+    "rank",
+    "leye",
+    "reye",
+    "lear",
+    "rear",
+    "nose",
+    "msho",
+    "mhip",
+    "mear",
+    "mtorso",
+    "mluarm",
+    "mruarm",
+    "mllarm",
+    "mrlarm",
+    "mluleg",
+    "mruleg",
+    "mllleg",
+    "mrlleg",
+)
+FLIC_NAME = {
+    "nose": "nose",
+    "l_shoulder": "lsho",
+    "r_shoulder": "rsho",
+    "l_elbow": "lelb",
+    "r_elbow": "relb",
+    "l_wrist": "lwri",
+    "r_wrist": "rwri",
+}
 
 
 def read_examples(root: Path) -> np.ndarray:
     path = Path(root) / "flic" / "examples.mat"
     ex = load_mat(path, "FLIC examples", squeeze_me=True, struct_as_record=False).get("examples")
     if ex is None or np.size(ex) != N_EXAMPLES:
-        raise DatasetFileError(f"{path}: expected an 'examples' struct array of {N_EXAMPLES} "
-                               f"entries, got {None if ex is None else np.size(ex)}")
+        raise DatasetFileError(
+            f"{path}: expected an 'examples' struct array of {N_EXAMPLES} "
+            f"entries, got {None if ex is None else np.size(ex)}"
+        )
     return np.ravel(ex)
 
 
@@ -67,15 +104,29 @@ def read_flic(root: Path) -> list[PoseRecord]:
             hips = hips[::-1]
         train, test = bool(e.istrain), bool(e.istest)
         if train == test:
-            raise DatasetFileError(f"FLIC example {i}: istrain={train} istest={test}, "
-                                   "expected exactly one")
+            raise DatasetFileError(
+                f"FLIC example {i}: istrain={train} istest={test}, expected exactly one"
+            )
         h, w = (int(v) for v in np.ravel(e.imgdims)[:2])
-        records.append(PoseRecord(
-            dataset="flic", example=f"flic_{i:05d}",
-            image=Path(root) / "flic" / "images" / str(e.filepath), image_size=(w, h),
-            joints=joints, visible=visible, split="train" if train else "test",
-            torso_box=np.asarray(e.torsobox, dtype=np.float64) - 1.0,
-            frame=int(e.currframe), swapped_lr=swapped,
-            extra={"l_hip": hips[0].copy(), "r_hip": hips[1].copy(), "index": i,
-                   "moviename": str(e.moviename), "filepath": str(e.filepath)}))
+        records.append(
+            PoseRecord(
+                dataset="flic",
+                example=f"flic_{i:05d}",
+                image=Path(root) / "flic" / "images" / str(e.filepath),
+                image_size=(w, h),
+                joints=joints,
+                visible=visible,
+                split="train" if train else "test",
+                torso_box=np.asarray(e.torsobox, dtype=np.float64) - 1.0,
+                frame=int(e.currframe),
+                swapped_lr=swapped,
+                extra={
+                    "l_hip": hips[0].copy(),
+                    "r_hip": hips[1].copy(),
+                    "index": i,
+                    "moviename": str(e.moviename),
+                    "filepath": str(e.filepath),
+                },
+            )
+        )
     return records

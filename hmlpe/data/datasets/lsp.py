@@ -19,6 +19,7 @@ head. (On Buffy, the nose lies at a median 0.54 of the way from our neck to the 
 Left/right: LSP is person-centric; relabelled per example to the observer-centric convention
 (``hmlpe.data.datasets.convention``; 33.2 % of images have the left shoulder on the image's left).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,8 +35,15 @@ N_IMAGES = 2000
 N_TRAIN = 1000
 NOSE_FRACTION = 0.5  # nose = neck + NOSE_FRACTION * (head top - neck)
 # LSP joint index of each project joint (before the observer-centric relabelling).
-LSP_INDEX = {"neck": 12, "l_shoulder": 9, "r_shoulder": 8, "l_elbow": 10, "r_elbow": 7,
-             "l_wrist": 11, "r_wrist": 6}
+LSP_INDEX = {
+    "neck": 12,
+    "l_shoulder": 9,
+    "r_shoulder": 8,
+    "l_elbow": 10,
+    "r_elbow": 7,
+    "l_wrist": 11,
+    "r_wrist": 6,
+}
 HEAD_TOP = 13
 HIPS = (2, 3)  # right hip, left hip: their midpoint ends the torso stick of the training box
 
@@ -50,8 +58,10 @@ def read_joints_mat(root: Path) -> np.ndarray:
     path = Path(root) / "lsp" / "joints.mat"
     arr = load_mat(path, "LSP joints").get("joints")
     if arr is None or arr.shape != (3, 14, N_IMAGES):
-        raise DatasetFileError(f"{path}: expected a 'joints' array of shape (3, 14, {N_IMAGES}), "
-                               f"got {None if arr is None else arr.shape}")
+        raise DatasetFileError(
+            f"{path}: expected a 'joints' array of shape (3, 14, {N_IMAGES}), "
+            f"got {None if arr is None else arr.shape}"
+        )
     return np.asarray(arr, dtype=np.float64)
 
 
@@ -79,10 +89,21 @@ def read_lsp(root: Path) -> list[PoseRecord]:
         joints, visible, top = convert(raw[:, :, i])
         joints, visible, swapped = to_observer_centric(joints, visible)
         img = image_path(root, i)
-        records.append(PoseRecord(
-            dataset="lsp", example=img.stem, image=img, image_size=image_size(img),
-            joints=joints, visible=visible, split="train" if i < N_TRAIN else "test",
-            swapped_lr=swapped,
-            extra={"head_top": top, "hip_centre": (raw[:2, HIPS, i].T - 1.0).mean(axis=0),
-                   "index": i}))
+        records.append(
+            PoseRecord(
+                dataset="lsp",
+                example=img.stem,
+                image=img,
+                image_size=image_size(img),
+                joints=joints,
+                visible=visible,
+                split="train" if i < N_TRAIN else "test",
+                swapped_lr=swapped,
+                extra={
+                    "head_top": top,
+                    "hip_centre": (raw[:2, HIPS, i].T - 1.0).mean(axis=0),
+                    "index": i,
+                },
+            )
+        )
     return records

@@ -5,6 +5,7 @@ annotations minus 1); the image spans [-0.5, w - 0.5] x [-0.5, h - 0.5]. Joints 
 ``hmlpe.skeleton.JOINTS`` (8 joints, paper 4.1) in the observer-centric left/right convention
 (``hmlpe.data.datasets.convention``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -62,8 +63,9 @@ class PoseRecord:
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; known: {DATASETS}")
         if self.split not in SPLITS:
-            raise ValueError(f"{self.dataset}/{self.example}: split must be one of {SPLITS}, "
-                             f"got {self.split!r}")
+            raise ValueError(
+                f"{self.dataset}/{self.example}: split must be one of {SPLITS}, got {self.split!r}"
+            )
         w, h = (int(v) for v in self.image_size)
         if w <= 0 or h <= 0:
             raise ValueError(f"{self.dataset}/{self.example}: bad image size {self.image_size}")
@@ -77,8 +79,9 @@ class PoseRecord:
             if s.ndim != 3 or s.shape[1:] != (2, 2):
                 raise ValueError(f"sticks must have shape (S, 2, 2), got {s.shape}")
             object.__setattr__(self, "sticks", s)
-        object.__setattr__(self, "torso_box",
-                           _frozen(self.torso_box, np.float64, (4,), "torso_box"))
+        object.__setattr__(
+            self, "torso_box", _frozen(self.torso_box, np.float64, (4,), "torso_box")
+        )
         if np.any(self.visible & np.isnan(self.joints).any(axis=1)):
             raise ValueError(f"{self.dataset}/{self.example}: a joint marked visible is NaN")
 
@@ -89,8 +92,14 @@ class PoseRecord:
 
     def fingerprint(self) -> tuple:
         """The content that identifies this record (for cache keys)."""
-        return (self.dataset, self.example, str(self.image), self.image_size, self.split,
-                np.round(np.nan_to_num(self.joints, nan=-1e9), 6).tolist(),
-                self.visible.tolist(),
-                None if self.sticks is None else np.round(self.sticks, 6).tolist(),
-                None if self.torso_box is None else np.round(self.torso_box, 6).tolist())
+        return (
+            self.dataset,
+            self.example,
+            str(self.image),
+            self.image_size,
+            self.split,
+            np.round(np.nan_to_num(self.joints, nan=-1e9), 6).tolist(),
+            self.visible.tolist(),
+            None if self.sticks is None else np.round(self.sticks, 6).tolist(),
+            None if self.torso_box is None else np.round(self.torso_box, 6).tolist(),
+        )

@@ -10,6 +10,7 @@ reference copy's SHA256SUMS) and ``<name>.sizes`` ("<bytes> <path>" lines). FLIC
 (JPEG quality 75, data README): a fresh official download differs from the manifest exactly
 there, which ``verify`` reports as notes, not problems.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,13 +32,13 @@ class DatasetEntry:
     folder: str
     title: str
     page_url: str
-    archive: dict          # {"url", "filename", "sha256" | None, "anchor"}
+    archive: dict  # {"url", "filename", "sha256" | None, "anchor"}
     key_files: tuple[str, ...]
     image_glob: str
     counts: dict
     split: str
-    manifest: Path         # <name>.sha256
-    sizes: Path            # <name>.sizes
+    manifest: Path  # <name>.sha256
+    sizes: Path  # <name>.sizes
     reencoded: Path | None = None
     notes: str = ""
 
@@ -52,13 +53,20 @@ def load_registry(path: str | os.PathLike | None = None) -> dict[str, DatasetEnt
     out = {}
     for name, d in raw["datasets"].items():
         out[name] = DatasetEntry(
-            name=name, folder=d["folder"], title=d.get("title", name),
-            page_url=d.get("page_url", ""), archive=d.get("archive", {}),
-            key_files=tuple(d.get("key_files", ())), image_glob=d.get("image_glob", ""),
-            counts=d.get("counts", {}), split=d.get("split", ""),
-            manifest=base / d["manifest"], sizes=base / d["sizes"],
+            name=name,
+            folder=d["folder"],
+            title=d.get("title", name),
+            page_url=d.get("page_url", ""),
+            archive=d.get("archive", {}),
+            key_files=tuple(d.get("key_files", ())),
+            image_glob=d.get("image_glob", ""),
+            counts=d.get("counts", {}),
+            split=d.get("split", ""),
+            manifest=base / d["manifest"],
+            sizes=base / d["sizes"],
             reencoded=base / d["reencoded"] if d.get("reencoded") else None,
-            notes=d.get("notes", ""))
+            notes=d.get("notes", ""),
+        )
     return out
 
 
@@ -75,15 +83,17 @@ def read_manifest(entry: DatasetEntry) -> dict[str, tuple[str, int]]:
             n, rel = line.split(None, 1)
             sizes[rel.strip().removeprefix("./")] = int(n)
     if set(sums) != set(sizes):
-        raise ValueError(f"{entry.manifest} and {entry.sizes} list different files "
-                         f"(e.g. {sorted(set(sums) ^ set(sizes))[:3]})")
+        raise ValueError(
+            f"{entry.manifest} and {entry.sizes} list different files "
+            f"(e.g. {sorted(set(sums) ^ set(sizes))[:3]})"
+        )
     return {p: (sums[p], sizes[p]) for p in sums}
 
 
 @dataclass
 class DatasetStatus:
     name: str
-    status: str = "ok"                      # "ok" | "missing" | "problems"
+    status: str = "ok"  # "ok" | "missing" | "problems"
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files_checked: int = 0
@@ -123,9 +133,14 @@ def _read_list(path: Path | None) -> set[str]:
     return {ln.strip() for ln in path.read_text().splitlines() if ln.strip()}
 
 
-def verify_dataset(root: Path, entry: DatasetEntry, full: bool = False,
-                   sample: list[str] | None = None, check_records: bool = True,
-                   progress: bool | None = None) -> DatasetStatus:
+def verify_dataset(
+    root: Path,
+    entry: DatasetEntry,
+    full: bool = False,
+    sample: list[str] | None = None,
+    check_records: bool = True,
+    progress: bool | None = None,
+) -> DatasetStatus:
     """Check one dataset under ``root``: every manifest file exists with its size; expected
     counts (image files; records per split when ``check_records``); with ``full``, every
     file's SHA-256 (or only the ``sample`` paths when given)."""
@@ -148,25 +163,35 @@ def verify_dataset(root: Path, entry: DatasetEntry, full: bool = False,
         if actual != size:
             msg = f"size mismatch in {rel}: {actual} bytes, expected {size}"
             (st.notes if rel in reencoded else st.problems).append(
-                msg + (" (re-encoded in the reference copy; expected for the official "
-                       "download)" if rel in reencoded else ""))
+                msg
+                + (
+                    " (re-encoded in the reference copy; expected for the official download)"
+                    if rel in reencoded
+                    else ""
+                )
+            )
         present.append(rel)
     if entry.image_glob:
         n_img = len(list(Path(root).glob(entry.image_glob)))
         want = entry.counts.get("images")
         if want is not None and n_img != want:
-            st.problems.append(f"count mismatch: {n_img} files match {entry.image_glob}, "
-                               f"expected {want}")
+            st.problems.append(
+                f"count mismatch: {n_img} files match {entry.image_glob}, expected {want}"
+            )
     if full:
         todo = present if sample is None else [r for r in sample if r in set(present)]
         from tqdm import tqdm
-        for rel in tqdm(todo, desc=f"sha256 {entry.name}", unit="file",
-                        disable=not progress_enabled(progress)):
+
+        for rel in tqdm(
+            todo, desc=f"sha256 {entry.name}", unit="file", disable=not progress_enabled(progress)
+        ):
             digest = file_digest(Path(root) / rel)
             st.checksummed += 1
             if digest != manifest[rel][0]:
-                msg = f"checksum mismatch in {rel}: {digest[:16]}..., expected " \
-                      f"{manifest[rel][0][:16]}..."
+                msg = (
+                    f"checksum mismatch in {rel}: {digest[:16]}..., expected "
+                    f"{manifest[rel][0][:16]}..."
+                )
                 if rel in reencoded:
                     st.notes.append(msg + " (re-encoded in the reference copy)")
                 else:
@@ -182,17 +207,20 @@ class DatasetCountWarning(UserWarning):
     """A dataset read with another number of examples than the registry expects."""
 
 
-def count_differences(name: str, split_counts: dict[str, int],
-                      registry: dict[str, DatasetEntry] | None = None) -> list[str]:
+def count_differences(
+    name: str, split_counts: dict[str, int], registry: dict[str, DatasetEntry] | None = None
+) -> list[str]:
     """Each split whose count differs from ``registry.json``'s, as "<got> <split> examples,
     expected <want>"; empty when they agree or the registry has no count for the dataset."""
     registry = registry if registry is not None else load_registry()
     entry = registry.get(name)
     if entry is None:
         return []
-    return [f"{split_counts.get(split, 0)} {split} examples, expected {want}"
-            for split in ("train", "test")
-            if (want := entry.counts.get(split)) is not None and split_counts.get(split, 0) != want]
+    return [
+        f"{split_counts.get(split, 0)} {split} examples, expected {want}"
+        for split in ("train", "test")
+        if (want := entry.counts.get(split)) is not None and split_counts.get(split, 0) != want
+    ]
 
 
 def warn_on_count_differences(name: str, root: Path, split_counts: dict[str, int]) -> None:
@@ -200,18 +228,24 @@ def warn_on_count_differences(name: str, root: Path, split_counts: dict[str, int
     the registry: a shortened or replaced annotation file would otherwise train on fewer
     examples without a word."""
     import warnings
+
     try:
         differing = count_differences(name, split_counts)
-    except (OSError, ValueError, KeyError):   # no readable registry: nothing to compare with
+    except (OSError, ValueError, KeyError):  # no readable registry: nothing to compare with
         return
     if differing:
-        warnings.warn(DatasetCountWarning(
-            f"{name} under {root}: {'; '.join(differing)} (data/registry.json); results will "
-            f"not be comparable; check the copy with `hmlpe data verify`"), stacklevel=3)
+        warnings.warn(
+            DatasetCountWarning(
+                f"{name} under {root}: {'; '.join(differing)} (data/registry.json); results will "
+                f"not be comparable; check the copy with `hmlpe data verify`"
+            ),
+            stacklevel=3,
+        )
 
 
 def _check_record_counts(root: Path, entry: DatasetEntry, st: DatasetStatus) -> None:
     from hmlpe.data.datasets import load_dataset
+
     try:
         records = load_dataset(entry.name, root=root)
     except Exception as exc:  # report, do not crash the verification
@@ -224,11 +258,15 @@ def _check_record_counts(root: Path, entry: DatasetEntry, st: DatasetStatus) -> 
             st.problems.append(f"count mismatch: {got} {split} examples, expected {want}")
 
 
-
-def verify(root: str | os.PathLike | None = None, full: bool = False,
-           datasets: tuple[str, ...] | None = None, registry: dict | None = None,
-           sample: dict[str, list[str]] | None = None, check_records: bool = True,
-           progress: bool | None = None) -> VerifyReport:
+def verify(
+    root: str | os.PathLike | None = None,
+    full: bool = False,
+    datasets: tuple[str, ...] | None = None,
+    registry: dict | None = None,
+    sample: dict[str, list[str]] | None = None,
+    check_records: bool = True,
+    progress: bool | None = None,
+) -> VerifyReport:
     """Check a data root against the registry (module doc). ``full``: SHA-256 of every file
     (about 238 MB; progress bar on a terminal), or of ``sample[name]`` paths only."""
     root = resolve_data_root(root)
@@ -237,8 +275,15 @@ def verify(root: str | os.PathLike | None = None, full: bool = False,
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise UnknownNameError(f"unknown dataset(s) {unknown}; registry has {sorted(registry)}")
-    out = {n: verify_dataset(root, registry[n], full=full,
-                             sample=None if sample is None else sample.get(n, []),
-                             check_records=check_records, progress=progress)
-           for n in names}
+    out = {
+        n: verify_dataset(
+            root,
+            registry[n],
+            full=full,
+            sample=None if sample is None else sample.get(n, []),
+            check_records=check_records,
+            progress=progress,
+        )
+        for n in names
+    }
     return VerifyReport(root=Path(root), full=full, datasets=out)
