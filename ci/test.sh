@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 export HMLPE_PROGRESS=0
+echo "[test] lint and format (ruff, pyproject.toml)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "[test] unit tests"
 .venv/bin/python -m pytest tests -q -p no:cacheprovider
 echo "[test] book on the smoke profile"
