@@ -33,7 +33,8 @@ profile = "smoke"  # unused here: every chapter takes the same parameters
 run_dir = "../runs/smoke"  # unused here: the page reads committed results only
 curve_dir = "../results/curve"  # committed curve runs: one visits_<N>/ protocol run per budget
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation (pool of 3077, seed 0)
-results_dir = "../results/cpu"  # the committed cpu profile's seeds (earlier recipe), a reference
+results_dir = "../results/cpu"  # the committed cpu profile's seeds (this recipe, full pool)
+earlier_dir = "../results/cpu_torch_init"  # the cpu profile's seeds with the earlier recipe
 
 # %%
 import json
@@ -89,18 +90,23 @@ display(table.style.format(fmt).set_caption("The compute curve, one seed per bud
 # ## The figure
 #
 # PCP against pre-training visits on a log axis, one line per arm. Stars: the paper at its
-# 27M visits. Open squares: two references trained with the earlier recipe (PyTorch's default
-# initialisation, no warm-up) on other pools: the committed `cpu` profile (the full pool,
-# mean of its seeds) and the pool-size ablation (pool of 3077, seed 0).
+# 27M visits. Open diamonds: the committed `cpu` profile, the same recipe on the full pool
+# (with the validation split) at its own budget, mean of its seeds. Open squares: two
+# references trained with the earlier recipe (PyTorch's default initialisation, no warm-up):
+# the `cpu` profile's earlier seeds (full pool, 30 passes) and the pool-size ablation (pool of
+# 3077, seed 0).
 
 # %% tags=["hide-input"]
 extra = {}
 if Path(ablation_dir).is_dir():
     ab = curve_row(Path(ablation_dir))
     extra["pool 3077"] = (ab["pre-training visits"], {c: ab[c] for c in pcp_cols})
+if seeds.has_results(Path(earlier_dir)):
+    visits, pcp, n_seeds = curve.seeds_point(earlier_dir)
+    extra[f"earlier recipe ({n_seeds} seeds)"] = (visits, pcp)
 if seeds.has_results(Path(results_dir)):
     visits, pcp, n_seeds = curve.seeds_point(results_dir)
-    extra[f"cpu profile ({n_seeds} seeds)"] = (visits, pcp)
+    extra[f"cpu profile ({n_seeds} seeds)"] = (visits, pcp, "D")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
 curve.plot_curve(table, paper, axes, extra_points=extra)
 fig.tight_layout()

@@ -135,7 +135,8 @@ def plot_curve(
 ):
     """PCP (one panel per dataset, one line per arm) against pre-training visits on a log axis;
     the paper's values as stars at its 27M visits; ``extra_points``: {label: (visits, {col:
-    pcp})} drawn as open markers (the pool-size ablation); ``fit``: the least-squares straight
+    pcp}[, marker])} drawn as open markers (``"s"``, squares, unless ``marker`` says otherwise:
+    references such as the pool-size ablation); ``fit``: the least-squares straight
     lines of ``slopes_per_decade`` drawn thin and dashed out to the paper's visits (an
     extrapolation, drawn as one)."""
     colours = dict(zip(ARMS, ("C0", "C1", "C2", "C3")))
@@ -159,10 +160,16 @@ def plot_curve(
                 )
             if col in paper_pcp:
                 ax.plot([PAPER_TABLE3_VISITS], [paper_pcp[col]], "*", ms=12, color=colours[arm])
-        for label, (visits, pcp) in (extra_points or {}).items():
+        for label, (visits, pcp, *marker) in (extra_points or {}).items():
             for arm in ARMS:
                 if f"{ds} {arm}" in pcp:
-                    ax.plot([visits], [pcp[f"{ds} {arm}"]], "s", mfc="none", color=colours[arm])
+                    ax.plot(
+                        [visits],
+                        [pcp[f"{ds} {arm}"]],
+                        marker[0] if marker else "s",
+                        mfc="none",
+                        color=colours[arm],
+                    )
             ax.annotate(
                 label,
                 (visits, min(pcp.get(f"{ds} {a}", 100) for a in ARMS)),

@@ -40,6 +40,7 @@ def _optimisers() -> str:
         parts.append(
             f"{name}: {'AdamW' if o.name == 'adam' else 'SGD'} lr {o.lr:g}, batch "
             f"{o.batch_size}, x{o.lr_decay:g} at {', '.join(f'{f:.0%}' for f in o.lr_decay_at)}"
+            + (f", linear warm-up over {o.warmup:.0%} of the steps" if o.warmup else "")
         )
     return "; ".join(parts)
 
@@ -164,7 +165,8 @@ def differences() -> list[Difference]:
             _inits(),
             "ModelConfig.init; measured on the validation split (dead maps, errors): "
             "the choice there is He-normal convolutions, default heads and a 5% "
-            "warm-up (profiles.RECIPE_ON_VALIDATION), not yet the profiles' default",
+            "warm-up (profiles.RECIPE_ON_VALIDATION), which the cpu and paper profiles "
+            "train with (quick keeps the earlier recipe of results/quick)",
             "hmlpe.network.init; results/probes",
         ),
         Difference(
