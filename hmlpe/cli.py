@@ -70,11 +70,14 @@ def markdown_table(frame) -> str:
     return "\n".join(lines)
 
 
+DATA_ROOT_HELP = (
+    "dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)"
+)
+PROGRESS_HELP = "progress bars (default: on when stderr is a terminal)"
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data-root",
-        help="dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)",
-    )
+    p.add_argument("--data-root", help=DATA_ROOT_HELP)
     p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
     p.add_argument(
         "--data-pack",
@@ -86,7 +89,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bars (default: on when stderr is a terminal)",
+        help=PROGRESS_HELP,
     )
 
 
@@ -119,13 +122,16 @@ def _add_jobs(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hmlpe.engine.profiles import PROFILES  # configs only: torch is not loaded
+
+    profiles = tuple(PROFILES)
     parser = argparse.ArgumentParser(prog="python -m hmlpe", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="verify or fetch the datasets")
     dsub = data.add_subparsers(dest="data_command", required=True)
     v = dsub.add_parser("verify", help="check a data root against data/registry.json")
-    v.add_argument("--data-root")
+    v.add_argument("--data-root", help=DATA_ROOT_HELP)
     v.add_argument("--full", action="store_true", help="check every file's SHA-256 (slower)")
     k_ = dsub.add_parser(
         "pack",
@@ -133,17 +139,24 @@ def build_parser() -> argparse.ArgumentParser:
         "zip file (hmlpe.data.pack), for a machine without the data",
     )
     k_.add_argument("out", type=Path, help="the pack's file (e.g. runs/hmlpe-pack.zip)")
-    k_.add_argument("--data-root")
+    k_.add_argument("--data-root", help=DATA_ROOT_HELP)
     k_.add_argument("--quality", type=int, default=90, help="JPEG quality (default 90)")
-    k_.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    k_.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
+    )
     f = dsub.add_parser("fetch", help="download the datasets from their official URLs")
-    f.add_argument("--dest", default="data/raw")
+    f.add_argument("--dest", default="data/raw", help="folder to download into (default: data/raw)")
     f.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
     f.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
 
     t = sub.add_parser("train", help="train one stage of a profile")
-    t.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
-    t.add_argument("--stage", choices=("pretrain", "finetune"), default="pretrain")
+    t.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    t.add_argument(
+        "--stage",
+        choices=("pretrain", "finetune"),
+        default="pretrain",
+        help="pretrain on the pool (default) or finetune on --dataset",
+    )
     t.add_argument("--dataset", choices=("buffy", "flic"), help="fine-tuning dataset")
     t.add_argument("--init", type=Path, help="checkpoint to start from (fine-tuning)")
     t.add_argument("--out", type=Path, required=True, help="run folder")
@@ -166,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train through torch.compile (hmlpe bench --compile measures whether "
         "it helps on this device)",
     )
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
     t.add_argument(
         "--set",
         dest="overrides",
@@ -180,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep"
     )
-    r.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
-    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    r.add_argument("--out", type=Path, required=True, help="run folder of the whole protocol")
     r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
     r.add_argument(
         "--seed", type=int, help="random seed of every stage (default: the profile's, 0)"
@@ -201,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="PCP against compute: the whole protocol at several "
         "pre-training budgets in image visits (no Table 3 sweep)",
     )
-    c.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
+    c.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
     c.add_argument(
         "--visits",
         type=int,
@@ -213,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--out", type=Path, required=True, help="root folder: one visits_<N>/ per budget"
     )
-    c.add_argument("--seed", type=int)
+    c.add_argument(
+        "--seed", type=int, help="random seed of every budget (default: the profile's, 0)"
+    )
     c.add_argument(
         "--set",
         dest="overrides",
@@ -229,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Table 3's sweep, one job per ratio (sequential by default, "
         "or submitted with submitit)",
     )
-    w.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
+    w.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
     w.add_argument("--out", type=Path, required=True, help="run folder: jobs train into its sweep/")
     w.add_argument(
         "--ratios",
@@ -253,8 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "seeds", help="the protocol once per seed (seed_<n> folders), one job per seed"
     )
-    s.add_argument("--profile", default="cpu", help="smoke, quick, cpu (default) or paper")
-    s.add_argument("--seeds", type=int, nargs="+", required=True, metavar="N")
+    s.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    s.add_argument(
+        "--seeds", type=int, nargs="+", required=True, metavar="N", help="the seeds to run"
+    )
     s.add_argument("--root", type=Path, required=True, help="folder of the seed_<n> run folders")
     s.add_argument(
         "--set",
@@ -268,14 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(s)
 
     e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
-    e.add_argument("--checkpoint", type=Path, required=True)
+    e.add_argument("--checkpoint", type=Path, required=True, help="a fine-tuned network (last.pt)")
     e.add_argument(
         "--dataset",
         required=True,
         choices=("buffy", "flic"),
         help="buffy (Table 1) or flic (Table 2, Figure 4)",
     )
-    e.add_argument("--out", type=Path, required=True)
+    e.add_argument(
+        "--out", type=Path, required=True, help="folder for metrics.json and predictions.csv"
+    )
     e.add_argument(
         "--association",
         choices=("paper", "buffy"),
@@ -342,9 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare training images/s of these numbers of data-parallel ranks "
         "(e.g. 1 2) at the same global batch, instead",
     )
-    b.add_argument("--batch-size", type=positive_int, default=128)
-    b.add_argument("--steps", type=positive_int, default=6)
-    b.add_argument("--device", default="auto")
+    b.add_argument("--batch-size", type=positive_int, default=128, help="minibatch (default 128)")
+    b.add_argument(
+        "--steps", type=positive_int, default=6, help="timed steps per variant (default 6)"
+    )
+    b.add_argument("--device", default="auto", help="auto (default), cpu, cpu-fp32 or cuda")
     b.add_argument(
         "--compile",
         action="store_true",
@@ -359,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     x = sub.add_parser(
         "export", help="copy a run's small results (no weights) into a committed folder"
     )
-    x.add_argument("--run-dir", type=Path, required=True)
-    x.add_argument("--out", type=Path, required=True)
+    x.add_argument("--run-dir", type=Path, required=True, help="the trained run folder")
+    x.add_argument("--out", type=Path, required=True, help="new folder under results/")
     x.add_argument(
         "--exclude",
         action="append",
@@ -384,13 +405,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the evaluations with test-time mirror averaging (not in the paper)",
     )
-    q.add_argument("--format", choices=("markdown", "csv"), default="markdown")
+    q.add_argument(
+        "--format", choices=("markdown", "csv"), default="markdown", help="output format"
+    )
 
     k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
     k.add_argument(
         "--profile",
         default=None,
-        help="smoke, quick, cpu or paper (default: paper on a GPU, else cpu)",
+        choices=profiles,
+        help="the profile (default: paper on a GPU, else cpu)",
     )
     k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
     k.add_argument(
@@ -420,7 +444,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra papermill parameter of every chapter run (VALUE parsed as JSON "
         "when it can be; repeatable)",
     )
+    for name, command in sub.choices.items():
+        command.set_defaults(func=_COMMANDS[name])
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        command.epilog = "example:\n  " + _EXAMPLES[name]
     return parser
+
+
+# One example per command, shown at the end of its --help.
+_EXAMPLES = {
+    "data": "python -m hmlpe data verify --data-root ../shared/data",
+    "train": "python -m hmlpe train --profile cpu --stage pretrain --out runs/cpu/pretrain",
+    "reproduce": "python -m hmlpe reproduce --profile cpu --seed 0 --out runs/cpu_seed0",
+    "curve": "python -m hmlpe curve --profile cpu --visits 40428 134760 --out runs/curve",
+    "sweep": "python -m hmlpe sweep --profile cpu --ratios 0 1 inf --out runs/cpu_seed0",
+    "seeds": "python -m hmlpe seeds --profile cpu --seeds 0 1 2 --root runs/cpu_seeds",
+    "evaluate": "python -m hmlpe evaluate --checkpoint runs/cpu/finetune_buffy/last.pt "
+    "--dataset buffy --out runs/cpu/eval_buffy",
+    "predict": "python -m hmlpe predict photo.jpg --box 50 160 900 404 "
+    "--checkpoint runs/cpu/finetune_buffy/last.pt --out runs/photo",
+    "bench": "python -m hmlpe bench --device cpu-fp32 --batch-size 32",
+    "export": "python -m hmlpe export --run-dir runs/cpu_seed0 --out results/cpu/seed_0 "
+    "--exclude sweep",
+    "results": "python -m hmlpe results results/cpu --mirror-average",
+    "book": "python -m hmlpe book --profile smoke --run-dir runs/smoke",
+}
 
 
 def _train_config(args):
@@ -488,7 +536,249 @@ def _run_jobs(args, jobs, root: Path) -> int:
     return 1 if failed else 0
 
 
+def _cmd_data(args: argparse.Namespace) -> int:
+    from hmlpe.data.datasets import registry
+
+    if args.data_command == "verify":
+        from hmlpe.paths import resolve_data_root
+
+        report = registry.verify(resolve_data_root(args.data_root), full=args.full)
+        print(report.format())
+        return 0 if report.ok else 1
+    if args.data_command == "pack":
+        from hmlpe.config import DataConfig
+        from hmlpe.data.pack import write_pack
+
+        manifest = write_pack(
+            args.out,
+            DataConfig(data_root=args.data_root),
+            quality=args.quality,
+            progress=args.progress,
+        )
+        size = args.out.stat().st_size / 2**20
+        print(
+            f"wrote {args.out} ({size:.1f} MiB): {json.dumps(manifest['counts'])}; JPEG "
+            f"quality {manifest['jpeg_quality']}, mean abs error "
+            f"{json.dumps(manifest['jpeg_mean_abs_error'])} grey levels"
+        )
+        return 0
+    from hmlpe.data.datasets import fetch
+
+    fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    if args.stage == "finetune" and not args.dataset:
+        raise ValueError("--stage finetune needs --dataset buffy or flic")
+    if args.stage == "pretrain" and args.dataset:
+        raise ValueError(
+            f"--dataset {args.dataset} is for --stage finetune; pre-training "
+            "trains on the pool (--set data.pool=[...] to change it)"
+        )
+    cfg = _train_config(args)
+    if args.time_budget_min is not None and not args.time_budget_min > 0:
+        raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
+    # every value and the output folder checked before torch loads (seconds): a typo
+    # fails at once; train() checks them again for callers of the library
+    from hmlpe.config import check_ranges
+    from hmlpe.engine.guard import check_output_folder
+
+    check_ranges(cfg)
+    check_output_folder(args.out)
+    from hmlpe.engine.training import train
+
+    result = train(
+        cfg,
+        args.out,
+        resume=args.resume,
+        init_from=args.init,
+        progress=args.progress,
+        stop_after_epochs=args.stop_after_epochs,
+        compile_model=args.compile,
+        time_budget_s=None if args.time_budget_min is None else 60.0 * args.time_budget_min,
+    )
+    from hmlpe.engine.distributed import is_main
+
+    if is_main():  # under torchrun: rank 0 alone reports
+        last = result.history[-1] if result.history else {}
+        print(
+            json.dumps(
+                {
+                    "checkpoint": str(result.checkpoint),
+                    "finished": result.finished,
+                    "seconds": round(result.seconds, 1),
+                    "last_epoch": last,
+                },
+                indent=2,
+            )
+        )
+        if not result.finished:
+            print(
+                f"stopped before the stage's end; continue with the same command and "
+                f"--resume (checkpoint {result.checkpoint})",
+                file=sys.stderr,
+            )
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from hmlpe.engine.protocol import run_protocol, run_sweep
+
+    prof = _profile(args)
+    folders = run_protocol(prof, args.out, progress=args.progress)
+    if not args.no_sweep:
+        run_sweep(prof, args.out, progress=args.progress)
+    print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
+    return 0
+
+
+def _cmd_curve(args: argparse.Namespace) -> int:
+    from hmlpe.engine.curve import run_curve
+
+    folders = run_curve(_profile(args), args.visits, args.out, progress=args.progress)
+    print(json.dumps({str(k): str(v) for k, v in folders.items()}, indent=2))
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from hmlpe.engine.jobs import sweep_jobs
+
+    return _run_jobs(args, sweep_jobs(_profile(args), args.out, args.ratios), args.out)
+
+
+def _cmd_seeds(args: argparse.Namespace) -> int:
+    from hmlpe.engine.jobs import seed_jobs
+
+    return _run_jobs(args, seed_jobs(_profile(args), args.root, args.seeds), args.root)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from hmlpe.engine.guard import check_output_folder
+
+    check_output_folder(args.out)  # before torch loads; evaluate() checks it again
+    from hmlpe.engine.evaluation import evaluate
+
+    result = evaluate(
+        args.checkpoint,
+        args.dataset,
+        args.out,
+        device=args.device or "auto",
+        data_root=args.data_root,
+        association=args.association,
+        progress=args.progress,
+        mirror_average=args.mirror_average,
+    )
+    table = result.get("table1") or {"test": result["table2"]}
+    print(json.dumps(table, indent=2))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from hmlpe.engine.predict import predict_image
+
+    out = predict_image(
+        args.image, args.box, args.checkpoint, out_prefix=args.out, device=args.device or "auto"
+    )
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.ranks:
+        from hmlpe.engine.bench import print_ranks_table, run_ranks_bench
+
+        result = run_ranks_bench(
+            ranks=tuple(args.ranks),
+            batch_size=args.batch_size,
+            steps=args.steps,
+            device=args.device,
+            out=args.out or Path("runs/bench_ranks.json"),
+        )
+        print_ranks_table(result)
+        return 0
+    from hmlpe.engine.bench import print_table, run_bench
+
+    result = run_bench(
+        batch_size=args.batch_size,
+        steps=args.steps,
+        device=args.device,
+        out=args.out or Path("runs/bench.json"),
+        compile_model=args.compile,
+        allocator=not args.no_allocator,
+    )
+    print_table(result)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from hmlpe.companion.export import export_results
+
+    manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
+    print(f"exported {len(manifest['files'])} files to {args.out}")
+    return 0
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    from hmlpe.companion.seeds import reproduction_table
+
+    table = reproduction_table(args.root, mirror=args.mirror_average)
+    if args.format == "csv":
+        print(table.to_csv(index=False, float_format="%.2f"), end="")
+    else:
+        print(markdown_table(table))
+    return 0
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    from hmlpe.companion import book
+
+    if args.list:
+        for entry in book.select_chapters(book.toc_chapters(), args.chapters):
+            print(f"{entry}.ipynb")
+        return 0
+    if args.build_only:
+        book.build_html()
+        return 0
+    book.select_chapters(book.toc_chapters(), args.chapters)  # before any copy or write
+    if args.from_results:
+        run_dir = book.copy_results(args.from_results, args.run_dir)
+        profile = args.profile or book.results_profile(run_dir)
+    else:
+        from hmlpe.engine.device import select_device
+
+        profile = args.profile or (
+            "paper" if select_device("auto").device.type == "cuda" else "cpu"
+        )
+        run_dir = args.run_dir or Path("runs") / profile
+    book.run_book(
+        profile,
+        run_dir.resolve(),
+        chapters=args.chapters,
+        build=not args.no_build,
+        extra_parameters=parse_overrides(args.param),
+    )
+    return 0
+
+
+_COMMANDS = {
+    "data": _cmd_data,
+    "train": _cmd_train,
+    "reproduce": _cmd_reproduce,
+    "curve": _cmd_curve,
+    "sweep": _cmd_sweep,
+    "seeds": _cmd_seeds,
+    "evaluate": _cmd_evaluate,
+    "predict": _cmd_predict,
+    "bench": _cmd_bench,
+    "export": _cmd_export,
+    "results": _cmd_results,
+    "book": _cmd_book,
+}
+
+
 def run(args: argparse.Namespace) -> int:
+    """Run the parsed command (each subparser sets ``func``, one ``_cmd_<name>`` above)."""
     cmd = args.command
     if cmd != "train":
         import os
@@ -499,213 +789,7 @@ def run(args: argparse.Namespace) -> int:
                 f"only `hmlpe train` runs under torchrun (data parallel); run "
                 f"`hmlpe {cmd}` as one plain process"
             )
-    if cmd == "data":
-        from hmlpe.data.datasets import registry
-
-        if args.data_command == "verify":
-            from hmlpe.paths import resolve_data_root
-
-            report = registry.verify(resolve_data_root(args.data_root), full=args.full)
-            print(report.format())
-            return 0 if report.ok else 1
-        if args.data_command == "pack":
-            from hmlpe.config import DataConfig
-            from hmlpe.data.pack import write_pack
-
-            manifest = write_pack(
-                args.out,
-                DataConfig(data_root=args.data_root),
-                quality=args.quality,
-                progress=args.progress,
-            )
-            size = args.out.stat().st_size / 2**20
-            print(
-                f"wrote {args.out} ({size:.1f} MiB): {json.dumps(manifest['counts'])}; JPEG "
-                f"quality {manifest['jpeg_quality']}, mean abs error "
-                f"{json.dumps(manifest['jpeg_mean_abs_error'])} grey levels"
-            )
-            return 0
-        from hmlpe.data.datasets import fetch
-
-        fetch.fetch_all(Path(args.dest), datasets=args.dataset, base_url=args.base_url)
-        return 0
-    if cmd == "train":
-        if args.stage == "finetune" and not args.dataset:
-            raise ValueError("--stage finetune needs --dataset buffy or flic")
-        if args.stage == "pretrain" and args.dataset:
-            raise ValueError(
-                f"--dataset {args.dataset} is for --stage finetune; pre-training "
-                "trains on the pool (--set data.pool=[...] to change it)"
-            )
-        cfg = _train_config(args)
-        if args.time_budget_min is not None and not args.time_budget_min > 0:
-            raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
-        # every value and the output folder checked before torch loads (seconds): a typo
-        # fails at once; train() checks them again for callers of the library
-        from hmlpe.config import check_ranges
-        from hmlpe.engine.guard import check_output_folder
-
-        check_ranges(cfg)
-        check_output_folder(args.out)
-        from hmlpe.engine.training import train
-
-        result = train(
-            cfg,
-            args.out,
-            resume=args.resume,
-            init_from=args.init,
-            progress=args.progress,
-            stop_after_epochs=args.stop_after_epochs,
-            compile_model=args.compile,
-            time_budget_s=None if args.time_budget_min is None else 60.0 * args.time_budget_min,
-        )
-        from hmlpe.engine.distributed import is_main
-
-        if is_main():  # under torchrun: rank 0 alone reports
-            last = result.history[-1] if result.history else {}
-            print(
-                json.dumps(
-                    {
-                        "checkpoint": str(result.checkpoint),
-                        "finished": result.finished,
-                        "seconds": round(result.seconds, 1),
-                        "last_epoch": last,
-                    },
-                    indent=2,
-                )
-            )
-            if not result.finished:
-                print(
-                    f"stopped before the stage's end; continue with the same command and "
-                    f"--resume (checkpoint {result.checkpoint})",
-                    file=sys.stderr,
-                )
-        return 0
-    if cmd == "reproduce":
-        from hmlpe.engine.protocol import configure, run_protocol, run_sweep
-
-        overrides = parse_overrides(args.overrides)
-        if args.data_root:
-            overrides["data.data_root"] = args.data_root
-        if args.seed is not None:
-            overrides["seed"] = args.seed
-        prof = configure(args.profile, overrides, args.device)
-        folders = run_protocol(prof, args.out, progress=args.progress)
-        if not args.no_sweep:
-            run_sweep(prof, args.out, progress=args.progress)
-        print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
-        return 0
-    if cmd == "curve":
-        from hmlpe.engine.curve import run_curve
-
-        folders = run_curve(_profile(args), args.visits, args.out, progress=args.progress)
-        print(json.dumps({str(k): str(v) for k, v in folders.items()}, indent=2))
-        return 0
-    if cmd == "sweep":
-        from hmlpe.engine.jobs import sweep_jobs
-
-        return _run_jobs(args, sweep_jobs(_profile(args), args.out, args.ratios), args.out)
-    if cmd == "seeds":
-        from hmlpe.engine.jobs import seed_jobs
-
-        return _run_jobs(args, seed_jobs(_profile(args), args.root, args.seeds), args.root)
-    if cmd == "evaluate":
-        from hmlpe.engine.guard import check_output_folder
-
-        check_output_folder(args.out)  # before torch loads; evaluate() checks it again
-        from hmlpe.engine.evaluation import evaluate
-
-        result = evaluate(
-            args.checkpoint,
-            args.dataset,
-            args.out,
-            device=args.device or "auto",
-            data_root=args.data_root,
-            association=args.association,
-            progress=args.progress,
-            mirror_average=args.mirror_average,
-        )
-        table = result.get("table1") or {"test": result["table2"]}
-        print(json.dumps(table, indent=2))
-        return 0
-    if cmd == "predict":
-        from hmlpe.engine.predict import predict_image
-
-        out = predict_image(
-            args.image, args.box, args.checkpoint, out_prefix=args.out, device=args.device or "auto"
-        )
-        print(json.dumps(out, indent=2))
-        return 0
-    if cmd == "bench":
-        if args.ranks:
-            from hmlpe.engine.bench import print_ranks_table, run_ranks_bench
-
-            result = run_ranks_bench(
-                ranks=tuple(args.ranks),
-                batch_size=args.batch_size,
-                steps=args.steps,
-                device=args.device,
-                out=args.out or Path("runs/bench_ranks.json"),
-            )
-            print_ranks_table(result)
-            return 0
-        from hmlpe.engine.bench import print_table, run_bench
-
-        result = run_bench(
-            batch_size=args.batch_size,
-            steps=args.steps,
-            device=args.device,
-            out=args.out or Path("runs/bench.json"),
-            compile_model=args.compile,
-            allocator=not args.no_allocator,
-        )
-        print_table(result)
-        return 0
-    if cmd == "export":
-        from hmlpe.companion.export import export_results
-
-        manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
-        print(f"exported {len(manifest['files'])} files to {args.out}")
-        return 0
-    if cmd == "results":
-        from hmlpe.companion.seeds import reproduction_table
-
-        table = reproduction_table(args.root, mirror=args.mirror_average)
-        if args.format == "csv":
-            print(table.to_csv(index=False, float_format="%.2f"), end="")
-        else:
-            print(markdown_table(table))
-        return 0
-    if cmd == "book":
-        from hmlpe.companion import book
-
-        if args.list:
-            for entry in book.select_chapters(book.toc_chapters(), args.chapters):
-                print(f"{entry}.ipynb")
-            return 0
-        if args.build_only:
-            book.build_html()
-            return 0
-        book.select_chapters(book.toc_chapters(), args.chapters)  # before any copy or write
-        if args.from_results:
-            run_dir = book.copy_results(args.from_results, args.run_dir)
-            profile = args.profile or book.results_profile(run_dir)
-        else:
-            from hmlpe.engine.device import select_device
-
-            profile = args.profile or (
-                "paper" if select_device("auto").device.type == "cuda" else "cpu"
-            )
-            run_dir = args.run_dir or Path("runs") / profile
-        book.run_book(
-            profile,
-            run_dir.resolve(),
-            chapters=args.chapters,
-            build=not args.no_build,
-            extra_parameters=parse_overrides(args.param),
-        )
-        return 0
-    raise AssertionError(cmd)
+    return args.func(args)
 
 
 # Errors a user can act on, reported as one line with exit status 2: the project's own

@@ -1,6 +1,7 @@
 """The command line end to end on the smoke profile and the real data: train, evaluate
 (predictions.csv and metrics.json formats), predict; and its one-line errors."""
 
+import argparse
 import json
 import math
 import subprocess
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hmlpe import cli
 from hmlpe.cli import main, parse_overrides
 from hmlpe.skeleton import JOINTS
 
@@ -114,7 +116,6 @@ def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys, buffy_r
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--profile", "fast", "--out", "x"], "unknown profile 'fast'"),
         (
             ["evaluate", "--checkpoint", "missing.pt", "--dataset", "buffy", "--out", "x"],
             "does not exist",
@@ -283,3 +284,38 @@ def test_counts_below_one_are_refused_by_the_parser(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2 and "expected an int >= 1" in capsys.readouterr().err
+
+
+def test_unknown_profile_is_refused_by_argparse_with_the_known_ones(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--profile", "fast", "--out", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'fast' (choose from 'smoke', 'quick', 'cpu', 'paper')" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def _parsers(parser, path=()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield path + (name,), sub
+                yield from _parsers(sub, path + (name,))
+
+
+def test_every_command_dispatches_by_func_and_shows_an_example_and_help_everywhere():
+    top = cli.build_parser()
+    commands = [(path, sub) for path, sub in _parsers(top) if len(path) == 1]
+    assert {path[0] for path, _ in commands} == set(cli._COMMANDS)
+    for path, sub in commands:
+        assert sub.get_default("func") is cli._COMMANDS[path[0]]
+        assert f"python -m hmlpe {path[0]}" in sub.format_help().split("example:")[-1]
+    missing = [
+        (" ".join(path), action.dest)
+        for path, sub in _parsers(top)
+        for action in sub._actions
+        if not action.help and not isinstance(action, argparse._SubParsersAction)
+    ]
+    assert missing == []
