@@ -32,6 +32,7 @@ profile = "smoke"  # which profile of hmlpe.engine.profiles this run uses
 run_dir = "../runs/smoke"  # where the run's results are (stage folders, evaluations)
 device = "auto"  # "auto", "cpu", "cpu-fp32", "cuda" (hmlpe.engine.device)
 seed = 0  # seed of the weights' initialisation and of the augmentation streams
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (as chapters 2 and 3)
 lambda_r = None  # eq. 4 weight of the regression task (None: the profile's)
 lambda_d = None  # eq. 4 weight of the detection tasks (None: the profile's)
 pretrain_epochs = None  # None: the profile's
@@ -51,27 +52,24 @@ from hmlpe.companion import compute, history, paper, runinfo
 from hmlpe.data.datasets import load_pool
 from hmlpe.engine import profiles
 from hmlpe.engine.layout import FINETUNE_DATASETS, RunLayout
-from hmlpe.engine.protocol import configure, run_protocol
+from hmlpe.engine.protocol import run_protocol
 from hmlpe.engine.training import epoch_start_rates
 
 run_dir = Path(run_dir)
-overrides = {"seed": int(seed)}
+overrides = {}
 if lambda_r is not None:
     overrides["loss.lambda_r"] = float(lambda_r)
 if lambda_d is not None:
     overrides["loss.lambda_d"] = float(lambda_d)
-prof = configure(profile, overrides, device=device)
-if pretrain_epochs is not None:
-    prof = replace(prof, pretrain_epochs=int(pretrain_epochs))
-if finetune_epochs is not None:
-    ft = (
-        finetune_epochs
-        if isinstance(finetune_epochs, dict)
-        else {ds: finetune_epochs for ds in FINETUNE_DATASETS}
-    )
-    prof = replace(
-        prof, finetune_epochs={**prof.finetune_epochs, **{k: int(v) for k, v in ft.items()}}
-    )
+prof = profiles.build_profile(
+    profile,
+    overrides,
+    seed=seed,
+    device=device,
+    data_root=data_root,
+    pretrain_epochs=pretrain_epochs,
+    finetune_epochs=finetune_epochs,
+)
 print(f"profile: {prof.name} ({prof.description})")
 
 # %% [markdown]

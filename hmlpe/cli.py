@@ -475,15 +475,13 @@ def _train_config(args):
     from dataclasses import replace
 
     from hmlpe.config import merge
-    from hmlpe.engine.profiles import configure
+    from hmlpe.engine.profiles import build_profile
 
     overrides = parse_overrides(args.overrides)
-    if args.data_root:
-        overrides["data.data_root"] = args.data_root
     # stage.* belongs to the stage the profile builds: applied after it, or it would be lost
     stage_overrides = {k: v for k, v in overrides.items() if k.startswith("stage.")}
     overrides = {k: v for k, v in overrides.items() if k not in stage_overrides}
-    prof = configure(args.profile, overrides, args.device)
+    prof = build_profile(args.profile, overrides, device=args.device, data_root=args.data_root)
     cfg = prof.stage_config(args.stage, args.dataset if args.stage == "finetune" else None)
     if stage_overrides:
         cfg = merge(cfg, stage_overrides)
@@ -495,14 +493,15 @@ def _train_config(args):
 
 
 def _profile(args):
-    from hmlpe.engine.profiles import configure
+    from hmlpe.engine.profiles import build_profile
 
-    overrides = parse_overrides(args.overrides)
-    if args.data_root:
-        overrides["data.data_root"] = args.data_root
-    if getattr(args, "seed", None) is not None:
-        overrides["seed"] = args.seed
-    return configure(args.profile, overrides, args.device)
+    return build_profile(
+        args.profile,
+        parse_overrides(args.overrides),
+        seed=getattr(args, "seed", None),
+        device=args.device,
+        data_root=args.data_root,
+    )
 
 
 def _run_jobs(args, jobs, root: Path) -> int:

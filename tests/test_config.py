@@ -146,3 +146,30 @@ def test_sizes_that_must_agree_are_checked_together():
     )
     with pytest.raises(ConfigError, match="crop.train_size=100 is smaller"):
         check_ranges(merge(TrainConfig(), {"crop.train_size": 100}))
+
+
+def test_build_profile_puts_the_entry_points_settings_on_the_profile():
+    from hmlpe.engine.profiles import build_profile
+
+    prof = build_profile(
+        "cpu",
+        {"loss.lambda_d": 0.5},
+        seed=3,
+        device="cpu-fp32",
+        data_root="/data/here",
+        pretrain_epochs=7,
+        finetune_epochs={"flic": 2},
+    )
+    cpu = get_profile("cpu")
+    assert (prof.base.seed, prof.base.device, prof.base.data.data_root) == (
+        3,
+        "cpu-fp32",
+        "/data/here",
+    )
+    assert prof.base.loss.lambda_d == 0.5 and prof.pretrain_epochs == 7
+    assert prof.finetune_epochs == {"buffy": cpu.finetune_epochs["buffy"], "flic": 2}
+    assert build_profile("cpu", finetune_epochs=4).finetune_epochs == {"buffy": 4, "flic": 4}
+    # nothing given: the profile as it is
+    assert build_profile("cpu") == cpu
+    with pytest.raises(ValueError, match=r"fine-tuning epochs for \['lsp'\]"):
+        build_profile("cpu", finetune_epochs={"lsp": 3})
