@@ -37,7 +37,6 @@ results_dir = "../results/cpu"  # the committed cpu profile's seeds (this recipe
 earlier_dir = "../results/cpu_torch_init"  # the cpu profile's seeds with the earlier recipe
 
 # %%
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -45,12 +44,11 @@ import pandas as pd
 
 from hmlpe.companion import curve, seeds
 from hmlpe.companion.curve import curve_row
+from hmlpe.engine.records import read_run_record
 
 table = curve.curve_table(curve_dir)
 paper = curve.paper_pcp()
-first = json.loads(
-    (Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain" / "config.json").read_text()
-)["config"]
+first = read_run_record(Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain").config_dict
 print("budgets (pre-training visits):", ", ".join(f"{b:,}" for b in table.index))
 print(
     f"recipe: init {first['model']['init']}, {first['optim']['name']} lr {first['optim']['lr']}, "

@@ -11,7 +11,7 @@ def test_export_copies_small_results_and_never_weights(tmp_path):
     run = tmp_path / "run"
     (run / "pretrain").mkdir(parents=True)
     (run / "pretrain" / "config.json").write_text(
-        json.dumps({"device": "cpu", "git_commit": "abc"})
+        json.dumps({"config": {}, "device": "cpu", "git_commit": "abc"})
     )
     (run / "pretrain" / "history.csv").write_text("epoch,lr\n1,0.01\n")
     (run / "pretrain" / "last.pt").write_bytes(b"weights")
@@ -47,7 +47,9 @@ def test_export_excludes_folders_and_measures_wall_time(tmp_path):
         (run / sub).mkdir(parents=True)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     (run / "pretrain" / "config.json").write_text(
-        json.dumps({"device": "cpu", "git_commit": "abc", "created": start.isoformat()})
+        json.dumps(
+            {"config": {}, "device": "cpu", "git_commit": "abc", "created": start.isoformat()}
+        )
     )
     hist = run / "pretrain" / "history.csv"
     hist.write_text("epoch\n1\n")
@@ -69,7 +71,14 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
     run = tmp_path / "run"
     (run / "pretrain").mkdir(parents=True)
     (run / "pretrain" / "config.json").write_text(
-        _json.dumps({"device": "cpu", "git_commit": "abc", "created": "2026-01-01T00:00:00+00:00"})
+        _json.dumps(
+            {
+                "config": {},
+                "device": "cpu",
+                "git_commit": "abc",
+                "created": "2026-01-01T00:00:00+00:00",
+            }
+        )
     )
     hist = run / "pretrain" / "history.csv"
     hist.write_text("epoch\n1\n")
@@ -88,7 +97,12 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
     )
     (run / "pretrain" / "config.json").write_text(
         _json.dumps(  # another run,
-            {"device": "cpu", "git_commit": "def", "created": "2026-01-01T00:00:10+00:00"}
+            {
+                "config": {},
+                "device": "cpu",
+                "git_commit": "def",
+                "created": "2026-01-01T00:00:10+00:00",
+            }
         )
     )
     _os.utime(run / "pretrain" / "config.json", (start, start))  # started later

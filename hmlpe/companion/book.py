@@ -35,7 +35,7 @@ from typing import Any
 
 from hmlpe.companion.watch import LONG_RUN_VISITS, TRAINING_CHAPTERS, RunWatcher, training_cost_note
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
-from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, TIMINGS_NAME, RunLayout
+from hmlpe.engine.layout import MANIFEST_NAME, TIMINGS_NAME, RunLayout
 from hmlpe.errors import BookError  # noqa: F401  (re-exported)
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
@@ -341,12 +341,14 @@ def check_book_run_dir(run_dir: Path) -> Path:
 
 def results_profile(run_dir: Path) -> str:
     """The profile the exported results were trained with (their pre-training's config)."""
-    config = RunLayout(run_dir).pretrain / CONFIG_NAME
-    if not config.is_file():
+    from hmlpe.engine.records import RecordError, read_run_record
+
+    try:
+        return str(read_run_record(RunLayout(run_dir).pretrain).profile)
+    except RecordError as exc:
         raise FileNotFoundError(
-            f"{config} is missing: cannot tell the results' profile (pass --profile)"
-        )
-    return str(json.loads(config.read_text())["config"]["profile"])
+            f"{exc}: cannot tell the results' profile (pass --profile)"
+        ) from None
 
 
 # --------------------------------------------------------------------------- the runner

@@ -39,11 +39,9 @@ def pretrain_visits(stage_dir: Path, history: pd.DataFrame) -> int:
     if "visits" in history:
         return int(history["visits"].max())
     from hmlpe.companion.compute import stage_images
-    from hmlpe.config import TrainConfig, from_dict
+    from hmlpe.engine.records import read_run_record
 
-    cfg = from_dict(
-        TrainConfig, json.loads((Path(stage_dir) / "config.json").read_text())["config"]
-    )
+    cfg = read_run_record(stage_dir).config
     return int(history["epoch"].max()) * cfg.stage.visits(stage_images(cfg)) // cfg.stage.epochs
 
 

@@ -24,6 +24,7 @@ from hmlpe.engine.layout import (
     PREDICTIONS_NAME,
     TIMINGS_NAME,
 )
+from hmlpe.engine.records import read_run_record
 from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
 
 # Files worth keeping: configs, per-epoch histories, metrics, predictions, book timings.
@@ -65,10 +66,10 @@ def _run_identity(files: list[Path]) -> tuple[str | None, list[str]]:
     training commits, read from the ``config.json`` files among ``files``."""
     starts, commits = [], set()
     for config in (f for f in files if f.name == CONFIG_NAME):
-        meta = json.loads(config.read_text())
-        commits.add(meta.get("git_commit"))
-        if meta.get("created"):
-            starts.append(meta["created"])
+        record = read_run_record(config.parent)
+        commits.add(record.git_commit)
+        if record.created:
+            starts.append(record.created)
     return (min(starts) if starts else None), sorted(c for c in commits if c)
 
 
@@ -140,7 +141,7 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         files[str(rel)] = {"sha256": file_digest(dst), "bytes": dst.stat().st_size}
         last_written = max(last_written, src.stat().st_mtime)
         if src.name == CONFIG_NAME:
-            devices.add(json.loads(src.read_text()).get("device"))
+            devices.add(read_run_record(src.parent).device)
     if not files:
         raise ValueError(f"run folder {run_dir} holds no result files ({', '.join(SMALL_FILES)})")
     manifest = {

@@ -3,7 +3,6 @@ are laid out for display."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +10,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from hmlpe.config import TrainConfig, from_dict
+from hmlpe.config import TrainConfig
 from hmlpe.engine import features
 from hmlpe.engine.checkpoint import load_model
-from hmlpe.engine.layout import CONFIG_NAME, FEATURES_NAME, RunLayout
+from hmlpe.engine.layout import FEATURES_NAME, RunLayout
 from hmlpe.engine.profiles import get_profile
+from hmlpe.engine.records import read_run_record
 from hmlpe.network.model import HMLPENet
 
 
@@ -53,7 +53,7 @@ def page_network(run_dir: Path | str, checkpoint: Path | str | None, profile: st
         )
     if exported.is_file():
         fx = features.load_features(exported)
-        cfg = from_dict(TrainConfig, json.loads((run.pretrain / CONFIG_NAME).read_text())["config"])
+        cfg = read_run_record(run.pretrain).config
         return PageNetwork(
             HMLPENet(cfg.model).eval(),
             cfg,

@@ -4,7 +4,6 @@ its history). The recipe probes (``results/probes/recipes``) are read on the val
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pandas as pd
 
 from hmlpe.companion.history import load_history
 from hmlpe.engine.layout import CONFIG_NAME
+from hmlpe.engine.records import RunRecord, read_run_record
 
 # (column, history key) of the last evaluated epoch
 _ERRORS = (
@@ -29,9 +29,9 @@ _ERRORS = (
 )
 
 
-def recipe_of(config: dict) -> dict[str, object]:
-    """The recipe fields of a run's config.json (``config`` section)."""
-    c = config["config"]
+def recipe_of(record: RunRecord) -> dict[str, object]:
+    """The recipe fields of a run's config.json (``records.RunRecord``)."""
+    c = record.config_dict
     o, m = c["optim"], c["model"]
     return {
         "init": m.get("init", "torch"),
@@ -46,13 +46,13 @@ def recipe_of(config: dict) -> dict[str, object]:
 
 def probe_row(folder: Path) -> dict[str, object]:
     """One run's recipe, visits, wall time and its last evaluated epoch's errors."""
-    config = json.loads((folder / CONFIG_NAME).read_text())
+    record = read_run_record(folder)
     h = load_history(folder)
     evaluated = h.dropna(subset=["val_regression"]) if "val_regression" in h else h
     last = evaluated.iloc[-1] if len(evaluated) else h.iloc[-1]
     row: dict[str, object] = {
         "run": folder.name,
-        **recipe_of(config),
+        **recipe_of(record),
         "epochs": int(h["epoch"].max()),
         "visits": int(h["visits"].max()) if "visits" in h else None,
         "training minutes": float(h["train_seconds"].sum()) / 60,

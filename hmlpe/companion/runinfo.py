@@ -24,6 +24,7 @@ from hmlpe.companion.history import duration_text, load_history
 from hmlpe.data.datasets.registry import verify
 from hmlpe.engine.checkpoint import load_checkpoint
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, METRICS_NAME
+from hmlpe.engine.records import read_run_record
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import file_digest
 
@@ -151,17 +152,17 @@ def _metrics_rows(m: Mapping[str, Any], rows: dict[str, Any]) -> None:
 
 
 def _run_rows(folder: Path, rows: dict[str, Any]) -> None:
-    info = json.loads((folder / CONFIG_NAME).read_text())
+    info = read_run_record(folder)
     ckpt = folder / CHECKPOINT_NAME
     state = load_checkpoint(ckpt) if ckpt.is_file() else {}
     rows["result"] = f"training run {folder.name}"
-    rows["code commit"] = state.get("git_commit", info.get("git_commit"))
-    rows["device"] = state.get("device", info.get("device"))
-    rows["created"] = state.get("created", info.get("created"))
-    rows["config"] = config_summary(info["config"])
+    rows["code commit"] = state.get("git_commit", info.git_commit)
+    rows["device"] = state.get("device", info.device)
+    rows["created"] = state.get("created", info.created)
+    rows["config"] = config_summary(info.config_dict)
     rows["initialised from"] = (
-        f"{Path(info['init_from']).parent.name}/{Path(info['init_from']).name}"
-        if info.get("init_from")
+        f"{Path(info.init_from).parent.name}/{Path(info.init_from).name}"
+        if info.init_from
         else "random (seeded)"
     )
     try:
@@ -184,7 +185,7 @@ def _run_rows(folder: Path, rows: dict[str, Any]) -> None:
         ("training examples", "train_examples"),
         ("training data fingerprint", "train_fingerprint"),
     ):
-        value = data.get(key, info.get(key))
+        value = data.get(key, getattr(info, key))
         rows[label] = value if value is not None else "not recorded (a run older than the field)"
 
 

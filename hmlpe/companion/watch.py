@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from hmlpe.engine.layout import CONFIG_NAME, HISTORY_NAME
+from hmlpe.engine.layout import HISTORY_NAME
+from hmlpe.engine.records import RecordError, read_run_record
 
 # The chapters that train when their run folder lacks the stages, and the stages they train
 # (keys of companion.compute.profile_visits).
@@ -78,8 +79,8 @@ def _read_rows(path: Path) -> list[dict]:
 
 def _epochs_total(folder: Path) -> int | None:
     try:
-        return int(json.loads((folder / CONFIG_NAME).read_text())["config"]["stage"]["epochs"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return read_run_record(folder).epochs
+    except (RecordError, AttributeError, TypeError, ValueError):  # a record being written
         return None
 
 
@@ -175,8 +176,8 @@ def measured_rate(results_dir: Path) -> tuple[float, str] | None:
                 images += row["images_per_second"] * row["train_seconds"]
         if not device:
             try:
-                device = str(json.loads((history.parent / CONFIG_NAME).read_text())["device"])
-            except (OSError, ValueError, KeyError, TypeError):
+                device = read_run_record(history.parent).device or ""
+            except RecordError:
                 pass
     return (images / seconds, device) if seconds else None
 

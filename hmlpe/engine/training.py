@@ -76,12 +76,13 @@ from hmlpe.engine.checkpoint import (
 from hmlpe.engine.device import DeviceSpec, autocast, select_device
 from hmlpe.engine.diagnostics import HeldOutEvaluator, dead_map_shares, probe_crops
 from hmlpe.engine.guard import RunLock, check_output_folder, clear_temporaries
-from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, HISTORY_CSV_NAME, HISTORY_NAME
+from hmlpe.engine.layout import CHECKPOINT_NAME, HISTORY_CSV_NAME, HISTORY_NAME
+from hmlpe.engine.records import write_run_record
 from hmlpe.errors import NonFiniteLossError  # noqa: F401  (re-exported)
 from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, HMLPEOutput
 from hmlpe.progress import progress_bar
-from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
+from hmlpe.provenance import atomic_write_text, git_commit, now_utc
 
 READBACK_EVERY = 25  # steps between loss readbacks (one host sync each)
 CHECKPOINT_MINUTES = 10.0  # wall minutes between mid-epoch checkpoints of a long epoch
@@ -411,22 +412,20 @@ class _Stage:
         self.forward = torch.compile(self.net) if compile_model else self.net
         if self.ctx.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(
-                self.run_dir / CONFIG_NAME,
-                {
-                    "config": asdict(cfg),
-                    "device": self.device,
-                    "init_from": str(init_from) if init_from else None,
-                    "git_commit": self.commit,
-                    "created": now_utc(),
-                    "train_examples": self.n,
-                    "passes_per_epoch": cfg.stage.passes_per_epoch,
-                    "visits_per_epoch": cfg.stage.passes_per_epoch * self.n,
-                    "visits_total": cfg.stage.visits(self.n),
-                    "compiled": compile_model,
-                    "train_fingerprint": self.train_set.fingerprint,
-                    "data_pack": pack_provenance(),
-                },
+            write_run_record(
+                self.run_dir,
+                cfg,
+                device=self.device,
+                init_from=str(init_from) if init_from else None,
+                git_commit=self.commit,
+                created=now_utc(),
+                train_examples=self.n,
+                passes_per_epoch=cfg.stage.passes_per_epoch,
+                visits_per_epoch=cfg.stage.passes_per_epoch * self.n,
+                visits_total=cfg.stage.visits(self.n),
+                compiled=compile_model,
+                train_fingerprint=self.train_set.fingerprint,
+                data_pack=pack_provenance(),
             )
 
     # -- the loop ------------------------------------------------------------------------
