@@ -8,7 +8,7 @@ from hmlpe.engine.profiles import get_profile
 def test_paper_and_cpu_visits(data_root):
     paper, cpu = profile_visits(get_profile("paper")), profile_visits(get_profile("cpu"))
     assert paper["pretrain"] == 100 * 32 * 5059  # 16,188,800
-    assert cpu["pretrain"] == 30 * 5059
+    assert cpu["pretrain"] == 56 * 5059  # profiles.CPU_PRETRAIN_PASSES
     assert paper["finetune_buffy"] == 100 * 32 * 472
     assert paper["sweep"] == len(get_profile("paper").sweep.ratios) * 100 * 32 * 5059
     table = profiles_compute_table()
