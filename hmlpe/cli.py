@@ -74,6 +74,14 @@ DATA_ROOT_HELP = (
     "dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)"
 )
 PROGRESS_HELP = "progress bars (default: on when stderr is a terminal)"
+PROFILE_HELP = "the profile (default: cpu)"
+
+
+def _add_overrides(p: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``, read by ``parse_overrides``."""
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -150,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
 
     t = sub.add_parser("train", help="train one stage of a profile")
-    t.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    t.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
     t.add_argument(
         "--stage",
         choices=("pretrain", "finetune"),
@@ -180,33 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
         "it helps on this device)",
     )
     t.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override, e.g. --set loss.lambda_d=0.5 (repeatable)",
-    )
+    _add_overrides(t, "config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
     _add_common(t)
 
     r = sub.add_parser(
         "reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep"
     )
-    r.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    r.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
     r.add_argument("--out", type=Path, required=True, help="run folder of the whole protocol")
     r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
     r.add_argument(
         "--seed", type=int, help="random seed of every stage (default: the profile's, 0)"
     )
-    r.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override of every stage, dotted key, JSON value (repeatable)",
-    )
+    _add_overrides(r, "config override of every stage, dotted key, JSON value (repeatable)")
     _add_common(r)
 
     c = sub.add_parser(
@@ -214,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="PCP against compute: the whole protocol at several "
         "pre-training budgets in image visits (no Table 3 sweep)",
     )
-    c.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    c.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
     c.add_argument(
         "--visits",
         type=int,
@@ -229,14 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--seed", type=int, help="random seed of every budget (default: the profile's, 0)"
     )
-    c.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override of every stage (repeatable)",
-    )
+    _add_overrides(c, "config override of every stage (repeatable)")
     _add_common(c)
 
     w = sub.add_parser(
@@ -244,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Table 3's sweep, one job per ratio (sequential by default, "
         "or submitted with submitit)",
     )
-    w.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    w.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
     w.add_argument("--out", type=Path, required=True, help="run folder: jobs train into its sweep/")
     w.add_argument(
         "--ratios",
@@ -254,33 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="lambda_R/lambda_P ratios (default: the profile's; inf allowed)",
     )
     w.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
-    w.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override of every run, dotted key, JSON value (repeatable)",
-    )
+    _add_overrides(w, "config override of every run, dotted key, JSON value (repeatable)")
     _add_jobs(w)
     _add_common(w)
 
     s = sub.add_parser(
         "seeds", help="the protocol once per seed (seed_<n> folders), one job per seed"
     )
-    s.add_argument("--profile", default="cpu", choices=profiles, help="the profile (default: cpu)")
+    s.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
     s.add_argument(
         "--seeds", type=int, nargs="+", required=True, metavar="N", help="the seeds to run"
     )
     s.add_argument("--root", type=Path, required=True, help="folder of the seed_<n> run folders")
-    s.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config override of every stage, dotted key, JSON value (repeatable)",
-    )
+    _add_overrides(s, "config override of every stage, dotted key, JSON value (repeatable)")
     _add_jobs(s)
     _add_common(s)
 
@@ -472,8 +445,6 @@ _EXAMPLES = {
 
 
 def _train_config(args):
-    from dataclasses import replace
-
     from hmlpe.config import merge
     from hmlpe.engine.profiles import build_profile
 
@@ -481,14 +452,14 @@ def _train_config(args):
     # stage.* belongs to the stage the profile builds: applied after it, or it would be lost
     stage_overrides = {k: v for k, v in overrides.items() if k.startswith("stage.")}
     overrides = {k: v for k, v in overrides.items() if k not in stage_overrides}
-    prof = build_profile(args.profile, overrides, device=args.device, data_root=args.data_root)
+    prof = build_profile(
+        args.profile, overrides, seed=args.seed, device=args.device, data_root=args.data_root
+    )
     cfg = prof.stage_config(args.stage, args.dataset if args.stage == "finetune" else None)
     if stage_overrides:
         cfg = merge(cfg, stage_overrides)
     if args.epochs is not None:
         cfg = merge(cfg, {"stage.epochs": args.epochs})
-    if args.seed is not None:
-        cfg = replace(cfg, seed=args.seed)
     return cfg
 
 
