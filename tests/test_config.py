@@ -114,7 +114,7 @@ def test_ratio_to_lambdas_covers_table3_end_columns():
 
 
 def test_profiles_and_unknown_profile():
-    assert set(PROFILES) == {"smoke", "quick", "cpu", "paper"}
+    assert set(PROFILES) == {"smoke", "quick", "cpu", "heatmap", "paper"}
     with pytest.raises(ValueError, match="unknown profile 'fast'"):
         get_profile("fast")
     p = get_profile("smoke")

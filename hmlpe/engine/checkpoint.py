@@ -59,8 +59,15 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return state
 
 
-def build_model(cfg: TrainConfig, spec: DeviceSpec) -> HMLPENet:
-    model = HMLPENet(cfg.model).to(spec.device)
+def build_model(cfg: TrainConfig, spec: DeviceSpec) -> torch.nn.Module:
+    """The network of ``cfg.network`` on the device: HMLPE's (``cfg.model``) or the "Since
+    2014" heatmap network (``cfg.heatmap``)."""
+    if cfg.network == "heatmap":
+        from hmlpe.network.heatmap import HeatmapNet
+
+        model = HeatmapNet(cfg.heatmap).to(spec.device)
+    else:
+        model = HMLPENet(cfg.model).to(spec.device)
     if spec.channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model
@@ -99,8 +106,9 @@ def _normalise(v: Any) -> Any:
 
 def load_model(
     checkpoint: Path, device: str = "auto"
-) -> tuple[HMLPENet, TrainConfig, DeviceSpec, dict]:
-    """Model in eval mode, its config, the device spec and the raw checkpoint."""
+) -> tuple[torch.nn.Module, TrainConfig, DeviceSpec, dict]:
+    """Model in eval mode (``HMLPENet`` or, for ``network="heatmap"``, ``HeatmapNet``), its
+    config, the device spec and the raw checkpoint."""
     state = load_checkpoint(checkpoint)
     try:
         cfg = from_dict(TrainConfig, state["config"])
@@ -117,3 +125,11 @@ def load_model(
         ) from exc
     model.eval()
     return model, cfg, spec, state
+
+
+def architecture(cfg: TrainConfig) -> dict[str, Any]:
+    """What decides the shapes of a config's weights: the network and its config."""
+    return {
+        "network": cfg.network,
+        **asdict(cfg.heatmap if cfg.network == "heatmap" else cfg.model),
+    }

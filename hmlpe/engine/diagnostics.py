@@ -77,11 +77,13 @@ class HeldOutEvaluator:
             for x, j, p in self._batches(name):
                 with autocast(self.spec):
                     out = model(x)
+                detection = (
+                    losses.detection_loss(out.part_logits.float(), p, "mean").sum()
+                    if out.part_logits is not None
+                    else torch.full((), float("nan"), device=j.device)  # a heatmap network
+                )
                 acc += torch.stack(
-                    [
-                        losses.regression_loss(out.joints.float(), j).sum(),
-                        losses.detection_loss(out.part_logits.float(), p, "mean").sum(),
-                    ]
+                    [losses.regression_loss(out.joints.float(), j).sum(), detection]
                 ).double()
             sums[name] = (acc.tolist(), len(self.sets[name][0]))
         return _with_pooled(sums, ("regression", "detection"))

@@ -16,7 +16,8 @@ def predict_crops(
     model: HMLPENet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
     """Joints (N, 8, 2) in crop-normalised units and part probabilities (N, 7, g, g) for
-    uint8 crops (N, S, S, 3)."""
+    uint8 crops (N, S, S, 3); the probabilities are None for a network without a detection
+    head (the heatmap network, whose joints are its decoded heatmaps)."""
     if len(images) == 0:
         raise ValueError("predict_crops needs at least one crop, got an empty array")
     model.eval()
@@ -28,8 +29,9 @@ def predict_crops(
         with autocast(spec):
             out = model(x)
         joints.append(out.joints.float().cpu().numpy())
-        probs.append(torch.sigmoid(out.part_logits.float()).cpu().numpy())
-    return np.concatenate(joints).astype(np.float64), np.concatenate(probs)
+        if out.part_logits is not None:
+            probs.append(torch.sigmoid(out.part_logits.float()).cpu().numpy())
+    return np.concatenate(joints).astype(np.float64), (np.concatenate(probs) if probs else None)
 
 
 def predict_crops_mirror_averaged(

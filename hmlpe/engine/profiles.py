@@ -139,6 +139,13 @@ _PAPER = merge(
 # point on the compute curve is 269,520 visits (results/curve).
 CPU_PRETRAIN_PASSES = 56
 
+# The "Since 2014" reference (issue 17; not the paper's): the heatmap network of
+# hmlpe.network.heatmap on the cpu profile's pool, crops, optimiser, warm-up and pre-training
+# budget (CPU_PRETRAIN_PASSES passes, 283,304 visits), evaluated as it comes out of
+# pre-training: no fine-tuning and no Table 3 sweep, so it has fewer visits than the cpu
+# profile's fine-tuned networks (283,304 against 283,304 + 30 x 276 Buffy or 6 x 3987 FLIC).
+_HEATMAP = merge(_CPU, {"profile": "heatmap", "network": "heatmap", "eval_every": 4})
+
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         "smoke",
@@ -167,6 +174,16 @@ PROFILES: dict[str, Profile] = {
         pretrain_epochs=CPU_PRETRAIN_PASSES,
         finetune_epochs={"buffy": 30, "flic": 6},
         sweep=SweepConfig(ratios=PAPER_RATIOS_AND_DEFAULT, epochs=6),
+    ),
+    "heatmap": Profile(
+        "heatmap",
+        "the 'Since 2014' reference: a small heatmap network (not the paper's) pre-trained on "
+        f"the pool for the cpu profile's {CPU_PRETRAIN_PASSES} epochs, evaluated without "
+        "fine-tuning; run once per seed",
+        _HEATMAP,
+        pretrain_epochs=CPU_PRETRAIN_PASSES,
+        finetune_epochs={},
+        sweep=SweepConfig(ratios=()),
     ),
     "paper": Profile(
         "paper",

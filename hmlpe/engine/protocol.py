@@ -57,14 +57,24 @@ def run_protocol(
     """Pre-train, export Figures 6 and 7 of the pre-trained network (``features.npz``),
     fine-tune on Buffy and FLIC, evaluate both: plain, mirror-averaged, and Buffy under the
     Buffy package's association rule too (an evaluation newer than its checkpoint is reused).
-    Returns the step folders by name. A folder of exported results is refused."""
+    A profile without fine-tuning (``finetune_epochs`` empty: the heatmap profile) evaluates
+    its pre-trained network on both test sets instead; Figures 6 and 7 are HMLPE's network's
+    only. Returns the step folders by name. A folder of exported results is refused."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     layout = RunLayout(check_output_folder(run_dir))
     folders = {"pretrain": layout.pretrain}
     pre = checkpoint_of(
         run_stage(prof.stage_config("pretrain"), layout.pretrain, progress=progress)
     )
-    ensure_features(pre, layout.pretrain / FEATURES_NAME)
+    if prof.base.network == "hmlpe":
+        ensure_features(pre, layout.pretrain / FEATURES_NAME)
+    if not prof.finetune_epochs:
+        if evaluate_after:
+            for ds in FINETUNE_DATASETS:
+                folders.update(
+                    evaluate_stage(pre, ds, layout, device=prof.base.device, progress=progress)
+                )
+        return folders
     for ds in FINETUNE_DATASETS:
         folders[f"finetune_{ds}"] = layout.finetune(ds)
         ck = checkpoint_of(
@@ -90,7 +100,7 @@ def evaluate_stage(
     device: str | None = None,
     progress: bool | None = None,
 ) -> dict[str, Path]:
-    """Evaluate a fine-tuned checkpoint on its test set, plain (Tables 1, 2) and with test-time
+    """Evaluate a fine-tuned (or, without fine-tuning, the pre-trained) checkpoint on a test set, plain (Tables 1, 2) and with test-time
     mirror averaging (not in the paper, reported apart); reuses evaluations newer than it."""
     out = {}
     for mirror in (False, True):

@@ -67,6 +67,7 @@ from hmlpe.engine import distributed
 from hmlpe.engine.batches import DevicePool, epoch_plan
 from hmlpe.engine.checkpoint import (
     CheckpointError,
+    architecture,
     build_model,
     check_same_config,
     load_checkpoint,
@@ -181,6 +182,10 @@ def _data_parallel(
     """The module a training step calls: the model itself in one process, else DDP around it."""
     if not ctx.enabled:
         return model
+    if cfg.network == "heatmap":  # one output, every parameter trained
+        return torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[ctx.local_rank] if spec.device.type == "cuda" else None
+        )
     unused_r, unused_d = cfg.loss.lambda_r == 0, cfg.loss.lambda_d == 0
     return torch.nn.parallel.DistributedDataParallel(
         _TrainingForward(model, unused_r, unused_d),
@@ -206,14 +211,12 @@ def _shard_loss(
     still joins the gradient all-reduce."""
     n = len(j)
     if n:
-        total, reg_mean, det_mean = losses.total_loss(
-            (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss
-        )
+        total, reg_mean, det_mean = losses.training_loss(out, j, p, cfg)
         stats = torch.stack([total.detach(), reg_mean, det_mean]) * n
         scaled = total * (ctx.world_size * n / batch)
     else:
         stats = torch.zeros(3, device=j.device)
-        scaled = sum(t.sum() for t in out if t.requires_grad) * 0.0
+        scaled = sum(t.sum() for t in losses.trained_outputs(out)) * 0.0
     distributed.all_reduce_sum(stats, ctx)
     return scaled, stats / batch
 
@@ -401,10 +404,10 @@ class _Stage:
             self.partial = state.get("partial")
         elif init_from is not None:
             _, init_cfg, _, state = load_model(Path(init_from), "cpu")
-            if asdict(init_cfg.model) != asdict(cfg.model):
+            if architecture(init_cfg) != architecture(cfg):
                 raise CheckpointError(
                     f"checkpoint {init_from} has another architecture "
-                    f"({init_cfg.model}) than this run ({cfg.model})"
+                    f"({architecture(init_cfg)}) than this run ({architecture(cfg)})"
                 )
             self.model.load_state_dict(state["model"])
         self.init_from = init_from
@@ -571,9 +574,7 @@ class _Stage:
         if ctx.enabled:
             loss, stats = _shard_loss(out, j, p, cfg, ctx, stop - start)
         else:
-            terms = losses.total_loss(
-                (out.joints.float(), out.part_logits.float()), (j, p), cfg.loss
-            )
+            terms = losses.training_loss(out, j, p, cfg)
             loss, stats = (
                 terms.total,
                 torch.stack([terms.total.detach(), terms.regression, terms.detection]),
@@ -628,8 +629,11 @@ class _Stage:
 
     def _evaluate(self, final: bool) -> dict[str, Any]:
         """Held-out errors (test and validation), the dead-map shares and, at the stage's end,
-        the dropout check on the validation split."""
+        the dropout check on the validation split (both HMLPE's network only: the heatmap
+        network has no conv1-conv3 and no dropout)."""
         row = self.heldout.errors(self.model)
+        if self.cfg.network != "hmlpe":
+            return row
         row.update(
             {
                 f"dead_maps_{k}": v

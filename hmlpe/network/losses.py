@@ -23,7 +23,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from hmlpe.config import LossConfig
+from hmlpe.config import LossConfig, TrainConfig
 
 
 def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -78,6 +78,21 @@ class LossTerms(NamedTuple):
     total: torch.Tensor  # scalar, carries the gradient
     regression: torch.Tensor  # scalar, detached: mean_t sum_i E_r (NaN if no regression output)
     detection: torch.Tensor  # scalar, detached: mean_t mean_{p,l} E_d (NaN if no logits)
+
+
+def heatmap_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The "Since 2014" network's cost (not the paper's): the mean squared error of its
+    heatmaps against the Gaussian targets, mean over joints and cells, per example -> (B,)
+    (SimpleBaseline's loss; every training joint is annotated, so no joint weights).
+
+    pred, target: (B, J, H, W)."""
+    if pred.ndim != 4 or pred.shape != target.shape:
+        raise ValueError(
+            f"heatmaps and targets must be (B, J, H, W) of one shape, "
+            f"got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
+    diff = pred - target.to(pred.dtype)
+    return (diff * diff).flatten(1).mean(dim=1)
 
 
 def _pick(x, keys: tuple[str, ...], index: int, what: str):
@@ -136,3 +151,31 @@ def total_loss(outputs, targets, cfg: LossConfig = LossConfig()) -> LossTerms:
             logged.append(torch.tensor(float("nan")))
     total = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     return LossTerms(total=total, regression=logged[0], detection=logged[1])
+
+
+def training_loss(
+    out, joints: torch.Tensor, part_maps: torch.Tensor, cfg: TrainConfig
+) -> LossTerms:
+    """The cost a training step minimises, by ``cfg.network``: eq. 4 (``total_loss``) for
+    HMLPE's network; for the heatmap network (``hmlpe.network.heatmap``) the ``heatmap_loss``
+    of its heatmaps against Gaussian targets of ``joints`` (crop-normalised), with eq. 1 of its
+    decoded joints logged as the regression error and no detection error (NaN). Computed in
+    fp32 whatever the autocast dtype of the forward pass."""
+    if cfg.network == "heatmap":
+        from hmlpe.network.heatmap import gaussian_heatmaps_torch
+
+        maps = out.heatmaps.float()
+        target = gaussian_heatmaps_torch(
+            joints * cfg.heatmap.input_size, maps.shape[-1], out.stride, cfg.heatmap.sigma
+        )
+        total = heatmap_loss(maps, target).mean()
+        with torch.no_grad():
+            regression = regression_loss(out.joints, joints).mean()
+        return LossTerms(total, regression, torch.full_like(regression, float("nan")))
+    return total_loss((out.joints.float(), out.part_logits.float()), (joints, part_maps), cfg.loss)
+
+
+def trained_outputs(out) -> list[torch.Tensor]:
+    """The output tensors of either network that carry a gradient."""
+    tensors = [out.heatmaps] if hasattr(out, "heatmaps") else list(out)
+    return [t for t in tensors if t is not None and t.requires_grad]
