@@ -66,6 +66,11 @@ compute.style_compute_table(compute.profiles_compute_table(), uuid="verdict-comp
 # How PCP grows with pre-training compute on this pool, measured at several budgets with the
 # recipe chosen on the validation split, the paper's point at 27M visits beside it and the
 # fitted slope read in words: [PCP against compute](13_compute_curve).
+#
+# Whether the lower-arm gap comes from the data the pool lacks or from the method: a modern
+# heatmap network trained here on the same pool, crops, test sets and budget, beside our
+# HMLPE, the paper, the mean pose and the oracle, with the rule for "differs" on the page:
+# [Since 2014](14_since_2014).
 
 # %% [markdown]
 # Where the committed results were made (from each seed folder's `MANIFEST.json`):

@@ -130,9 +130,9 @@ def _add_jobs(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hmlpe.engine.profiles import PROFILES  # configs only: torch is not loaded
+    from hmlpe.engine.profiles import ALL_PROFILES  # configs only: torch is not loaded
 
-    profiles = tuple(PROFILES)
+    profiles = tuple(ALL_PROFILES)
     parser = argparse.ArgumentParser(prog="python -m hmlpe", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 

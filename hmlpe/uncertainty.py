@@ -62,3 +62,35 @@ def bootstrap_pcp(
         "lo": np.quantile(reps, alpha, axis=0),
         "hi": np.quantile(reps, 1.0 - alpha, axis=0),
     }
+
+
+def bootstrap_pcp_difference(
+    correct_a, correct_b, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """The PCP of method a minus that of method b, in points, and its paired percentile
+    bootstrap interval over test frames.
+
+    correct_a, correct_b: (S_a, N, C) and (S_b, N, C) bool (or (N, C) for one seed), the same N
+    test frames in the same order. Each method's statistic is ``bootstrap_pcp``'s (the mean over
+    its seeds); each replicate resamples the N frames once for both methods, so frames that
+    both get right or both get wrong do not widen the interval. Returns {"diff", "lo", "hi"},
+    each (C,)."""
+    a, b = (np.asarray(c, dtype=bool) for c in (correct_a, correct_b))
+    a, b = (c[None] if c.ndim == 2 else c for c in (a, b))
+    if a.ndim != 3 or b.ndim != 3 or a.shape[1:] != b.shape[1:] or a.shape[1] == 0:
+        raise ValueError(
+            "correct_a and correct_b must be (seeds, frames, columns) over the same frames, "
+            f"got {np.shape(correct_a)} and {np.shape(correct_b)}"
+        )
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    per_frame = a.mean(axis=0) - b.mean(axis=0)  # (N, C): difference of the seed shares
+    n = per_frame.shape[0]
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    reps = per_frame[idx].mean(axis=1) * 100.0
+    alpha = (1.0 - level) / 2.0
+    return {
+        "diff": per_frame.mean(axis=0) * 100.0,
+        "lo": np.quantile(reps, alpha, axis=0),
+        "hi": np.quantile(reps, 1.0 - alpha, axis=0),
+    }

@@ -4,7 +4,7 @@ from dataclasses import asdict
 import pytest
 
 from hmlpe.config import ConfigError, LossConfig, StageConfig, TrainConfig, from_dict, merge
-from hmlpe.engine.profiles import PROFILES, get_profile, ratio_to_lambdas
+from hmlpe.engine.profiles import ALL_PROFILES, PROFILES, get_profile, ratio_to_lambdas
 
 
 def test_merge_dotted_and_nested_keys():
@@ -114,7 +114,8 @@ def test_ratio_to_lambdas_covers_table3_end_columns():
 
 
 def test_profiles_and_unknown_profile():
-    assert set(PROFILES) == {"smoke", "quick", "cpu", "heatmap", "paper"}
+    assert set(PROFILES) == {"smoke", "quick", "cpu", "paper"}  # the paper's protocol
+    assert set(ALL_PROFILES) == {*PROFILES, "heatmap"}  # and the Since 2014 reference
     with pytest.raises(ValueError, match="unknown profile 'fast'"):
         get_profile("fast")
     p = get_profile("smoke")
@@ -173,3 +174,16 @@ def test_build_profile_puts_the_entry_points_settings_on_the_profile():
     assert build_profile("cpu") == cpu
     with pytest.raises(ValueError, match=r"fine-tuning epochs for \['lsp'\]"):
         build_profile("cpu", finetune_epochs={"lsp": 3})
+
+
+def test_network_choice_and_heatmap_input_are_checked():
+    from hmlpe.config import check_ranges
+
+    with pytest.raises(ConfigError, match="network=resnet: expected one of hmlpe, heatmap"):
+        check_ranges(merge(TrainConfig(), {"network": "resnet"}))
+    with pytest.raises(ConfigError, match="heatmap.input_size=128"):
+        check_ranges(merge(TrainConfig(), {"network": "heatmap", "heatmap.input_size": 128}))
+    prof = get_profile("heatmap")
+    assert prof.base.network == "heatmap" and prof.finetune_epochs == {}
+    assert prof.pretrain_epochs == get_profile("cpu").pretrain_epochs  # the same budget
+    assert prof.base.optim == get_profile("cpu").base.optim

@@ -4,9 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from hmlpe.config import LossConfig
+from hmlpe.config import LossConfig, TrainConfig
 from hmlpe.metrics import mean_detection_error, mean_regression_error
-from hmlpe.network.losses import detection_loss, regression_loss, total_loss
+from hmlpe.network.heatmap import HeatmapOutput, gaussian_heatmaps_torch
+from hmlpe.network.losses import (
+    detection_loss,
+    heatmap_loss,
+    regression_loss,
+    total_loss,
+    training_loss,
+)
 
 
 def test_regression_loss_hand():
@@ -219,3 +226,26 @@ def test_ratio_gradient_table_on_a_small_network():
     assert rows[1e10]["trunk: |grad - grad(inf)| / |grad(inf)|"] < 1e-6
     assert rows[1.0]["trunk: |grad - grad(inf)| / |grad(inf)|"] > 1e-3
     assert net.training  # the mode is restored
+
+
+def test_heatmap_loss_hand():
+    pred = torch.zeros(2, 1, 2, 2)
+    target = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]], [[[0.5, 0.5], [0.5, 0.5]]]])
+    # example 0: one cell off by 1 of 4 -> 0.25; example 1: every cell off by 0.5 -> 0.25
+    assert torch.allclose(heatmap_loss(pred, target), torch.tensor([0.25, 0.25]))
+    with pytest.raises(ValueError, match="one shape"):
+        heatmap_loss(pred, target[:, :, :1])
+
+
+def test_training_loss_of_the_heatmap_network_is_zero_at_its_targets():
+    cfg = TrainConfig(network="heatmap")
+    joints = torch.tensor([[[0.3, 0.6], [0.5, 0.5]]])  # crop-normalised
+    maps = gaussian_heatmaps_torch(joints * 112, 28, 4, cfg.heatmap.sigma)
+    terms = training_loss(HeatmapOutput(maps, 4, 112), joints, None, cfg)
+    assert float(terms.total) == pytest.approx(0.0, abs=1e-12)
+    assert float(terms.regression) == pytest.approx(0.0, abs=1e-8)  # decoded = the joints
+    assert torch.isnan(terms.detection)
+    shifted = training_loss(HeatmapOutput(maps, 4, 112), joints + 0.1, None, cfg)
+    assert float(shifted.total) > 0 and float(shifted.regression) == pytest.approx(
+        0.04, abs=1e-4
+    )  # eq. 1: 2 joints x (0.1^2 + 0.1^2)

@@ -254,3 +254,32 @@ def test_same_config_check_names_the_difference_and_accepts_new_defaults(tmp_pat
     with pytest.raises(CheckpointError, match=r"differs in: optim\.lr"):
         check_same_config(saved, merge(cfg, {"optim.lr": 0.5}), tmp_path / "last.pt")
     check_same_config(saved, merge(cfg, {"device": "cpu-fp32"}), tmp_path / "last.pt")
+
+
+def test_the_heatmap_network_trains_resumes_and_loads_as_itself(tmp_path):
+    """The "Since 2014" network through the same engine: its history has the held-out eq. 1 of
+    its decoded joints and no detection error or dead-map share (HMLPE's network only), its
+    checkpoint loads as a HeatmapNet, and HMLPE's weights cannot start it."""
+    from hmlpe.network.heatmap import HeatmapNet
+
+    hm = {
+        "network": "heatmap",
+        "heatmap.stem_channels": 4,
+        "heatmap.stage_channels": [4, 8, 8, 8],
+        "heatmap.deconv_channels": 8,
+    }
+    cfg = tiny_config(epochs=2, **hm)
+    full = run(cfg, tmp_path / "full")
+    row = full.history[-1]
+    assert np.isfinite(row["test_regression_buffy"]) and np.isfinite(row["train_regression"])
+    assert np.isnan(row["train_detection"]) and np.isnan(row["test_detection_buffy"])
+    assert not any(k.startswith("dead_maps") for k in row)
+    run(cfg, tmp_path / "split", stop_after_epochs=1)
+    resumed = run(cfg, tmp_path / "split", resume=True)
+    a, b = (load_checkpoint(r.checkpoint)["model"] for r in (full, resumed))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    model, loaded, _, _ = load_model(full.checkpoint, "cpu")
+    assert isinstance(model, HeatmapNet) and loaded.network == "heatmap"
+    hmlpe_run = run(tiny_config(epochs=1), tmp_path / "hmlpe")
+    with pytest.raises(CheckpointError, match="another architecture"):
+        run(cfg, tmp_path / "from_hmlpe", init_from=hmlpe_run.checkpoint)

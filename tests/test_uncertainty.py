@@ -221,3 +221,21 @@ def test_truncated_or_foreign_metrics_name_the_file_and_key(tmp_path):
     buffy.write_text('{"table1": {"subset": {}}}')
     with pytest.raises(ResultsError, match=r"eval_buffy/metrics.json has no table1/whole_set"):
         pcp_over_seeds(tmp_path, "buffy", "whole_set", n_boot=50)
+
+
+def test_paired_difference_hand_computed_and_paired():
+    from hmlpe.uncertainty import bootstrap_pcp_difference
+
+    a = np.zeros((2, 10, 2), bool)
+    a[:, :, 0] = True  # a gets column 0 right everywhere
+    b = np.zeros((10, 2), bool)
+    d = bootstrap_pcp_difference(a, b, n_boot=200)
+    np.testing.assert_allclose(d["diff"], [100, 0])
+    np.testing.assert_allclose([d["lo"][0], d["hi"][0]], [100, 100])  # constant: no width
+    # the same frames right in both: paired, the difference has no width at all
+    rng = np.random.default_rng(0)
+    c = rng.random((200, 1)) < 0.5
+    same = bootstrap_pcp_difference(c, c, n_boot=200)
+    assert same["lo"][0] == same["hi"][0] == 0
+    with pytest.raises(ValueError, match="same frames"):
+        bootstrap_pcp_difference(a, b[:5])

@@ -15,7 +15,7 @@ from hmlpe.companion.seeds import TABLES
 from hmlpe.config import StageConfig, TrainConfig
 from hmlpe.data.cropstats import centre_crop_normalised
 from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
-from hmlpe.engine.evaluation import ARM_COLUMNS, arm_pcp
+from hmlpe.engine.evaluation import ARM_COLUMNS, arm_pcp, figure4_accuracy
 from hmlpe.engine.inference import joints_to_image
 from hmlpe.metrics import pcp_table
 
@@ -23,6 +23,12 @@ from hmlpe.metrics import pcp_table
 def mean_pose(train_joints_normalised) -> np.ndarray:
     """Mean joints (8, 2) of training crops in crop-normalised units (NaN ignored)."""
     return np.nanmean(np.asarray(train_joints_normalised, dtype=np.float64), axis=0)
+
+
+def pool_mean_pose(cfg: TrainConfig, progress: bool | None = False) -> np.ndarray:
+    """``mean_pose`` of the training pool's centre crops (the mean-pose reference)."""
+    pool = load_train_set(replace(cfg, stage=StageConfig("pool", 1, 1.0)), progress=progress)
+    return mean_pose(centre_crop_normalised(pool.joints, cfg.crop.train_size, cfg.crop.input_size))
 
 
 def reference_predictions(
@@ -49,8 +55,7 @@ def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = Fals
     """PCP (LL, RL, LU, RU) of the mean pose of the training pool and of the oracle on the
     Buffy (whole set and subset) and FLIC test sets: {(reference, test-set label of
     ``seeds.TABLES``): {column: %}}."""
-    pool = load_train_set(replace(cfg, stage=StageConfig("pool", 1, 1.0)), progress=progress)
-    pose = mean_pose(centre_crop_normalised(pool.joints, cfg.crop.train_size, cfg.crop.input_size))
+    pose = pool_mean_pose(cfg, progress)
     out: dict = {}
     for ds in ("buffy", "flic"):
         test = load_test_set(ds, cfg, progress=progress)
@@ -62,3 +67,14 @@ def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = Fals
                     values = table.subset if key == "subset" else table.whole
                     out[kind, label] = dict(zip(ARM_COLUMNS, map(float, values)))
     return out
+
+
+def reference_figure4(cfg: TrainConfig = TrainConfig(), progress: bool | None = False) -> dict:
+    """Figure 4 (``evaluation.figure4_accuracy``) of the mean pose and of the oracle on the
+    FLIC test set: {reference: the ``metrics.json["figure4"]`` block}."""
+    pose = pool_mean_pose(cfg, progress)
+    test = load_test_set("flic", cfg, progress=progress)
+    return {
+        kind: figure4_accuracy(test, reference_predictions(test, kind, pose, cfg.crop.input_size))
+        for kind in ("mean_pose", "oracle")
+    }

@@ -20,14 +20,20 @@ def stage_images(cfg: TrainConfig) -> int:
 
 def profile_visits(profile: Profile) -> dict[str, int]:
     """Image visits of each stage of ``profile``'s protocol: pretrain, finetune_<dataset>, and
-    the Table 3 sweep (all ratios together)."""
+    the Table 3 sweep (all ratios together); 0 for a stage the profile does not train (the
+    heatmap profile: no fine-tuning, no sweep)."""
     pre = profile.stage_config("pretrain")
     out = {"pretrain": pre.stage.visits(stage_images(pre))}
     for ds in FINETUNE_DATASETS:
-        cfg = profile.stage_config("finetune", ds)
-        out[f"finetune_{ds}"] = cfg.stage.visits(stage_images(cfg))
-    sweep = profile.sweep_config(1.0)
-    out["sweep"] = len(profile.sweep.ratios) * sweep.stage.visits(stage_images(sweep))
+        if ds in profile.finetune_epochs:
+            cfg = profile.stage_config("finetune", ds)
+            out[f"finetune_{ds}"] = cfg.stage.visits(stage_images(cfg))
+        else:
+            out[f"finetune_{ds}"] = 0
+    out["sweep"] = 0
+    if profile.sweep.ratios:
+        sweep = profile.sweep_config(1.0)
+        out["sweep"] = len(profile.sweep.ratios) * sweep.stage.visits(stage_images(sweep))
     return out
 
 
@@ -38,6 +44,7 @@ def profiles_compute_table(profiles: dict[str, Profile] | None = None) -> pd.Dat
     for name, p in (profiles or PROFILES).items():
         v = profile_visits(p)
         rows[name] = {
+            "network": p.base.network,
             "epoch unit": p.epoch_unit,
             "pre-training epochs": p.pretrain_epochs,
             "pre-training visits": v["pretrain"],

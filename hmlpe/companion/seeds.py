@@ -134,7 +134,7 @@ def pcp_over_seeds(
 ) -> dict:
     """PCP of one test set over the seeds under ``root``: per-seed values (S, 4), their spread,
     and the bootstrap 95% interval of the seed mean. ``table``: "whole_set" or "subset" for
-    Buffy, None for FLIC."""
+    Buffy, None for FLIC. ``correct``: the per-frame correctness (S, N, 4) behind them."""
     runs = load_seed_metrics(root, dataset, mirror)
     if not runs:
         raise FileNotFoundError(
@@ -152,10 +152,11 @@ def pcp_over_seeds(
         "spread": seed_spread(values),
         "boot": boot,
         "n_frames": int(correct[0].shape[0]),
+        "correct": np.stack(correct),  # (seeds, frames, COLUMNS), for paired comparisons
     }
 
 
-def _paper_row(dataset: str, table: str | None) -> dict[str, float]:
+def paper_row(dataset: str, table: str | None) -> dict[str, float]:
     if dataset == "buffy":
         t1 = paper.table1()
         test_set = "whole" if table == "whole_set" else "subset"
@@ -175,7 +176,7 @@ def reproduction_table(root: Path, mirror: bool = False) -> pd.DataFrame:
     rows = []
     for table_name, dataset, table, label in TABLES:
         res = pcp_over_seeds(root, dataset, table, mirror)
-        ref = _paper_row(dataset, table)
+        ref = paper_row(dataset, table)
         for k, col in enumerate(COLUMNS):
             mean, lo, hi = res["spread"]["mean"][k], res["boot"]["lo"][k], res["boot"]["hi"][k]
             diff = mean - ref[col]

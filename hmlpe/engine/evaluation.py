@@ -186,14 +186,7 @@ def _evaluate(
         }
     else:
         result["table2"] = {"n": int(len(test.records)), "pcp": whole, "ci95": whole_ci}
-        gt = np.stack([r.joints for r in test.records])
-        curves = {}
-        for definition in ("paper", "modec"):
-            torso = np.array([flic_torso(r, definition) for r in test.records])
-            j_idx = [JOINTS.index(j) for j in FIGURE4_JOINTS]
-            acc = metrics.joint_accuracy_curve(pred[:, j_idx], gt[:, j_idx], torso, FIGURE4_RADII)
-            curves[definition] = {j: acc[:, k].tolist() for k, j in enumerate(FIGURE4_JOINTS)}
-        result["figure4"] = {"radii": FIGURE4_RADII.tolist(), "torso": curves}
+        result["figure4"] = figure4_accuracy(test, pred)
     result["provenance"] = {
         "git_commit": git_commit(),
         "config": state["config"],
@@ -210,6 +203,20 @@ def _evaluate(
     atomic_write_text(out_dir / PREDICTIONS_NAME, frame.to_csv(index=False, float_format="%.3f"))
     atomic_write_json(out_dir / METRICS_NAME, result)
     return result
+
+
+def figure4_accuracy(test: HeldOutSet, pred: np.ndarray) -> dict[str, Any]:
+    """Figure 4 of predicted joints (N, 8, 2, image pixels) on the FLIC test set: eq. 7's
+    accuracy of the elbows and wrists at ``FIGURE4_RADII``, with the paper's and MODEC's torso
+    size; the ``metrics.json["figure4"]`` block."""
+    gt = np.stack([r.joints for r in test.records])
+    j_idx = [JOINTS.index(j) for j in FIGURE4_JOINTS]
+    curves = {}
+    for definition in ("paper", "modec"):
+        torso = np.array([flic_torso(r, definition) for r in test.records])
+        acc = metrics.joint_accuracy_curve(pred[:, j_idx], gt[:, j_idx], torso, FIGURE4_RADII)
+        curves[definition] = {j: acc[:, k].tolist() for k, j in enumerate(FIGURE4_JOINTS)}
+    return {"radii": FIGURE4_RADII.tolist(), "torso": curves}
 
 
 def _ci(correct: np.ndarray) -> dict[str, list[float]]:

@@ -18,8 +18,9 @@ COMMON=(--profile heatmap --epochs $EPOCHS --seed 0 --set data.holdout_validatio
 declare -A RECIPES=(
   [lr1e-3]=""
   [lr3e-3]="--set optim.lr=0.003"
+  [lr1e-2]="--set optim.lr=0.01"
 )
-ORDER=("${@:-lr1e-3 lr3e-3}")
+ORDER=("${@:-lr1e-3 lr3e-3 lr1e-2}")
 for name in ${ORDER[@]}; do
   out="$RUNS/$name"
   if [[ -f "$out/history.jsonl" ]] && "$PY" - "$out" "$EPOCHS" <<'PY'
