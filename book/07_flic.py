@@ -32,7 +32,7 @@ profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # the run folder the Training chapter filled
 results_dir = "../results/cpu"  # committed results over seeds (hmlpe.companion.seeds), shown below
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation, shown below
-ablation_reference_dir = "../results/cpu_torch_init"  # the seeds it is compared with
+ablation_reference_dir = "../results/earlier_recipe/cpu"  # the seeds it is compared with
 n_examples = 4  # how many best and how many worst test examples to draw
 overlay_modec_torso = True  # also draw Figure 4's curves with MODEC's torso size (dashed)
 
@@ -281,7 +281,7 @@ else:
 # training images (`data.max_train_examples = 2000`; pool 3077, everything else equal). It was
 # trained with the `cpu` profile's earlier recipe (PyTorch's default initialisation, no
 # warm-up, 30 pool passes), so it is compared with that recipe's three seeds
-# (`results/cpu_torch_init`), not with the results above:
+# (`results/earlier_recipe/cpu`), not with the results above:
 
 # %% tags=["hide-input"]
 ablation_root = Path(ablation_reference_dir)

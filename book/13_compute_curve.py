@@ -34,7 +34,7 @@ run_dir = "../runs/smoke"  # unused here: the page reads committed results only
 curve_dir = "../results/curve"  # committed curve runs: one visits_<N>/ protocol run per budget
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation (pool of 3077, seed 0)
 results_dir = "../results/cpu"  # the committed cpu profile's seeds (this recipe, full pool)
-earlier_dir = "../results/cpu_torch_init"  # the cpu profile's seeds with the earlier recipe
+earlier_dir = "../results/earlier_recipe/cpu"  # the cpu profile's seeds with the earlier recipe
 
 # %%
 from pathlib import Path

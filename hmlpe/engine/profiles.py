@@ -102,7 +102,7 @@ _SMOKE = TrainConfig(
 # [14]'s SGD. Measured on this project's data, one seed each: in the reading notes' probe
 # (margin-0.45 boxes, detection weight 1/448 on the summed eq. 3) Adam 1e-3 took the Buffy test
 # regression error (eq. 1) from the mean pose's 0.25 to 0.11 in 24 pool epochs, and with this
-# project's test-rule boxes and per-window mean it reached 0.11 in 30 (results/cpu_torch_init); SGD
+# project's test-rule boxes and per-window mean it reached 0.11 in 30 (results/earlier_recipe/cpu); SGD
 # (lr 0.01 or 0.001, batch 128) stayed at the mean pose in an earlier session's short runs,
 # with the old boxes, and was not retried. The paper profile uses the same optimiser
 # at the paper's length: SGD was not shown to train this network here, and a GPU user should
