@@ -51,9 +51,8 @@ from hmlpe import config as hconfig
 from hmlpe.companion import compute, history, paper, runinfo
 from hmlpe.data.datasets import load_pool
 from hmlpe.engine import profiles
-from hmlpe.engine.layout import FINETUNE_DATASETS, RunLayout
+from hmlpe.engine.layout import RunLayout
 from hmlpe.engine.protocol import run_protocol
-from hmlpe.engine.training import epoch_start_rates
 
 run_dir = Path(run_dir)
 overrides = {}
@@ -144,32 +143,7 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
 # (`hmlpe.engine.training.learning_rate`; the table gives the rate at the start of each epoch):
 
 # %% tags=["hide-input"]
-stage_cfgs = {"pretrain": prof.stage_config("pretrain")}
-stage_cfgs.update({f"finetune_{ds}": prof.stage_config("finetune", ds) for ds in FINETUNE_DATASETS})
-stage_sizes = {cfg.stage.dataset: compute.stage_images(cfg) for cfg in stage_cfgs.values()}
-
-
-def stage_row(name, cfg):
-    images = stage_sizes[cfg.stage.dataset]
-    visits = cfg.stage.visits(images)
-    return {
-        "training set": cfg.stage.dataset,
-        "epochs": cfg.stage.epochs,
-        "epoch unit": f"{cfg.stage.epoch_unit} ({cfg.stage.passes_per_epoch} "
-        f"visit{'s' if cfg.stage.passes_per_epoch > 1 else ''} per image)",
-        "training images": images,
-        "image visits": f"{visits:,}",
-        "share of the paper's 27M": f"{visits / hconfig.PAPER_TABLE3_VISITS:.2%}",
-        "learning rate by epoch": runinfo.schedule_text(epoch_start_rates(cfg, images)),
-        "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
-        "lambda_r": cfg.loss.lambda_r,
-        "lambda_d": cfg.loss.lambda_d,
-    }
-
-
-stages = pd.DataFrame.from_dict(
-    {name: stage_row(name, cfg) for name, cfg in stage_cfgs.items()}, orient="index"
-).rename_axis("stage")
+stages = compute.stage_table(prof)
 print(
     f"the paper's Table 3 epoch 100: 100 x 32 x {hconfig.PAPER_POOL_IMAGES} pool images = "
     f"{hconfig.PAPER_TABLE3_VISITS:,} image visits"

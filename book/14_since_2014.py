@@ -34,8 +34,8 @@
 # `evaluate` path (Tables 1 and 2, Figure 4).
 #
 # **Different:** the network and its loss, and no fine-tuning. The heatmap network is
-# evaluated as it leaves pre-training, while our HMLPE is also fine-tuned on Buffy (8,280
-# visits) or FLIC (23,922). It can only predict joints inside the crop, while HMLPE's tanh
+# evaluated as it leaves pre-training, while our HMLPE is also fine-tuned on Buffy or FLIC
+# (their visits are in the compute table at the end). It can only predict joints inside the crop, while HMLPE's tanh
 # output reaches half a crop beyond each side. Its learning rate was chosen on the
 # validation split between 1e-3 (the `cpu` profile's) and 3e-3, at a quarter of the budget
 # (`results/probes/heatmap_recipes`). These are the reproduction's choices. They are shown

@@ -37,6 +37,39 @@ def profile_visits(profile: Profile) -> dict[str, int]:
     return out
 
 
+def stage_table(profile: Profile) -> pd.DataFrame:
+    """One row per training stage of ``profile``'s protocol (pretrain, finetune_<dataset>):
+    its training set, epochs and their unit, images, visits and their share of the paper's
+    27.0M, the learning rate at the start of each epoch, what it starts from and the loss
+    weights. Chapter 5 prints it."""
+    from hmlpe.companion.runinfo import schedule_text
+    from hmlpe.engine.training import epoch_start_rates
+
+    stages = {"pretrain": profile.stage_config("pretrain")}
+    for ds in FINETUNE_DATASETS:
+        if ds in profile.finetune_epochs:
+            stages[f"finetune_{ds}"] = profile.stage_config("finetune", ds)
+    rows = {}
+    for name, cfg in stages.items():
+        images = stage_images(cfg)
+        visits = cfg.stage.visits(images)
+        passes = cfg.stage.passes_per_epoch
+        rows[name] = {
+            "training set": cfg.stage.dataset,
+            "epochs": cfg.stage.epochs,
+            "epoch unit": f"{cfg.stage.epoch_unit} ({passes} visit{'s' if passes > 1 else ''} "
+            "per image)",
+            "training images": images,
+            "image visits": f"{visits:,}",
+            "share of the paper's 27M": f"{visits / PAPER_TABLE3_VISITS:.2%}",
+            "learning rate by epoch": schedule_text(epoch_start_rates(cfg, images)),
+            "starts from": "random weights (seeded)" if name == "pretrain" else "pretrain",
+            "lambda_r": cfg.loss.lambda_r,
+            "lambda_d": cfg.loss.lambda_d,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("stage")
+
+
 def profiles_compute_table(profiles: dict[str, Profile] | None = None) -> pd.DataFrame:
     """One row per profile: epoch unit, pre-training epochs and visits, their share of the
     paper's 27M, the fine-tuning and sweep visits."""

@@ -143,7 +143,7 @@ CPU_PRETRAIN_PASSES = 56
 # hmlpe.network.heatmap on the cpu profile's pool, crops, optimiser, warm-up and pre-training
 # budget (CPU_PRETRAIN_PASSES passes, 283,304 visits), evaluated as it comes out of
 # pre-training: no fine-tuning and no Table 3 sweep, so it has fewer visits than the cpu
-# profile's fine-tuned networks (283,304 against 283,304 + 30 x 276 Buffy or 6 x 3987 FLIC).
+# profile's fine-tuned networks (283,304 against 283,304 + 30 x 472 Buffy or 6 x 3982 FLIC).
 _HEATMAP = merge(_CPU, {"profile": "heatmap", "network": "heatmap", "eval_every": 4})
 
 PROFILES: dict[str, Profile] = {
