@@ -35,16 +35,13 @@ results_dir = "../results/cpu"  # the committed results the verdict is computed 
 
 # %% tags=["hide-input"]
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 import torch
-import yaml
 from IPython.display import Markdown
 
 from hmlpe.companion import book, compute, paper, seeds, verdict
-from hmlpe.paths import PROJECT_ROOT
 
 display(Markdown(verdict.rules_markdown()))
 
@@ -190,26 +187,7 @@ def shade_hmlpe(row):
 
 
 # %% tags=["hide-input"]
-def chapters_table() -> pd.DataFrame:
-    toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    entries = [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
-    rows = []
-    for entry in entries:
-        src = (PROJECT_ROOT / f"{entry}.py").read_text(encoding="utf-8")
-        title = re.search(r"^# # (.+)$", src, re.M)
-        reproduces = re.search(r"^# Reproduces: (.+)$", src, re.M)
-        name = Path(entry).name
-        rows.append(
-            {
-                "chapter": f'<a href="{name}.html">{title.group(1) if title else name}</a>',
-                "source": f"{entry}.py",
-                "reproduces": reproduces.group(1) if reproduces else "",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-chapters = chapters_table()
+chapters = pd.DataFrame(book.chapters_table())
 chapters.style.set_uuid("chapters").hide(axis="index")
 
 # %% [markdown]

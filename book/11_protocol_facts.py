@@ -13,6 +13,9 @@
 # %% [markdown]
 # # Protocol facts and their sources
 #
+# Reproduces: the protocol details the paper leaves to its references and the first author's
+# code, each with its source.
+#
 # The paper leaves parts of its protocol to its references and to the first author's code.
 # The facts below are what this project relies on where the text is silent; each names its
 # source and where this repository checks it against the data. Code and chapters point here

@@ -13,6 +13,9 @@
 # %% [markdown]
 # # PCP against compute
 #
+# Reproduces: the paper's Tables 1 and 2 at several pre-training budgets, beside its own point
+# at 27M image visits (Table 3's epoch 100).
+#
 # The paper's Table 3 reports its network at epoch 100 of its x32 augmented pool: 27 million
 # image visits of pre-training. A 2-core CPU affords a hundredth of that, so the question this
 # page answers by measurement is how Buffy's and FLIC's arm PCP grow with pre-training compute

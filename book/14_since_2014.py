@@ -13,6 +13,9 @@
 # %% [markdown]
 # # Since 2014: a heatmap network on the same data and budget
 #
+# Reproduces: nothing from the paper; Tables 1 and 2 and Figure 4 for a post-2016 reference
+# network trained here on the same data, protocol and budget.
+#
 # Not in the paper. Two questions the other pages cannot answer: how far the field has moved
 # since HMLPE, and whether our lower arms fall short of the paper because of the data our pool
 # lacks (the paper also pre-trained on ETHZ, Sport and WAF) or because of the method and its

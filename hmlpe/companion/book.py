@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -194,6 +195,35 @@ def chapter_parameters(entry: str, root: Path = PROJECT_ROOT) -> list[dict[str, 
                 {"name": name.strip(), "default": default.strip(), "comment": comment.strip()}
             )
     return out
+
+
+def chapter_title_and_reproduces(entry: str, root: Path = PROJECT_ROOT) -> tuple[str, str]:
+    """A chapter's title (its first ``# # `` heading; the file name when it has none) and the
+    paper's results it declares on its ``# Reproduces: ...`` line ("" when it has none)."""
+    src = (root / f"{entry}.py").read_text(encoding="utf-8")
+    title = re.search(r"^# # (.+)$", src, re.M)
+    reproduces = re.search(r"^# Reproduces: (.+)$", src, re.M)
+    return (
+        title.group(1) if title else chapter_name(entry),
+        reproduces.group(1) if reproduces else "",
+    )
+
+
+def chapters_table(entries: list[str] | None = None, root: Path = PROJECT_ROOT) -> list[dict]:
+    """One row per chapter of the ToC (or ``entries``): a link to its page, its source and what
+    of the paper it reproduces. The introduction prints it."""
+    rows = []
+    for entry in entries if entries is not None else toc_chapters(root / "_toc.yml"):
+        title, reproduces = chapter_title_and_reproduces(entry, root)
+        name = chapter_name(entry)
+        rows.append(
+            {
+                "chapter": f'<a href="{name}.html">{title}</a>',
+                "source": f"{entry}.py",
+                "reproduces": reproduces,
+            }
+        )
+    return rows
 
 
 def _as_json(python_literal: str) -> str:

@@ -102,6 +102,22 @@ def test_runner_command_reruns_through_the_one_command_line():
     assert "--param n_examples=2" in cmd
 
 
+def test_chapters_table_reads_titles_and_reproduces_lines(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/01_a\nchapters:\n- file: book/02_b\n"
+    )
+    (tmp_path / "book" / "01_a.py").write_text("# %% [markdown]\n# # Intro\n# Reproduces: -\n")
+    (tmp_path / "book" / "02_b.py").write_text("# %%\nx = 1\n")  # no title, no line
+    rows = book.chapters_table(root=tmp_path)
+    assert rows == [
+        {"chapter": '<a href="01_a.html">Intro</a>', "source": "book/01_a.py", "reproduces": "-"},
+        {"chapter": '<a href="02_b.html">02_b</a>', "source": "book/02_b.py", "reproduces": ""},
+    ]
+    # the project's own chapters: every one declares what it reproduces
+    assert all(row["reproduces"] for row in book.chapters_table())
+
+
 def test_chapter_parameters_are_read_from_the_parameters_cell(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "07_x.py").write_text(
