@@ -169,22 +169,14 @@ print(
 # (nbval ignores this cell's output: without a widget front end, nbval's kernel sends the
 # figure that the Output widget would hold to the cell's own output.)
 def redraw(part, beta, window, layout):
-    st = sticks[PART_NAMES.index(part)]
-    if layout == "uniform" and window > LABELS.crop:
-        print(f"the uniform layout needs window <= {LABELS.crop}")
+    stick = sticks[PART_NAMES.index(part)]
+    try:
+        plotting.indicator_map_figure(
+            crop, stick, part, LABELS, beta=beta, window=window, layout=layout
+        )
+    except ValueError as exc:
+        print(exc)
         return
-    m = part_indicator_map(
-        st[0], st[1], crop=LABELS.crop, window=window, grid=LABELS.grid, beta=beta, layout=layout
-    )
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
-    plotting.show_indicator_map(
-        ax,
-        crop,
-        st,
-        m,
-        window_boxes(LABELS.crop, window, LABELS.grid, layout),
-        title=f"{part}, beta {beta:.2f}, window {window}, {layout}: {int(m.sum())} positive",
-    )
     plt.show()
 
 

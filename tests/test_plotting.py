@@ -112,6 +112,24 @@ def test_indicator_map_rejects_bad_image(ax):
         )
 
 
+def test_indicator_map_figure_counts_the_positive_windows_of_eq2():
+    from hmlpe.config import LabelConfig
+
+    labels, stick = LabelConfig(), np.array([[20.0, 30.0], [60.0, 80.0]])
+    fig = plotting.indicator_map_figure(
+        CROP, stick, "x", labels, beta=0.3, window=30, layout="uniform"
+    )
+    want = part_indicator_map(stick[0], stick[1], crop=112, window=30, grid=8, beta=0.3)
+    assert 0 < want.sum() < 64
+    assert len(_rects(fig.axes[0])) == int(want.sum())
+    assert f"{int(want.sum())} positive" in fig.axes[0].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="window <= 112"):
+        plotting.indicator_map_figure(
+            CROP, stick, "x", labels, beta=0.3, window=120, layout="uniform"
+        )
+
+
 def test_show_pose_draws_parts_joints_and_boxes(ax):
     boxes = np.array([[10, 10, 100, 100], [5, 5, 50, 50], [np.nan, 0, 1, 1]])
     plotting.show_pose(

@@ -319,6 +319,36 @@ def show_indicator_map(
     return rects
 
 
+def indicator_map_figure(crop_image, stick, part: str, labels, *, beta, window, layout):
+    """Chapter 3's interactive Figure 2: eq. 2's map of one part for ``beta``, ``window`` and
+    ``layout`` (the rest from ``labels``, a ``LabelConfig``), drawn over its crop; returns the
+    figure. A uniform layout needs ``window <= labels.crop``: otherwise a ``ValueError`` that
+    says so."""
+    from hmlpe.data.labels import part_indicator_map, window_boxes
+
+    if layout == "uniform" and window > labels.crop:
+        raise ValueError(f"the uniform layout needs window <= {labels.crop}, got {window}")
+    indicator = part_indicator_map(
+        stick[0],
+        stick[1],
+        crop=labels.crop,
+        window=window,
+        grid=labels.grid,
+        beta=beta,
+        layout=layout,
+    )
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    show_indicator_map(
+        ax,
+        crop_image,
+        stick,
+        indicator,
+        window_boxes(labels.crop, window, labels.grid, layout),
+        title=f"{part}, beta {beta:.2f}, window {window}, {layout}: {int(indicator.sum())} positive",
+    )
+    return fig
+
+
 def show_indicator_grid(
     crop_image,
     stick,
