@@ -27,7 +27,6 @@ profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 
 # %% tags=["hide-input"]
-import json
 import os
 import platform
 from importlib import metadata
@@ -35,12 +34,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from hmlpe.companion.book import rerun_table
+from hmlpe.companion.book import load_timings, rerun_table
+from hmlpe.engine.layout import RunLayout
 from hmlpe.provenance import git_commit, package_versions
 
 THIS_CHAPTER = "10_reproducibility"
-timings_file = Path(run_dir) / "book_timings.json"
-timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+timings_file = RunLayout(Path(run_dir)).timings
+timings = load_timings(Path(run_dir))
 print(f"profile: {profile}")
 print(f"code: git commit {git_commit()}")
 if not timings:

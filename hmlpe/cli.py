@@ -130,6 +130,7 @@ def _add_jobs(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hmlpe.data.datasets.records import DATASETS
     from hmlpe.engine.profiles import ALL_PROFILES  # configs only: torch is not loaded
 
     profiles = tuple(ALL_PROFILES)
@@ -154,7 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f = dsub.add_parser("fetch", help="download the datasets from their official URLs")
     f.add_argument("--dest", default="data/raw", help="folder to download into (default: data/raw)")
-    f.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    f.add_argument(
+        "--dataset",
+        action="append",
+        choices=DATASETS,
+        help="only this dataset (repeatable; default: all)",
+    )
     f.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
 
     t = sub.add_parser("train", help="train one stage of a profile")

@@ -319,3 +319,14 @@ def test_every_command_dispatches_by_func_and_shows_an_example_and_help_everywhe
         if not action.help and not isinstance(action, argparse._SubParsersAction)
     ]
     assert missing == []
+
+
+def test_fetch_takes_only_the_registry_datasets(capsys):
+    from hmlpe.data.datasets.registry import load_registry
+
+    fetch = dict(_parsers(cli.build_parser()))[("data", "fetch")]
+    (dataset,) = [a for a in fetch._actions if a.dest == "dataset"]
+    assert tuple(dataset.choices) == tuple(load_registry())
+    with pytest.raises(SystemExit):
+        main(["data", "fetch", "--dataset", "ethz"])
+    assert "invalid choice: 'ethz'" in capsys.readouterr().err

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hmlpe.companion import paper
-from hmlpe.engine.layout import RunLayout, seed_of_folder
+from hmlpe.engine.layout import MANIFEST_NAME, RunLayout, seed_of_folder
 from hmlpe.errors import ResultsError  # noqa: F401  (re-exported)
 from hmlpe.uncertainty import bootstrap_pcp, decode_bits, seed_spread
 
@@ -215,7 +215,7 @@ def manifest_row(folder: Path) -> dict:
     """The provenance of one exported folder, from its ``MANIFEST.json`` (``hmlpe export``):
     code commits, device, training wall time, when it was exported, the data manifests'
     digests; empty values when the folder has no manifest."""
-    f = Path(folder) / "MANIFEST.json"
+    f = Path(folder) / MANIFEST_NAME
     m = json.loads(f.read_text()) if f.is_file() else {}
     digests = m.get("data_manifests_sha256") or {}
     return {
