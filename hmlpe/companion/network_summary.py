@@ -33,7 +33,8 @@ def layer_table(net: HMLPENet) -> pd.DataFrame:
     for h in hooks:
         h.remove()
     sub = {"trunk": "shared", "regression": "regression", "detection": "detection"}
-    rows, in_shape = [], (3, cfg.input_size, cfg.input_size)
+    rows: list[dict] = []
+    in_shape: tuple[int, ...] = (3, cfg.input_size, cfg.input_size)
     rows.append(
         {
             "sub-network": "input",

@@ -57,9 +57,12 @@ def probe_row(folder: Path) -> dict[str, object]:
         "visits": int(h["visits"].max()) if "visits" in h else None,
         "training minutes": float(h["train_seconds"].sum()) / 60,
     }
-    for column, key in _ERRORS:
-        row[column] = float(last[key]) if key in last and pd.notna(last[key]) else np.nan
-    row["val dropout gap"] = row["val eq. 1"] - row["val eq. 1, dropout-on mean of 16"]
+    errors = {
+        column: float(last[key]) if key in last and pd.notna(last[key]) else np.nan
+        for column, key in _ERRORS
+    }
+    row.update(errors)
+    row["val dropout gap"] = errors["val eq. 1"] - errors["val eq. 1, dropout-on mean of 16"]
     return row
 
 

@@ -64,7 +64,7 @@ class StageProgress:
 
 
 def _read_rows(path: Path) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:

@@ -111,6 +111,7 @@ def random_crops_and_mirrors(
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W, C), got {images.shape}")
+    n: int  # a shape entry (Any to numpy's stubs): rng.random(n) is then an array, not a float
     n, h, w, _ = images.shape
     if out > h or out > w:
         raise ValueError(f"crop size {out} exceeds the image size {h}x{w}")
@@ -262,6 +263,7 @@ def apply_augmentation(
     it holds angles and scales)."""
     if draw.angles is None and draw.scales is None:
         return crop_and_mirror(images, joints, draw.offsets, draw.flips, out)
+    assert draw.angles is not None and draw.scales is not None, "angles and scales go together"
     return affine_crop_and_mirror(
         images, joints, draw.offsets, draw.angles, draw.scales, draw.flips, out
     )

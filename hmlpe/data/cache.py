@@ -157,6 +157,13 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _load_saved(folder: Path) -> dict[str, np.ndarray]:
+    """The entry ``_save`` has just written (or found written by another process)."""
+    arrays = _load(folder)
+    assert arrays is not None  # _save leaves folder/meta.json or raises
+    return arrays
+
+
 def train_arrays(
     records: list[PoseRecord],
     crop: CropConfig = CropConfig(),
@@ -178,7 +185,7 @@ def train_arrays(
     items = [(r, crop) for r in records]
     for i, (img, j, b) in enumerate(_map(_crop_train, items, "train crops", progress, workers)):
         images[i], joints[i], boxes[i] = img, j, b
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "images": images,
         "joints": joints,
         "boxes": boxes,
@@ -186,7 +193,7 @@ def train_arrays(
         "uids": np.array([r.uid for r in records], dtype=str),
     }
     _save(folder, arrays, {"kind": "train", "count": n, "crop": asdict(crop)})
-    return _load(folder)
+    return _load_saved(folder)
 
 
 def heldout_arrays(
@@ -227,4 +234,4 @@ def heldout_arrays(
             "buffy_association": data.buffy_association,
         },
     )
-    return _load(folder)
+    return _load_saved(folder)

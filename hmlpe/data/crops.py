@@ -18,6 +18,7 @@ PIL's bilinear filter (which widens its support when shrinking, i.e. antialiased
 from __future__ import annotations
 
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -54,7 +55,7 @@ def load_image(path) -> np.ndarray:
 
 def _size_wh(size) -> tuple[int, int]:
     if np.isscalar(size):
-        w = h = int(size)
+        w = h = int(cast(SupportsInt, size))  # np.isscalar's guard also admits str and complex
     else:
         w, h = (int(v) for v in size)
     if w <= 0 or h <= 0:
@@ -87,7 +88,8 @@ def crop_and_resize(image, box, size) -> np.ndarray:
     b = check_box(box, im.size)
     w, h = _size_wh(size)
     # PIL's box coordinates put pixel i's centre at i + 0.5.
-    out = im.resize((w, h), Image.BILINEAR, box=tuple(float(v) + 0.5 for v in b))
+    x1, y1, x2, y2 = (float(v) + 0.5 for v in b)
+    out = im.resize((w, h), Image.Resampling.BILINEAR, box=(x1, y1, x2, y2))
     return np.asarray(out, dtype=np.uint8)
 
 

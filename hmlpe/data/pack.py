@@ -136,7 +136,7 @@ def _records_fields(records) -> tuple[list[dict[str, Any]], dict[str, np.ndarray
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # mypy matches **arrays to allow_pickle
     return buf.getvalue()
 
 
@@ -333,12 +333,12 @@ class DataPack:
         ]
         if max_examples is not None:
             idx = idx[:max_examples]
-        idx = np.asarray(idx, dtype=np.int64)
+        rows = np.asarray(idx, dtype=np.int64)
         return (
-            [p.records[k] for k in idx],
-            p.images[idx],
-            p.arrays["joints"][idx],
-            p.arrays["boxes"][idx],
+            [p.records[k] for k in rows],
+            p.images[rows],
+            p.arrays["joints"][rows],
+            p.arrays["boxes"][rows],
         )
 
     def test(self, name: str):

@@ -54,7 +54,8 @@ def is_validation(record: PoseRecord) -> bool:
 
 def split_validation(records: list[PoseRecord]) -> tuple[list[PoseRecord], list[PoseRecord]]:
     """(training part, validation part) of ``records``, each in the input order."""
-    train, val = [], []
+    train: list[PoseRecord] = []
+    val: list[PoseRecord] = []
     for r in records:
         (val if is_validation(r) else train).append(r)
     return train, val

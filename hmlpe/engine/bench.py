@@ -534,14 +534,14 @@ def run_ranks_bench(
         for _ in range(rounds):
             for n in ranks:
                 threads = max(1, total_threads // n)
-                result = Path(tmp) / f"ranks_{n}.json"
+                result_file = Path(tmp) / f"ranks_{n}.json"
                 mp.spawn(
                     _ranks_worker,
-                    args=(n, _free_port(), threads, cfg, device, steps, str(result)),
+                    args=(n, _free_port(), threads, cfg, device, steps, str(result_file)),
                     nprocs=n,
                     join=True,
                 )
-                seen[n] = json.loads(result.read_text())
+                seen[n] = json.loads(result_file.read_text())
                 times[n].append(seen[n]["step_s"])
     step_s = {n: statistics.median(v) for n, v in times.items()}
     base = step_s[ranks[0]]

@@ -20,7 +20,7 @@ from hmlpe.config import TrainConfig, from_dict
 from hmlpe.engine.device import DeviceSpec, select_device
 from hmlpe.engine.layout import CHECKPOINT_NAME
 from hmlpe.errors import CheckpointError  # noqa: F401  (re-exported)
-from hmlpe.network.model import HMLPENet
+from hmlpe.network.model import HMLPENet, PoseNet
 from hmlpe.provenance import atomic_write_bytes
 
 FORMAT = 1
@@ -59,9 +59,10 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return state
 
 
-def build_model(cfg: TrainConfig, spec: DeviceSpec) -> torch.nn.Module:
+def build_model(cfg: TrainConfig, spec: DeviceSpec) -> PoseNet:
     """The network of ``cfg.network`` on the device: HMLPE's (``cfg.model``) or the "Since
     2014" heatmap network (``cfg.heatmap``)."""
+    model: PoseNet
     if cfg.network == "heatmap":
         from hmlpe.network.heatmap import HeatmapNet
 
@@ -69,7 +70,8 @@ def build_model(cfg: TrainConfig, spec: DeviceSpec) -> torch.nn.Module:
     else:
         model = HMLPENet(cfg.model).to(spec.device)
     if spec.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        # Module.to takes memory_format at run time; torch's overloads leave it out.
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return model
 
 
@@ -106,7 +108,7 @@ def _normalise(v: Any) -> Any:
 
 def load_model(
     checkpoint: Path, device: str = "auto"
-) -> tuple[torch.nn.Module, TrainConfig, DeviceSpec, dict]:
+) -> tuple[PoseNet, TrainConfig, DeviceSpec, dict]:
     """Model in eval mode (``HMLPENet`` or, for ``network="heatmap"``, ``HeatmapNet``), its
     config, the device spec and the raw checkpoint."""
     state = load_checkpoint(checkpoint)

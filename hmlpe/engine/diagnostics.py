@@ -23,7 +23,7 @@ from hmlpe.data import labels
 from hmlpe.data.pipeline import HeldOutSet, TrainSet
 from hmlpe.engine.device import DeviceSpec, autocast
 from hmlpe.network import losses
-from hmlpe.network.model import HMLPENet, to_input
+from hmlpe.network.model import HMLPENet, PoseNet, to_input
 
 PROBE_CROPS = 512  # training crops of the dead-map count
 DROPOUT_PASSES = 16
@@ -69,7 +69,7 @@ class HeldOutEvaluator:
             yield x, joints[sl], maps[sl]
 
     @torch.no_grad()
-    def errors(self, model: HMLPENet) -> dict[str, float]:
+    def errors(self, model: PoseNet) -> dict[str, float]:
         model.eval()
         sums = {}
         for name in self.sets:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hmlpe import metrics
+from hmlpe.data.datasets.records import PoseRecord
 from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import HeldOutSet, load_test_set
 from hmlpe.engine.checkpoint import load_model
@@ -72,6 +73,11 @@ def read_predictions(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, joints
 
 
+def _sticks(record: PoseRecord) -> np.ndarray:
+    assert record.sticks is not None  # every Buffy record has its stick annotations
+    return record.sticks
+
+
 def arm_pcp(test: HeldOutSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     """Correct (N, 4) for the arms LL, RL, LU, RU by eq. 6; unmatched frames are wrong."""
     pred_parts = parts_from_joints(pred_joints)
@@ -79,7 +85,7 @@ def arm_pcp(test: HeldOutSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np
     pred_arms = pred_parts[:, part_idx]
     if test.name == "buffy":
         gt_arms = np.stack(
-            [r.sticks[[BUFFY_ARM_STICKS[p] for p in ARM_PARTS]] for r in test.records]
+            [_sticks(r)[[BUFFY_ARM_STICKS[p] for p in ARM_PARTS]] for r in test.records]
         )
     else:
         gt_joints = np.stack([r.joints for r in test.records])

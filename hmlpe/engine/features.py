@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from torch import nn
 
 from hmlpe.config import TrainConfig
 from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
@@ -75,8 +76,11 @@ def compute_features(
     """Everything of :class:`FeatureExport` for ``model`` (eval mode), the training ``images``
     (uint8 (N, 112, 112, 3)) and one test ``crop`` (uint8 (112, 112, 3))."""
     model = model.eval()
-    filters = model.trunk.conv1.weight.detach().cpu().float().numpy().transpose(0, 2, 3, 1)
-    averages, stats = {}, []
+    conv1 = model.trunk.conv1
+    assert isinstance(conv1, nn.Conv2d)
+    filters = conv1.weight.detach().cpu().float().numpy().transpose(0, 2, 3, 1)
+    averages: dict[str, np.ndarray] = {}
+    stats: list[dict] = []
     for layer in LAYERS:
         acts = backtrack.max_activation_patches(model, images, layer, progress=False)
         stats.append(feature_stats(acts))
@@ -120,13 +124,13 @@ def compute_features(
 def save_features(path: Path, fx: FeatureExport) -> None:
     """One ``.npz`` (float16 patches and filters, packed masks, JSON metadata), written
     atomically."""
-    arrays = {"filters": fx.filters.astype(np.float32)}
+    arrays: dict[str, np.ndarray] = {"filters": fx.filters.astype(np.float32)}
     for layer, a in fx.averages.items():
         arrays[f"average_{layer}"] = a.astype(np.float16)
     for key, a in fx.figure7.items():
         arrays[f"figure7_{key}"] = np.asarray(a)
-    for i, a in enumerate(fx.active):
-        arrays[f"active_{i}"] = np.packbits(a["mask"])
+    for i, act in enumerate(fx.active):
+        arrays[f"active_{i}"] = np.packbits(act["mask"])
     info = {
         "stats": fx.stats,
         "figure7_patch_size": fx.figure7_patch_size,
@@ -139,7 +143,7 @@ def save_features(path: Path, fx: FeatureExport) -> None:
     }
     arrays["info"] = np.frombuffer(json.dumps(info).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # mypy matches **arrays to allow_pickle
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 
@@ -188,6 +192,8 @@ def features_of_checkpoint(
     training crops (central 112 of each 128 crop) and a Buffy test crop (the first frame with a
     matched detection unless ``buffy_frame``), and save them to ``out``."""
     model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
+    if not isinstance(model, HMLPENet):
+        raise ValueError(f"checkpoint {checkpoint}: Figures 6 and 7 are HMLPE's network's only")
     images, test, frame = feature_inputs(cfg, buffy_frame=buffy_frame, max_images=max_images)
     fx = compute_features(
         model,

@@ -8,13 +8,13 @@ import torch
 
 from hmlpe.data.crops import crop_to_image
 from hmlpe.engine.device import DeviceSpec, autocast
-from hmlpe.network.model import HMLPENet, to_input
+from hmlpe.network.model import PoseNet, to_input
 
 
 @torch.no_grad()
 def predict_crops(
-    model: HMLPENet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
-) -> tuple[np.ndarray, np.ndarray]:
+    model: PoseNet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Joints (N, 8, 2) in crop-normalised units and part probabilities (N, 7, g, g) for
     uint8 crops (N, S, S, 3); the probabilities are None for a network without a detection
     head (the heatmap network, whose joints are its decoded heatmaps)."""
@@ -35,7 +35,7 @@ def predict_crops(
 
 
 def predict_crops_mirror_averaged(
-    model: HMLPENet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
+    model: PoseNet, images: np.ndarray, spec: DeviceSpec, batch_size: int = 256
 ) -> np.ndarray:
     """Test-time mirror averaging (not in the paper; an option the reproduction measures):
     joints (N, 8, 2) in crop-normalised units, the mean of the prediction on each crop and the

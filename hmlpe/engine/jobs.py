@@ -20,6 +20,7 @@ on one line.
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -135,7 +136,7 @@ def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None =
     """One job per lambda_R/lambda_P ratio (default: the profile's), into ``run_dir/sweep``."""
     root = Path(run_dir).resolve()
     layout = RunLayout(check_output_folder(root, "--out"))
-    jobs = {}
+    jobs: dict[str, Job] = {}
     for ratio in ratios if ratios is not None else profile.sweep.ratios:
         cfg, folder = profile.sweep_config(ratio), layout.sweep(ratio)
         name = f"{SWEEP}/{sweep_folder_name(ratio)}"
@@ -146,7 +147,7 @@ def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None =
                 folder,
                 _sweep_job,
                 (profile, str(root), ratio),
-                lambda cfg=cfg, folder=folder: stage_finished(cfg, folder),
+                functools.partial(stage_finished, cfg, folder),
             ),
         )
     return list(jobs.values())  # a ratio given twice is one job
@@ -155,7 +156,7 @@ def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None =
 def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
     """One job per seed: the whole protocol (no sweep) with that seed, into ``root/seed_<n>``."""
     root = Path(root).resolve()
-    jobs = {}
+    jobs: dict[str, Job] = {}
     for seed in seeds:
         prof = configure(profile, {"seed": seed})
         name = seed_folder_name(seed)
@@ -168,7 +169,7 @@ def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
                 folder,
                 _seed_job,
                 (prof, str(folder)),
-                lambda prof=prof, folder=folder: protocol_finished(prof, folder),
+                functools.partial(protocol_finished, prof, folder),
             ),
         )
     return list(jobs.values())  # a seed given twice is one job

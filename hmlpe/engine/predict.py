@@ -18,7 +18,7 @@ from hmlpe.skeleton import JOINTS, PART_COLOURS, PARTS
 
 
 def draw_skeleton(
-    image: np.ndarray, joints: np.ndarray, box: Sequence[float] | None = None
+    image: np.ndarray, joints: np.ndarray, box: Sequence[float] | np.ndarray | None = None
 ) -> bytes:
     """PNG bytes of ``image`` with the 7 parts, 8 joints and the box drawn."""
     from PIL import Image, ImageDraw

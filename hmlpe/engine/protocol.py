@@ -97,7 +97,7 @@ def evaluate_stage(
     dataset: str,
     layout: RunLayout,
     *,
-    device: str | None = None,
+    device: str = "auto",
     progress: bool | None = None,
 ) -> dict[str, Path]:
     """Evaluate a fine-tuned (or, without fine-tuning, the pre-trained) checkpoint on a test set, plain (Tables 1, 2) and with test-time

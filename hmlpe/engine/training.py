@@ -46,9 +46,10 @@ import contextlib
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -81,9 +82,12 @@ from hmlpe.engine.layout import CHECKPOINT_NAME, HISTORY_CSV_NAME, HISTORY_NAME
 from hmlpe.engine.records import write_run_record
 from hmlpe.errors import NonFiniteLossError  # noqa: F401  (re-exported)
 from hmlpe.network import losses
-from hmlpe.network.model import HMLPENet, HMLPEOutput
+from hmlpe.network.model import HMLPENet, HMLPEOutput, PoseNet
 from hmlpe.progress import progress_bar
 from hmlpe.provenance import atomic_write_text, git_commit, now_utc
+
+if TYPE_CHECKING:
+    from hmlpe.network.heatmap import HeatmapOutput
 
 READBACK_EVERY = 25  # steps between loss readbacks (one host sync each)
 CHECKPOINT_MINUTES = 10.0  # wall minutes between mid-epoch checkpoints of a long epoch
@@ -131,6 +135,8 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
     """SGD (momentum, weight decay: [14]) or AdamW; fused kernels on a GPU where torch has them."""
     o = cfg.optim
     on_cuda = next(model.parameters()).device.type == "cuda"
+    cls: Callable[..., torch.optim.Optimizer]
+    kwargs: dict[str, Any]
     if o.name == "sgd":
         cls, kwargs = (
             torch.optim.SGD,
@@ -177,7 +183,7 @@ class _TrainingForward(torch.nn.Module):
 
 
 def _data_parallel(
-    model: HMLPENet, cfg: TrainConfig, spec: DeviceSpec, ctx: distributed.Context
+    model: PoseNet, cfg: TrainConfig, spec: DeviceSpec, ctx: distributed.Context
 ) -> torch.nn.Module:
     """The module a training step calls: the model itself in one process, else DDP around it."""
     if not ctx.enabled:
@@ -186,6 +192,7 @@ def _data_parallel(
         return torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[ctx.local_rank] if spec.device.type == "cuda" else None
         )
+    assert isinstance(model, HMLPENet)  # cfg.network is "hmlpe"
     unused_r, unused_d = cfg.loss.lambda_r == 0, cfg.loss.lambda_d == 0
     return torch.nn.parallel.DistributedDataParallel(
         _TrainingForward(model, unused_r, unused_d),
@@ -195,7 +202,7 @@ def _data_parallel(
 
 
 def _shard_loss(
-    out: HMLPEOutput,
+    out: HMLPEOutput | HeatmapOutput,
     j: torch.Tensor,
     p: torch.Tensor,
     cfg: TrainConfig,
@@ -216,7 +223,9 @@ def _shard_loss(
         scaled = total * (ctx.world_size * n / batch)
     else:
         stats = torch.zeros(3, device=j.device)
-        scaled = sum(t.sum() for t in losses.trained_outputs(out)) * 0.0
+        zero = sum(t.sum() for t in losses.trained_outputs(out)) * 0.0
+        assert isinstance(zero, torch.Tensor)  # a task has a weight > 0 (check_ranges)
+        scaled = zero
     distributed.all_reduce_sum(stats, ctx)
     return scaled, stats / batch
 
@@ -239,7 +248,7 @@ class _EpochProgress:
     seconds: float = 0.0  # training seconds spent in this epoch so far
 
     def state(self) -> dict[str, Any]:
-        rng = {"torch": torch.get_rng_state()}
+        rng: dict[str, torch.Tensor | list[torch.Tensor]] = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
@@ -631,17 +640,17 @@ class _Stage:
         """Held-out errors (test and validation), the dead-map shares and, at the stage's end,
         the dropout check on the validation split (both HMLPE's network only: the heatmap
         network has no conv1-conv3 and no dropout)."""
+        assert self.heldout is not None  # rank 0's alone, and only rank 0 evaluates
         row = self.heldout.errors(self.model)
         if self.cfg.network != "hmlpe":
             return row
+        model = self.model
+        assert isinstance(model, HMLPENet) and self.probe is not None
         row.update(
-            {
-                f"dead_maps_{k}": v
-                for k, v in dead_map_shares(self.model, self.probe, self.spec).items()
-            }
+            {f"dead_maps_{k}": v for k, v in dead_map_shares(model, self.probe, self.spec).items()}
         )
         if final:
-            row.update(self.heldout.dropout_check(self.model, prefix="val_"))
+            row.update(self.heldout.dropout_check(model, prefix="val_"))
         return row
 
     def _save(self, epochs_done: int, progress: _EpochProgress | None) -> None:

@@ -38,6 +38,11 @@ def _layers(model) -> tuple[list[nn.Conv2d], list[nn.Linear], list[nn.Linear]]:
     return convs, hidden, outputs
 
 
+def _bias(m: nn.Conv2d | nn.Linear) -> torch.Tensor:
+    assert m.bias is not None  # every layer of HMLPENet has one
+    return m.bias
+
+
 @torch.no_grad()
 def initialise(model, rule: str, generator: torch.Generator | None = None) -> None:
     """Initialise ``model`` (an ``HMLPENet``) in place by ``rule`` (module docstring). "torch"
@@ -48,19 +53,21 @@ def initialise(model, rule: str, generator: torch.Generator | None = None) -> No
         return
     convs, hidden, outputs = _layers(model)
     if rule == "krizhevsky":
-        for k, m in enumerate(convs + hidden):
+        weighted: list[nn.Conv2d | nn.Linear] = [*convs, *hidden]
+        for k, m in enumerate(weighted):
             m.weight.normal_(0.0, 0.01, generator=generator)
-            m.bias.fill_(0.0 if k == 0 else 1.0)
+            _bias(m).fill_(0.0 if k == 0 else 1.0)
         for m in outputs:
             m.weight.normal_(0.0, 0.01, generator=generator)
-            m.bias.zero_()
+            _bias(m).zero_()
         return
     if rule == "kaiming_trunk":
         hidden, outputs = [], []
-    for m in convs + hidden:
+    kaiming: list[nn.Conv2d | nn.Linear] = [*convs, *hidden]
+    for m in kaiming:
         fan_in = m.weight[0].numel()
         m.weight.normal_(0.0, math.sqrt(2.0 / fan_in), generator=generator)
-        m.bias.zero_()
+        _bias(m).zero_()
     for m in outputs:
         m.weight.normal_(0.0, 0.001, generator=generator)
-        m.bias.zero_()
+        _bias(m).zero_()

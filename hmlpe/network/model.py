@@ -35,7 +35,7 @@ Structure (what the paper fixes, plus the reproduction's choices, marked "ours")
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 import numpy as np
 import torch
@@ -43,6 +43,9 @@ from torch import nn
 
 from hmlpe.config import ModelConfig
 from hmlpe.network.init import initialise
+
+if TYPE_CHECKING:
+    from hmlpe.network.heatmap import HeatmapNet
 
 INPUT_MEAN: tuple[float, float, float] = (0.5, 0.5, 0.5)
 
@@ -229,6 +232,10 @@ class HMLPENet(nn.Module):
             elif name.startswith("relu") and f"pool{name[4:]}" in wanted:
                 out[f"pool{name[4:]}"] = h  # pool point: pooled and rectified
         return {p: out[p] for p in points}
+
+
+# The network a run trains (``TrainConfig.network``): HMLPE's, or the "Since 2014" heatmap one.
+PoseNet: TypeAlias = "HMLPENet | HeatmapNet"
 
 
 def to_input(

@@ -26,6 +26,7 @@ Which point a layer name is follows ``hmlpe.network.backtrack``: "convK" is the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -36,12 +37,13 @@ from hmlpe.network.model import FEATURE_POINTS, HMLPENet, LayerGeometry
 
 def _spatial_modules(model_or_layers) -> list[tuple[str, nn.Module]]:
     """(name, module) of the convolution and pooling layers in forward order."""
+    seq: nn.Module
     if isinstance(model_or_layers, HMLPENet):
         seq = model_or_layers.trunk
     elif isinstance(model_or_layers, nn.Module):
         seq = model_or_layers
     else:
-        out = []
+        out: list[tuple[str, nn.Module]] = []
         for g in model_or_layers:
             if not isinstance(g, LayerGeometry):
                 raise TypeError(
@@ -61,30 +63,39 @@ def _spatial_modules(model_or_layers) -> list[tuple[str, nn.Module]]:
     ]
 
 
+def _pair(v: tuple[int, ...]) -> tuple[int, int]:
+    """A 2-d convolution's (kernel, stride, padding or dilation) pair, as its type says."""
+    a, b = v
+    return a, b
+
+
 def probe_network(model_or_layers, layer: str | None = None) -> nn.Sequential:
     """The linear, positive, one-channel float64 copy of the trunk's spatial layers up to and
     including ``layer`` (None: all of them); see the module docstring."""
-    layers = []
+    layers: list[tuple[str, nn.Module]] = []
     found = layer is None
     for name, m in _spatial_modules(model_or_layers):
+        p: nn.Module
         if isinstance(m, nn.Conv2d):
             if m.padding_mode != "zeros" or isinstance(m.padding, str):
                 raise ValueError(f"{name}: only explicit zero padding is supported")
-            p = nn.Conv2d(
+            conv = nn.Conv2d(
                 1,
                 1,
-                m.kernel_size,
-                stride=m.stride,
-                padding=m.padding,
-                dilation=m.dilation,
+                _pair(m.kernel_size),
+                stride=_pair(m.stride),
+                padding=_pair(m.padding),
+                dilation=_pair(m.dilation),
                 bias=False,
             )
-            nn.init.ones_(p.weight)
+            nn.init.ones_(conv.weight)
+            p = conv
         elif isinstance(m, nn.MaxPool2d):
             if m.dilation not in (1, (1, 1)):
                 raise ValueError(f"{name}: dilated pooling is not supported")
             p = nn.AvgPool2d(m.kernel_size, m.stride, m.padding, ceil_mode=m.ceil_mode)
-        else:  # AvgPool2d
+        else:
+            assert isinstance(m, nn.AvgPool2d)  # _spatial_modules keeps nothing else
             p = nn.AvgPool2d(
                 m.kernel_size,
                 m.stride,
@@ -114,7 +125,11 @@ def influence_masks(
 ) -> np.ndarray:
     """(K, H, W) bool: for each neuron (``mx[k]``, ``my[k]``) of ``layer``, the input pixels whose
     change changes its activation in the probe network (nonzero gradient)."""
-    h, w = (input_size, input_size) if np.isscalar(input_size) else map(int, input_size)
+    if np.isscalar(input_size):
+        h = w = cast(int, input_size)  # np.isscalar's guard widens it to any numpy scalar
+    else:
+        assert not isinstance(input_size, int)  # np.isscalar(int) is True
+        h, w = map(int, input_size)
     mx = np.atleast_1d(np.array(mx, dtype=np.int64))
     my = np.atleast_1d(np.array(my, dtype=np.int64))
     if mx.shape != my.shape or mx.ndim != 1:
@@ -159,7 +174,7 @@ def brute_force_region(
     With arrays ``mx``, ``my`` returns four arrays, like ``backtrack_region``."""
     scalar = np.ndim(mx) == 0 and np.ndim(my) == 0
     masks = influence_masks(model_or_layers, layer, mx, my, input_size)
-    cols, rows = masks.any(axis=1), masks.any(axis=2)  # (K, W), (K, H)
+    cols, rows = np.any(masks, axis=1), np.any(masks, axis=2)  # (K, W), (K, H)
     if not cols.any(axis=1).all():
         raise ValueError(f"a neuron of {layer} sees no input pixel")
     x1, x2 = cols.argmax(axis=1), cols.shape[1] - 1 - cols[:, ::-1].argmax(axis=1)
@@ -194,6 +209,7 @@ def active_pixels(
         if name == f"relu{layer[4:]}" and layer.startswith("pool"):
             fm = h  # "poolK": pooled and rectified
             break
+    assert fm is not None  # every point of FEATURE_POINTS is one of the trunk's
     (g,) = torch.autograd.grad(fm[0, channel, my, mx], x)
     return (g[0].abs().sum(0) > 0).numpy()
 

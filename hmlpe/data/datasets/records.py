@@ -76,6 +76,7 @@ class PoseRecord:
         object.__setattr__(self, "visible", _frozen(self.visible, bool, (n,), "visible"))
         if self.sticks is not None:
             s = _frozen(self.sticks, np.float64, None, "sticks")
+            assert s is not None  # None only for None
             if s.ndim != 3 or s.shape[1:] != (2, 2):
                 raise ValueError(f"sticks must have shape (S, 2, 2), got {s.shape}")
             object.__setattr__(self, "sticks", s)
