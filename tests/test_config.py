@@ -1,5 +1,5 @@
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -186,4 +186,5 @@ def test_network_choice_and_heatmap_input_are_checked():
     prof = get_profile("heatmap")
     assert prof.base.network == "heatmap" and prof.finetune_epochs == {}
     assert prof.pretrain_epochs == get_profile("cpu").pretrain_epochs  # the same budget
-    assert prof.base.optim == get_profile("cpu").base.optim
+    # the cpu profile's optimiser but the rate chosen on validation (HEATMAP_RECIPE_ON_VALIDATION)
+    assert prof.base.optim == replace(get_profile("cpu").base.optim, lr=1e-2)

@@ -78,3 +78,18 @@ def test_different_test_frames_are_refused(tmp_path):
     b = _root(tmp_path, "b", [10, 10, 10], n=200)
     with pytest.raises(ResultsError, match="different test frames"):
         since2014.pcp_comparison(a, b, _references())
+
+
+def test_the_heatmap_rate_is_the_one_the_committed_probe_chooses():
+    from hmlpe.engine.profiles import HEATMAP_RECIPE_ON_VALIDATION, get_profile
+    from hmlpe.paths import PROJECT_ROOT
+
+    probe = since2014.probe_table(PROJECT_ROOT / "results" / "probes" / "heatmap_recipes")
+    assert len(probe) >= 3 and probe["validation eq. 1"].notna().all()
+    assert probe["visits"].nunique() == 1  # every recipe for the same visits
+    best = probe["validation eq. 1"].idxmin()
+    assert probe.loc[best, "chosen"] and probe["chosen"].sum() == 1
+    # the chosen rate is inside the grid, not at its edge
+    assert probe["lr"].min() < probe.loc[best, "lr"] < probe["lr"].max()
+    assert probe.loc[best, "lr"] == HEATMAP_RECIPE_ON_VALIDATION["optim.lr"]
+    assert get_profile("heatmap").base.optim.lr == probe.loc[best, "lr"]

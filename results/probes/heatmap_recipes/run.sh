@@ -4,7 +4,8 @@
 # for the same image visits (14 passes of the held-out pool, a quarter of the heatmap
 # profile's 56), seed 0, bf16 autocast on CPU. The learning rate is read from the validation
 # error (val_regression, eq. 1 of the decoded joints) at the last epoch of each history.jsonl;
-# the test errors are logged but not used to choose.
+# the test errors are logged but not used to choose. Every recipe sets its rate explicitly, so
+# the probe does not change meaning when the profile takes the chosen one.
 #
 #   bash results/probes/heatmap_recipes/run.sh RUNS_DIR [RECIPE ...]
 #
@@ -16,11 +17,12 @@ PY="${PY:-.venv/bin/python}"
 EPOCHS=14
 COMMON=(--profile heatmap --epochs $EPOCHS --seed 0 --set data.holdout_validation=true --set eval_every=2)
 declare -A RECIPES=(
-  [lr1e-3]=""
+  [lr1e-3]="--set optim.lr=0.001"
   [lr3e-3]="--set optim.lr=0.003"
   [lr1e-2]="--set optim.lr=0.01"
+  [lr3e-2]="--set optim.lr=0.03"
 )
-ORDER=("${@:-lr1e-3 lr3e-3 lr1e-2}")
+ORDER=("${@:-lr1e-3 lr3e-3 lr1e-2 lr3e-2}")
 for name in ${ORDER[@]}; do
   out="$RUNS/$name"
   if [[ -f "$out/history.jsonl" ]] && "$PY" - "$out" "$EPOCHS" <<'PY'
