@@ -50,17 +50,17 @@ metrics = ensure_evaluation(checkpoint, "buffy", run.evaluation("buffy"))
 metrics_buffy_rule = ensure_evaluation(
     checkpoint, "buffy", run.evaluation("buffy", association="buffy"), association="buffy"
 )
-cfg = metrics["provenance"]["config"]
+crop = metrics.config.crop
 paper_sets = paper.results()["table1"]["test_sets"]
-print(f"profile: {profile}; network: finetune_buffy after epoch {metrics['checkpoint_epoch']}")
+print(f"profile: {profile}; network: finetune_buffy after epoch {metrics.checkpoint_epoch}")
 print(
-    f"person box: detection window x {cfg['crop']['buffy_width_scale']} in width, "
-    f"{cfg['crop']['buffy_height_scale']} half-window heights tall; "
-    f"crop {cfg['crop']['input_size']} x {cfg['crop']['input_size']}"
+    f"person box: detection window x {crop.buffy_width_scale} in width, "
+    f"{crop.buffy_height_scale} half-window heights tall; "
+    f"crop {crop.input_size} x {crop.input_size}"
 )
-print(f"PCP alpha: {metrics['pcp_alpha']}")
+print(f"PCP alpha: {metrics.pcp_alpha}")
 for key, s in paper_sets.items():
-    ours_n = metrics["table1"]["whole_set" if key == "whole" else "subset"]["n"]
+    ours_n = metrics.n("whole_set" if key == "whole" else "subset")
     print(f"paper's {s['label']}: {s['n_images']} frames; ours: {ours_n}")
 
 # %% [markdown]
@@ -79,17 +79,13 @@ def ours_row(pcp):
 
 ours = pd.DataFrame(
     {
-        ("whole test set", "all frames", metrics["table1"]["whole_set"]["n"]): ours_row(
-            metrics["table1"]["whole_set"]["pcp"]
+        ("whole test set", "all frames", metrics.n()): ours_row(metrics.pcp()),
+        ("subset", "paper's association rule", metrics.n("subset")): ours_row(
+            metrics.pcp("subset")
         ),
-        ("subset", "paper's association rule", metrics["table1"]["subset"]["n"]): ours_row(
-            metrics["table1"]["subset"]["pcp"]
+        ("subset", "Buffy package rule (IoU > 0.5)", metrics_buffy_rule.n("subset")): ours_row(
+            metrics_buffy_rule.pcp("subset")
         ),
-        (
-            "subset",
-            "Buffy package rule (IoU > 0.5)",
-            metrics_buffy_rule["table1"]["subset"]["n"],
-        ): ours_row(metrics_buffy_rule["table1"]["subset"]["pcp"]),
     }
 ).T
 ours.index.names = ["frames", "association", "n"]
@@ -163,8 +159,8 @@ print(
 claims = paper.results()["table1"]["text_claims"]
 means = paper.table1_arm_means().set_index(["test_set", "method"])
 ours_means = {
-    "whole": tables.pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
-    "subset": tables.pcp_with_means(metrics["table1"]["subset"]["pcp"]),
+    "whole": tables.pcp_with_means(metrics.pcp()),
+    "subset": tables.pcp_with_means(metrics.pcp("subset")),
 }
 col = {"lower": tables.LR_MEAN_COLUMNS[0], "upper": tables.LR_MEAN_COLUMNS[1]}
 rows = []
@@ -200,7 +196,7 @@ for c in claims:
 
 # %% tags=["hide-input"]
 # the per-frame decisions are checked to reproduce the table's numbers
-scores = checked_frame_scores(run.evaluation("buffy"), metrics["table1"]["whole_set"]["pcp"])
+scores = checked_frame_scores(run.evaluation("buffy"), metrics.pcp())
 figures = example_figures.best_and_worst_figures(run.evaluation("buffy"), scores, n_examples)
 plt.show()
 

@@ -50,14 +50,13 @@ from hmlpe.engine.layout import RunLayout
 
 run = RunLayout(run_dir)
 metrics = ensure_evaluation(run.checkpoint(run.finetune("flic")), "flic", run.evaluation("flic"))
-cfg = metrics["provenance"]["config"]
-print(f"profile: {profile}; network: finetune_flic after epoch {metrics['checkpoint_epoch']}")
+crop = metrics.config.crop
+print(f"profile: {profile}; network: finetune_flic after epoch {metrics.checkpoint_epoch}")
 print(
-    f"person box: torso box x {cfg['crop']['flic_width_scale']} in width, "
-    f"x {cfg['crop']['flic_height_scale']} in height; crop {cfg['crop']['input_size']} x "
-    f"{cfg['crop']['input_size']}"
+    f"person box: torso box x {crop.flic_width_scale} in width, "
+    f"x {crop.flic_height_scale} in height; crop {crop.input_size} x {crop.input_size}"
 )
-print(f"test examples: {metrics['n_examples']}; PCP alpha: {metrics['pcp_alpha']}")
+print(f"test examples: {metrics.n_examples}; PCP alpha: {metrics.pcp_alpha}")
 
 # %% [markdown]
 # ## Left and right in FLIC
@@ -67,11 +66,11 @@ print(f"test examples: {metrics['n_examples']}; PCP alpha: {metrics['pcp_alpha']
 # reader exchanges left and right in the examples where the person's left shoulder lies on
 # the image's right (`PoseRecord.swapped_lr`). PCP is symmetric under that exchange only
 # pair by pair: LL and RL (and LU and RU) below are observer-centric arms. Eq. 7's torso size
-# is computed with FLIC's own labels (`hmlpe.engine.evaluation.flic_torso`), so that the paper's and
+# is computed with FLIC's own labels (`hmlpe.engine.scoring.flic_torso`), so that the paper's and
 # MODEC's diagonals mean what they mean in FLIC.
 
 # %% tags=["hide-input"]
-records = load_dataset("flic", cfg["data"]["data_root"], "test")
+records = load_dataset("flic", metrics.data_root, "test")
 swapped = sum(r.swapped_lr for r in records)
 print(
     f"FLIC test examples relabelled (left and right exchanged): {swapped} of {len(records)} "
@@ -115,7 +114,7 @@ diff_rows = pd.IndexSlice[[k for k in t2.index if k[-1] == tables.GAP_ROW], :]
 # %% tags=["hide-input"]
 pub = paper.published_elsewhere()
 ref = pub[(pub["dataset"] == "FLIC") & pub["metric"].str.startswith("PCP")]
-ours_pcp = tables.pcp_with_means(metrics["table2"]["pcp"])
+ours_pcp = tables.pcp_with_means(metrics.pcp())
 ref_rows = {}
 for _, r in ref.iterrows():
     ref_rows[f"{r['method']} ({r['source']})"] = {
@@ -240,7 +239,7 @@ num_cols = [c for c in st.columns if c.startswith("ours")]
 
 # %% tags=["hide-input"]
 # the per-frame decisions are checked to reproduce the table's numbers
-scores = checked_frame_scores(run.evaluation("flic"), metrics["table2"]["pcp"])
+scores = checked_frame_scores(run.evaluation("flic"), metrics.pcp())
 figures = example_figures.best_and_worst_figures(run.evaluation("flic"), scores, n_examples)
 plt.show()
 

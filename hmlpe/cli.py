@@ -635,7 +635,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     check_output_folder(args.out)  # before torch loads; evaluate() checks it again
     from hmlpe.engine.evaluation import evaluate
 
-    result = evaluate(
+    record = evaluate(
         args.checkpoint,
         args.dataset,
         args.out,
@@ -645,8 +645,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         progress=args.progress,
         mirror_average=args.mirror_average,
     )
-    table = result.get("table1") or {"test": result["table2"]}
-    print(json.dumps(table, indent=2))
+    print(json.dumps(record.table_json(), indent=2))
     return 0
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from hmlpe import cli
 from hmlpe.cli import main, parse_overrides
+from hmlpe.engine.records import read_evaluation_record
 from hmlpe.skeleton import JOINTS
 
 BUFFY_IMAGE = "buffy/images/buffy_s5e2_original/000063.jpg"
@@ -49,16 +50,16 @@ def test_evaluate_buffy_writes_table1_and_predictions(smoke_checkpoint, tmp_path
     assert len(frame) == 276 and frame["matched"].sum() == 267
     assert frame.loc[~frame["matched"], "nose_x"].isna().all()
     assert frame.loc[frame["matched"], "nose_x"].notna().all()
-    metrics = json.loads((out / "metrics.json").read_text())
-    t1 = metrics["table1"]
-    assert t1["whole_set"]["n"] == 276 and t1["subset"]["n"] == 267
+    record = read_evaluation_record(out, "buffy")
+    assert record.n("whole_set") == 276 and record.n("subset") == 267
     for col in ("LL", "RL", "LU", "RU"):
-        whole, subset = t1["whole_set"]["pcp"][col], t1["subset"]["pcp"][col]
+        whole, subset = record.pcp("whole_set")[col], record.pcp("subset")[col]
         assert 0 <= whole <= subset <= 100
         # Unmatched frames count as wrong: whole = subset x 267 / 276.
         assert math.isclose(whole, subset * 267 / 276, rel_tol=1e-9, abs_tol=1e-9)
-    for key in ("git_commit", "config", "device", "created", "data_fingerprint"):
-        assert key in metrics["provenance"]
+    prov = record.provenance
+    assert prov.config and prov.device and prov.created and prov.data_fingerprint
+    assert record.per_frame_correct().shape == (276, 4)
 
 
 def test_evaluate_flic_writes_table2_and_figure4(smoke_checkpoint, tmp_path):
@@ -78,10 +79,11 @@ def test_evaluate_flic_writes_table2_and_figure4(smoke_checkpoint, tmp_path):
         )
         == 0
     )
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["table2"]["n"] == 1016
-    curves = metrics["figure4"]["torso"]["paper"]
-    assert metrics["figure4"]["radii"] == list(range(21))
+    record = read_evaluation_record(out, "flic")
+    assert record.n() == 1016
+    figure4 = record.accuracy_curves()
+    curves = figure4.torso["paper"]
+    assert list(figure4.radii) == list(range(21))
     for joint in ("l_elbow", "r_elbow", "l_wrist", "r_wrist"):
         assert np.all(np.diff(curves[joint]) >= 0)  # accuracy grows with r
     assert len(pd.read_csv(out / "predictions.csv")) == 1016

@@ -7,6 +7,7 @@ import pytest
 from hmlpe.data.datasets.records import PoseRecord
 from hmlpe.data.pipeline import HeldOutSet
 from hmlpe.engine.evaluation import ARM_COLUMNS, arm_pcp, flic_torso
+from hmlpe.engine.scoring import score_predictions
 from hmlpe.skeleton import JOINT_INDEX as J
 
 # Buffy sticks in file order (torso, LUA, RUA, LLA, RLA, head), each (end, end) as stored.
@@ -129,3 +130,50 @@ def test_flic_torso_is_hip_to_opposite_shoulder_with_flic_own_labels():
     # a record whose reader swapped left and right: FLIC's own labels are restored first
     swapped = _record("flic", "b", gt, extra=hips, swapped_lr=True)
     assert flic_torso(swapped) == pytest.approx(np.hypot(115 - 80, 220 - 100))
+
+
+# ---- the pure scoring of one evaluation (engine.scoring.score_predictions) ----------------------
+
+
+def test_scoring_buffy_gives_whole_set_and_subset_by_hand():
+    # frame 1: PRED (LL, LU, RU correct, RL wrong); frame 2: no matched window (all wrong)
+    recs = [_record("buffy", f"s5e2_00000{i}", PRED, sticks=STICKS) for i in (1, 2)]
+    pred = np.stack([PRED, np.full((8, 2), np.nan)])
+    s = score_predictions("buffy", recs, np.array([True, False]), pred)
+    assert s.correct.tolist() == [[True, False, True, True], [False] * 4]
+    assert s.matched.tolist() == [True, False] and s.figure4 is None
+    assert s.whole_set.n == 2 and s.whole_set.pcp == {"LL": 50.0, "RL": 0.0, "LU": 50.0, "RU": 50.0}
+    assert s.subset is not None and s.subset.n == 1
+    assert s.subset.pcp == {"LL": 100.0, "RL": 0.0, "LU": 100.0, "RU": 100.0}
+    # one matched frame: every bootstrap resample is that frame
+    assert s.subset.ci95 == {c: (v, v) for c, v in s.subset.pcp.items()}
+    lo, hi = s.whole_set.ci95["LL"]
+    assert 0.0 <= lo <= 50.0 <= hi <= 100.0
+
+
+def test_scoring_flic_gives_table2_and_figure4_by_hand():
+    gt = _joints(
+        nose=(100, 60),
+        neck=(100, 95),
+        l_shoulder=(80, 100),
+        r_shoulder=(120, 100),
+        l_elbow=(70, 150),
+        r_elbow=(130, 150),
+        l_wrist=(60, 200),
+        r_wrist=(140, 200),
+    )
+    rec = _record("flic", "flic_00001", gt, extra={"l_hip": (85, 200), "r_hip": (115, 200)})
+    pred = gt.copy()
+    pred[J["l_elbow"]] += (0, 21)  # paper torso hypot(35, 100) = 105.9: 19.8% off
+    pred[J["l_wrist"]] += (0, 26)  # 25.5 allowed on the lower arm: LL wrong
+    s = score_predictions("flic", [rec], np.array([True]), pred[None])
+    assert s.subset is None and s.whole_set.n == 1
+    # LL: wrist 26 > 25.5 and elbow 21 px; LU: elbow 21 <= 0.5 x 51.0; right arm exact
+    assert s.whole_set.pcp == {"LL": 0.0, "RL": 100.0, "LU": 100.0, "RU": 100.0}
+    f4 = s.figure4
+    assert f4 is not None and f4.radii == tuple(range(21))
+    elbow = f4.torso["paper"]["l_elbow"]
+    assert elbow[19] == 0.0 and elbow[20] == 100.0  # 19.8% of the torso: within r = 20 only
+    assert set(f4.torso["paper"]["r_elbow"]) == {100.0}  # exact, inclusive at r = 0
+    # MODEC's torso (left shoulder to right hip) hypot(35, 100) here too: same curve
+    assert f4.torso["modec"]["l_elbow"] == elbow

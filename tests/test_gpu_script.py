@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hmlpe.engine.records import read_evaluation_record, read_run_record
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,15 +46,16 @@ def test_gpu_script_on_cpu(data_pack, tmp_path):
     assert json.loads((res / "machine.json").read_text())["cuda_available"] is False
     bench = json.loads((res / "bench.json").read_text())
     assert bench["data_path_s_per_batch"]["device"] > 0
-    config = json.loads((res / "pretrain" / "config.json").read_text())
-    assert config["data_pack"]["id"] and config["train_fingerprint"].startswith("pack-")
+    config = read_run_record(res / "pretrain")
+    assert config.data_pack and config.data_pack["id"]
+    assert config.train_fingerprint and config.train_fingerprint.startswith("pack-")
     rows = [
         json.loads(line) for line in (res / "pretrain" / "history.jsonl").read_text().splitlines()
     ]
-    assert rows[-1]["visits"] == config["visits_total"]
+    assert rows[-1]["visits"] == config.visits_total
     for ds in ("buffy", "flic"):
-        metrics = json.loads((res / f"eval_pretrain_{ds}" / "metrics.json").read_text())
-        assert metrics["provenance"]["data_pack"]["id"] == config["data_pack"]["id"]
+        pack = read_evaluation_record(res / f"eval_pretrain_{ds}", ds).provenance.data_pack
+        assert pack and pack["id"] == config.data_pack["id"]
     assert not list(res.rglob("*.pt"))  # no weights come back
 
 

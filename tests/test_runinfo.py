@@ -11,6 +11,7 @@ import pytest
 
 from hmlpe.companion import runinfo
 from hmlpe.config import TrainConfig, merge
+from hmlpe.engine.records import write_run_record
 from tests.synthetic import ABS_RUN, buffy_metrics, history_frame
 
 
@@ -53,9 +54,15 @@ def test_provenance_of_a_run_folder(tmp_path):
     assert v["training time"] == "4.0 s"
     assert v["epochs done"] == 2  # exported results: no checkpoint, the history's
     assert v["training examples"].startswith("not recorded")  # an old config.json
-    info = json.loads((tmp_path / "config.json").read_text())
-    (tmp_path / "config.json").write_text(
-        json.dumps({**info, "train_examples": 72, "train_fingerprint": "ab12"})
+    write_run_record(
+        tmp_path,
+        TrainConfig(profile="smoke"),
+        device="cpu",
+        init_from=str(ABS_RUN / "pretrain" / "last.pt"),
+        git_commit="c0ffee",
+        created="2025-01-01T00:00:00+00:00",
+        train_examples=72,
+        train_fingerprint="ab12",
     )
     v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
     assert v["training examples"] == 72 and v["training data fingerprint"] == "ab12"

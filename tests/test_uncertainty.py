@@ -48,7 +48,13 @@ def test_bootstrap_mean_over_seeds_and_width_near_the_binomial():
 # ---- hmlpe.companion.seeds on synthetic result folders ----------------------------------------------
 
 
-def _write_seed(root, seed, correct_buffy, matched, correct_flic):
+def _write_seed(root, seed, correct_buffy, matched, correct_flic, figure4=None):
+    _write_evaluations(root / f"seed_{seed}", correct_buffy, matched, correct_flic, figure4)
+
+
+def _write_evaluations(folder, correct_buffy, matched, correct_flic, figure4=None):
+    """eval_buffy/ and eval_flic/ of a run folder as an evaluation of an earlier version
+    wrote them (no dataset, checkpoint or provenance; no n); ``figure4``: FLIC's block."""
     import json
 
     from hmlpe.uncertainty import encode_bits
@@ -68,13 +74,15 @@ def _write_seed(root, seed, correct_buffy, matched, correct_flic):
             m["table1"] = {"whole_set": {"pcp": pcp}, "subset": {"pcp": sub}}
         else:
             m["table2"] = {"pcp": pcp}
+            if figure4 is not None:
+                m["figure4"] = figure4
         return m
 
     for ds, c, mt in (
         ("buffy", correct_buffy, matched),
         ("flic", correct_flic, np.ones(len(correct_flic), bool)),
     ):
-        d = root / f"seed_{seed}" / f"eval_{ds}"
+        d = folder / f"eval_{ds}"
         d.mkdir(parents=True)
         (d / "metrics.json").write_text(json.dumps(metrics(c, mt, ds == "buffy")))
 
@@ -165,8 +173,6 @@ def test_seed_result_tables_render(tmp_path):
 
 
 def test_ablation_table_against_the_seeds(tmp_path):
-    import json as _json
-
     from hmlpe.companion.seeds import ablation_table
 
     matched = np.ones(10, bool)
@@ -174,12 +180,9 @@ def test_ablation_table_against_the_seeds(tmp_path):
     b[:, 2:] = True
     _write_seed(tmp_path / "res", 0, b, matched, np.ones((4, 4), bool))
     abl = tmp_path / "abl"
-    for ds in ("buffy", "flic"):
-        (abl / f"eval_{ds}").mkdir(parents=True)
-        m = _json.loads((tmp_path / "res" / "seed_0" / f"eval_{ds}" / "metrics.json").read_text())
-        if ds == "flic":
-            m["table2"]["pcp"]["LL"] = 50.0
-        (abl / f"eval_{ds}" / "metrics.json").write_text(_json.dumps(m))
+    flic = np.ones((4, 4), bool)
+    flic[:2, 0] = False  # LL: 50%
+    _write_evaluations(abl, b, matched, flic)
     t = ablation_table(tmp_path / "res", abl, "small pool")
     assert t.loc[("FLIC", "small pool - seeds' mean"), "LL"] == pytest.approx(-50.0)
     assert t.loc[("Buffy, whole set", "small pool - seeds' mean"), "LU"] == 0

@@ -84,11 +84,8 @@ def test_verdict_table_on_synthetic_results(tmp_path):
     b = np.zeros((10, 4), bool)
     b[:, 2:] = True
     for seed in (0, 1):
-        _write_seed(tmp_path, seed, b, matched, np.ones((4, 4), bool))
-        f = tmp_path / f"seed_{seed}" / "eval_flic" / "metrics.json"
-        m = json.loads(f.read_text())
-        m["figure4"] = _figure4(elbow=80.0, wrist=50.0)  # at r = 20: 80 and 50
-        f.write_text(json.dumps(m))
+        # Figure 4 at r = 20: 80 and 50
+        _write_seed(tmp_path, seed, b, matched, np.ones((4, 4), bool), _figure4(80.0, 50.0))
     _write_sweep(tmp_path, {"0": 0.3, "1": 0.1, "inf": 0.2, "1e+10": 0.2})
     t = verdict.verdict_table(tmp_path)
     assert list(t.columns) == list(verdict.COLUMNS)

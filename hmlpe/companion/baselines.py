@@ -15,8 +15,8 @@ from hmlpe.companion.seeds import TABLES
 from hmlpe.config import StageConfig, TrainConfig
 from hmlpe.data.cropstats import centre_crop_normalised
 from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
-from hmlpe.engine.evaluation import ARM_COLUMNS, arm_pcp, figure4_accuracy
 from hmlpe.engine.inference import joints_to_image
+from hmlpe.engine.scoring import ARM_COLUMNS, arm_pcp, figure4_accuracy
 from hmlpe.metrics import pcp_table
 
 
@@ -70,8 +70,8 @@ def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = Fals
 
 
 def reference_figure4(cfg: TrainConfig = TrainConfig(), progress: bool | None = False) -> dict:
-    """Figure 4 (``evaluation.figure4_accuracy``) of the mean pose and of the oracle on the
-    FLIC test set: {reference: the ``metrics.json["figure4"]`` block}."""
+    """Figure 4 (``scoring.figure4_accuracy``) of the mean pose and of the oracle on the
+    FLIC test set: {reference: the ``figure4`` object of metrics.json (``records.Figure4``)}."""
     pose = pool_mean_pose(cfg, progress)
     test = load_test_set("flic", cfg, progress=progress)
     return {

@@ -4,7 +4,6 @@ figure of chapter 5 with the paper's point at its 27M visits."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -14,14 +13,14 @@ import pandas as pd
 from hmlpe.companion.history import load_history
 from hmlpe.config import PAPER_TABLE3_VISITS
 from hmlpe.engine.layout import RunLayout
+from hmlpe.engine.records import read_evaluation_record
 
 ARMS = ("LL", "RL", "LU", "RU")
 _FOLDER = re.compile(r"visits_(\d+)$")
 
 
 def _pcp(eval_dir: Path, dataset: str) -> dict[str, float]:
-    m = json.loads((eval_dir / "metrics.json").read_text())
-    pcp = m["table1"]["whole_set"]["pcp"] if dataset == "buffy" else m["table2"]["pcp"]
+    pcp = read_evaluation_record(eval_dir, dataset).pcp()  # Buffy's whole set, FLIC
     return {f"{dataset} {arm}": float(pcp[arm]) for arm in ARMS}
 
 
@@ -78,7 +77,7 @@ def curve_table(root: Path | str) -> pd.DataFrame:
     rows = {}
     for folder in sorted(root.iterdir()):
         match = _FOLDER.search(folder.name)
-        if match and (RunLayout(folder).evaluation("flic") / "metrics.json").is_file():
+        if match and RunLayout.metrics(RunLayout(folder).evaluation("flic")).is_file():
             rows[int(match.group(1))] = curve_row(folder)
     if not rows:
         raise FileNotFoundError(f"no finished curve runs (visits_<N>/ with evaluations) in {root}")

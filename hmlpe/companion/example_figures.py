@@ -40,7 +40,7 @@ def plot_predictions(
         image = load_image(rec.image)
         png = draw_skeleton(image, pred[i], box if np.isfinite(box).all() else None)
         ax.imshow(Image.open(io.BytesIO(png)))
-        for a, b in ground_truth_arms([rec], m["dataset"])[0]:
+        for a, b in ground_truth_arms([rec], str(m.dataset))[0]:
             ax.plot([a[0], b[0]], [a[1], b[1]], "--", color="white", lw=0.8)
         if np.isfinite(box).all():
             w, h = box[2] - box[0], box[3] - box[1]

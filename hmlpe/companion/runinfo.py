@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
@@ -24,7 +23,12 @@ from hmlpe.companion.history import duration_text, load_history
 from hmlpe.data.datasets.registry import verify
 from hmlpe.engine.checkpoint import load_checkpoint
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, METRICS_NAME
-from hmlpe.engine.records import read_run_record
+from hmlpe.engine.records import (
+    EvaluationRecord,
+    evaluation_record_from_json,
+    read_evaluation_record,
+    read_run_record,
+)
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import file_digest
 
@@ -99,23 +103,26 @@ def config_summary(config: Mapping[str, Any]) -> str:
 
 
 def provenance_frame(
-    source: Path | str | Mapping[str, Any], *, with_data: bool = True
+    source: Path | str | EvaluationRecord | Mapping[str, Any], *, with_data: bool = True
 ) -> pd.DataFrame:
     """Provenance of one result as a one-column table (index ``item``, column ``value``).
 
     source: a training run folder (``config.json``, ``last.pt``, ``history.jsonl``), an
-    evaluation folder (``metrics.json``), or a ``metrics.json`` dict. Rows: code commit,
+    evaluation folder (``metrics.json``), an evaluation's record (``engine.records``) or a
+    ``metrics.json`` object. Rows: code commit,
     device, created, config summary, epochs, time, data fingerprint; then (``with_data``) the
     SHA-256 of each data checksum manifest and the data root's fast verification status.
     No absolute path is shown.
     """
     rows: dict[str, Any] = {}
-    if isinstance(source, Mapping):
+    if isinstance(source, EvaluationRecord):
         _metrics_rows(source, rows)
+    elif isinstance(source, Mapping):
+        _metrics_rows(evaluation_record_from_json(source), rows)
     else:
         folder = Path(source)
         if (folder / METRICS_NAME).is_file():
-            _metrics_rows(json.loads((folder / METRICS_NAME).read_text()), rows)
+            _metrics_rows(read_evaluation_record(folder), rows)
         elif (folder / CONFIG_NAME).is_file():
             _run_rows(folder, rows)
         else:
@@ -130,25 +137,25 @@ def provenance_frame(
     return frame
 
 
-def _metrics_rows(m: Mapping[str, Any], rows: dict[str, Any]) -> None:
-    p = m.get("provenance", {})
-    rows["result"] = f"evaluation on {m.get('dataset')} test set"
-    rows["code commit (evaluation)"] = p.get("git_commit")
-    rows["code commit (checkpoint)"] = m.get("checkpoint_commit")
+def _metrics_rows(m: EvaluationRecord, rows: dict[str, Any]) -> None:
+    p = m.provenance
+    rows["result"] = f"evaluation on {m.dataset} test set"
+    rows["code commit (evaluation)"] = p.git_commit
+    rows["code commit (checkpoint)"] = m.checkpoint_commit
     rows["checkpoint"] = (
-        f"{Path(str(m.get('checkpoint'))).parent.name}/"
-        f"{Path(str(m.get('checkpoint'))).name}, epoch {m.get('checkpoint_epoch')}"
+        f"{Path(str(m.checkpoint)).parent.name}/"
+        f"{Path(str(m.checkpoint)).name}, epoch {m.checkpoint_epoch}"
     )
-    rows["device"] = p.get("device")
-    rows["created"] = p.get("created")
-    if "config" in p:
-        rows["config"] = config_summary(p["config"])
-    if m.get("association"):
-        rows["Buffy association rule"] = m["association"]
-    rows["test examples (matched)"] = f"{m.get('n_examples')} ({m.get('n_matched')})"
-    rows["evaluation time"] = duration_text(p.get("seconds"))
-    rows["inference images/s"] = p.get("inference_images_per_second")
-    rows["test data fingerprint"] = p.get("data_fingerprint")
+    rows["device"] = p.device
+    rows["created"] = p.created
+    if p.config is not None:
+        rows["config"] = config_summary(p.config)
+    if m.association:
+        rows["Buffy association rule"] = m.association
+    rows["test examples (matched)"] = f"{m.n_examples} ({m.n_matched})"
+    rows["evaluation time"] = duration_text(p.seconds)
+    rows["inference images/s"] = p.inference_images_per_second
+    rows["test data fingerprint"] = p.data_fingerprint
 
 
 def _run_rows(folder: Path, rows: dict[str, Any]) -> None:

@@ -15,8 +15,11 @@ import pandas as pd
 from hmlpe import metrics
 from hmlpe.companion.tables import PART_COLUMNS
 from hmlpe.data.datasets import load_dataset
-from hmlpe.engine.evaluation import BUFFY_ARM_STICKS, load_metrics, read_predictions
-from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
+from hmlpe.engine.evaluation import read_predictions
+from hmlpe.engine.layout import PREDICTIONS_NAME
+from hmlpe.engine.records import EvaluationRecord, read_evaluation_record
+from hmlpe.engine.scoring import BUFFY_ARM_STICKS
+from hmlpe.errors import ResultsError
 from hmlpe.skeleton import ARM_PARTS, PART_NAMES, parts_from_joints
 
 ARM_INDEX = [PART_NAMES.index(p) for p in ARM_PARTS]  # the arms LL, RL, LU, RU among the parts
@@ -24,14 +27,15 @@ ARM_INDEX = [PART_NAMES.index(p) for p in ARM_PARTS]  # the arms LL, RL, LU, RU 
 
 def read_evaluation(
     eval_dir: Path | str,
-) -> tuple[dict[str, Any], pd.DataFrame, np.ndarray, dict[str, Any]]:
-    """An evaluation folder as (metrics.json, predictions table, predicted joints (N, 8, 2) in
-    image pixels, {example name: test record} of the evaluated dataset)."""
+) -> tuple[EvaluationRecord, pd.DataFrame, np.ndarray, dict[str, Any]]:
+    """An evaluation folder as (its metrics.json record, predictions table, predicted joints
+    (N, 8, 2) in image pixels, {example name: test record} of the evaluated dataset)."""
     eval_dir = Path(eval_dir)
-    m = load_metrics(eval_dir / METRICS_NAME)
+    m = read_evaluation_record(eval_dir)
     frame, pred = read_predictions(eval_dir / PREDICTIONS_NAME)
-    data_root = m["provenance"]["config"]["data"]["data_root"]
-    records = {r.example: r for r in load_dataset(m["dataset"], data_root, "test")}
+    if m.dataset is None:
+        raise ResultsError(f"{m.where} names no dataset; evaluate again")
+    records = {r.example: r for r in load_dataset(m.dataset, m.data_root, "test")}
     return m, frame, pred, records
 
 
@@ -57,7 +61,7 @@ def frame_scores(eval_dir: Path | str, alpha: float = 0.5) -> pd.DataFrame:
     m, frame, pred, records = read_evaluation(eval_dir)
     recs = [records[str(e)] for e in frame["example"]]
     pred_arms = parts_from_joints(pred)[:, ARM_INDEX]
-    gt_arms = ground_truth_arms(recs, m["dataset"])
+    gt_arms = ground_truth_arms(recs, str(m.dataset))
     scores = arm_scores(pred_arms, gt_arms)
     correct = metrics.pcp(pred_arms, gt_arms, alpha) & frame["matched"].to_numpy(bool)[:, None]
     out = pd.DataFrame(

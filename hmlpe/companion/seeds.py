@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hmlpe.companion import paper
 from hmlpe.engine.layout import MANIFEST_NAME, RunLayout, seed_of_folder
+from hmlpe.engine.records import EvaluationRecord, read_evaluation_record
 from hmlpe.errors import ResultsError  # noqa: F401  (re-exported)
-from hmlpe.uncertainty import bootstrap_pcp, decode_bits, seed_spread
+from hmlpe.uncertainty import bootstrap_pcp, seed_spread
 
 COLUMNS = tuple(paper.PART_COLUMNS)  # LL, RL, LU, RU: the paper's column order
 # Issue 7's targets: within 3 points of the paper on upper arms, 5 on lower arms.
@@ -32,7 +32,7 @@ TABLE_CSS = [
 ]
 # Column names of the book's table: short enough for the page's width.
 SHORT_NAMES = {"ours (mean)": "ours", "sd over seeds": "sd", "CI95": "95% CI"}
-# (the paper's table, dataset, key of the test set in metrics.json, label of the test set)
+# (the paper's table, dataset, test set (EvaluationRecord.test_set), label of the test set)
 TABLES = (
     ("Table 1", "buffy", "whole_set", "Buffy, whole set"),
     ("Table 1", "buffy", "subset", "Buffy, subset"),
@@ -61,53 +61,17 @@ class MissingEvaluationWarning(UserWarning):
     """A seed folder without the evaluation asked for: left out of the seeds' summary."""
 
 
-def read_metrics(path: Path) -> dict:
-    """One evaluation's metrics.json; a truncated or foreign file is a ResultsError naming it."""
-    try:
-        metrics = json.loads(Path(path).read_text())
-    except ValueError as exc:
-        raise ResultsError(f"{path} is not valid JSON ({exc}); evaluate again") from None
-    if not isinstance(metrics, dict):
-        raise ResultsError(f"{path} holds a {type(metrics).__name__}, not an evaluation's metrics")
-    metrics["_path"] = str(path)  # so later readers can name it
-    return metrics
-
-
-def pcp_block(metrics: dict, dataset: str, table: str | None) -> dict:
-    """The {"n", "pcp", ...} block of one test set in an evaluation's metrics.json."""
-    keys = ("table1", table) if dataset == "buffy" else ("table2",)
-    block: Any = metrics
-    for i, key in enumerate(keys):
-        if not isinstance(block, dict) or key not in block:
-            where = metrics.get("_path", "metrics")
-            raise ResultsError(
-                f"{where} has no {'/'.join(map(str, keys[: i + 1]))}: not an "
-                f"evaluation of {dataset} by this version; evaluate again"
-            )
-        block = block[key]
-    return block
-
-
-def pcp_values(block: dict, metrics: dict) -> list[float]:
-    """The four arm PCPs (COLUMNS) of a pcp_block; a missing one is a ResultsError."""
-    try:
-        return [float(block["pcp"][c]) for c in COLUMNS]
-    except (KeyError, TypeError) as exc:
-        key = exc.args[0] if isinstance(exc, KeyError) and exc.args else "?"
-        raise ResultsError(
-            f"{metrics.get('_path', 'metrics')} has no pcp/{key} in its "
-            "test-set block; evaluate again"
-        ) from None
-
-
-def load_seed_metrics(root: Path, dataset: str, mirror: bool = False) -> list[tuple[int, dict]]:
-    """(seed, metrics.json) for every seed folder that holds the evaluation; a seed folder
-    without it is named in a MissingEvaluationWarning, never averaged away in silence."""
+def load_seed_metrics(
+    root: Path, dataset: str, mirror: bool = False
+) -> list[tuple[int, EvaluationRecord]]:
+    """(seed, its evaluation's ``metrics.json`` record) for every seed folder that holds the
+    evaluation; a seed folder without it is named in a MissingEvaluationWarning, never
+    averaged away in silence."""
     out = []
     for seed, folder in seed_folders(root):
         f = RunLayout.metrics(RunLayout(folder).evaluation(dataset, mirror=mirror))
         if f.is_file():
-            out.append((seed, read_metrics(f)))
+            out.append((seed, read_evaluation_record(f, dataset)))
         else:
             warnings.warn(
                 f"{folder.name} has no {f.relative_to(folder)}: left out of the "
@@ -116,17 +80,6 @@ def load_seed_metrics(root: Path, dataset: str, mirror: bool = False) -> list[tu
                 stacklevel=2,
             )
     return out
-
-
-def _correct(m: dict, subset: bool) -> np.ndarray:
-    pf = m.get("per_frame")
-    if pf is None:
-        raise ValueError(
-            f"metrics of {m.get('checkpoint')} have no per-frame correctness "
-            "(evaluated by an older version): evaluate again"
-        )
-    c = np.stack([decode_bits(pf["correct"][col]) for col in COLUMNS], axis=1)
-    return c[decode_bits(pf["matched"])] if subset else c
 
 
 def pcp_over_seeds(
@@ -142,8 +95,8 @@ def pcp_over_seeds(
         )
     per_seed, correct = [], []
     for _, m in runs:
-        per_seed.append(pcp_values(pcp_block(m, dataset, table), m))
-        correct.append(_correct(m, subset=(table == "subset")))
+        per_seed.append(m.pcp_values(table))
+        correct.append(m.per_frame_correct(subset=(table == "subset")))
     values = np.array(per_seed)
     boot = bootstrap_pcp(np.stack(correct), n_boot=n_boot)
     return {
@@ -315,9 +268,8 @@ def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
         f = RunLayout.metrics(RunLayout(ablation).evaluation(dataset))
         if not f.is_file():
             raise FileNotFoundError(f"ablation result {f} is missing")
-        metrics = read_metrics(f)
         ours = pcp_over_seeds(root, dataset, table)["spread"]["mean"]
-        abl = np.array(pcp_values(pcp_block(metrics, dataset, table), metrics))
+        abl = np.array(read_evaluation_record(f, dataset).pcp_values(table))
         rows[name, "seeds' mean"] = ours
         rows[name, label] = abl
         rows[name, f"{label} - seeds' mean"] = abl - ours

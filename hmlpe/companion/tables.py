@@ -24,6 +24,7 @@ import pandas as pd
 
 from hmlpe.companion import paper
 from hmlpe.engine.profiles import ratio_to_lambdas
+from hmlpe.engine.records import EvaluationRecord, evaluation_record_from_json
 
 PART_COLUMNS = ("LL", "RL", "LU", "RU")
 LR_MEAN_COLUMNS = ("lower arms (L/R mean)", "upper arms (L/R mean)")
@@ -135,23 +136,30 @@ def paper_form(paper_df: pd.DataFrame, ours: Mapping[str, Mapping[str, float]]) 
     return out
 
 
-def table1_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
+def as_record(metrics: EvaluationRecord | Mapping[str, Any]) -> EvaluationRecord:
+    """An evaluation's record; a ``metrics.json`` object already in memory is read by its owner
+    (``engine.records.evaluation_record_from_json``)."""
+    if isinstance(metrics, EvaluationRecord):
+        return metrics
+    return evaluation_record_from_json(metrics)
+
+
+def table1_comparison(metrics: EvaluationRecord | Mapping[str, Any]) -> pd.DataFrame:
     """The paper's Table 1 in its own form with our rows added (:func:`paper_form`): the
     whole-set rows with our whole set, the subset rows with our matched subset
-    (``metrics.json`` of a Buffy evaluation)."""
-    if "table1" not in metrics:
+    (the ``metrics.json`` record of a Buffy evaluation)."""
+    m = as_record(metrics)
+    if m.dataset != "buffy":
         raise ValueError("these metrics hold no table1 (not a Buffy evaluation)")
-    ours = {
-        "whole": pcp_with_means(metrics["table1"]["whole_set"]["pcp"]),
-        "subset": pcp_with_means(metrics["table1"]["subset"]["pcp"]),
-    }
+    ours = {"whole": pcp_with_means(m.pcp()), "subset": pcp_with_means(m.pcp("subset"))}
     return paper_form(paper_table1_frame(), ours)
 
 
-def table2_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
+def table2_comparison(metrics: EvaluationRecord | Mapping[str, Any]) -> pd.DataFrame:
     """The paper's Table 2 (HMLPE on FLIC) with our rows added (:func:`paper_form`), with the
-    L/R means (``metrics.json`` of a FLIC evaluation)."""
-    if "table2" not in metrics:
+    L/R means (the ``metrics.json`` record of a FLIC evaluation)."""
+    m = as_record(metrics)
+    if m.dataset != "flic":
         raise ValueError("these metrics hold no table2 (not a FLIC evaluation)")
     t = paper.table2()
     frame = t.set_index("method")[list(PART_COLUMNS)].astype(float)
@@ -161,7 +169,7 @@ def table2_comparison(metrics: Mapping[str, Any]) -> pd.DataFrame:
         [("FLIC", m) for m in frame.index], names=["test set", "method"]
     )
     frame.attrs.update(t.attrs)
-    out = paper_form(frame, {"FLIC": pcp_with_means(metrics["table2"]["pcp"])})
+    out = paper_form(frame, {"FLIC": pcp_with_means(m.pcp())})
     return out.drop(columns=list(VERSUS_COLUMNS))  # Table 2 holds no other method
 
 
@@ -227,18 +235,19 @@ def table3_comparison(histories: Mapping[float, pd.DataFrame | None]) -> pd.Data
 
 
 # --------------------------------------------------------------------------- Figure 4
-def figure4_curves(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """Eq. 7's accuracy curves of a FLIC evaluation: index r (percent of the torso size),
-    columns (torso definition, joint), plus the L/R means ``elbow`` and ``wrist``."""
-    f = metrics["figure4"]
-    cols = {}
-    for definition, curves in f["torso"].items():
+def figure4_curves(metrics: EvaluationRecord | Mapping[str, Any]) -> pd.DataFrame:
+    """Eq. 7's accuracy curves of a FLIC evaluation (its record, or a ``metrics.json`` object
+    with a ``figure4``): index r (percent of the torso size), columns (torso definition,
+    joint), plus the L/R means ``elbow`` and ``wrist``."""
+    f = as_record(metrics).accuracy_curves()
+    cols: dict[tuple[str, str], list[float]] = {}
+    for definition, curves in f.torso.items():
         for joint, acc in curves.items():
-            cols[(definition, joint)] = acc
+            cols[(definition, joint)] = list(acc)
         for kind in ("elbow", "wrist"):
             cols[(definition, kind)] = list(
                 np.mean([curves[f"l_{kind}"], curves[f"r_{kind}"]], axis=0)
             )
-    frame = pd.DataFrame(cols, index=pd.Index(f["radii"], name="r"))
+    frame = pd.DataFrame(cols, index=pd.Index(list(f.radii), name="r"))
     frame.columns.names = ["torso", "joint"]
     return frame

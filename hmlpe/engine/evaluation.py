@@ -1,39 +1,46 @@
-"""Evaluation on the Buffy (Table 1) and FLIC (Table 2, Figure 4) test sets.
+"""Evaluation on the Buffy (Table 1) and FLIC (Table 2, Figure 4) test sets: run the network
+on the test crops, score its predictions (``engine.scoring``, pure) and write the results.
 
 Writes ``predictions.csv`` (one row per test example, joints in original-image pixels,
-0-based) and ``metrics.json`` (the table's numbers with provenance) into an output folder.
-PCP ground truth: Buffy's own arm sticks; FLIC's annotated joints.
+0-based) and ``metrics.json`` (the table's numbers with provenance, ``engine.records``) into an
+output folder.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hmlpe import metrics
-from hmlpe.data.datasets.records import PoseRecord
 from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import HeldOutSet, load_test_set
 from hmlpe.engine.checkpoint import load_model
 from hmlpe.engine.guard import RunLock, check_output_folder
 from hmlpe.engine.inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
 from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
-from hmlpe.provenance import atomic_write_json, atomic_write_text, git_commit, now_utc
-from hmlpe.skeleton import ARM_PARTS, JOINTS, PART_NAMES, parts_from_joints
-from hmlpe.uncertainty import bootstrap_pcp, encode_bits
+from hmlpe.engine.records import (
+    EvaluationProvenance,
+    EvaluationRecord,
+    EvaluationScores,
+    read_evaluation_record,
+    write_evaluation_record,
+)
+from hmlpe.engine.scoring import (  # noqa: F401  (re-exported: where the tables' numbers are made)
+    ARM_COLUMNS,
+    BUFFY_ARM_STICKS,
+    FIGURE4_JOINTS,
+    FIGURE4_RADII,
+    arm_pcp,
+    figure4_accuracy,
+    flic_torso,
+    score_predictions,
+)
+from hmlpe.provenance import atomic_write_text, git_commit, now_utc
+from hmlpe.skeleton import JOINTS
 
 DATASETS = ("buffy", "flic")
-# Column labels of Tables 1 and 2, in the paper's order, for the parts in skeleton.ARM_PARTS.
-ARM_COLUMNS = ("LL", "RL", "LU", "RU")
-# Buffy stick rows (file order torso, LUA, RUA, LLA, RLA, head) of ARM_PARTS.
-BUFFY_ARM_STICKS = {"l_lower_arm": 3, "r_lower_arm": 4, "l_upper_arm": 1, "r_upper_arm": 2}
-FIGURE4_RADII = np.arange(0, 21)
-FIGURE4_JOINTS = ("l_elbow", "r_elbow", "l_wrist", "r_wrist")
 
 
 def predictions_frame(test: HeldOutSet, joints_image: np.ndarray) -> pd.DataFrame:
@@ -73,27 +80,6 @@ def read_predictions(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, joints
 
 
-def _sticks(record: PoseRecord) -> np.ndarray:
-    assert record.sticks is not None  # every Buffy record has its stick annotations
-    return record.sticks
-
-
-def arm_pcp(test: HeldOutSet, pred_joints: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """Correct (N, 4) for the arms LL, RL, LU, RU by eq. 6; unmatched frames are wrong."""
-    pred_parts = parts_from_joints(pred_joints)
-    part_idx = [PART_NAMES.index(p) for p in ARM_PARTS]
-    pred_arms = pred_parts[:, part_idx]
-    if test.name == "buffy":
-        gt_arms = np.stack(
-            [_sticks(r)[[BUFFY_ARM_STICKS[p] for p in ARM_PARTS]] for r in test.records]
-        )
-    else:
-        gt_joints = np.stack([r.joints for r in test.records])
-        gt_arms = parts_from_joints(gt_joints)[:, part_idx]
-    correct = metrics.pcp(pred_arms, gt_arms, alpha=alpha)  # NaN ends count as wrong
-    return correct & test.matched[:, None]
-
-
 def evaluate(
     checkpoint: Path,
     dataset: str,
@@ -104,10 +90,10 @@ def evaluate(
     association: str | None = None,
     progress: bool | None = None,
     mirror_average: bool = False,
-) -> dict[str, Any]:
-    """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json.
-    ``mirror_average``: average the predictions of each crop and its mirror (not in the paper;
-    reported apart, ``metrics.json["mirror_average"]``)."""
+) -> EvaluationRecord:
+    """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json and return
+    the record written. ``mirror_average``: average the predictions of each crop and its mirror
+    (not in the paper; reported apart, ``EvaluationRecord.mirror_average``)."""
     if dataset not in DATASETS:
         raise ValueError(
             f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}"
@@ -136,7 +122,8 @@ def _evaluate(
     association: str | None,
     progress: bool | None,
     mirror_average: bool,
-) -> dict[str, Any]:
+) -> EvaluationRecord:
+    """Inference, then pure scoring (``score_predictions``), then writing (``write_results``)."""
     t0 = time.perf_counter()
     model, cfg, spec, state = load_model(Path(checkpoint), device)
     overrides = {}
@@ -158,93 +145,61 @@ def _evaluate(
         norm, _ = predict_crops(model, test.images[sel], spec)
     inference_seconds = time.perf_counter() - t_inf
     pred[sel] = joints_to_image(norm, test.boxes[sel], cfg.crop.input_size)
-    frame = predictions_frame(test, pred)
-    correct = arm_pcp(test, pred)
-    table = metrics.pcp_table(correct, test.matched)
-    result: dict[str, Any] = {
-        "dataset": dataset,
-        "checkpoint": str(checkpoint),
-        "checkpoint_epoch": int(state["epoch"]),
-        "checkpoint_commit": state.get("git_commit"),
-        "pcp_alpha": 0.5,
-        "columns": dict(zip(ARM_COLUMNS, ARM_PARTS)),
-        "n_examples": int(len(test.records)),
-        "n_matched": int(test.matched.sum()),
-        "mirror_average": bool(mirror_average),
-    }
-    whole = dict(zip(ARM_COLUMNS, map(float, table.whole)))
-    subset = dict(zip(ARM_COLUMNS, map(float, table.subset)))
-    whole_ci = _ci(correct)
-    # Per-frame correctness (test order of predictions.csv) for seeds and bootstraps later.
-    result["per_frame"] = {
-        "matched": encode_bits(test.matched),
-        "correct": {c: encode_bits(correct[:, k]) for k, c in enumerate(ARM_COLUMNS)},
-    }
-    if dataset == "buffy":
-        result["association"] = cfg.data.buffy_association
-        result["table1"] = {
-            "whole_set": {"n": int(len(test.records)), "pcp": whole, "ci95": whole_ci},
-            "subset": {
-                "n": int(test.matched.sum()),
-                "pcp": subset,
-                "ci95": _ci(correct[test.matched]),
-            },
-        }
-    else:
-        result["table2"] = {"n": int(len(test.records)), "pcp": whole, "ci95": whole_ci}
-        result["figure4"] = figure4_accuracy(test, pred)
-    result["provenance"] = {
-        "git_commit": git_commit(),
-        "config": state["config"],
-        "device": spec.description,
-        "created": now_utc(),
-        "seconds": round(time.perf_counter() - t0, 2),
-        "inference_seconds": round(inference_seconds, 3),
-        "inference_images_per_second": round(len(sel) / max(inference_seconds, 1e-9), 1),
-        "data_fingerprint": test.fingerprint,
-        "data_pack": pack_provenance(),
-    }
+    scores = score_predictions(dataset, test.records, test.matched, pred)
+    provenance = EvaluationProvenance(
+        git_commit=git_commit(),
+        config=state["config"],
+        device=spec.description,
+        created=now_utc(),
+        seconds=round(time.perf_counter() - t0, 2),
+        inference_seconds=round(inference_seconds, 3),
+        inference_images_per_second=round(len(sel) / max(inference_seconds, 1e-9), 1),
+        data_fingerprint=test.fingerprint,
+        data_pack=pack_provenance(),
+    )
+    return write_results(
+        out_dir,
+        test,
+        pred,
+        scores,
+        provenance=provenance,
+        checkpoint=str(checkpoint),
+        checkpoint_epoch=int(state["epoch"]),
+        checkpoint_commit=state.get("git_commit"),
+        association=cfg.data.buffy_association,
+        mirror_average=mirror_average,
+    )
+
+
+def write_results(
+    out_dir: Path,
+    test: HeldOutSet,
+    pred: np.ndarray,
+    scores: EvaluationScores,
+    *,
+    provenance: EvaluationProvenance,
+    checkpoint: str,
+    checkpoint_epoch: int,
+    checkpoint_commit: str | None,
+    association: str | None,
+    mirror_average: bool,
+) -> EvaluationRecord:
+    """Write an evaluation folder: ``predictions.csv`` of ``pred`` (N, 8, 2, image pixels) and
+    ``metrics.json`` of ``scores`` with the checkpoint and provenance."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    frame = predictions_frame(test, pred)
     atomic_write_text(out_dir / PREDICTIONS_NAME, frame.to_csv(index=False, float_format="%.3f"))
-    atomic_write_json(out_dir / METRICS_NAME, result)
-    return result
-
-
-def figure4_accuracy(test: HeldOutSet, pred: np.ndarray) -> dict[str, Any]:
-    """Figure 4 of predicted joints (N, 8, 2, image pixels) on the FLIC test set: eq. 7's
-    accuracy of the elbows and wrists at ``FIGURE4_RADII``, with the paper's and MODEC's torso
-    size; the ``metrics.json["figure4"]`` block."""
-    gt = np.stack([r.joints for r in test.records])
-    j_idx = [JOINTS.index(j) for j in FIGURE4_JOINTS]
-    curves = {}
-    for definition in ("paper", "modec"):
-        torso = np.array([flic_torso(r, definition) for r in test.records])
-        acc = metrics.joint_accuracy_curve(pred[:, j_idx], gt[:, j_idx], torso, FIGURE4_RADII)
-        curves[definition] = {j: acc[:, k].tolist() for k, j in enumerate(FIGURE4_JOINTS)}
-    return {"radii": FIGURE4_RADII.tolist(), "torso": curves}
-
-
-def _ci(correct: np.ndarray) -> dict[str, list[float]]:
-    """95% bootstrap interval over test frames of each column's PCP (hmlpe.uncertainty)."""
-    b = bootstrap_pcp(correct)
-    return {c: [float(b["lo"][k]), float(b["hi"][k])] for k, c in enumerate(ARM_COLUMNS)}
-
-
-def flic_torso(record, definition: str = "paper") -> float:
-    """Eq. 7's torso size of a FLIC record: the paper's hip-to-opposite-shoulder distance
-    (left hip to right shoulder) or MODEC's (left shoulder to right hip), with FLIC's own
-    left/right labels (the reader relabels arms observer-centric; ``swapped_lr`` undoes it)."""
-    j = record.joints
-    l_sho, r_sho = j[JOINTS.index("l_shoulder")], j[JOINTS.index("r_shoulder")]
-    l_hip, r_hip = record.extra["l_hip"], record.extra["r_hip"]
-    if record.swapped_lr:
-        l_sho, r_sho, l_hip, r_hip = r_sho, l_sho, r_hip, l_hip
-    return float(metrics.torso_size(l_sho, r_sho, l_hip, r_hip, definition))
-
-
-def load_metrics(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+    return write_evaluation_record(
+        out_dir,
+        scores,
+        provenance=provenance,
+        checkpoint=checkpoint,
+        checkpoint_epoch=checkpoint_epoch,
+        checkpoint_commit=checkpoint_commit,
+        association=association,
+        mirror_average=mirror_average,
+    )
 
 
 def ensure_evaluation(
@@ -256,18 +211,18 @@ def ensure_evaluation(
     device: str = "auto",
     progress: bool | None = False,
     mirror_average: bool = False,
-) -> dict[str, Any]:
-    """``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
+) -> EvaluationRecord:
+    """The ``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
     older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     metrics_file = out_dir / METRICS_NAME
     if metrics_file.is_file() and (
         not checkpoint.is_file() or metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime
     ):
-        m = load_metrics(metrics_file)
-        if (association is None or m.get("association") == association) and bool(
-            m.get("mirror_average", False)
-        ) == mirror_average:
+        m = read_evaluation_record(metrics_file, dataset)
+        if (association is None or m.association == association) and (
+            m.mirror_average == mirror_average
+        ):
             return m
     if not checkpoint.is_file():
         raise FileNotFoundError(
