@@ -78,6 +78,27 @@ def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
     assert strip(full.history) == strip(resumed.history)
 
 
+def test_resume_after_the_data_folder_moved(tmp_path):
+    """The data root is where files lie, not a setting of the run: a run started on one root
+    resumes on another and ends where the uninterrupted run does; its run record names the
+    new root. Any other change is still refused."""
+    from hmlpe.engine.records import read_run_record
+
+    old_root, new_root = tmp_path / "data_old", tmp_path / "data_new"
+    cfg = tiny_config(epochs=2, **{"data.data_root": str(old_root)})
+    moved = merge(cfg, {"data.data_root": str(new_root)})
+    full = run(cfg, tmp_path / "full")
+    run(cfg, tmp_path / "split", stop_after_epochs=1)
+    resumed = run(moved, tmp_path / "split", resume=True)
+    a = load_checkpoint(full.checkpoint)["model"]
+    b = load_checkpoint(resumed.checkpoint)["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert read_run_record(tmp_path / "split").config.data.data_root == str(new_root)
+    with pytest.raises(CheckpointError, match=r"differs in: optim\.lr"):
+        run(merge(moved, {"optim.lr": 0.02}), tmp_path / "split", resume=True)
+
+
 def test_mid_epoch_stop_and_resume_equal_an_uninterrupted_run(tmp_path):
     # one paper epoch (32 passes of 20 images: 80 steps at batch 8): stop inside the
     # first epoch, after a readback, and again inside the second; the resumed run draws the same

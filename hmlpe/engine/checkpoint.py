@@ -75,15 +75,23 @@ def build_model(cfg: TrainConfig, spec: DeviceSpec) -> PoseNet:
     return model
 
 
+# Config fields that say where a run executes and where its files lie, not what it computes: a
+# run resumes across them (another device, the datasets moved to another folder). The data
+# themselves are pinned by the checksums of ``hmlpe data verify`` and the run record's
+# ``train_fingerprint``, not by their path.
+LOCATION_FIELDS = frozenset({"device", "data.data_root"})
+
+
 def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
-    """Raise unless ``saved`` (a checkpoint) was written with ``cfg`` (the device aside).
-    Fields added to the config since the checkpoint was written count at their defaults."""
+    """Raise unless ``saved`` (a checkpoint) was written with ``cfg``, ``LOCATION_FIELDS``
+    aside. Fields added to the config since the checkpoint was written count at their
+    defaults."""
     mine, theirs = asdict(cfg), saved["config"]
     try:
         theirs = asdict(from_dict(TrainConfig, theirs))
     except (KeyError, TypeError, ValueError):
         pass  # compare as saved: the differing keys are named below
-    differing = sorted(_diff_keys(mine, theirs) - {"device"})
+    differing = sorted(_diff_keys(mine, theirs) - LOCATION_FIELDS)
     if differing:
         raise CheckpointError(
             f"checkpoint {path} was written with a different config "

@@ -36,7 +36,7 @@ def run_stage(
     if ckpt.exists():
         state = load_checkpoint(ckpt)
         if int(state["epoch"]) >= cfg.stage.epochs:
-            # A finished run is reused only for the same config (device aside).
+            # A finished run is reused only for the same config (checkpoint.LOCATION_FIELDS aside).
             check_same_config(state, cfg, ckpt)
             return ckpt
         return train(cfg, run_dir, resume=True, progress=progress, **kwargs)
