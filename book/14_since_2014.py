@@ -18,8 +18,8 @@
 #
 # Not in the paper. Two questions the other pages cannot answer: how far the field has moved
 # since HMLPE, and whether our lower arms fall short of the paper because of the data our pool
-# lacks (the paper also pre-trained on ETHZ, Sport and WAF) or because of the method and its
-# compute here. A reference trained here on exactly the same pool, boxes, crops, test sets and
+# lacks (the paper also pre-trained on ETHZ PASCAL Stickmen, Synchronic Activities and We Are
+# Family) or because of the method and its compute here. A reference trained here on exactly the same pool, boxes, crops, test sets and
 # evaluation answers both. If a modern network reaches the paper's lower arms from this pool on
 # this budget, the data suffices and the gap is HMLPE's training. If it stays near our HMLPE,
 # the pool is the limit.

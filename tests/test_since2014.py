@@ -93,3 +93,15 @@ def test_the_heatmap_rate_is_the_one_the_committed_probe_chooses():
     assert probe["lr"].min() < probe.loc[best, "lr"] < probe["lr"].max()
     assert probe.loc[best, "lr"] == HEATMAP_RECIPE_ON_VALIDATION["optim.lr"]
     assert get_profile("heatmap").base.optim.lr == probe.loc[best, "lr"]
+
+
+def test_the_reference_network_is_never_said_to_reproduce_the_paper():
+    from hmlpe.companion import seeds
+    from hmlpe.paths import PROJECT_ROOT
+
+    results = PROJECT_ROOT / "results"
+    assert seeds.results_network(results / "cpu") == "hmlpe"
+    assert seeds.results_network(results / "heatmap") == "heatmap"
+    verdicts = set(seeds.reproduction_table(results / "heatmap")["verdict"])
+    assert "reproduced" not in verdicts
+    assert verdicts <= {"at or above the paper's HMLPE", "within tolerance", "short"}

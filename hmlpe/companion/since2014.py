@@ -127,7 +127,7 @@ def reading(comparison: pd.DataFrame) -> str:
         verdict = (
             "Reading: the method accounts for part of the gap (a modern network gets more out "
             "of the same pool and visits), but not all of it: what remains is shared by both "
-            "networks, the pool (without ETHZ, Sport and WAF) or the budget."
+            "networks, the pool (without ETHZ, SA and WAF) or the budget."
         )
     else:
         verdict = (
