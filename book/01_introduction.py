@@ -32,6 +32,7 @@
 profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 results_dir = "../results/cpu"  # the committed results the verdict is computed from
+heatmap_dir = "../results/heatmap"  # the "Since 2014" reference's committed seeds
 
 # %% tags=["hide-input"]
 import os
@@ -41,7 +42,7 @@ import pandas as pd
 import torch
 from IPython.display import Markdown
 
-from hmlpe.companion import book, compute, paper, seeds, verdict
+from hmlpe.companion import book, compute, paper, seeds, since2014, verdict
 
 display(Markdown(verdict.rules_markdown()))
 
@@ -68,6 +69,15 @@ compute.style_compute_table(compute.profiles_compute_table(), uuid="verdict-comp
 # heatmap network trained here on the same pool, crops, test sets and budget, beside our
 # HMLPE, the paper, the mean pose and the oracle, with the rule for "differs" on the page:
 # [Since 2014](14_since_2014).
+# What it found, by that page's rule (`hmlpe.companion.since2014.reading`):
+
+# %% tags=["hide-input"]
+if seeds.has_results(Path(heatmap_dir)):
+    display(
+        Markdown(since2014.reading(since2014.pcp_comparison(Path(results_dir), Path(heatmap_dir))))
+    )
+else:
+    print(f"no committed seeds of the heatmap network under {heatmap_dir}")
 
 # %% [markdown]
 # Where the committed results were made (from each seed folder's `MANIFEST.json`):
