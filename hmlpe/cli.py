@@ -139,83 +139,91 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = sub.add_parser("data", help="verify or fetch the datasets")
     dsub = data.add_subparsers(dest="data_command", required=True)
-    v = dsub.add_parser("verify", help="check a data root against data/registry.json")
-    v.add_argument("--data-root", help=DATA_ROOT_HELP)
-    v.add_argument("--full", action="store_true", help="check every file's SHA-256 (slower)")
-    k_ = dsub.add_parser(
+    verify_cmd = dsub.add_parser("verify", help="check a data root against data/registry.json")
+    verify_cmd.add_argument("--data-root", help=DATA_ROOT_HELP)
+    verify_cmd.add_argument(
+        "--full", action="store_true", help="check every file's SHA-256 (slower)"
+    )
+    pack_cmd = dsub.add_parser(
         "pack",
         help="write every crop training and evaluation read into one "
         "zip file (hmlpe.data.pack), for a machine without the data",
     )
-    k_.add_argument("out", type=Path, help="the pack's file (e.g. runs/hmlpe-pack.zip)")
-    k_.add_argument("--data-root", help=DATA_ROOT_HELP)
-    k_.add_argument("--quality", type=int, default=90, help="JPEG quality (default 90)")
-    k_.add_argument(
+    pack_cmd.add_argument("out", type=Path, help="the pack's file (e.g. runs/hmlpe-pack.zip)")
+    pack_cmd.add_argument("--data-root", help=DATA_ROOT_HELP)
+    pack_cmd.add_argument("--quality", type=int, default=90, help="JPEG quality (default 90)")
+    pack_cmd.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
     )
-    f = dsub.add_parser("fetch", help="download the datasets from their official URLs")
-    f.add_argument("--dest", default="data/raw", help="folder to download into (default: data/raw)")
-    f.add_argument(
+    fetch_cmd = dsub.add_parser("fetch", help="download the datasets from their official URLs")
+    fetch_cmd.add_argument(
+        "--dest", default="data/raw", help="folder to download into (default: data/raw)"
+    )
+    fetch_cmd.add_argument(
         "--dataset",
         action="append",
         choices=DATASETS,
         help="only this dataset (repeatable; default: all)",
     )
-    f.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
+    fetch_cmd.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
 
-    t = sub.add_parser("train", help="train one stage of a profile")
-    t.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
-    t.add_argument(
+    train_cmd = sub.add_parser("train", help="train one stage of a profile")
+    train_cmd.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
+    train_cmd.add_argument(
         "--stage",
         choices=("pretrain", "finetune"),
         default="pretrain",
         help="pretrain on the pool (default) or finetune on --dataset",
     )
-    t.add_argument("--dataset", choices=("buffy", "flic"), help="fine-tuning dataset")
-    t.add_argument("--init", type=Path, help="checkpoint to start from (fine-tuning)")
-    t.add_argument("--out", type=Path, required=True, help="run folder")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--epochs", type=int, help="epochs of the stage (its schedule)")
-    t.add_argument(
+    train_cmd.add_argument("--dataset", choices=("buffy", "flic"), help="fine-tuning dataset")
+    train_cmd.add_argument("--init", type=Path, help="checkpoint to start from (fine-tuning)")
+    train_cmd.add_argument("--out", type=Path, required=True, help="run folder")
+    train_cmd.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train_cmd.add_argument("--epochs", type=int, help="epochs of the stage (its schedule)")
+    train_cmd.add_argument(
         "--stop-after-epochs",
         type=positive_int,
         help="stop after this many epochs now; continue later with --resume",
     )
-    t.add_argument(
+    train_cmd.add_argument(
         "--time-budget-min",
         type=float,
         help="stop (with a mid-epoch checkpoint) after about this many minutes of "
         "training; continue later with --resume",
     )
-    t.add_argument(
+    train_cmd.add_argument(
         "--compile",
         action="store_true",
         help="train through torch.compile (hmlpe bench --compile measures whether "
         "it helps on this device)",
     )
-    t.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
-    _add_overrides(t, "config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
-    _add_common(t)
+    train_cmd.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
+    _add_overrides(train_cmd, "config override, e.g. --set loss.lambda_d=0.5 (repeatable)")
+    _add_common(train_cmd)
 
-    r = sub.add_parser(
+    reproduce_cmd = sub.add_parser(
         "reproduce", help="the whole protocol: pre-train, fine-tune, evaluate, Table 3 sweep"
     )
-    r.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
-    r.add_argument("--out", type=Path, required=True, help="run folder of the whole protocol")
-    r.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
-    r.add_argument(
+    reproduce_cmd.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
+    reproduce_cmd.add_argument(
+        "--out", type=Path, required=True, help="run folder of the whole protocol"
+    )
+    reproduce_cmd.add_argument("--no-sweep", action="store_true", help="skip Table 3's sweep")
+    reproduce_cmd.add_argument(
         "--seed", type=int, help="random seed of every stage (default: the profile's, 0)"
     )
-    _add_overrides(r, "config override of every stage, dotted key, JSON value (repeatable)")
-    _add_common(r)
+    _add_overrides(
+        reproduce_cmd, "config override of every stage, dotted key, JSON value (repeatable)"
+    )
+    _add_common(reproduce_cmd)
 
-    c = sub.add_parser(
+    curve_cmd = sub.add_parser(
         "curve",
         help="PCP against compute: the whole protocol at several "
         "pre-training budgets in image visits (no Table 3 sweep)",
     )
-    c.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
-    c.add_argument(
+    curve_cmd.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
+    curve_cmd.add_argument(
         "--visits",
         type=int,
         nargs="+",
@@ -223,70 +231,76 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="pre-training budgets in image visits, e.g. 40000 80000 160000",
     )
-    c.add_argument(
+    curve_cmd.add_argument(
         "--out", type=Path, required=True, help="root folder: one visits_<N>/ per budget"
     )
-    c.add_argument(
+    curve_cmd.add_argument(
         "--seed", type=int, help="random seed of every budget (default: the profile's, 0)"
     )
-    _add_overrides(c, "config override of every stage (repeatable)")
-    _add_common(c)
+    _add_overrides(curve_cmd, "config override of every stage (repeatable)")
+    _add_common(curve_cmd)
 
-    w = sub.add_parser(
+    sweep_cmd = sub.add_parser(
         "sweep",
         help="Table 3's sweep, one job per ratio (sequential by default, "
         "or submitted with submitit)",
     )
-    w.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
-    w.add_argument("--out", type=Path, required=True, help="run folder: jobs train into its sweep/")
-    w.add_argument(
+    sweep_cmd.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
+    sweep_cmd.add_argument(
+        "--out", type=Path, required=True, help="run folder: jobs train into its sweep/"
+    )
+    sweep_cmd.add_argument(
         "--ratios",
         type=float,
         nargs="+",
         metavar="R",
         help="lambda_R/lambda_P ratios (default: the profile's; inf allowed)",
     )
-    w.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
-    _add_overrides(w, "config override of every run, dotted key, JSON value (repeatable)")
-    _add_jobs(w)
-    _add_common(w)
+    sweep_cmd.add_argument("--seed", type=int, help="random seed (default: the profile's, 0)")
+    _add_overrides(sweep_cmd, "config override of every run, dotted key, JSON value (repeatable)")
+    _add_jobs(sweep_cmd)
+    _add_common(sweep_cmd)
 
-    s = sub.add_parser(
+    seeds_cmd = sub.add_parser(
         "seeds", help="the protocol once per seed (seed_<n> folders), one job per seed"
     )
-    s.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
-    s.add_argument(
+    seeds_cmd.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
+    seeds_cmd.add_argument(
         "--seeds", type=int, nargs="+", required=True, metavar="N", help="the seeds to run"
     )
-    s.add_argument("--root", type=Path, required=True, help="folder of the seed_<n> run folders")
-    _add_overrides(s, "config override of every stage, dotted key, JSON value (repeatable)")
-    _add_jobs(s)
-    _add_common(s)
+    seeds_cmd.add_argument(
+        "--root", type=Path, required=True, help="folder of the seed_<n> run folders"
+    )
+    _add_overrides(seeds_cmd, "config override of every stage, dotted key, JSON value (repeatable)")
+    _add_jobs(seeds_cmd)
+    _add_common(seeds_cmd)
 
-    e = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
-    e.add_argument("--checkpoint", type=Path, required=True, help="a fine-tuned network (last.pt)")
-    e.add_argument(
+    evaluate_cmd = sub.add_parser("evaluate", help="Table 1 (buffy) or Table 2 + Figure 4 (flic)")
+    evaluate_cmd.add_argument(
+        "--checkpoint", type=Path, required=True, help="a fine-tuned network (last.pt)"
+    )
+    evaluate_cmd.add_argument(
         "--dataset",
         required=True,
         choices=("buffy", "flic"),
         help="buffy (Table 1) or flic (Table 2, Figure 4)",
     )
-    e.add_argument(
+    evaluate_cmd.add_argument(
         "--out", type=Path, required=True, help="folder for metrics.json and predictions.csv"
     )
-    e.add_argument(
+    evaluate_cmd.add_argument(
         "--association",
         choices=("paper", "buffy"),
         help="Buffy detection association rule (default: the checkpoint's config)",
     )
-    e.add_argument(
+    evaluate_cmd.add_argument(
         "--mirror-average",
         action="store_true",
         help="average each crop's prediction with its mirror's (not in the paper)",
     )
-    _add_common(e)
+    _add_common(evaluate_cmd)
 
-    p = sub.add_parser(
+    predict_cmd = sub.add_parser(
         "predict",
         help="8 joints for one image and a person box",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -295,12 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         "  writes photo_pose.json (joints in image pixels) and "
         "photo_pose.png (the skeleton drawn on the image)",
     )
-    p.add_argument(
+    predict_cmd.add_argument(
         "image",
         type=Path,
         help="an image file (JPEG, PNG, ...; grey and CMYK are converted to RGB)",
     )
-    p.add_argument(
+    predict_cmd.add_argument(
         "--box",
         type=float,
         nargs=4,
@@ -309,30 +323,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="the person's box in image pixels (0-based, x2 > x1, y2 > y1), framed as "
         "the test boxes are: an upper body with room for the arms (Data chapter)",
     )
-    p.add_argument(
+    predict_cmd.add_argument(
         "--checkpoint",
         type=Path,
         required=True,
         help="a run folder's last.pt, e.g. runs/cpu/finetune_buffy/last.pt",
     )
-    p.add_argument(
+    predict_cmd.add_argument(
         "--out",
         type=Path,
         help="output prefix of the .json and .png (default: <image name>_hmlpe in .)",
     )
-    p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
+    predict_cmd.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
 
-    b = sub.add_parser(
+    bench_cmd = sub.add_parser(
         "bench",
         help="training/inference images/s: fp32 eager vs the engine's path "
         "(or, with --ranks, 1 process vs data-parallel gloo ranks)",
     )
-    b.add_argument(
+    bench_cmd.add_argument(
         "--out",
         type=Path,
         help="JSON of the results (default: runs/bench.json, with --ranks runs/bench_ranks.json)",
     )
-    b.add_argument(
+    bench_cmd.add_argument(
         "--ranks",
         type=positive_int,
         nargs="+",
@@ -340,28 +354,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare training images/s of these numbers of data-parallel ranks "
         "(e.g. 1 2) at the same global batch, instead",
     )
-    b.add_argument("--batch-size", type=positive_int, default=128, help="minibatch (default 128)")
-    b.add_argument(
+    bench_cmd.add_argument(
+        "--batch-size", type=positive_int, default=128, help="minibatch (default 128)"
+    )
+    bench_cmd.add_argument(
         "--steps", type=positive_int, default=6, help="timed steps per variant (default 6)"
     )
-    b.add_argument("--device", default="auto", help="auto (default), cpu, cpu-fp32 or cuda")
-    b.add_argument(
+    bench_cmd.add_argument("--device", default="auto", help="auto (default), cpu, cpu-fp32 or cuda")
+    bench_cmd.add_argument(
         "--compile",
         action="store_true",
         help="also time the training step under torch.compile (minutes to compile)",
     )
-    b.add_argument(
+    bench_cmd.add_argument(
         "--no-allocator",
         action="store_true",
         help="skip the glibc allocator comparison (child processes, CPU only)",
     )
 
-    x = sub.add_parser(
+    export_cmd = sub.add_parser(
         "export", help="copy a run's small results (no weights) into a committed folder"
     )
-    x.add_argument("--run-dir", type=Path, required=True, help="the trained run folder")
-    x.add_argument("--out", type=Path, required=True, help="new folder under results/")
-    x.add_argument(
+    export_cmd.add_argument("--run-dir", type=Path, required=True, help="the trained run folder")
+    export_cmd.add_argument("--out", type=Path, required=True, help="new folder under results/")
+    export_cmd.add_argument(
         "--exclude",
         action="append",
         default=[],
@@ -369,53 +385,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip this top-level folder of the run (repeatable), e.g. sweep",
     )
 
-    q = sub.add_parser(
+    results_cmd = sub.add_parser(
         "results", help="Tables 1 and 2 over seeds of committed results, beside the paper"
     )
-    q.add_argument(
+    results_cmd.add_argument(
         "root",
         type=Path,
         nargs="?",
         default=Path("results/cpu"),
         help="folder of seed_<n> result folders (default: results/cpu)",
     )
-    q.add_argument(
+    results_cmd.add_argument(
         "--mirror-average",
         action="store_true",
         help="the evaluations with test-time mirror averaging (not in the paper)",
     )
-    q.add_argument(
+    results_cmd.add_argument(
         "--format", choices=("markdown", "csv"), default="markdown", help="output format"
     )
 
-    k = sub.add_parser("book", help="execute every chapter with papermill, then build the HTML")
-    k.add_argument(
+    book_cmd = sub.add_parser(
+        "book", help="execute every chapter with papermill, then build the HTML"
+    )
+    book_cmd.add_argument(
         "--profile",
         default=None,
         choices=profiles,
         help="the profile (default: paper on a GPU, else cpu)",
     )
-    k.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
-    k.add_argument(
+    book_cmd.add_argument("--run-dir", type=Path, help="run folder (default: runs/<profile>)")
+    book_cmd.add_argument(
         "--chapter", action="append", dest="chapters", help="only this chapter (repeatable)"
     )
-    k.add_argument("--no-build", action="store_true", help="execute only, skip jupyter-book")
-    k.add_argument(
+    book_cmd.add_argument("--no-build", action="store_true", help="execute only, skip jupyter-book")
+    book_cmd.add_argument(
         "--build-only", action="store_true", help="only build the HTML from the executed notebooks"
     )
-    k.add_argument(
+    book_cmd.add_argument(
         "--list",
         action="store_true",
         help="print the chapters' notebook paths in ToC order and exit",
     )
-    k.add_argument(
+    book_cmd.add_argument(
         "--from-results",
         type=Path,
         metavar="DIR",
         help="build from exported results (e.g. results/cpu/seed_0: no weights, "
         "nothing trained), copied afresh to runs/from_<DIR's name>",
     )
-    k.add_argument(
+    book_cmd.add_argument(
         "--param",
         action="append",
         default=[],
