@@ -38,10 +38,10 @@
 #
 # **Different:** the network and its loss, and no fine-tuning. The heatmap network is
 # evaluated as it leaves pre-training, while our HMLPE is also fine-tuned on Buffy or FLIC
-# (their visits are in the compute table at the end). It can only predict joints inside the crop, while HMLPE's tanh
-# output reaches half a crop beyond each side. Its learning rate, 1e-2 against the `cpu`
-# profile's 1e-3, was chosen on the validation split among 3e-3, 1e-2 and 3e-2 at a quarter of
-# the budget (`results/probes/heatmap_recipes`, the table below;
+# (their visits are in the compute table at the end). It can only predict joints inside the
+# crop, while HMLPE's tanh output reaches half a crop beyond each side. Its learning rate, 1e-2
+# against the `cpu` profile's 1e-3, was chosen on the validation split among 1e-3, 3e-3, 1e-2
+# and 3e-2 at a quarter of the budget (`results/probes/heatmap_recipes`, the table below;
 # `profiles.HEATMAP_RECIPE_ON_VALIDATION`). These are the reproduction's choices, not the
 # paper's.
 

@@ -145,9 +145,9 @@ CPU_PRETRAIN_PASSES = 56
 # pre-training: no fine-tuning and no Table 3 sweep, so it has fewer visits than the cpu
 # profile's fine-tuned networks (283,304 against 283,304 + 30 x 472 Buffy or 6 x 3982 FLIC).
 # Its learning rate was chosen on the validation split (results/probes/heatmap_recipes: 14
-# passes of the held-out pool, seed 0): validation eq. 1 0.1033 at 3e-3, 0.0934 at 1e-2, 0.0962
-# at 3e-2 (tested by tests/test_since2014.py against the committed probe). The cpu profile's
-# 1e-3 was measured in an earlier session at 0.1161 (its files were lost; rerun by run.sh).
+# passes of the held-out pool, seed 0): validation eq. 1 0.1161 at 1e-3 (the cpu profile's),
+# 0.1033 at 3e-3, 0.0934 at 1e-2, 0.0962 at 3e-2 (tested by tests/test_since2014.py against
+# the committed probe).
 HEATMAP_RECIPE_ON_VALIDATION = {"optim.lr": 1e-2}
 _HEATMAP = merge(
     _CPU,
