@@ -78,9 +78,13 @@ if not have_results:
 
 # %% tags=["hide-input"]
 probe = since2014.probe_table(Path(probe_dir)) if Path(probe_dir).is_dir() else pd.DataFrame()
-probe.style.format("{:.4f}", subset=[c for c in probe.columns if "eq. 1" in c]).set_uuid(
-    "since2014-probe"
-) if len(probe) else print(f"no probe under {probe_dir}")
+probe_formats = {c: "{:.4f}" for c in probe.columns if "eq. 1" in c} | {
+    "lr": "{:g}",
+    "visits": "{:,}",
+}
+probe.style.format(probe_formats).set_uuid("since2014-probe") if len(probe) else print(
+    f"no probe under {probe_dir}"
+)
 
 # %% [markdown]
 # ## Tables 1 and 2

@@ -271,7 +271,8 @@ def network_cost(cfg) -> tuple[int, int]:
 def probe_table(probe_root: Path) -> pd.DataFrame:
     """The heatmap network's learning-rate probe (``results/probes/heatmap_recipes``): per
     recipe folder, its rate, visits and the validation eq. 1 (pooled and per set) at its last
-    epoch, the test eq. 1 logged beside it, and which recipe has the lowest validation error."""
+    epoch, the test eq. 1 logged beside it, and which recipe has the lowest validation error;
+    by rate."""
     rows = {}
     for folder in sorted(p for p in Path(probe_root).iterdir() if p.is_dir()):
         f = folder / HISTORY_CSV_NAME
@@ -293,4 +294,5 @@ def probe_table(probe_root: Path) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("recipe")
     if len(table):
         table["chosen"] = table["validation eq. 1"] == table["validation eq. 1"].min()
+        table = table.sort_values("lr")
     return table
