@@ -100,7 +100,8 @@ def test_an_unmatched_buffy_frame_counts_every_arm_wrong():
     assert correct[0].all() and not correct[1].any()
 
 
-def test_flic_arms_scored_against_the_joints_and_a_missing_joint_is_wrong():
+def _flic_example():
+    """A FLIC person by hand (arms of 51.0 px, torso hypot(35, 100)) and its record."""
     gt = _joints(
         nose=(100, 60),
         neck=(100, 95),
@@ -111,7 +112,11 @@ def test_flic_arms_scored_against_the_joints_and_a_missing_joint_is_wrong():
         l_wrist=(60, 200),
         r_wrist=(140, 200),
     )
-    rec = _record("flic", "flic_00001", gt, extra={"l_hip": (85, 200), "r_hip": (115, 200)})
+    return gt, _record("flic", "flic_00001", gt, extra={"l_hip": (85, 200), "r_hip": (115, 200)})
+
+
+def test_flic_arms_scored_against_the_joints_and_a_missing_joint_is_wrong():
+    gt, rec = _flic_example()
     pred = gt.copy()
     pred[J["l_wrist"]] += (0, 26)  # lower arm length 51.0: 25.5 allowed -> wrong
     pred[J["r_wrist"]] += (0, 25)  # 25 <= 25.5 -> correct
@@ -152,17 +157,7 @@ def test_scoring_buffy_gives_whole_set_and_subset_by_hand():
 
 
 def test_scoring_flic_gives_table2_and_figure4_by_hand():
-    gt = _joints(
-        nose=(100, 60),
-        neck=(100, 95),
-        l_shoulder=(80, 100),
-        r_shoulder=(120, 100),
-        l_elbow=(70, 150),
-        r_elbow=(130, 150),
-        l_wrist=(60, 200),
-        r_wrist=(140, 200),
-    )
-    rec = _record("flic", "flic_00001", gt, extra={"l_hip": (85, 200), "r_hip": (115, 200)})
+    gt, rec = _flic_example()
     pred = gt.copy()
     pred[J["l_elbow"]] += (0, 21)  # paper torso hypot(35, 100) = 105.9: 19.8% off
     pred[J["l_wrist"]] += (0, 26)  # 25.5 allowed on the lower arm: LL wrong
