@@ -18,18 +18,25 @@ def stage_images(cfg: TrainConfig) -> int:
     return len(training_set_records(cfg)[0])
 
 
+def stage_configs(profile: Profile) -> dict[str, TrainConfig]:
+    """The TrainConfig of every stage ``profile``'s protocol trains: pretrain, then
+    finetune_<dataset> for each dataset it fine-tunes on (none for the heatmap profile)."""
+    stages = {"pretrain": profile.stage_config("pretrain")}
+    for ds in FINETUNE_DATASETS:
+        if ds in profile.finetune_epochs:
+            stages[f"finetune_{ds}"] = profile.stage_config("finetune", ds)
+    return stages
+
+
 def profile_visits(profile: Profile) -> dict[str, int]:
     """Image visits of each stage of ``profile``'s protocol: pretrain, finetune_<dataset>, and
     the Table 3 sweep (all ratios together); 0 for a stage the profile does not train (the
     heatmap profile: no fine-tuning, no sweep)."""
-    pre = profile.stage_config("pretrain")
-    out = {"pretrain": pre.stage.visits(stage_images(pre))}
-    for ds in FINETUNE_DATASETS:
-        if ds in profile.finetune_epochs:
-            cfg = profile.stage_config("finetune", ds)
-            out[f"finetune_{ds}"] = cfg.stage.visits(stage_images(cfg))
-        else:
-            out[f"finetune_{ds}"] = 0
+    trained = {
+        name: cfg.stage.visits(stage_images(cfg)) for name, cfg in stage_configs(profile).items()
+    }
+    out = {"pretrain": trained["pretrain"]}
+    out.update({f"finetune_{ds}": trained.get(f"finetune_{ds}", 0) for ds in FINETUNE_DATASETS})
     out["sweep"] = 0
     if profile.sweep.ratios:
         sweep = profile.sweep_config(1.0)
@@ -45,12 +52,8 @@ def stage_table(profile: Profile) -> pd.DataFrame:
     from hmlpe.companion.runinfo import schedule_text
     from hmlpe.engine.training import epoch_start_rates
 
-    stages = {"pretrain": profile.stage_config("pretrain")}
-    for ds in FINETUNE_DATASETS:
-        if ds in profile.finetune_epochs:
-            stages[f"finetune_{ds}"] = profile.stage_config("finetune", ds)
     rows = {}
-    for name, cfg in stages.items():
+    for name, cfg in stage_configs(profile).items():
         images = stage_images(cfg)
         visits = cfg.stage.visits(images)
         passes = cfg.stage.passes_per_epoch
