@@ -33,6 +33,8 @@ profile = "smoke"  # which profile of hmlpe.engine.profiles this run used
 run_dir = "../runs/smoke"  # where the run's results and book_timings.json are
 results_dir = "../results/cpu"  # the committed results the verdict is computed from
 heatmap_dir = "../results/heatmap"  # the "Since 2014" reference's committed seeds
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 
 # %% tags=["hide-input"]
 import os
@@ -43,6 +45,7 @@ import torch
 from IPython.display import Markdown
 
 from hmlpe.companion import book, compute, paper, seeds, since2014, verdict
+from hmlpe.data.source import DataSource
 
 display(Markdown(verdict.rules_markdown()))
 
@@ -58,7 +61,8 @@ verdict.styled_verdict_table(verdicts)
 # (`hmlpe.companion.compute`; the verdict above is the `cpu` profile's):
 
 # %% tags=["hide-input"]
-compute.style_compute_table(compute.profiles_compute_table(), uuid="verdict-compute")
+source = DataSource.resolve(data_root, data_pack)  # the profiles' training sets, counted
+compute.style_compute_table(compute.profiles_compute_table(source), uuid="verdict-compute")
 
 # %% [markdown]
 # How PCP grows with pre-training compute on this pool, measured at several budgets with the

@@ -42,6 +42,7 @@ from hmlpe.data.crops import crop_and_resize, image_to_crop, load_image
 from hmlpe.data.datasets import DATASETS, REASONS, load_dataset, load_pool, training_records
 from hmlpe.data.datasets.buffy import STICK_NAMES, associated_detections, load_detections
 from hmlpe.data.datasets.registry import load_registry, verify
+from hmlpe.data.source import DataSource
 from hmlpe.engine.profiles import get_profile
 from hmlpe.paths import resolve_data_root
 
@@ -61,7 +62,7 @@ print(f"profile: {profile}")
 
 # %% tags=["hide-input"]
 registry = load_registry()
-report = verify(ROOT, full=False, progress=False)
+report = verify(ROOT, full=False)
 status = pd.DataFrame(
     [
         {
@@ -143,7 +144,7 @@ drops.style.set_uuid("data-drops")
 # training reads (`DataConfig.pool`).
 
 # %% tags=["hide-input"]
-pool, pool_counts = load_pool(DataConfig(data_root=str(ROOT)))
+pool, pool_counts = load_pool(DataConfig(), ROOT)
 published = paper.results()["training_pool"]
 available = {"buffy": "Buffy Stickmen (train)", "lsp": "LSP (train)", "flic": "FLIC (train)"}
 pool_rows = []
@@ -169,7 +170,7 @@ cap = get_profile(profile).base.data.max_train_examples
 if cap is None:
     print(f"profile {profile!r} trains on the whole pool ({len(pool)} examples)")
 else:
-    capped, _ = load_pool(DataConfig(data_root=str(ROOT), max_train_examples=cap))
+    capped, _ = load_pool(DataConfig(max_train_examples=cap), ROOT)
     print(
         f"profile {profile!r} caps each dataset at its first {cap} kept examples\n"
         f"(DataConfig.max_train_examples): it trains on {len(capped)} of the {len(pool)}"
@@ -345,7 +346,7 @@ plt.show()
 # 1 on both axes for Buffy and FLIC.
 
 # %% tags=["hide-input"]
-framing_table, framing = data_tables.framing_table(CROP, ROOT)
+framing_table, framing = data_tables.framing_table(CROP, DataSource(ROOT))
 display(
     framing_table.style.set_uuid("data-framing")
     .format(
@@ -401,7 +402,7 @@ multi = next(
     r for r in buffy_test if len(detections[r.example]) > 1 and assoc[r.example] is not None
 )
 flic_test = next(r for r in records["flic"] if r.split == "test")
-(bbox_b, bbox_f), _ = heldout_boxes([multi, flic_test], CROP, DataConfig(data_root=str(ROOT)))
+(bbox_b, bbox_f), _ = heldout_boxes([multi, flic_test], ROOT, CROP)
 
 print(
     f"Buffy: detection width x {CROP.buffy_width_scale}; bottom at top + "

@@ -288,7 +288,7 @@ plt.show()
 # Only joint coordinates are needed: no image is decoded.
 
 # %% tags=["hide-input"]
-pool, _ = load_pool(DataConfig(data_root=str(ROOT)))
+pool, _ = load_pool(DataConfig(), ROOT)
 pool_joints = (
     np.stack([image_to_crop(r.joints, training_box(r), CROP.train_size) for r in pool]) - OFFSET
 )  # pixel-edge coordinates: a shift

@@ -33,6 +33,7 @@ run_dir = "../runs/smoke"  # where the run's results are (stage folders, evaluat
 device = "auto"  # "auto", "cpu", "cpu-fp32", "cuda" (hmlpe.engine.device)
 seed = 0  # seed of the weights' initialisation and of the augmentation streams
 data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (as chapters 2 and 3)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 lambda_r = None  # eq. 4 weight of the regression task (None: the profile's)
 lambda_d = None  # eq. 4 weight of the detection tasks (None: the profile's)
 pretrain_epochs = None  # None: the profile's
@@ -50,6 +51,7 @@ import pandas as pd
 from hmlpe import config as hconfig
 from hmlpe.companion import compute, history, paper, runinfo
 from hmlpe.data.datasets import load_pool
+from hmlpe.data.source import DataSource
 from hmlpe.engine import profiles
 from hmlpe.engine.layout import RunLayout
 from hmlpe.engine.protocol import run_protocol
@@ -65,10 +67,10 @@ prof = profiles.build_profile(
     overrides,
     seed=seed,
     device=device,
-    data_root=data_root,
     pretrain_epochs=pretrain_epochs,
     finetune_epochs=finetune_epochs,
 )
+source = DataSource.resolve(data_root, data_pack)  # where every cell below reads the data
 print(f"profile: {prof.name} ({prof.description})")
 
 # %% [markdown]
@@ -85,7 +87,7 @@ rows = {}
 for name, p in profiles.PROFILES.items():
     p = prof if name == prof.name else p
     cap = p.base.data.max_train_examples
-    pre_visits = compute.profile_visits(p)["pretrain"]
+    pre_visits = compute.profile_visits(p, source)["pretrain"]
     rows[name] = {
         "epoch unit": p.epoch_unit,
         "pre-training epochs": p.pretrain_epochs,
@@ -143,7 +145,7 @@ for cls in (hconfig.OptimConfig, hconfig.StageConfig):
 # (`hmlpe.engine.training.learning_rate`; the table gives the rate at the start of each epoch):
 
 # %% tags=["hide-input"]
-stages = compute.stage_table(prof)
+stages = compute.stage_table(prof, source)
 print(
     f"the paper's Table 3 epoch 100: 100 x 32 x {hconfig.PAPER_POOL_IMAGES} pool images = "
     f"{hconfig.PAPER_TABLE3_VISITS:,} image visits"
@@ -157,7 +159,9 @@ stages.style.set_uuid("stages")
 # our pool is smaller. A profile may also cap the number of examples per dataset.
 
 # %% tags=["hide-input"]
-pool_records, pool_counts = load_pool(replace(prof.base.data, max_train_examples=None))
+pool_records, pool_counts = load_pool(
+    replace(prof.base.data, max_train_examples=None), source.require_root("the pool's table")
+)
 pool = pd.DataFrame(pool_counts).T[["total", "kept"]].rename_axis("dataset")
 pool.loc["pool"] = pool.sum()
 paper_pool = paper.results()["training_pool"]
@@ -195,7 +199,7 @@ if run.is_exported:
         "and evaluations are read"
     )
 else:
-    folders = run_protocol(prof, run_dir, progress=False)
+    folders = run_protocol(prof, run_dir, source=source)
 print("run folder holds:", ", ".join(sorted(folders)))
 
 # %% [markdown]
@@ -267,14 +271,12 @@ summary = history.stage_summary(histories)
 # record counts).
 
 # %% tags=["hide-input"]
-prov = pd.concat(
-    {k: runinfo.provenance_frame(folders[k], with_data=False)["value"] for k in labels}, axis=1
-)
+prov = pd.concat({k: runinfo.provenance_frame(folders[k])["value"] for k in labels}, axis=1)
 prov.style.set_uuid("provenance-training").set_properties(**runinfo.PROVENANCE_CSS)
 
 # %% tags=["hide-input"]
 (
-    runinfo.data_provenance_frame()
+    runinfo.data_provenance_frame(source.require_root("the data provenance"))
     .style.set_uuid("provenance-data")
     .set_properties(**runinfo.PROVENANCE_CSS)
 )

@@ -32,6 +32,8 @@ results_dir = "../results/cpu"  # committed results over seeds (hmlpe.companion.
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation, shown below
 ablation_reference_dir = "../results/earlier_recipe/cpu"  # the seeds it is compared with
 n_examples = 4  # how many best and how many worst test frames to draw
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 
 # %%
 from pathlib import Path
@@ -41,14 +43,20 @@ import pandas as pd
 
 from hmlpe.companion import example_figures, paper, runinfo, tables
 from hmlpe.companion.scores import checked_frame_scores
+from hmlpe.data.source import DataSource
 from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.engine.layout import RunLayout
 
 run = RunLayout(run_dir)
+source = DataSource.resolve(data_root, data_pack)  # where every cell below reads the data
 checkpoint = run.checkpoint(run.finetune("buffy"))
-metrics = ensure_evaluation(checkpoint, "buffy", run.evaluation("buffy"))
+metrics = ensure_evaluation(checkpoint, "buffy", run.evaluation("buffy"), source=source)
 metrics_buffy_rule = ensure_evaluation(
-    checkpoint, "buffy", run.evaluation("buffy", association="buffy"), association="buffy"
+    checkpoint,
+    "buffy",
+    run.evaluation("buffy", association="buffy"),
+    source=source,
+    association="buffy",
 )
 crop = metrics.config.crop
 paper_sets = paper.results()["table1"]["test_sets"]
@@ -196,8 +204,9 @@ for c in claims:
 
 # %% tags=["hide-input"]
 # the per-frame decisions are checked to reproduce the table's numbers
-scores = checked_frame_scores(run.evaluation("buffy"), metrics.pcp())
-figures = example_figures.best_and_worst_figures(run.evaluation("buffy"), scores, n_examples)
+root = source.require_root("the example frames")
+scores = checked_frame_scores(run.evaluation("buffy"), root, metrics.pcp())
+figures = example_figures.best_and_worst_figures(run.evaluation("buffy"), root, scores, n_examples)
 plt.show()
 
 # %% tags=["hide-input"]
@@ -229,7 +238,7 @@ from hmlpe.companion.baselines import reference_pcp
 
 results_root = Path(results_dir)
 if seeds.has_results(results_root):
-    for styled in seeds.seed_result_tables(results_root, "Table 1", reference_pcp()):
+    for styled in seeds.seed_result_tables(results_root, "Table 1", reference_pcp(source)):
         display(styled)
 else:
     print(f"no committed results under {results_root}: `hmlpe export` writes them")
@@ -281,8 +290,10 @@ else:
 # %% tags=["hide-input"]
 prov = pd.concat(
     {
-        "paper's rule": runinfo.provenance_frame(metrics)["value"],
-        "Buffy package rule": runinfo.provenance_frame(metrics_buffy_rule)["value"],
+        "paper's rule": runinfo.provenance_frame(metrics, data_root=source.root)["value"],
+        "Buffy package rule": runinfo.provenance_frame(metrics_buffy_rule, data_root=source.root)[
+            "value"
+        ],
     },
     axis=1,
 )

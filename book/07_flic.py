@@ -34,6 +34,8 @@ results_dir = "../results/cpu"  # committed results over seeds (hmlpe.companion.
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation, shown below
 ablation_reference_dir = "../results/earlier_recipe/cpu"  # the seeds it is compared with
 n_examples = 4  # how many best and how many worst test examples to draw
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 overlay_modec_torso = True  # also draw Figure 4's curves with MODEC's torso size (dashed)
 
 # %%
@@ -45,11 +47,15 @@ import pandas as pd
 from hmlpe.companion import example_figures, paper, runinfo, tables
 from hmlpe.companion.scores import checked_frame_scores
 from hmlpe.data.datasets import load_dataset
+from hmlpe.data.source import DataSource
 from hmlpe.engine.evaluation import ensure_evaluation
 from hmlpe.engine.layout import RunLayout
 
 run = RunLayout(run_dir)
-metrics = ensure_evaluation(run.checkpoint(run.finetune("flic")), "flic", run.evaluation("flic"))
+source = DataSource.resolve(data_root, data_pack)  # where every cell below reads the data
+metrics = ensure_evaluation(
+    run.checkpoint(run.finetune("flic")), "flic", run.evaluation("flic"), source=source
+)
 crop = metrics.config.crop
 print(f"profile: {profile}; network: finetune_flic after epoch {metrics.checkpoint_epoch}")
 print(
@@ -70,7 +76,7 @@ print(f"test examples: {metrics.n_examples}; PCP alpha: {metrics.pcp_alpha}")
 # MODEC's diagonals mean what they mean in FLIC.
 
 # %% tags=["hide-input"]
-records = load_dataset("flic", metrics.data_root, "test")
+records = load_dataset("flic", source.require_root("the FLIC test records"), "test")
 swapped = sum(r.swapped_lr for r in records)
 print(
     f"FLIC test examples relabelled (left and right exchanged): {swapped} of {len(records)} "
@@ -239,8 +245,9 @@ num_cols = [c for c in st.columns if c.startswith("ours")]
 
 # %% tags=["hide-input"]
 # the per-frame decisions are checked to reproduce the table's numbers
-scores = checked_frame_scores(run.evaluation("flic"), metrics.pcp())
-figures = example_figures.best_and_worst_figures(run.evaluation("flic"), scores, n_examples)
+root = source.require_root("the example figures")
+scores = checked_frame_scores(run.evaluation("flic"), root, metrics.pcp())
+figures = example_figures.best_and_worst_figures(run.evaluation("flic"), root, scores, n_examples)
 plt.show()
 
 # %% [markdown]
@@ -267,7 +274,7 @@ from hmlpe.companion.baselines import reference_pcp
 
 results_root = Path(results_dir)
 if seeds.has_results(results_root):
-    for styled in seeds.seed_result_tables(results_root, "Table 2", reference_pcp()):
+    for styled in seeds.seed_result_tables(results_root, "Table 2", reference_pcp(source)):
         display(styled)
 else:
     print(f"no committed results under {results_root}: `hmlpe export` writes them")
@@ -313,7 +320,7 @@ else:
 
 # %% tags=["hide-input"]
 (
-    runinfo.provenance_frame(metrics)
+    runinfo.provenance_frame(metrics, data_root=source.root)
     .style.set_uuid("provenance-flic")
     .set_properties(**runinfo.PROVENANCE_CSS)
 )

@@ -31,6 +31,8 @@ run_dir = "../runs/smoke"  # the sweep's runs go to run_dir/sweep/ratio_<r>
 ratios = None  # None: the profile's sweep (the paper's ratios); else a list, e.g. [0, 1, "inf"]
 epochs = None  # None: the profile's sweep epochs
 results_dir = "../results/cpu"  # committed sweeps, one per seed (seed_<n>/sweep), shown below
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 
 # %%
 import inspect
@@ -43,12 +45,14 @@ import numpy as np
 import pandas as pd
 
 from hmlpe.companion import history, paper, runinfo, tables, verdict
+from hmlpe.data.source import DataSource
 from hmlpe.engine.layout import RunLayout, sweep_folder_name
 from hmlpe.engine.profiles import Profile, get_profile, ratio_to_lambdas
 from hmlpe.engine.protocol import run_sweep
 from hmlpe.engine.training import NonFiniteLossError
 
 run_dir = Path(run_dir)
+source = DataSource.resolve(data_root, data_pack)  # where every cell below reads the data
 prof = get_profile(profile)
 if epochs is not None:
     prof = replace(prof, sweep=replace(prof.sweep, epochs=int(epochs)))
@@ -105,7 +109,7 @@ for r in ratios:
         status[r] = "exported" if RunLayout(run_dir).sweep(r).is_dir() else "not exported"
         continue
     try:
-        run_sweep(prof, run_dir, ratios=(r,), progress=False)
+        run_sweep(prof, run_dir, ratios=(r,), source=source)
         status[r] = "finished"
     except NonFiniteLossError as exc:
         status[r] = f"diverged (non-finite loss in epoch {exc.epoch}, step {exc.step})"
@@ -341,7 +345,7 @@ from hmlpe.engine.device import select_device
 from hmlpe.engine.multitask import ratio_gradient_table
 
 probe_cfg = prof.sweep_config(1e10)
-probe_set = load_train_set(probe_cfg, progress=False)
+probe_set = load_train_set(probe_cfg, source)
 probe_spec = select_device("cpu-fp32")  # fp32: the precision the question is about
 torch.manual_seed(probe_cfg.seed)
 probe_model = build_model(probe_cfg, probe_spec)
@@ -387,9 +391,7 @@ grad_rows["ratio"] = grad_rows["ratio"].map(tables.ratio_label)
 # %% tags=["hide-input"]
 prov = pd.DataFrame(
     {
-        tables.ratio_label(r): runinfo.provenance_frame(
-            RunLayout(run_dir).sweep(r), with_data=False
-        )["value"]
+        tables.ratio_label(r): runinfo.provenance_frame(RunLayout(run_dir).sweep(r))["value"]
         for r in ratios
         if histories[r] is not None
     }
@@ -403,7 +405,7 @@ prov.index.name = "lambda_R / lambda_P"
 
 # %% tags=["hide-input"]
 (
-    runinfo.data_provenance_frame()
+    runinfo.data_provenance_frame(source.require_root("the data provenance"))
     .style.set_uuid("provenance-data")
     .set_properties(**runinfo.PROVENANCE_CSS)
 )

@@ -37,6 +37,8 @@ run_dir = "../runs/smoke"  # the run folder the Training chapter filled
 checkpoint = None  # None: run_dir/pretrain/last.pt (the network pre-trained on the pool)
 max_images = None  # cap on the training images averaged (evenly spaced); None: all of them
 buffy_frame = None  # index of the Buffy test frame of Figure 7; None: the first with a detection
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 
 # %%
 import inspect
@@ -49,10 +51,12 @@ from matplotlib.patches import Rectangle
 from hmlpe.companion import feature_figures, runinfo
 from hmlpe.data.crops import crop_to_image, load_image
 from hmlpe.data.pipeline import load_test_set
+from hmlpe.data.source import DataSource
 from hmlpe.engine import features
 from hmlpe.network import backtrack
 from hmlpe.network.receptive import compare_with_backtrack
 
+source = DataSource.resolve(data_root, data_pack)  # where every cell below reads the data
 page = feature_figures.page_network(run_dir, checkpoint, profile)
 model, cfg, fx, network, trained = page.model, page.cfg, page.features, page.network, page.trained
 print(f"profile: {profile}")
@@ -68,7 +72,7 @@ print(f"Figures 6 and 7: {page.source}")
 # %% tags=["hide-input"]
 if fx is None:
     images, test, frame = features.feature_inputs(
-        cfg, buffy_frame=buffy_frame, max_images=max_images
+        cfg, source, buffy_frame=buffy_frame, max_images=max_images
     )
     fx = features.compute_features(
         model,
@@ -77,7 +81,7 @@ if fx is None:
         meta={"network": network, "frame": frame, "example": test.records[frame].example},
     )
 else:
-    test = load_test_set("buffy", cfg, progress=False)
+    test = load_test_set("buffy", cfg, source)
     frame = int(fx.meta["frame"])
 print(
     f"training images: {fx.meta['n_images']} central {cfg.crop.input_size} x "
@@ -86,7 +90,7 @@ print(
 
 # %% tags=["hide-input"]
 if trained:
-    prov = runinfo.provenance_frame(page.checkpoint.parent, with_data=False)
+    prov = runinfo.provenance_frame(page.checkpoint.parent)
 else:
     prov = pd.DataFrame({"value": {"network": network}}).rename_axis("item")
 prov.style.set_uuid("features-provenance").set_caption("the network of this page")

@@ -52,6 +52,8 @@ results_dir = "../results/cpu"  # our HMLPE: the cpu profile's committed seeds
 heatmap_dir = "../results/heatmap"  # the heatmap network's committed seeds (heatmap profile)
 probe_dir = "../results/probes/heatmap_recipes"  # its learning-rate probe on validation
 torso = "paper"  # Figure 4's torso size: "paper" (hip to opposite shoulder) or "modec"
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 
 # %%
 from pathlib import Path
@@ -60,10 +62,12 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from hmlpe.companion import baselines, seeds, since2014
+from hmlpe.data.source import DataSource
 from hmlpe.engine.profiles import get_profile
 
 hmlpe_root, heatmap_root = Path(results_dir), Path(heatmap_dir)
 have_results = seeds.has_results(hmlpe_root) and seeds.has_results(heatmap_root)
+source = DataSource.resolve(data_root, data_pack)  # the mean pose and the oracle read the data
 print(f"heatmap network: {get_profile('heatmap').base.heatmap}")
 if not have_results:
     print(f"no committed seeds under {hmlpe_root} and {heatmap_root}: nothing to compare yet")
@@ -99,7 +103,7 @@ probe.style.format(probe_formats).set_uuid("since2014-probe") if len(probe) else
 # %% tags=["hide-input"]
 display(Markdown(since2014.DIFFERS_RULE))
 if have_results:
-    comparison = since2014.pcp_comparison(hmlpe_root, heatmap_root, baselines.reference_pcp())
+    comparison = since2014.pcp_comparison(hmlpe_root, heatmap_root, baselines.reference_pcp(source))
     for table in ("Table 1", "Table 2"):
         display(since2014.styled_comparison(comparison, table))
 
@@ -130,7 +134,7 @@ if have_results:
         **{
             k.replace("_", " "): v
             for k, v in since2014.reference_figure4_curves(
-                baselines.reference_figure4(), torso
+                baselines.reference_figure4(source), torso
             ).items()
         },
     }

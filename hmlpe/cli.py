@@ -73,7 +73,11 @@ def markdown_table(frame) -> str:
 DATA_ROOT_HELP = (
     "dataset folder (default: $HMLPE_DATA, then the first folder of data/data_roots.txt)"
 )
-PROGRESS_HELP = "progress bars (default: on when stderr is a terminal)"
+DATA_PACK_HELP = (
+    "read every crop from this data pack (hmlpe data pack) instead of the data root "
+    "(default: $HMLPE_DATA_PACK, else none)"
+)
+PROGRESS_HELP = "progress bars (default: on when stderr is a terminal and $HMLPE_PROGRESS != 0)"
 PROFILE_HELP = "the profile (default: cpu)"
 
 
@@ -84,21 +88,23 @@ def _add_overrides(p: argparse.ArgumentParser, help: str) -> None:
     )
 
 
+def _add_data(p: argparse.ArgumentParser) -> None:
+    """Where the datasets are (``DataSource.resolve``, once per command: ``_source``)."""
+    p.add_argument("--data-root", type=Path, help=DATA_ROOT_HELP)
+    p.add_argument("--data-pack", type=Path, help=DATA_PACK_HELP)
+
+
+def _add_progress(p: argparse.ArgumentParser) -> None:
+    """The process's one progress setting (``hmlpe.progress.set_progress``, in ``main``)."""
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
+    )
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-root", help=DATA_ROOT_HELP)
+    _add_data(p)
     p.add_argument("--device", default=None, help="auto (default), cpu, cpu-fp32 or cuda")
-    p.add_argument(
-        "--data-pack",
-        type=Path,
-        help="read every crop from this data pack (hmlpe data pack) instead of the "
-        "data root (default: $HMLPE_DATA_PACK, else none)",
-    )
-    p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help=PROGRESS_HELP,
-    )
+    _add_progress(p)
 
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
@@ -140,21 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="verify or fetch the datasets")
     dsub = data.add_subparsers(dest="data_command", required=True)
     verify_cmd = dsub.add_parser("verify", help="check a data root against data/registry.json")
-    verify_cmd.add_argument("--data-root", help=DATA_ROOT_HELP)
+    verify_cmd.add_argument("--data-root", type=Path, help=DATA_ROOT_HELP)
     verify_cmd.add_argument(
         "--full", action="store_true", help="check every file's SHA-256 (slower)"
     )
+    _add_progress(verify_cmd)
     pack_cmd = dsub.add_parser(
         "pack",
         help="write every crop training and evaluation read into one "
         "zip file (hmlpe.data.pack), for a machine without the data",
     )
     pack_cmd.add_argument("out", type=Path, help="the pack's file (e.g. runs/hmlpe-pack.zip)")
-    pack_cmd.add_argument("--data-root", help=DATA_ROOT_HELP)
+    pack_cmd.add_argument("--data-root", type=Path, help=DATA_ROOT_HELP)
     pack_cmd.add_argument("--quality", type=int, default=90, help="JPEG quality (default 90)")
-    pack_cmd.add_argument(
-        "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
-    )
+    _add_progress(pack_cmd)
     fetch_cmd = dsub.add_parser("fetch", help="download the datasets from their official URLs")
     fetch_cmd.add_argument(
         "--dest", default="data/raw", help="folder to download into (default: data/raw)"
@@ -166,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this dataset (repeatable; default: all)",
     )
     fetch_cmd.add_argument("--base-url", help="mirror to fetch from instead of the official URLs")
+    _add_progress(fetch_cmd)
 
     train_cmd = sub.add_parser("train", help="train one stage of a profile")
     train_cmd.add_argument("--profile", default="cpu", choices=profiles, help=PROFILE_HELP)
@@ -441,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra papermill parameter of every chapter run (VALUE parsed as JSON "
         "when it can be; repeatable)",
     )
+    _add_data(book_cmd)
     for name, command in sub.choices.items():
         command.set_defaults(func=_COMMANDS[name])
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -476,9 +483,7 @@ def _train_config(args):
     # stage.* belongs to the stage the profile builds: applied after it, or it would be lost
     stage_overrides = {k: v for k, v in overrides.items() if k.startswith("stage.")}
     overrides = {k: v for k, v in overrides.items() if k not in stage_overrides}
-    prof = build_profile(
-        args.profile, overrides, seed=args.seed, device=args.device, data_root=args.data_root
-    )
+    prof = build_profile(args.profile, overrides, seed=args.seed, device=args.device)
     cfg = prof.stage_config(args.stage, args.dataset if args.stage == "finetune" else None)
     if stage_overrides:
         cfg = merge(cfg, stage_overrides)
@@ -495,8 +500,15 @@ def _profile(args):
         parse_overrides(args.overrides),
         seed=getattr(args, "seed", None),
         device=args.device,
-        data_root=args.data_root,
     )
+
+
+def _source(args: argparse.Namespace):
+    """The command's data source, resolved once from --data-root and --data-pack (and their
+    defaults) and handed to everything that reads data (``hmlpe.data.source``)."""
+    from hmlpe.data.source import DataSource
+
+    return DataSource.resolve(args.data_root, args.data_pack)
 
 
 def _run_jobs(args, jobs, root: Path) -> int:
@@ -510,7 +522,7 @@ def _run_jobs(args, jobs, root: Path) -> int:
         mem_gb=args.mem_gb,
         max_parallel=args.max_parallel,
     )
-    outcomes = run_jobs(jobs, root, args.executor, options=options, progress=args.progress)
+    outcomes = run_jobs(jobs, root, args.executor, options=options)
     print(
         json.dumps(
             {
@@ -533,22 +545,18 @@ def _run_jobs(args, jobs, root: Path) -> int:
 def _cmd_data(args: argparse.Namespace) -> int:
     from hmlpe.data.datasets import registry
 
-    if args.data_command == "verify":
+    if args.data_command in ("verify", "pack"):
         from hmlpe.paths import resolve_data_root
 
-        report = registry.verify(resolve_data_root(args.data_root), full=args.full)
+        root = resolve_data_root(args.data_root)  # the datasets' files, never a pack
+    if args.data_command == "verify":
+        report = registry.verify(root, full=args.full)
         print(report.format())
         return 0 if report.ok else 1
     if args.data_command == "pack":
-        from hmlpe.config import DataConfig
         from hmlpe.data.pack import write_pack
 
-        manifest = write_pack(
-            args.out,
-            DataConfig(data_root=args.data_root),
-            quality=args.quality,
-            progress=args.progress,
-        )
+        manifest = write_pack(args.out, root, quality=args.quality)
         size = args.out.stat().st_size / 2**20
         print(
             f"wrote {args.out} ({size:.1f} MiB): {json.dumps(manifest['counts'])}; JPEG "
@@ -587,7 +595,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         args.out,
         resume=args.resume,
         init_from=args.init,
-        progress=args.progress,
+        source=_source(args),
         stop_after_epochs=args.stop_after_epochs,
         compile_model=args.compile,
         time_budget_s=None if args.time_budget_min is None else 60.0 * args.time_budget_min,
@@ -619,10 +627,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from hmlpe.engine.protocol import run_protocol, run_sweep
 
-    prof = _profile(args)
-    folders = run_protocol(prof, args.out, progress=args.progress)
+    prof, source = _profile(args), _source(args)
+    folders = run_protocol(prof, args.out, source=source)
     if not args.no_sweep:
-        run_sweep(prof, args.out, progress=args.progress)
+        run_sweep(prof, args.out, source=source)
     print(json.dumps({k: str(v) for k, v in folders.items()}, indent=2))
     return 0
 
@@ -630,7 +638,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _cmd_curve(args: argparse.Namespace) -> int:
     from hmlpe.engine.curve import run_curve
 
-    folders = run_curve(_profile(args), args.visits, args.out, progress=args.progress)
+    folders = run_curve(_profile(args), args.visits, args.out, source=_source(args))
     print(json.dumps({str(k): str(v) for k, v in folders.items()}, indent=2))
     return 0
 
@@ -638,13 +646,16 @@ def _cmd_curve(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from hmlpe.engine.jobs import sweep_jobs
 
-    return _run_jobs(args, sweep_jobs(_profile(args), args.out, args.ratios), args.out)
+    jobs = sweep_jobs(_profile(args), args.out, _source(args), args.ratios)
+    return _run_jobs(args, jobs, args.out)
 
 
 def _cmd_seeds(args: argparse.Namespace) -> int:
     from hmlpe.engine.jobs import seed_jobs
 
-    return _run_jobs(args, seed_jobs(_profile(args), args.root, args.seeds), args.root)
+    return _run_jobs(
+        args, seed_jobs(_profile(args), args.root, args.seeds, _source(args)), args.root
+    )
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -657,10 +668,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         args.checkpoint,
         args.dataset,
         args.out,
+        source=_source(args),
         device=args.device or "auto",
-        data_root=args.data_root,
         association=args.association,
-        progress=args.progress,
         mirror_average=args.mirror_average,
     )
     print(json.dumps(record.table_json(), indent=2))
@@ -750,6 +760,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
         chapters=args.chapters,
         build=not args.no_build,
         extra_parameters=parse_overrides(args.param),
+        source=_source(args),
     )
     return 0
 
@@ -805,14 +816,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "data_pack", None) is not None:
-        # one switch for every loader below (hmlpe.data.pack.active_pack); checked at once
-        if not args.data_pack.is_file():
-            print(f"error: --data-pack {args.data_pack}: no such file", file=sys.stderr)
-            return 2
-        import os
+    from hmlpe.progress import set_progress
 
-        os.environ["HMLPE_DATA_PACK"] = str(args.data_pack.resolve())
+    set_progress(getattr(args, "progress", None))  # the one setting every bar below reads
     try:
         return run(args)
     except KeyboardInterrupt:

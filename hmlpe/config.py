@@ -71,9 +71,9 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which data the training pool holds and how test frames are associated."""
+    """Which data the training pool holds and how test frames are associated. Where the files
+    lie is not part of the experiment: an entry point resolves it (``hmlpe.data.source``)."""
 
-    data_root: str | None = None  # None: $HMLPE_DATA, else data/data_roots.txt
     # Pre-training pool (paper 4.1: the training sets of all datasets; only these are here).
     pool: tuple[str, ...] = ("buffy", "lsp", "flic")
     # Buffy test association (protocol facts): "paper" (267 frames) or "buffy" (IoU > 0.5, 263).
@@ -411,6 +411,9 @@ NETWORKS = ("hmlpe", "heatmap")  # TrainConfig.network
 REMOVED_FIELDS = {
     # never used: training draws a fresh random crop and mirror per visit (augment module)
     "crop.crops_per_image",
+    # where the datasets lie, not what a run computes: now the entry point's DataSource
+    # (hmlpe.data.source); run records name it apart (records.RunRecord.data_root)
+    "data.data_root",
 }
 
 

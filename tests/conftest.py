@@ -24,13 +24,20 @@ def data_root():
 
 
 @pytest.fixture(scope="session")
+def data_source(data_root):
+    """The data root as the handle the pipeline and the engine take (hmlpe.data.source)."""
+    from hmlpe.data.source import DataSource
+
+    return DataSource(data_root)
+
+
+@pytest.fixture(scope="session")
 def data_pack(data_root, tmp_path_factory):
     """A data pack (hmlpe.data.pack) of the data root, written once per session."""
-    from hmlpe.config import DataConfig
     from hmlpe.data.pack import write_pack
 
     path = tmp_path_factory.mktemp("pack") / "pack.zip"
-    write_pack(path, DataConfig(data_root=str(data_root)), progress=False)
+    write_pack(path, data_root)
     return path
 
 

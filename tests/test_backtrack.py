@@ -229,7 +229,7 @@ def test_max_activation_patches_and_average():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(5, 112, 112, 3), dtype=np.uint8)
     images[1, :30, :30] = 255  # a bright corner drives some maxima to the border
-    acts = max_activation_patches(model, images, "conv3", batch_size=2, progress=False)
+    acts = max_activation_patches(model, images, "conv3", batch_size=2)
     assert model.training  # mode restored
     model.eval()
     with torch.no_grad():
@@ -244,7 +244,7 @@ def test_max_activation_patches_and_average():
             assert fm[i, k, my, mx] == pytest.approx(fm[i, k].max(), rel=1e-6)
             assert tuple(acts.boxes[i, k]) == backtrack_region(geo, mx, my)
             assert tuple(acts.clipped[i, k]) == backtrack_region(geo, mx, my, input_size=112)
-    avg = average_backtracked_patches(model, images, "conv3", batch_size=3, progress=False)
+    avg = average_backtracked_patches(model, images, "conv3", batch_size=3)
     assert avg.shape == (c, s, s, 3) and avg.dtype == np.float32
     naive = np.mean(
         [[extract_patch(images[i], acts.boxes[i, k]) for k in range(c)] for i in range(5)], axis=0

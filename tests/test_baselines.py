@@ -42,13 +42,10 @@ def test_reference_predictions_hand_computed():
         reference_predictions(t, "mean_pose")
 
 
-def test_oracle_and_mean_pose_on_the_real_data(data_root):
-    from dataclasses import replace
-
+def test_oracle_and_mean_pose_on_the_real_data(data_source):
     from hmlpe.companion.baselines import reference_pcp
-    from hmlpe.config import DataConfig, TrainConfig
 
-    r = reference_pcp(replace(TrainConfig(), data=DataConfig(data_root=str(data_root))))
+    r = reference_pcp(data_source)
     assert r["oracle", "Buffy, subset"] == {c: 100.0 for c in ("LL", "RL", "LU", "RU")}
     assert r["oracle", "Buffy, whole set"]["LL"] == pytest.approx(267 / 276 * 100)
     assert min(r["oracle", "FLIC"].values()) > 99

@@ -40,7 +40,7 @@ def _records(tmp_path, n=3):
 def test_train_arrays_shapes_joints_and_hit(tmp_path, monkeypatch):
     recs = _records(tmp_path)
     cache = tmp_path / "cache"
-    a = train_arrays(recs, SMALL, cache_dir=cache, progress=False)
+    a = train_arrays(recs, SMALL, cache_dir=cache)
     assert a["images"].shape == (3, 32, 32, 3) and a["images"].dtype == np.uint8
     assert list(a["uids"]) == ["flic/flic_00000", "flic/flic_00001", "flic/flic_00002"]
     box = train_box_for(recs[1], SMALL)
@@ -63,7 +63,6 @@ def test_margin_rule_keeps_every_joint_inside(tmp_path):
         recs,
         CropConfig(train_size=32, input_size=16, train_box="margin"),
         cache_dir=tmp_path / "cache",
-        progress=False,
     )
     assert (a["joints"] >= 0).all() and (a["joints"] <= 32).all()
 
@@ -71,7 +70,7 @@ def test_margin_rule_keeps_every_joint_inside(tmp_path):
 def test_changes_invalidate(tmp_path):
     recs = _records(tmp_path)
     cache = tmp_path / "cache"
-    train_arrays(recs, SMALL, cache_dir=cache, progress=False)
+    train_arrays(recs, SMALL, cache_dir=cache)
     moved = [
         PoseRecord(
             r.dataset,
@@ -85,15 +84,14 @@ def test_changes_invalidate(tmp_path):
         )
         for r in recs
     ]
-    train_arrays(moved, SMALL, cache_dir=cache, progress=False)  # joints changed
+    train_arrays(moved, SMALL, cache_dir=cache)  # joints changed
     train_arrays(
         recs,
         CropConfig(train_size=32, input_size=16, train_box="margin"),
         cache_dir=cache,
-        progress=False,
     )  # settings changed
     os.utime(recs[2].image, ns=(1, 1))
-    train_arrays(recs, SMALL, cache_dir=cache, progress=False)  # file changed
+    train_arrays(recs, SMALL, cache_dir=cache)  # file changed
     assert len([p for p in cache.iterdir() if p.name.startswith("train-")]) == 4
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no temp leftovers
 
@@ -103,7 +101,7 @@ def test_unreadable_image_names_the_file(tmp_path):
     data = recs[1].image.read_bytes()
     recs[1].image.write_bytes(data[: len(data) // 3])
     with pytest.raises(ImageReadError, match="img1.png"):
-        train_arrays(recs, SMALL, cache_dir=tmp_path / "cache", progress=False)
+        train_arrays(recs, SMALL, cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
 
 
@@ -121,22 +119,21 @@ def test_flic_heldout_arrays(tmp_path):
         )
         for r in _records(tmp_path, 2)
     ]
-    t = heldout_arrays(recs, SMALL, cache_dir=tmp_path / "c", progress=False)
+    t = heldout_arrays(recs, None, SMALL, cache_dir=tmp_path / "c")  # FLIC reads no file
     assert t["images"].shape == (2, 16, 16, 3) and t["matched"].all()
     # torso 20 x 20 about (40, 30): width 70, height 20 + 35 = 55; clipped to the image
     np.testing.assert_allclose(t["boxes"][0], [5, 2.5, 75, 57.5])
 
 
 def test_buffy_heldout_arrays_keep_unmatched_frames(tmp_path, buffy_root):
-    test = load_dataset("buffy", root=buffy_root, split="test")
+    test = load_dataset("buffy", buffy_root, split="test")
     for rule, n in (("paper", 267), ("buffy", 263)):
         t = heldout_arrays(
             test,
+            buffy_root,
             CropConfig(),
             DataConfig(buffy_association=rule),
-            root=buffy_root,
             cache_dir=tmp_path / "c",
-            progress=False,
         )
         assert t["images"].shape == (276, 112, 112, 3) and t["matched"].sum() == n
         assert np.isnan(t["boxes"][~t["matched"]]).all()

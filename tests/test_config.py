@@ -71,7 +71,6 @@ def test_merge_accepts_what_the_types_allow():
             "stage.lr_scale": 2,
             "optim.grad_clip": None,
             "data.max_train_examples": None,
-            "data.data_root": None,
             "optim.lr_decay_at": [1, 0.5],
             "data.pool": ["lsp"],
             "test_sets": [],
@@ -131,7 +130,10 @@ def test_profiles_and_unknown_profile():
 def test_configs_of_earlier_versions_drop_removed_fields_only():
     saved = asdict(TrainConfig())
     saved["crop"]["crops_per_image"] = 16  # written before the field was removed
+    saved["data"]["data_root"] = "/where/the/data/lay"  # now the entry point's DataSource
     assert from_dict(TrainConfig, saved) == TrainConfig()
+    with pytest.raises(KeyError, match="data_root"):  # no longer a key one can set
+        merge(TrainConfig(), {"data.data_root": "/data"})
     saved["crop"]["crops_per_imagex"] = 1
     with pytest.raises(KeyError):
         from_dict(TrainConfig, saved)
@@ -157,16 +159,11 @@ def test_build_profile_puts_the_entry_points_settings_on_the_profile():
         {"loss.lambda_d": 0.5},
         seed=3,
         device="cpu-fp32",
-        data_root="/data/here",
         pretrain_epochs=7,
         finetune_epochs={"flic": 2},
     )
     cpu = get_profile("cpu")
-    assert (prof.base.seed, prof.base.device, prof.base.data.data_root) == (
-        3,
-        "cpu-fp32",
-        "/data/here",
-    )
+    assert (prof.base.seed, prof.base.device) == (3, "cpu-fp32")
     assert prof.base.loss.lambda_d == 0.5 and prof.pretrain_epochs == 7
     assert prof.finetune_epochs == {"buffy": cpu.finetune_epochs["buffy"], "flic": 2}
     assert build_profile("cpu", finetune_epochs=4).finetune_epochs == {"buffy": 4, "flic": 4}

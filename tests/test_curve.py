@@ -111,17 +111,22 @@ def test_one_budget_has_no_slope(tmp_path):
         slopes_per_decade(curve_table(tmp_path))
 
 
-def test_visits_of_an_old_history_come_from_its_config(tmp_path, data_root):
-    """Histories written before visits were logged: epochs done x the config's pool (smoke
-    profile: 24 examples of each of the three datasets)."""
+def test_visits_of_an_old_history_come_from_its_run_record(tmp_path):
+    """Histories written before visits were logged: epochs done x the training images its
+    run record counts (smoke profile: 24 examples of each of the three datasets); no data
+    is read."""
     from hmlpe.companion.curve import pretrain_visits
     from hmlpe.engine.profiles import get_profile
+    from hmlpe.errors import ResultsError
 
     cfg = get_profile("smoke").stage_config("pretrain")
-    (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg)}))
+    (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg), "train_examples": 72}))
     history = pd.DataFrame({"epoch": [1, 2]})
     assert pretrain_visits(tmp_path, history) == 2 * 72
     assert pretrain_visits(tmp_path, pd.DataFrame({"epoch": [1], "visits": [500]})) == 500
+    (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg)}))
+    with pytest.raises(ResultsError, match="records no train_examples"):
+        pretrain_visits(tmp_path, history)
 
 
 def test_manifest_row_reads_an_export_and_tolerates_none(tmp_path):

@@ -8,6 +8,7 @@ from hmlpe.config import CropConfig
 from hmlpe.data.datasets import load_dataset, training_records
 from hmlpe.data.datasets.buffy import load_detections
 from hmlpe.data.datasets.registry import load_registry
+from hmlpe.data.source import DataSource
 
 
 def test_association_rules_match_the_registry_counts(buffy_root):
@@ -33,7 +34,7 @@ def test_box_sizes_per_dataset(buffy_root):
 
 def test_framing_of_the_test_rule_is_close_to_the_test_crops(buffy_root):
     table, joints = framing_table(
-        CropConfig(), buffy_root, rules=("test_rule",), datasets=("buffy",)
+        CropConfig(), DataSource(buffy_root), rules=("test_rule",), datasets=("buffy",)
     )
     row = table.loc[("test_rule", "buffy")]
     assert row["ratio x"] == pytest.approx(1.0, abs=0.1)

@@ -7,6 +7,7 @@ import pytest
 
 from hmlpe.config import DataConfig
 from hmlpe.data.datasets import PoseRecord, filter_training, load_dataset, load_pool
+from hmlpe.errors import UnknownNameError
 from hmlpe.paths import DataRootError
 
 
@@ -60,15 +61,15 @@ def test_record_validation():
 
 def test_missing_data_root(tmp_path):
     with pytest.raises(DataRootError, match="nope"):
-        load_dataset("buffy", root=tmp_path / "nope")
-    with pytest.raises(ValueError, match="unknown dataset"):
-        load_dataset("mpii", root=tmp_path)
+        load_dataset("buffy", tmp_path / "nope")
+    with pytest.raises(UnknownNameError, match="unknown dataset 'mpii'; known: buffy"):
+        load_dataset("mpii", tmp_path)
 
 
 @pytest.mark.usefixtures("buffy_root", "lsp_root", "flic_root")
 def test_pool(data_root):
-    pool, counts = load_pool(DataConfig(data_root=str(data_root)))
+    pool, counts = load_pool(DataConfig(), data_root)
     assert len(pool) == 472 + 605 + 3982
     assert {k: v["kept"] for k, v in counts.items()} == {"buffy": 472, "lsp": 605, "flic": 3982}
-    small, c = load_pool(DataConfig(data_root=str(data_root), pool=("lsp",), max_train_examples=10))
+    small, c = load_pool(DataConfig(pool=("lsp",), max_train_examples=10), data_root)
     assert len(small) == 10 and c["lsp"]["capped"] == 595

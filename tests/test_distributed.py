@@ -103,11 +103,11 @@ def _hmlpe(args, data_root, ranks=None):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, data_root):
+def runs(tmp_path_factory, data_root, data_source):
     """One process and 2 gloo ranks, the same seed and global batch: n - 1 examples, so that
     the first batch splits unevenly and the last (1 example) leaves rank 0 an empty shard."""
-    prof = configure("smoke", {"data.data_root": str(data_root)})
-    n = len(load_train_set(prof.stage_config("pretrain"), progress=False).images)
+    prof = configure("smoke", {})
+    n = len(load_train_set(prof.stage_config("pretrain"), data_source).images)
     batch = ["--set", f"optim.batch_size={n - 1}"]
     root = tmp_path_factory.mktemp("ddp")
     single = _hmlpe(["--out", str(root / "single"), *batch], data_root)

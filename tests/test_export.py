@@ -129,3 +129,35 @@ def test_export_refuses_a_folder_of_other_files(tmp_path):
     with pytest.raises(RunFolderError, match="holds files but no MANIFEST.json"):
         export_results(tmp_path / "run", out)
     assert (out / "notes.txt").read_text() == "mine" and len(list(out.iterdir())) == 1
+
+
+def test_export_over_a_manifest_of_an_earlier_version_or_a_damaged_one(tmp_path):
+    from hmlpe.engine.guard import RunFolderError
+
+    run = tmp_path / "run" / "pretrain"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(
+        json.dumps(
+            {"config": {}, "device": "cpu", "git_commit": "abc", "created": "2026-01-01T00:00Z"}
+        )
+    )
+    (run / "history.csv").write_text("epoch\n1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    # an export of an earlier version (no first_stage_started) is told by its training commits
+    earlier = {
+        "run_dir": "runs/x",
+        "exported": "2025-12-31",
+        "training_commits": ["abc"],
+        "wall_seconds": 30,
+    }
+    (out / "MANIFEST.json").write_text(json.dumps(earlier))
+    again = export_results(tmp_path / "run", out)
+    assert again["wall_seconds"] == 30 and again["wall_seconds_from_export"] == "2025-12-31"
+    assert again["first_stage_started"] == "2026-01-01T00:00Z"
+    (out / "MANIFEST.json").write_text(json.dumps({**earlier, "training_commits": ["def"]}))
+    with pytest.raises(RunFolderError, match="holds the export of another run"):
+        export_results(tmp_path / "run", out)
+    (out / "MANIFEST.json").write_text('{"run_dir": ')
+    with pytest.raises(RunFolderError, match="MANIFEST.json is not valid JSON.*new folder"):
+        export_results(tmp_path / "run", out)

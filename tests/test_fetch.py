@@ -46,7 +46,7 @@ def test_fetch_zip_from_local_server(tmp_path, server):
     files = _files(src)
     (served / "toy.zip").write_bytes(_zip(files))
     dest = tmp_path / "dest"
-    res = fetch("toy", dest, base_url=base, registry=reg, progress=False)
+    res = fetch("toy", dest, base_url=base, registry=reg)
     assert res.status.status == "ok" and res.status.checksummed == 3, res.status
     assert _files(dest / "toy") == {k.removeprefix("toy/"): v for k, v in files.items()}
     assert res.url == f"{base}/toy.zip" and res.archive.is_file()
@@ -58,7 +58,7 @@ def test_fetch_zip_from_local_server(tmp_path, server):
     bad["toy/a.txt"] = b"ALPHA\n"
     (served / "toy.zip").write_bytes(_zip(bad))
     res.archive.unlink()
-    res = fetch("toy", dest, base_url=base, registry=reg, force=True, progress=False)
+    res = fetch("toy", dest, base_url=base, registry=reg, force=True)
     assert res.status.status == "problems"
     assert "checksum mismatch in toy/a.txt" in res.status.problems[0]
 
@@ -68,7 +68,7 @@ def test_fetch_tar_gz(tmp_path, server):
     src, reg = make_fake(tmp_path)
     with tarfile.open(served / "toy.zip", "w:gz") as tf:  # the registry's name; tar inside
         tf.add(src / "toy", arcname="some/deeper/toy")
-    res = fetch("toy", tmp_path / "dest", base_url=base, registry=reg, progress=False)
+    res = fetch("toy", tmp_path / "dest", base_url=base, registry=reg)
     assert res.status.status == "ok"
 
 
@@ -77,17 +77,17 @@ def test_download_checksum_mismatch_leaves_nothing(tmp_path, server):
     (served / "f.bin").write_bytes(b"payload")
     out = tmp_path / "dl" / "f.bin"
     good = hashlib.sha256(b"payload").hexdigest()
-    assert download(f"{base}/f.bin", out, sha256=good, progress=False).read_bytes() == b"payload"
+    assert download(f"{base}/f.bin", out, sha256=good).read_bytes() == b"payload"
     out.unlink()
     with pytest.raises(FetchError, match="checksum mismatch"):
-        download(f"{base}/f.bin", out, sha256="0" * 64, progress=False)
+        download(f"{base}/f.bin", out, sha256="0" * 64)
     assert list((tmp_path / "dl").iterdir()) == []
 
 
 def test_download_errors_name_the_url(tmp_path, server):
     _, base = server
     with pytest.raises(FetchError, match="missing.zip"):
-        download(f"{base}/missing.zip", tmp_path / "x.zip", progress=False)
+        download(f"{base}/missing.zip", tmp_path / "x.zip")
     assert not list(tmp_path.glob("x.zip*"))
 
 
@@ -97,7 +97,7 @@ def test_archive_without_anchor(tmp_path, server):
     files = {k: v for k, v in _files(src).items() if not k.endswith("a.txt")}
     (served / "toy.zip").write_bytes(_zip(files))
     with pytest.raises(FetchError, match="has no a.txt"):
-        fetch("toy", tmp_path / "dest", base_url=base, registry=reg, progress=False)
+        fetch("toy", tmp_path / "dest", base_url=base, registry=reg)
 
 
 def test_fetch_all_raises_on_problems(tmp_path, server):
@@ -107,4 +107,4 @@ def test_fetch_all_raises_on_problems(tmp_path, server):
     files["toy/images/1.jpg"] = b"ONE"
     (served / "toy.zip").write_bytes(_zip(files))
     with pytest.raises(FetchError, match="toy from .*checksum mismatch in toy/images/1.jpg"):
-        fetch_all(tmp_path / "dest", base_url=base, registry=reg, progress=False)
+        fetch_all(tmp_path / "dest", base_url=base, registry=reg)

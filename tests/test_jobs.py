@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hmlpe import cli
+from hmlpe.data.source import DataSource
 from hmlpe.engine import jobs
 from hmlpe.engine.checkpoint import load_checkpoint
 from hmlpe.engine.layout import RunLayout
@@ -18,12 +19,12 @@ from hmlpe.engine.profiles import get_profile
 from hmlpe.paths import PROJECT_ROOT
 
 
-def _ok(folder, *, progress=None):
+def _ok(folder):
     Path(folder).mkdir(parents=True)
     (Path(folder) / "done").write_text("yes")
 
 
-def _boom(folder, *, progress=None):
+def _boom(folder):
     raise RuntimeError(f"no luck in {Path(folder).name}")
 
 
@@ -46,11 +47,12 @@ def test_sequential_jobs_run_in_order_skip_finished_and_report_failures(tmp_path
 
 def test_seed_and_sweep_jobs_are_named_by_the_layout(tmp_path):
     prof = get_profile("smoke")
-    seeds = jobs.seed_jobs(prof, tmp_path, [0, 2])
+    seeds = jobs.seed_jobs(prof, tmp_path, [0, 2], DataSource(tmp_path))
     assert [j.name for j in seeds] == ["seed_0", "seed_2"]
     assert seeds[1].folder == tmp_path.resolve() / "seed_2"
     assert seeds[1].args[0].base.seed == 2 and not seeds[1].finished()
-    sweep = jobs.sweep_jobs(prof, tmp_path, [0.0, float("inf")])
+    assert seeds[1].args[2] == DataSource(tmp_path)  # each job reads the command's data source
+    sweep = jobs.sweep_jobs(prof, tmp_path, DataSource(tmp_path), [0.0, float("inf")])
     assert [j.name for j in sweep] == ["sweep/ratio_0", "sweep/ratio_inf"]
     assert sweep[1].folder == RunLayout(tmp_path.resolve()).sweep(float("inf"))
 

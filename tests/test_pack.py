@@ -10,7 +10,13 @@ import pytest
 
 from hmlpe.config import CropConfig, TrainConfig, merge
 from hmlpe.data import pack as hpack
-from hmlpe.data.pipeline import load_test_set, load_train_set, load_validation_set
+from hmlpe.data.pipeline import (
+    load_test_set,
+    load_train_set,
+    load_validation_set,
+    training_set_records,
+)
+from hmlpe.data.source import DataSource
 
 
 @pytest.fixture
@@ -18,12 +24,13 @@ def pack_file(data_pack):
     return data_pack
 
 
-def _cfg(data_root, **over):
-    return merge(TrainConfig(), {"data.data_root": str(data_root), **over})
+def _cfg(**over):
+    return merge(TrainConfig(), over)
 
 
-def _with_pack(monkeypatch, path):
-    monkeypatch.setenv(hpack.PACK_ENV, str(path))
+def _pack_only(path):
+    """A source with the pack and no data root: everything must come from the pack."""
+    return DataSource(None, path)
 
 
 def test_manifest_counts_and_size(pack_file):
@@ -42,23 +49,27 @@ def test_manifest_counts_and_size(pack_file):
         {"stage.dataset": "flic", "data.max_train_examples": 30},
     ],
 )
-def test_train_set_from_the_pack_equals_the_data_root(data_root, pack_file, monkeypatch, over):
-    cfg = _cfg(data_root, **over)
-    raw = load_train_set(cfg, progress=False)
-    _with_pack(monkeypatch, pack_file)
-    packed = load_train_set(cfg, progress=False)
+def test_train_set_from_the_pack_equals_the_data_root(data_source, pack_file, over):
+    cfg = _cfg(**over)
+    raw = load_train_set(cfg, data_source)
+    packed = load_train_set(cfg, _pack_only(pack_file))
     assert packed.ids == raw.ids
+    records, counts = training_set_records(cfg, _pack_only(pack_file))
+    assert [r.uid for r in records] == raw.ids
+    assert sum(c["kept"] for c in counts.values()) == len(raw.ids)
     np.testing.assert_array_equal(packed.joints, raw.joints)
     assert np.abs(packed.images.astype(int) - raw.images).mean() < 3.0
     assert packed.fingerprint.startswith("pack-") and packed.fingerprint != raw.fingerprint
 
 
 @pytest.mark.parametrize("name", ["buffy", "flic"])
-def test_test_and_validation_sets_from_the_pack(data_root, pack_file, monkeypatch, name):
-    cfg = _cfg(data_root)
-    raw_test, raw_val = load_test_set(name, cfg, False), load_validation_set(name, cfg, False)
-    _with_pack(monkeypatch, pack_file)
-    test, val = load_test_set(name, cfg, False), load_validation_set(name, cfg, False)
+def test_test_and_validation_sets_from_the_pack(data_source, pack_file, name):
+    cfg, packed = _cfg(), _pack_only(pack_file)
+    raw_test, raw_val = (
+        load_test_set(name, cfg, data_source),
+        load_validation_set(name, cfg, data_source),
+    )
+    test, val = load_test_set(name, cfg, packed), load_validation_set(name, cfg, packed)
     for a, b in ((raw_test, test), (raw_val, val)):
         assert [r.uid for r in a.records] == [r.uid for r in b.records]
         np.testing.assert_array_equal(a.usable, b.usable)
@@ -75,11 +86,10 @@ def test_test_and_validation_sets_from_the_pack(data_root, pack_file, monkeypatc
         assert r.extra.keys() == q.extra.keys()
 
 
-def test_other_crop_settings_are_refused(data_root, pack_file, monkeypatch):
-    _with_pack(monkeypatch, pack_file)
-    cfg = replace(_cfg(data_root), crop=replace(CropConfig(), train_size=144))
+def test_other_crop_settings_are_refused(pack_file):
+    cfg = replace(_cfg(), crop=replace(CropConfig(), train_size=144))
     with pytest.raises(hpack.DataPackError, match="crop.train_size=128.*144"):
-        load_train_set(cfg, progress=False)
+        load_train_set(cfg, _pack_only(pack_file))
 
 
 def test_damaged_member_is_named(pack_file, tmp_path):

@@ -17,23 +17,24 @@ from hmlpe.data.pipeline import (
     load_validation_set,
     training_set_records,
 )
+from hmlpe.errors import UnknownNameError
 
 
-def _cfg(data_root, **over):
-    return merge(TrainConfig(), {"data.data_root": str(data_root), **over})
+def _cfg(**over):
+    return merge(TrainConfig(), over)
 
 
 def _stage(cfg, dataset):
     return replace(cfg, stage=StageConfig(dataset, 1, 1.0))
 
 
-def test_validation_split_partitions_the_training_set(data_root):
-    cfg = _cfg(data_root)
-    every, _ = training_set_records(_stage(cfg, "buffy"))
+def test_validation_split_partitions_the_training_set(data_source):
+    cfg = _cfg()
+    every, _ = training_set_records(_stage(cfg, "buffy"), data_source)
     train, _ = training_set_records(
-        _stage(replace(cfg, data=replace(cfg.data, holdout_validation=True)), "buffy")
+        _stage(replace(cfg, data=replace(cfg.data, holdout_validation=True)), "buffy"), data_source
     )
-    val = load_validation_set("buffy", cfg, progress=False)
+    val = load_validation_set("buffy", cfg, data_source)
     assert len(every) == 472  # Buffy episodes 3 and 4
     train_ids, val_ids = {r.uid for r in train}, {r.uid for r in val.records}
     assert train_ids.isdisjoint(val_ids) and 0 < len(val_ids) < len(train_ids)
@@ -41,11 +42,11 @@ def test_validation_split_partitions_the_training_set(data_root):
 
 
 @pytest.mark.parametrize("name", ["buffy", "flic"])
-def test_validation_boxes_and_joints_agree(data_root, name):
+def test_validation_boxes_and_joints_agree(data_source, name):
     """Each validation example's joints in crop pixels are its image joints seen through its
     box: the centre crop's box is derived, not stored, so this checks the arithmetic."""
-    cfg = _cfg(data_root)
-    val = load_validation_set(name, cfg, progress=False)
+    cfg = _cfg()
+    val = load_validation_set(name, cfg, data_source)
     size = cfg.crop.input_size
     assert val.images.shape[1:] == (size, size, 3) and val.part == "validation"
     assert val.matched.all() and val.usable.all()
@@ -54,8 +55,8 @@ def test_validation_boxes_and_joints_agree(data_root, name):
         np.testing.assert_allclose(val.joints[i], want, atol=1e-6)
 
 
-def test_buffy_test_set_counts_and_unmatched_frames(data_root):
-    test = load_test_set("buffy", _cfg(data_root), progress=False)
+def test_buffy_test_set_counts_and_unmatched_frames(data_source):
+    test = load_test_set("buffy", _cfg(), data_source)
     assert len(test.records) == 276 and int(test.matched.sum()) == 267  # Table 1's subset
     assert np.isnan(test.boxes[~test.matched]).all()
     assert np.isnan(test.joints[~test.matched]).all()
@@ -65,11 +66,21 @@ def test_buffy_test_set_counts_and_unmatched_frames(data_root):
     assert inside.all()
 
 
-def test_unknown_sets_are_refused_by_name(data_root):
-    cfg = _cfg(data_root)
-    with pytest.raises(ValueError, match="unknown training set 'ethz'"):
-        training_set_records(_stage(cfg, "ethz"))
-    with pytest.raises(ValueError, match="unknown test set 'lsp'"):
-        load_test_set("lsp", cfg, progress=False)
-    with pytest.raises(ValueError, match="unknown validation set 'pool'"):
-        load_validation_set("pool", cfg, progress=False)
+def test_unknown_sets_are_refused_by_name(data_source):
+    cfg = _cfg()
+    with pytest.raises(UnknownNameError, match="unknown training set 'ethz'"):
+        training_set_records(_stage(cfg, "ethz"), data_source)
+    with pytest.raises(UnknownNameError, match="unknown test set 'lsp'"):
+        load_test_set("lsp", cfg, data_source)
+    with pytest.raises(UnknownNameError, match="unknown validation set 'pool'"):
+        load_validation_set("pool", cfg, data_source)
+
+
+def test_a_pack_only_source_names_what_needs_the_data_root(data_source):
+    """Without a pack the loaders read the root; a source without either says which set
+    needed the datasets' files."""
+    from hmlpe.data.source import DataSource
+    from hmlpe.errors import DataRootError
+
+    with pytest.raises(DataRootError, match="the flic test set reads the datasets' files"):
+        load_test_set("flic", _cfg(), DataSource(None))

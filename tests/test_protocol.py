@@ -12,20 +12,20 @@ from hmlpe.config import merge
 from hmlpe.engine.layout import CHECKPOINT_NAME, FEATURES_NAME, METRICS_NAME
 from hmlpe.engine.profiles import SweepConfig, get_profile
 from hmlpe.engine.protocol import run_protocol
-from hmlpe.engine.records import read_evaluation_record
+from hmlpe.engine.records import read_evaluation_record, read_run_record
 
 
-def test_without_fine_tuning_the_pretrained_network_is_evaluated(data_root, tmp_path):
+def test_without_fine_tuning_the_pretrained_network_is_evaluated(data_source, tmp_path):
     smoke = get_profile("smoke")
     prof = replace(
         smoke,
         name="heatmap_smoke",
-        base=merge(smoke.base, {"network": "heatmap", "data.data_root": str(data_root)}),
+        base=merge(smoke.base, {"network": "heatmap"}),
         finetune_epochs={},
         sweep=SweepConfig(ratios=()),
     )
     run = tmp_path / "run"
-    folders = run_protocol(prof, run, progress=False)
+    folders = run_protocol(prof, run, source=data_source)
     evals = {
         "eval_buffy",
         "eval_buffy_mirror",
@@ -42,10 +42,12 @@ def test_without_fine_tuning_the_pretrained_network_is_evaluated(data_root, tmp_
             "pretrain/" + CHECKPOINT_NAME
         )
         assert record.mirror_average == name.endswith("_mirror")
+        assert record.data_root == str(data_source.root)  # the source every step read
     assert read_evaluation_record(folders["eval_buffy"]).n("whole_set") == 276
     assert read_evaluation_record(folders["eval_flic"]).n(None) == 1016
     written = {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()}
-    again = run_protocol(prof, run, progress=False)  # finished: reused, nothing rewritten
+    assert read_run_record(run / "pretrain").data_root == str(data_source.root)
+    again = run_protocol(prof, run, source=data_source)  # finished: reused, nothing rewritten
     assert again == folders
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()} == written
     assert pretrained.is_file() and (folders["eval_flic"] / METRICS_NAME).is_file()

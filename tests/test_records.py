@@ -205,3 +205,94 @@ def test_damaged_evaluation_records_name_the_file_and_what_is_wrong(tmp_path):
     f.write_text(json.dumps({"dataset": "buffy", "table2": {"pcp": _pcp(1, 2, 3, 4)}}))
     with pytest.raises(ResultsError, match="an evaluation of buffy, not of flic"):
         read_evaluation_record(f, "flic")
+
+
+# --------------------------------------------------------------------------- MANIFEST.json
+def test_an_export_manifest_reads_back_what_was_written(tmp_path):
+    from dataclasses import replace
+
+    from hmlpe.engine.layout import MANIFEST_NAME
+    from hmlpe.engine.records import ExportManifest, read_export_manifest, write_export_manifest
+
+    manifest = ExportManifest(
+        run_dir="runs/cpu",
+        exported="2026-01-02T00:00:00+00:00",
+        export_commit="abc+dirty",
+        training_commits=("0123456789abcdef",),
+        devices=("cpu (x)",),
+        wall_seconds=90,
+        first_stage_started="2026-01-01T00:00:00+00:00",
+        data_manifests_sha256={"lsp.sha256": "f" * 64},
+        versions={"python": "3.11.7"},
+        files={"pretrain/config.json": {"sha256": "e" * 64, "bytes": 12}},
+    )
+    path = write_export_manifest(tmp_path, manifest)
+    assert path == tmp_path / MANIFEST_NAME
+    record = read_export_manifest(tmp_path)
+    assert record == replace(manifest, path=path)
+    assert record.wall_minutes == 1.5 and record.records_start
+    assert list(json.loads(path.read_text())) == [
+        "run_dir",
+        "exported",
+        "export_commit",
+        "training_commits",
+        "devices",
+        "wall_seconds",
+        "first_stage_started",
+        "data_manifests_sha256",
+        "versions",
+        "files",
+    ]
+    # a re-export keeps the first export's wall time and names it, last
+    again = replace(manifest, wall_seconds_from_export="2026-01-02")
+    write_export_manifest(tmp_path, again)
+    assert list(json.loads(path.read_text()))[-1] == "wall_seconds_from_export"
+    assert read_export_manifest(tmp_path).wall_seconds_from_export == "2026-01-02"
+
+
+def test_an_export_manifest_of_an_earlier_version_reads_with_what_it_has(tmp_path):
+    from hmlpe.engine.layout import MANIFEST_NAME
+    from hmlpe.engine.records import read_export_manifest
+
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps({"exported": "2026-12-03"}))
+    record = read_export_manifest(tmp_path)
+    assert record.exported == "2026-12-03" and record.run_dir is None
+    assert record.training_commits == () and record.devices == () and record.files == {}
+    assert record.wall_seconds is None and record.wall_minutes is None
+    # without first_stage_started: an earlier export, told apart by its training commits
+    assert not record.records_start and "first_stage_started" not in record.to_json()
+
+
+def test_every_committed_export_manifest_loads_and_rewrites_byte_identically(tmp_path):
+    from hmlpe.engine.layout import MANIFEST_NAME
+    from hmlpe.engine.records import read_export_manifest, write_export_manifest
+
+    files = sorted(RESULTS.rglob(MANIFEST_NAME))
+    assert len(files) > 20
+    for f in files:
+        record = read_export_manifest(f.parent)
+        assert record.path == f and record.exported and record.files, f
+        written = write_export_manifest(tmp_path, record)
+        assert written.read_bytes() == f.read_bytes(), f
+
+
+def test_damaged_export_manifests_name_the_file(tmp_path):
+    import re
+
+    from hmlpe.engine.records import read_export_manifest
+
+    with pytest.raises(ResultsError, match=re.escape(f"{tmp_path}/MANIFEST.json is missing")):
+        read_export_manifest(tmp_path)
+    f = tmp_path / "MANIFEST.json"
+    f.write_text('{"run_dir": "runs/cpu", "files": {')
+    with pytest.raises(ResultsError, match=re.escape(f"{f} is not valid JSON")):
+        read_export_manifest(tmp_path)
+    f.write_text("[1, 2]")
+    with pytest.raises(ResultsError, match="MANIFEST.json holds a list, not an export manifest"):
+        read_export_manifest(tmp_path)
+    f.write_text(json.dumps({"devices": "cpu"}))
+    with pytest.raises(ResultsError, match="MANIFEST.json: 'devices' is a str, not a list"):
+        read_export_manifest(tmp_path)
+    f.write_text(json.dumps({"files": {"a.csv": 3}}))
+    with pytest.raises(ResultsError, match="'files' holds an entry that is not an object"):
+        read_export_manifest(tmp_path)

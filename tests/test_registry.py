@@ -56,12 +56,12 @@ def make_fake(tmp_path, files=None):
 
 def test_fake_dataset_ok_then_problems(tmp_path):
     root, reg = make_fake(tmp_path)
-    st = verify_dataset(root, reg["toy"], full=True, check_records=False, progress=False)
+    st = verify_dataset(root, reg["toy"], full=True, check_records=False)
     assert st.status == "ok" and st.checksummed == 3
     (root / "toy/images/2.jpg").write_bytes(b"TWO")  # same size, other bytes
     st = verify_dataset(root, reg["toy"], full=False, check_records=False)
     assert st.status == "ok"  # fast mode: sizes only
-    st = verify_dataset(root, reg["toy"], full=True, check_records=False, progress=False)
+    st = verify_dataset(root, reg["toy"], full=True, check_records=False)
     assert len(st.problems) == 1
     assert "checksum mismatch in toy/images/2.jpg" in st.problems[0]
     (root / "toy/a.txt").unlink()
@@ -117,7 +117,7 @@ def test_real_data_fast_verification_and_sample_checksums(data_root):
     sample = {
         n: rng.sample(sorted(read_manifest(e)), 5) + list(e.key_files) for n, e in reg.items()
     }
-    rep = verify(data_root, full=True, sample=sample, progress=False)
+    rep = verify(data_root, full=True, sample=sample)
     assert rep.ok, rep.format()
     assert sum(s.checksummed for s in rep.datasets.values()) == 15 + 8
     want = read_manifest(reg["lsp"])["lsp/joints.mat"][0]

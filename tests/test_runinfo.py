@@ -10,8 +10,9 @@ from dataclasses import asdict
 import pytest
 
 from hmlpe.companion import runinfo
-from hmlpe.config import TrainConfig, merge
+from hmlpe.config import TrainConfig, from_dict, merge
 from hmlpe.engine.records import write_run_record
+from hmlpe.errors import ResultsError
 from tests.synthetic import ABS_RUN, buffy_metrics, history_frame
 
 
@@ -22,8 +23,15 @@ def test_provenance_of_metrics_has_no_absolute_path_and_data_digests(monkeypatch
     (sums / "a.sizes").write_text("1 a/1.jpg\n")
     monkeypatch.setattr(runinfo, "CHECKSUMS_DIR", sums)
     monkeypatch.setattr(runinfo.manifest_digests, "__defaults__", (sums,))
-    monkeypatch.setattr(runinfo, "data_verification", lambda: {"a": "ok (1 files checked)"})
-    frame = runinfo.provenance_frame(buffy_metrics())
+    checked = []
+    monkeypatch.setattr(
+        runinfo,
+        "data_verification",
+        lambda root: checked.append(root) or {"a": "ok (1 files checked)"},
+    )
+    assert "data root check, a" not in runinfo.provenance_frame(buffy_metrics())["value"]
+    frame = runinfo.provenance_frame(buffy_metrics(), data_root=tmp_path)
+    assert checked == [tmp_path]  # the data root given is the one verified
     v = frame["value"]
     assert v["code commit (evaluation)"] == "abc+dirty"
     assert v["checkpoint"] == "finetune_buffy/last.pt, epoch 3"
@@ -48,7 +56,7 @@ def test_provenance_of_a_run_folder(tmp_path):
         )
     )
     history_frame(2).to_csv(tmp_path / "history.csv", index=False)
-    v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
+    v = runinfo.provenance_frame(tmp_path)["value"]
     assert v["code commit"] == "c0ffee"
     assert v["initialised from"] == "pretrain/last.pt"
     assert v["training time"] == "4.0 s"
@@ -64,12 +72,12 @@ def test_provenance_of_a_run_folder(tmp_path):
         train_examples=72,
         train_fingerprint="ab12",
     )
-    v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
+    v = runinfo.provenance_frame(tmp_path)["value"]
     assert v["training examples"] == 72 and v["training data fingerprint"] == "ab12"
     (tmp_path / "history.csv").unlink()
-    v = runinfo.provenance_frame(tmp_path, with_data=False)["value"]
+    v = runinfo.provenance_frame(tmp_path)["value"]
     assert v["epochs done"] == "no checkpoint" and v["training time"] == ""
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ResultsError, match="holds neither metrics.json nor config.json"):
         runinfo.provenance_frame(tmp_path / "missing")
 
 
@@ -94,8 +102,15 @@ def test_schedule_text():
 
 
 def test_config_summary_names_the_optimiser_of_the_config():
-    adam = runinfo.config_summary(asdict(merge(TrainConfig(), {"optim.name": "adam"})))
-    sgd = runinfo.config_summary(asdict(merge(TrainConfig(), {"optim.name": "sgd"})))
+    adam = runinfo.config_summary(merge(TrainConfig(), {"optim.name": "adam"}))
+    sgd = runinfo.config_summary(merge(TrainConfig(), {"optim.name": "sgd"}))
     assert "AdamW lr" in adam and "beta1 0.9" in adam and "SGD" not in adam
     assert "SGD lr" in sgd and "momentum 0.9" in sgd
     assert "lambda_r 0.09091, lambda_d 0.9091 (eq. 3 mean over windows)" in adam
+    # a config as a record of an earlier version holds it: read with config.from_dict
+    old = asdict(merge(TrainConfig(), {"data.max_train_examples": 8, "max_test_examples": 4}))
+    old["crop"]["crops_per_image"] = 16  # a field removed since (config.REMOVED_FIELDS)
+    assert runinfo.config_summary(from_dict(TrainConfig, old)).endswith(
+        "; at most 8 training examples per dataset"
+        "; per-epoch test errors on at most 4 crops per set"
+    )

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from hmlpe.companion import scores
+from hmlpe.errors import ResultsError
 from hmlpe.metrics import pcp
 
 
@@ -51,8 +52,12 @@ def test_checked_frame_scores_rejects_a_table_it_does_not_add_up_to(tmp_path, mo
             "RU": [True, False],
         }
     )
-    monkeypatch.setattr(scores, "frame_scores", lambda eval_dir: frame)
-    ok = scores.checked_frame_scores(tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 50.0})
+    monkeypatch.setattr(scores, "frame_scores", lambda eval_dir, root: frame)
+    ok = scores.checked_frame_scores(
+        tmp_path, tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 50.0}
+    )
     assert ok is frame
-    with pytest.raises(ValueError, match="do not add up"):
-        scores.checked_frame_scores(tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 100.0})
+    with pytest.raises(ResultsError, match="do not add up"):
+        scores.checked_frame_scores(
+            tmp_path, tmp_path, {"LL": 50.0, "RL": 100.0, "LU": 0.0, "RU": 100.0}
+        )

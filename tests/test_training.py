@@ -56,7 +56,6 @@ def run(cfg, folder, **kw):
         folder,
         train_set=synthetic_train(),
         test_sets={"buffy": synthetic_test()},
-        progress=False,
         **kw,
     )
 
@@ -79,24 +78,33 @@ def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
 
 
 def test_resume_after_the_data_folder_moved(tmp_path):
-    """The data root is where files lie, not a setting of the run: a run started on one root
-    resumes on another and ends where the uninterrupted run does; its run record names the
-    new root. Any other change is still refused."""
+    """Where the data lie is the entry point's DataSource, not a setting of the run: a run
+    started on one data root resumes on another and ends where the uninterrupted run does;
+    its run record names the new root. A checkpoint written when the config still held
+    ``data.data_root`` resumes too. Any other change is still refused."""
+    from hmlpe.data.source import DataSource
+    from hmlpe.engine.checkpoint import save_checkpoint
     from hmlpe.engine.records import read_run_record
 
-    old_root, new_root = tmp_path / "data_old", tmp_path / "data_new"
-    cfg = tiny_config(epochs=2, **{"data.data_root": str(old_root)})
-    moved = merge(cfg, {"data.data_root": str(new_root)})
-    full = run(cfg, tmp_path / "full")
-    run(cfg, tmp_path / "split", stop_after_epochs=1)
-    resumed = run(moved, tmp_path / "split", resume=True)
+    old_root, new_root = DataSource(tmp_path / "data_old"), DataSource(tmp_path / "data_new")
+    cfg = tiny_config(epochs=2)
+    full = run(cfg, tmp_path / "full", source=old_root)
+    run(cfg, tmp_path / "split", source=old_root, stop_after_epochs=1)
+    assert read_run_record(tmp_path / "split").data_root == str(old_root.root)
+    # as an earlier version wrote it: the data root inside the config
+    ckpt = tmp_path / "split" / "last.pt"
+    state = load_checkpoint(ckpt)
+    state["config"]["data"]["data_root"] = str(old_root.root)
+    save_checkpoint(ckpt, state)
+    resumed = run(cfg, tmp_path / "split", source=new_root, resume=True)
     a = load_checkpoint(full.checkpoint)["model"]
     b = load_checkpoint(resumed.checkpoint)["model"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
-    assert read_run_record(tmp_path / "split").config.data.data_root == str(new_root)
+    record = read_run_record(tmp_path / "split")
+    assert record.data_root == str(new_root.root) and record.config == cfg
     with pytest.raises(CheckpointError, match=r"differs in: optim\.lr"):
-        run(merge(moved, {"optim.lr": 0.02}), tmp_path / "split", resume=True)
+        run(merge(cfg, {"optim.lr": 0.02}), tmp_path / "split", source=new_root, resume=True)
 
 
 def test_mid_epoch_stop_and_resume_equal_an_uninterrupted_run(tmp_path):
@@ -248,7 +256,7 @@ def test_protocol_reuses_a_finished_stage_only_for_the_same_config(tmp_path):
     from hmlpe.engine.protocol import run_stage
 
     cfg = tiny_config(epochs=1)
-    kw = dict(train_set=synthetic_train(), test_sets={"buffy": synthetic_test()}, progress=False)
+    kw = dict(train_set=synthetic_train(), test_sets={"buffy": synthetic_test()})
     first = run_stage(cfg, tmp_path / "s", **kw)
     before = first.checkpoint.read_bytes()
     assert run_stage(cfg, tmp_path / "s", **kw) == first.checkpoint  # skipped: already done

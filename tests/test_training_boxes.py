@@ -160,14 +160,14 @@ def test_window_factors_are_the_calibration_of_the_buffy_detector(data_root):
 
 
 @pytest.mark.parametrize("dataset", ["buffy", "flic"])
-def test_training_crops_frame_people_as_test_crops_do(data_root, dataset, tmp_path_factory):
+def test_training_crops_frame_people_as_test_crops_do(data_source, dataset, tmp_path_factory):
     """Issue 7: mean joint extents of training crops (centre 112 of the 128 crop) and test
     crops agree within 10% per axis; with the old margin rule they did not (~1.5x)."""
     from hmlpe.data.pipeline import load_test_set, load_train_set
 
-    cfg = replace(TrainConfig(), data=replace(TrainConfig().data, data_root=str(data_root)))
-    train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), progress=False)
-    test = load_test_set(dataset, cfg, progress=False)
+    cfg = TrainConfig()
+    train = load_train_set(replace(cfg, stage=StageConfig(dataset, 1, 1.0)), data_source)
+    test = load_test_set(dataset, cfg, data_source)
     tr = framing_summary(centre_crop_normalised(train.joints, CROP.train_size, CROP.input_size))
     te = framing_summary(test.joints[test.usable] / CROP.input_size)
     ratio = extent_ratio(tr, te)
@@ -175,7 +175,7 @@ def test_training_crops_frame_people_as_test_crops_do(data_root, dataset, tmp_pa
     old = replace(cfg, crop=replace(CROP, train_box="margin"), stage=StageConfig(dataset, 1, 1.0))
     old_tr = framing_summary(
         centre_crop_normalised(
-            load_train_set(old, progress=False).joints, CROP.train_size, CROP.input_size
+            load_train_set(old, data_source).joints, CROP.train_size, CROP.input_size
         )
     )
     assert extent_ratio(old_tr, te)["x"] > 1.4  # the scale gap this rule removed

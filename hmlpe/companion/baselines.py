@@ -15,6 +15,7 @@ from hmlpe.companion.seeds import TABLES
 from hmlpe.config import StageConfig, TrainConfig
 from hmlpe.data.cropstats import centre_crop_normalised
 from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
+from hmlpe.data.source import DataSource
 from hmlpe.engine.inference import joints_to_image
 from hmlpe.engine.scoring import ARM_COLUMNS, arm_pcp, figure4_accuracy
 from hmlpe.metrics import pcp_table
@@ -25,9 +26,9 @@ def mean_pose(train_joints_normalised) -> np.ndarray:
     return np.nanmean(np.asarray(train_joints_normalised, dtype=np.float64), axis=0)
 
 
-def pool_mean_pose(cfg: TrainConfig, progress: bool | None = False) -> np.ndarray:
+def pool_mean_pose(cfg: TrainConfig, source: DataSource) -> np.ndarray:
     """``mean_pose`` of the training pool's centre crops (the mean-pose reference)."""
-    pool = load_train_set(replace(cfg, stage=StageConfig("pool", 1, 1.0)), progress=progress)
+    pool = load_train_set(replace(cfg, stage=StageConfig("pool", 1, 1.0)), source)
     return mean_pose(centre_crop_normalised(pool.joints, cfg.crop.train_size, cfg.crop.input_size))
 
 
@@ -51,14 +52,14 @@ def reference_predictions(
     return pred
 
 
-def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = False) -> dict:
+def reference_pcp(source: DataSource, cfg: TrainConfig = TrainConfig()) -> dict:
     """PCP (LL, RL, LU, RU) of the mean pose of the training pool and of the oracle on the
-    Buffy (whole set and subset) and FLIC test sets: {(reference, test-set label of
-    ``seeds.TABLES``): {column: %}}."""
-    pose = pool_mean_pose(cfg, progress)
+    Buffy (whole set and subset) and FLIC test sets, read from ``source``: {(reference,
+    test-set label of ``seeds.TABLES``): {column: %}}."""
+    pose = pool_mean_pose(cfg, source)
     out: dict = {}
     for ds in ("buffy", "flic"):
-        test = load_test_set(ds, cfg, progress=progress)
+        test = load_test_set(ds, cfg, source)
         for kind in ("mean_pose", "oracle"):
             correct = arm_pcp(test, reference_predictions(test, kind, pose, cfg.crop.input_size))
             table = pcp_table(correct, test.matched)
@@ -69,11 +70,12 @@ def reference_pcp(cfg: TrainConfig = TrainConfig(), progress: bool | None = Fals
     return out
 
 
-def reference_figure4(cfg: TrainConfig = TrainConfig(), progress: bool | None = False) -> dict:
+def reference_figure4(source: DataSource, cfg: TrainConfig = TrainConfig()) -> dict:
     """Figure 4 (``scoring.figure4_accuracy``) of the mean pose and of the oracle on the
-    FLIC test set: {reference: the ``figure4`` object of metrics.json (``records.Figure4``)}."""
-    pose = pool_mean_pose(cfg, progress)
-    test = load_test_set("flic", cfg, progress=progress)
+    FLIC test set, read from ``source``: {reference: the ``figure4`` object of metrics.json
+    (``records.Figure4``)}."""
+    pose = pool_mean_pose(cfg, source)
+    test = load_test_set("flic", cfg, source)
     return {
         kind: figure4_accuracy(test, reference_predictions(test, kind, pose, cfg.crop.input_size))
         for kind in ("mean_pose", "oracle")

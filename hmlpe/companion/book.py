@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from hmlpe.companion.watch import LONG_RUN_VISITS, TRAINING_CHAPTERS, RunWatcher, training_cost_note
+from hmlpe.data.source import DataSource
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import MANIFEST_NAME, TIMINGS_NAME, RunLayout
-from hmlpe.errors import BookError  # noqa: F401  (re-exported)
+from hmlpe.errors import BookError, HMLPEError  # noqa: F401  (BookError re-exported)
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
 
@@ -150,7 +151,11 @@ def rerun_command(entry: str, parameters: dict[str, Any]) -> str:
 
 
 def runner_command(
-    name: str, profile: str, run_dir: Path, extra_parameters: dict | None = None
+    name: str,
+    profile: str,
+    run_dir: Path,
+    extra_parameters: dict | None = None,
+    source: DataSource | None = None,
 ) -> str:
     """The same rerun through this module, which also hides the injected-parameters cell in
     the HTML (the bare papermill command does not) and updates book_timings.json."""
@@ -167,6 +172,9 @@ def runner_command(
         name,
         "--no-build",
     ]
+    for option, value in source_parameters(source).items():
+        if value is not None:
+            cmd += [f"--{option.replace('_', '-')}", value]
     for key, value in sorted((extra_parameters or {}).items()):
         cmd += ["--param", f"{key}={json.dumps(value)}"]
     return shlex.join(cmd)
@@ -388,11 +396,16 @@ def run_book(
     build: bool = True,
     extra_parameters: dict | None = None,
     log_output: bool = False,
+    source: DataSource | None = None,
 ) -> dict[str, Any]:
     """Execute the chapters (all of ``_toc.yml`` or the named ones, in ToC order) with
     papermill, record timings in ``run_dir/book_timings.json``, then build the HTML when
     ``build``. Returns the timings record. Raises :class:`BookError` on the first failure
-    (the failed chapter is recorded with status ``failed`` first)."""
+    (the failed chapter is recorded with status ``failed`` first).
+
+    ``source``: where the chapters read the datasets (``hmlpe.data.source``), handed to each
+    chapter that reads data as its ``data_root`` and ``data_pack`` parameters; None: each
+    resolves the defaults itself."""
     entries = select_chapters(toc_chapters(), chapters)  # a bad name fails before any write
     run_dir = check_book_run_dir(Path(run_dir)).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -420,19 +433,24 @@ def run_book(
     names = [chapter_name(e) for e in entries]
     exported = RunLayout(run_dir).is_exported
     if not exported:
-        note = _training_note(profile, names)
+        note = _training_note(profile, names, source)
         if note:
             print(f"[book] {note}", flush=True)
     t_all = time.perf_counter()
     for i, entry in enumerate(entries, 1):
         name = chapter_name(entry)
         print(f"[book] ({i}/{total}) {name}: converting and executing ...", flush=True)
+        declared = {p["name"] for p in chapter_parameters(entry)}
+        chapter_params = {
+            **{k: v for k, v in source_parameters(source).items() if k in declared},
+            **parameters,
+        }
         info: dict[str, Any] = {
             "source": f"{entry}.py",
             "notebook": f"{entry}.ipynb",
-            "parameters": parameters,
-            "command": rerun_command(entry, parameters),
-            "runner_command": runner_command(name, profile, run_dir, extra_parameters),
+            "parameters": chapter_params,
+            "command": rerun_command(entry, chapter_params),
+            "runner_command": runner_command(name, profile, run_dir, extra_parameters, source),
             "start": now_utc(),
             "end": None,
             "wall_seconds": None,
@@ -446,9 +464,9 @@ def run_book(
             if name in TRAINING_CHAPTERS and not exported:
                 # the chapter trains with its progress bars off: its epochs are printed here
                 with RunWatcher(run_dir, prefix=f"[book] ({i}/{total}) {name}: "):
-                    execute_chapter(nb, parameters, log_output=log_output)
+                    execute_chapter(nb, chapter_params, log_output=log_output)
             else:
-                execute_chapter(nb, parameters, log_output=log_output)
+                execute_chapter(nb, chapter_params, log_output=log_output)
             tag_parameter_cells(nb)
         except Exception as exc:
             info.update(
@@ -476,9 +494,19 @@ def run_book(
     return record
 
 
-def _training_note(profile: str, chapters: list[str]) -> str | None:
+def source_parameters(source: DataSource | None) -> dict[str, str | None]:
+    """The chapters' parameters that name the data source ({} for None: their defaults)."""
+    if source is None:
+        return {}
+    return {
+        "data_root": None if source.root is None else str(source.root),
+        "data_pack": None if source.pack_path is None else str(source.pack_path),
+    }
+
+
+def _training_note(profile: str, chapters: list[str], source: DataSource | None) -> str | None:
     """``watch.training_cost_note`` for the chosen chapters, or None where the profile's
-    visits cannot be counted (no data root here: the chapters will say so themselves)."""
+    visits cannot be counted (no data here: the chapters will say so themselves)."""
     from hmlpe.companion.compute import profile_visits
     from hmlpe.engine.profiles import get_profile
 
@@ -486,8 +514,8 @@ def _training_note(profile: str, chapters: list[str]) -> str | None:
         return None
     try:
         prof = get_profile(profile)
-        visits = profile_visits(prof)
-    except (OSError, ValueError):
+        visits = profile_visits(prof, source if source is not None else DataSource.resolve())
+    except HMLPEError:
         return None
     this_machine = None
     if sum(visits.values()) >= LONG_RUN_VISITS:  # a long run: seconds to time it are worth it

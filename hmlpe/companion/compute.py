@@ -7,15 +7,17 @@ from __future__ import annotations
 import pandas as pd
 
 from hmlpe.config import PAPER_TABLE3_VISITS, TrainConfig
+from hmlpe.data.source import DataSource
 from hmlpe.engine.layout import FINETUNE_DATASETS
 from hmlpe.engine.profiles import PROFILES, Profile
 
 
-def stage_images(cfg: TrainConfig) -> int:
-    """Training images of a stage's config (reads the dataset records, not the images)."""
+def stage_images(cfg: TrainConfig, source: DataSource) -> int:
+    """Training images of a stage's config in ``source`` (reads the dataset records, not the
+    images)."""
     from hmlpe.data.pipeline import training_set_records
 
-    return len(training_set_records(cfg)[0])
+    return len(training_set_records(cfg, source)[0])
 
 
 def stage_configs(profile: Profile) -> dict[str, TrainConfig]:
@@ -28,24 +30,26 @@ def stage_configs(profile: Profile) -> dict[str, TrainConfig]:
     return stages
 
 
-def profile_visits(profile: Profile) -> dict[str, int]:
-    """Image visits of each stage of ``profile``'s protocol: pretrain, finetune_<dataset>, and
-    the Table 3 sweep (all ratios together); 0 for a stage the profile does not train (the
-    heatmap profile: no fine-tuning, no sweep)."""
+def profile_visits(profile: Profile, source: DataSource) -> dict[str, int]:
+    """Image visits of each stage of ``profile``'s protocol on the training sets of
+    ``source``: pretrain, finetune_<dataset>, and the Table 3 sweep (all ratios together); 0
+    for a stage the profile does not train (the heatmap profile: no fine-tuning, no sweep)."""
     trained = {
-        name: cfg.stage.visits(stage_images(cfg)) for name, cfg in stage_configs(profile).items()
+        name: cfg.stage.visits(stage_images(cfg, source))
+        for name, cfg in stage_configs(profile).items()
     }
     out = {"pretrain": trained["pretrain"]}
     out.update({f"finetune_{ds}": trained.get(f"finetune_{ds}", 0) for ds in FINETUNE_DATASETS})
     out["sweep"] = 0
     if profile.sweep.ratios:
         sweep = profile.sweep_config(1.0)
-        out["sweep"] = len(profile.sweep.ratios) * sweep.stage.visits(stage_images(sweep))
+        out["sweep"] = len(profile.sweep.ratios) * sweep.stage.visits(stage_images(sweep, source))
     return out
 
 
-def stage_table(profile: Profile) -> pd.DataFrame:
-    """One row per training stage of ``profile``'s protocol (pretrain, finetune_<dataset>):
+def stage_table(profile: Profile, source: DataSource) -> pd.DataFrame:
+    """One row per training stage of ``profile``'s protocol (pretrain, finetune_<dataset>) on
+    the training sets of ``source``:
     its training set, epochs and their unit, images, visits and their share of the paper's
     27.0M, the learning rate at the start of each epoch, what it starts from and the loss
     weights. Chapter 5 prints it."""
@@ -54,7 +58,7 @@ def stage_table(profile: Profile) -> pd.DataFrame:
 
     rows = {}
     for name, cfg in stage_configs(profile).items():
-        images = stage_images(cfg)
+        images = stage_images(cfg, source)
         visits = cfg.stage.visits(images)
         passes = cfg.stage.passes_per_epoch
         rows[name] = {
@@ -73,12 +77,14 @@ def stage_table(profile: Profile) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("stage")
 
 
-def profiles_compute_table(profiles: dict[str, Profile] | None = None) -> pd.DataFrame:
-    """One row per profile: epoch unit, pre-training epochs and visits, their share of the
-    paper's 27M, the fine-tuning and sweep visits."""
+def profiles_compute_table(
+    source: DataSource, profiles: dict[str, Profile] | None = None
+) -> pd.DataFrame:
+    """One row per profile: epoch unit, pre-training epochs and visits (on the training sets
+    of ``source``), their share of the paper's 27M, the fine-tuning and sweep visits."""
     rows = {}
     for name, p in (profiles or PROFILES).items():
-        v = profile_visits(p)
+        v = profile_visits(p, source)
         rows[name] = {
             "network": p.base.network,
             "epoch unit": p.epoch_unit,

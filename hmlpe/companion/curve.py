@@ -14,6 +14,7 @@ from hmlpe.companion.history import load_history
 from hmlpe.config import PAPER_TABLE3_VISITS
 from hmlpe.engine.layout import RunLayout
 from hmlpe.engine.records import read_evaluation_record
+from hmlpe.errors import ResultsError
 
 ARMS = ("LL", "RL", "LU", "RU")
 _FOLDER = re.compile(r"visits_(\d+)$")
@@ -33,15 +34,23 @@ def _last(h: pd.DataFrame, key: str) -> float:
 
 def pretrain_visits(stage_dir: Path, history: pd.DataFrame) -> int:
     """Image visits of a stage: its history's ``visits`` column, or, for histories written
-    before visits were logged, the epochs done x the training images of its config (read from
-    the dataset annotations)."""
+    before visits were logged, the epochs done x the visits per epoch of its run record (its
+    training images x the passes of its epoch unit)."""
     if "visits" in history:
         return int(history["visits"].max())
-    from hmlpe.companion.compute import stage_images
     from hmlpe.engine.records import read_run_record
 
-    cfg = read_run_record(stage_dir).config
-    return int(history["epoch"].max()) * cfg.stage.visits(stage_images(cfg)) // cfg.stage.epochs
+    record = read_run_record(stage_dir)
+    if record.train_examples is None:
+        raise ResultsError(
+            f"{record.path} records no train_examples and {stage_dir} no visits: "
+            "its image visits cannot be counted"
+        )
+    return (
+        int(history["epoch"].max())
+        * record.config.stage.visits(record.train_examples)
+        // (record.config.stage.epochs)
+    )
 
 
 def curve_row(folder: Path) -> dict[str, float]:

@@ -5,15 +5,15 @@ decide which test frames have a detection."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hmlpe.config import CropConfig, DataConfig, TrainConfig
+from hmlpe.config import CropConfig, TrainConfig
 from hmlpe.data.boxes import buffy_gt_window, match_detections, train_box_for
 from hmlpe.data.cropstats import extent_ratio, framing_summary
 from hmlpe.data.pipeline import framing_joints
+from hmlpe.data.source import DataSource
 
 ASSOCIATION_RULES = {
     "paper": "first author's code: inter > 0.5 (GT area - inter)",
@@ -23,7 +23,7 @@ ASSOCIATION_RULES = {
 
 def framing_table(
     crop: CropConfig,
-    root: Path | str,
+    source: DataSource,
     rules=("test_rule", "margin"),
     datasets=("buffy", "flic", "lsp"),
 ) -> tuple[pd.DataFrame, dict]:
@@ -32,11 +32,9 @@ def framing_table(
     {(rule, dataset): (train, test or None)}, for the figure (``plotting.plot_framing``)."""
     rows, joints = [], {}
     for rule in rules:
-        cfg = replace(
-            TrainConfig(), data=DataConfig(data_root=str(root)), crop=replace(crop, train_box=rule)
-        )
+        cfg = replace(TrainConfig(), crop=replace(crop, train_box=rule))
         for name in datasets:
-            tr, te = framing_joints(cfg, name, progress=False)
+            tr, te = framing_joints(cfg, name, source)
             joints[rule, name] = (tr, te)
             s_tr = framing_summary(tr)
             row = {

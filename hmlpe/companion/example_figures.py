@@ -21,6 +21,7 @@ from hmlpe.engine.predict import draw_skeleton
 
 def plot_predictions(
     eval_dir: Path | str,
+    root: Path,
     examples: Iterable[str],
     axes,
     *,
@@ -28,10 +29,10 @@ def plot_predictions(
     margin: float = 0.1,
 ) -> None:
     """Draw our predicted skeleton (``hmlpe.engine.predict.draw_skeleton``: parts, joints and the
-    test box in white) on each example's image, zoomed to its test box, with the ground-truth
-    arms as thin dashed white lines; one example per axis."""
+    test box in white) on each example's image (under the data root ``root``), zoomed to its
+    test box, with the ground-truth arms as thin dashed white lines; one example per axis."""
     examples = [str(e) for e in examples]
-    m, frame, pred, records = read_evaluation(eval_dir)
+    m, frame, pred, records = read_evaluation(eval_dir, root)
     row_of = {str(e): i for i, e in enumerate(frame["example"].astype(str))}
     for ax, example in zip(np.ravel(axes), examples):
         i = row_of[str(example)]
@@ -58,6 +59,7 @@ def plot_predictions(
 
 def example_figure(
     eval_dir: Path | str,
+    root: Path,
     examples: Iterable[str],
     scores: pd.DataFrame,
     title: str,
@@ -70,16 +72,17 @@ def example_figure(
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(size * ncols, size * 1.05 * nrows), squeeze=False
     )
-    plot_predictions(eval_dir, examples, axes, scores=scores)
+    plot_predictions(eval_dir, root, examples, axes, scores=scores)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def best_and_worst_figures(eval_dir: Path | str, scores: pd.DataFrame, n: int = 4):
-    """Figures of the ``n`` best and ``n`` worst matched examples (:func:`best_and_worst`)."""
+def best_and_worst_figures(eval_dir: Path | str, root: Path, scores: pd.DataFrame, n: int = 4):
+    """Figures of the ``n`` best and ``n`` worst matched examples (:func:`best_and_worst`),
+    their images read under the data root ``root``."""
     best, worst = best_and_worst(scores, n)
     return (
-        example_figure(eval_dir, best["example"], scores, "best: most arms correct"),
-        example_figure(eval_dir, worst["example"], scores, "worst: fewest arms correct"),
+        example_figure(eval_dir, root, best["example"], scores, "best: most arms correct"),
+        example_figure(eval_dir, root, worst["example"], scores, "worst: fewest arms correct"),
     )

@@ -7,8 +7,8 @@ checksum manifests, device, time.
 
 from __future__ import annotations
 
-import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,14 @@ from hmlpe.engine.layout import (
     PREDICTIONS_NAME,
     TIMINGS_NAME,
 )
-from hmlpe.engine.records import read_run_record
-from hmlpe.provenance import atomic_write_json, file_digest, git_commit, now_utc, package_versions
+from hmlpe.engine.records import (
+    ExportManifest,
+    read_export_manifest,
+    read_run_record,
+    write_export_manifest,
+)
+from hmlpe.errors import ResultsError
+from hmlpe.provenance import file_digest, git_commit, now_utc, package_versions
 
 # Files worth keeping: configs, per-epoch histories, metrics, predictions, book timings.
 SMALL_FILES = (
@@ -73,7 +79,9 @@ def _run_identity(files: list[Path]) -> tuple[str | None, list[str]]:
     return (min(starts) if starts else None), sorted(c for c in commits if c)
 
 
-def check_export_target(out_dir: Path, identity: tuple[str | None, list[str]]) -> dict | None:
+def check_export_target(
+    out_dir: Path, identity: tuple[str | None, list[str]]
+) -> ExportManifest | None:
     """The manifest of ``out_dir`` when it holds an export of the same training run (same
     first stage start; for older manifests without one, the same training commits), None when
     ``out_dir`` is absent or empty; else ``RunFolderError``: a folder holding files but no
@@ -91,21 +99,19 @@ def check_export_target(out_dir: Path, identity: tuple[str | None, list[str]]) -
             )
         return None
     try:
-        prev = json.loads(previous.read_text())
-    except ValueError as exc:
-        raise RunFolderError(
-            f"{previous} is not valid JSON ({exc}); export to a new folder"
-        ) from exc
+        prev = read_export_manifest(out_dir)
+    except ResultsError as exc:
+        raise RunFolderError(f"{exc}; export to a new folder") from exc
     started, commits = identity
     same = (
-        prev.get("first_stage_started") == started
-        if "first_stage_started" in prev
-        else prev.get("training_commits") == commits
+        prev.first_stage_started == started
+        if prev.records_start
+        else list(prev.training_commits) == commits
     )
     if not same:
         raise RunFolderError(
-            f"--out {out_dir} holds the export of another run ({prev.get('run_dir')}, first "
-            f"stage started {prev.get('first_stage_started')}; this run started {started}): "
+            f"--out {out_dir} holds the export of another run ({prev.run_dir}, first "
+            f"stage started {prev.first_stage_started}; this run started {started}): "
             "export to a new folder, or remove that one with git first if it is to be replaced"
         )
     return prev
@@ -116,7 +122,8 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
     ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
     ``exclude`` are skipped (e.g. a sweep exported on its own). Exporting the same training run
     again (same first stage start; for older manifests, the same training commits) keeps the
-    first export's wall time."""
+    first export's wall time. Returns the manifest's JSON object as written
+    (``ExportManifest.to_json``)."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
@@ -144,27 +151,32 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
             devices.add(read_run_record(src.parent).device)
     if not files:
         raise ValueError(f"run folder {run_dir} holds no result files ({', '.join(SMALL_FILES)})")
-    manifest = {
-        "run_dir": str(run_dir),
-        "exported": now_utc(),
-        "export_commit": git_commit(),
-        "training_commits": identity[1],
-        "devices": sorted(d for d in devices if d),
+    manifest = ExportManifest(
+        run_dir=str(run_dir),
+        exported=now_utc(),
+        export_commit=git_commit(),
+        training_commits=tuple(identity[1]),
+        devices=tuple(sorted(d for d in devices if d)),
         # From the first stage's start to the last result file written: the run's wall time
         # (None when no stage recorded its start).
-        "wall_seconds": _wall_seconds(identity[0], last_written),
-        "first_stage_started": identity[0],
-        "data_manifests_sha256": manifest_digests(),
-        "versions": package_versions(),
-        "files": files,
-    }
-    if prev is not None and prev.get("wall_seconds") is not None:
+        wall_seconds=_wall_seconds(identity[0], last_written),
+        first_stage_started=identity[0],
+        data_manifests_sha256=manifest_digests(),
+        versions=package_versions(),
+        files=files,
+    )
+    if prev is not None and prev.wall_seconds is not None:
         # Re-exporting the same training run (check_export_target: files added later, e.g.
         # features or another evaluation): its wall time is the first export's, not stretched
         # to today.
-        manifest["wall_seconds"] = prev["wall_seconds"]
-        manifest["wall_seconds_from_export"] = prev.get(
-            "wall_seconds_from_export", prev.get("exported")
+        manifest = replace(
+            manifest,
+            wall_seconds=prev.wall_seconds,
+            wall_seconds_from_export=(
+                prev.wall_seconds_from_export
+                if prev.wall_seconds_from_export is not None
+                else prev.exported
+            ),
         )
-    atomic_write_json(out_dir / MANIFEST_NAME, manifest)
-    return manifest
+    write_export_manifest(out_dir, manifest)
+    return manifest.to_json()

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from hmlpe.companion.history import duration_text, load_history
+from hmlpe.config import TrainConfig
 from hmlpe.data.datasets.registry import verify
 from hmlpe.engine.checkpoint import load_checkpoint
 from hmlpe.engine.layout import CHECKPOINT_NAME, CONFIG_NAME, METRICS_NAME
@@ -29,6 +30,7 @@ from hmlpe.engine.records import (
     read_evaluation_record,
     read_run_record,
 )
+from hmlpe.errors import ResultsError
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import file_digest
 
@@ -47,11 +49,11 @@ def manifest_digests(checksums_dir: Path = CHECKSUMS_DIR) -> dict[str, str]:
 
 
 @functools.cache
-def data_verification() -> dict[str, str]:
-    """The data root's fast verification (existence, sizes, record counts), once per process:
-    {dataset: "ok (756 files checked)" | "missing ..." | "problems: ..."}."""
+def data_verification(root: Path) -> dict[str, str]:
+    """The fast verification of the data root ``root`` (existence, sizes, record counts), once
+    per process: {dataset: "ok (756 files checked)" | "missing ..." | "problems: ..."}."""
     try:
-        report = verify(full=False, progress=False)
+        report = verify(root, full=False)
     except Exception as exc:  # no data root: say so instead of failing the page
         return {"data root": f"not verified ({type(exc).__name__}: {exc})"}
     out = {}
@@ -63,13 +65,13 @@ def data_verification() -> dict[str, str]:
     return out
 
 
-def data_provenance_frame() -> pd.DataFrame:
+def data_provenance_frame(root: Path) -> pd.DataFrame:
     """The data part of the provenance (same layout as :func:`provenance_frame`): the SHA-256
-    of each checksum manifest and the data root's fast verification status."""
+    of each checksum manifest and the fast verification status of the data root ``root``."""
     rows: dict[str, Any] = {}
     for name, digest in manifest_digests().items():
         rows[f"data manifest {name} (SHA-256)"] = digest
-    for name, status in data_verification().items():
+    for name, status in data_verification(Path(root)).items():
         rows[f"data root check, {name}"] = status
     frame = pd.Series(rows, name="value", dtype=object).to_frame()
     frame.index.name = "item"
@@ -77,42 +79,43 @@ def data_provenance_frame() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- provenance
-def config_summary(config: Mapping[str, Any]) -> str:
-    """One line with what distinguishes a run: profile, stage, schedule, optimiser, weights."""
-    c = config
-    st, o, loss, data = c.get("stage", {}), c.get("optim", {}), c.get("loss", {}), c.get("data", {})
+def config_summary(config: TrainConfig) -> str:
+    """One line with what distinguishes a run: profile, stage, schedule, optimiser, weights.
+    A record's config (a dict of any version) becomes a ``TrainConfig`` through the record's
+    ``.config`` (``config.from_dict``)."""
+    st, o, loss = config.stage, config.optim, config.loss
     parts = [
-        f"profile {c.get('profile')}",
-        f"stage {st.get('dataset')} x {st.get('epochs')} epochs (lr scale {st.get('lr_scale')})",
+        f"profile {config.profile}",
+        f"stage {st.dataset} x {st.epochs} epochs (lr scale {st.lr_scale})",
         (
-            f"{OPTIMISER_NAMES.get(o.get('name', 'sgd'), o.get('name'))} lr {o.get('lr')}, "
-            f"{'beta1' if o.get('name') == 'adam' else 'momentum'} {o.get('momentum')}, "
-            f"weight decay {o.get('weight_decay')}, "
-            f"x{o.get('lr_decay')} at {list(o.get('lr_decay_at', []))} of the stage"
+            f"{OPTIMISER_NAMES.get(o.name, o.name)} lr {o.lr}, "
+            f"{'beta1' if o.name == 'adam' else 'momentum'} {o.momentum}, "
+            f"weight decay {o.weight_decay}, "
+            f"x{o.lr_decay} at {list(o.lr_decay_at)} of the stage"
         ),
-        f"batch {o.get('batch_size')}",
-        f"lambda_r {loss.get('lambda_r'):.4g}, lambda_d {loss.get('lambda_d'):.4g} "
-        f"(eq. 3 {loss.get('detection_reduction', 'sum')} over windows)",
-        f"seed {c.get('seed')}",
+        f"batch {o.batch_size}",
+        f"lambda_r {loss.lambda_r:.4g}, lambda_d {loss.lambda_d:.4g} "
+        f"(eq. 3 {loss.detection_reduction} over windows)",
+        f"seed {config.seed}",
     ]
-    if data.get("max_train_examples") is not None:
-        parts.append(f"at most {data['max_train_examples']} training examples per dataset")
-    if c.get("max_test_examples") is not None:
-        parts.append(f"per-epoch test errors on at most {c['max_test_examples']} crops per set")
+    if config.data.max_train_examples is not None:
+        parts.append(f"at most {config.data.max_train_examples} training examples per dataset")
+    if config.max_test_examples is not None:
+        parts.append(f"per-epoch test errors on at most {config.max_test_examples} crops per set")
     return "; ".join(parts)
 
 
 def provenance_frame(
-    source: Path | str | EvaluationRecord | Mapping[str, Any], *, with_data: bool = True
+    source: Path | str | EvaluationRecord | Mapping[str, Any], *, data_root: Path | None = None
 ) -> pd.DataFrame:
     """Provenance of one result as a one-column table (index ``item``, column ``value``).
 
     source: a training run folder (``config.json``, ``last.pt``, ``history.jsonl``), an
     evaluation folder (``metrics.json``), an evaluation's record (``engine.records``) or a
     ``metrics.json`` object. Rows: code commit,
-    device, created, config summary, epochs, time, data fingerprint; then (``with_data``) the
-    SHA-256 of each data checksum manifest and the data root's fast verification status.
-    No absolute path is shown.
+    device, created, config summary, epochs, time, data fingerprint; then, given the data root
+    ``data_root`` the result was computed from, the SHA-256 of each data checksum manifest and
+    its fast verification status (:func:`data_provenance_frame`). No absolute path is shown.
     """
     rows: dict[str, Any] = {}
     if isinstance(source, EvaluationRecord):
@@ -126,14 +129,14 @@ def provenance_frame(
         elif (folder / CONFIG_NAME).is_file():
             _run_rows(folder, rows)
         else:
-            raise FileNotFoundError(
+            raise ResultsError(
                 f"{folder} holds neither metrics.json nor config.json: "
                 "not a run or evaluation folder"
             )
     frame = pd.Series(rows, name="value", dtype=object).to_frame()
     frame.index.name = "item"
-    if with_data:
-        frame = pd.concat([frame, data_provenance_frame()])
+    if data_root is not None:
+        frame = pd.concat([frame, data_provenance_frame(data_root)])
     return frame
 
 
@@ -149,7 +152,7 @@ def _metrics_rows(m: EvaluationRecord, rows: dict[str, Any]) -> None:
     rows["device"] = p.device
     rows["created"] = p.created
     if p.config is not None:
-        rows["config"] = config_summary(p.config)
+        rows["config"] = config_summary(m.config)
     if m.association:
         rows["Buffy association rule"] = m.association
     rows["test examples (matched)"] = f"{m.n_examples} ({m.n_matched})"
@@ -166,7 +169,7 @@ def _run_rows(folder: Path, rows: dict[str, Any]) -> None:
     rows["code commit"] = state.get("git_commit", info.git_commit)
     rows["device"] = state.get("device", info.device)
     rows["created"] = state.get("created", info.created)
-    rows["config"] = config_summary(info.config_dict)
+    rows["config"] = config_summary(info.config)
     rows["initialised from"] = (
         f"{Path(info.init_from).parent.name}/{Path(info.init_from).name}"
         if info.init_from

@@ -26,16 +26,17 @@ ARM_INDEX = [PART_NAMES.index(p) for p in ARM_PARTS]  # the arms LL, RL, LU, RU 
 
 
 def read_evaluation(
-    eval_dir: Path | str,
+    eval_dir: Path | str, root: Path
 ) -> tuple[EvaluationRecord, pd.DataFrame, np.ndarray, dict[str, Any]]:
     """An evaluation folder as (its metrics.json record, predictions table, predicted joints
-    (N, 8, 2) in image pixels, {example name: test record} of the evaluated dataset)."""
+    (N, 8, 2) in image pixels, {example name: test record} of the evaluated dataset under the
+    data root ``root``)."""
     eval_dir = Path(eval_dir)
     m = read_evaluation_record(eval_dir)
     frame, pred = read_predictions(eval_dir / PREDICTIONS_NAME)
     if m.dataset is None:
         raise ResultsError(f"{m.where} names no dataset; evaluate again")
-    records = {r.example: r for r in load_dataset(m.dataset, m.data_root, "test")}
+    records = {r.example: r for r in load_dataset(m.dataset, root, "test")}
     return m, frame, pred, records
 
 
@@ -54,11 +55,12 @@ def arm_scores(pred_arms: np.ndarray, gt_arms: np.ndarray) -> np.ndarray:
     return metrics.pcp_score(pred, gt_arms)
 
 
-def frame_scores(eval_dir: Path | str, alpha: float = 0.5) -> pd.DataFrame:
-    """Per test example of an evaluation folder: matched, arms correct by eq. 6 (0-4, by
-    ``hmlpe.metrics.pcp`` as in ``metrics.json``; unmatched frames have none) and the mean
-    :func:`arm_scores` (lower is better), in ``predictions.csv`` order."""
-    m, frame, pred, records = read_evaluation(eval_dir)
+def frame_scores(eval_dir: Path | str, root: Path, alpha: float = 0.5) -> pd.DataFrame:
+    """Per test example of an evaluation folder (its ground truth read under the data root
+    ``root``): matched, arms correct by eq. 6 (0-4, by ``hmlpe.metrics.pcp`` as in
+    ``metrics.json``; unmatched frames have none) and the mean :func:`arm_scores` (lower is
+    better), in ``predictions.csv`` order."""
+    m, frame, pred, records = read_evaluation(eval_dir, root)
     recs = [records[str(e)] for e in frame["example"]]
     pred_arms = parts_from_joints(pred)[:, ARM_INDEX]
     gt_arms = ground_truth_arms(recs, str(m.dataset))
@@ -77,15 +79,17 @@ def frame_scores(eval_dir: Path | str, alpha: float = 0.5) -> pd.DataFrame:
     return out
 
 
-def checked_frame_scores(eval_dir: Path | str, pcp: Mapping[str, float]) -> pd.DataFrame:
+def checked_frame_scores(
+    eval_dir: Path | str, root: Path, pcp: Mapping[str, float]
+) -> pd.DataFrame:
     """:func:`frame_scores` of an evaluation, checked against the PCP of its metrics.json
     (``pcp``: {"LL": ..., ...} over all frames): the per-frame decisions must add up to the
-    table, else ValueError naming the folder."""
-    scores = frame_scores(eval_dir)
+    table, else ``ResultsError`` naming the folder."""
+    scores = frame_scores(eval_dir, root)
     recount = 100 * scores[list(PART_COLUMNS)].sum() / len(scores)
     expected = np.array([pcp[c] for c in PART_COLUMNS], dtype=float)
     if not np.allclose(recount.to_numpy(dtype=float), expected):
-        raise ValueError(
+        raise ResultsError(
             f"{eval_dir}: per-frame arm scores {recount.round(3).tolist()} do not "
             f"add up to metrics.json's PCP {expected.round(3).tolist()}"
         )

@@ -9,7 +9,6 @@ Layout: ``<root>/seed_<n>/eval_buffy/metrics.json``, ``eval_flic/...``, ``eval_<
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -20,8 +19,10 @@ from hmlpe.companion import paper
 from hmlpe.engine.layout import MANIFEST_NAME, RunLayout, seed_of_folder
 from hmlpe.engine.records import (
     EvaluationRecord,
+    ExportManifest,
     RecordError,
     read_evaluation_record,
+    read_export_manifest,
     read_run_record,
 )
 from hmlpe.errors import ResultsError  # noqa: F401  (re-exported)
@@ -186,22 +187,26 @@ def has_results(root: Path) -> bool:
     return Path(root).is_dir() and bool(seed_folders(root))
 
 
+def export_manifest(folder: Path) -> ExportManifest:
+    """The ``MANIFEST.json`` of one exported folder (``hmlpe export``,
+    ``records.read_export_manifest``); an empty manifest when the folder has none."""
+    if not (Path(folder) / MANIFEST_NAME).is_file():
+        return ExportManifest()
+    return read_export_manifest(folder)
+
+
 def manifest_row(folder: Path) -> dict:
     """The provenance of one exported folder, from its ``MANIFEST.json`` (``hmlpe export``):
     code commits, device, training wall time, when it was exported, the data manifests'
     digests; empty values when the folder has no manifest."""
-    f = Path(folder) / MANIFEST_NAME
-    m = json.loads(f.read_text()) if f.is_file() else {}
-    digests = m.get("data_manifests_sha256") or {}
+    m = export_manifest(folder)
     return {
-        "training commits": ", ".join(c[:10] for c in m.get("training_commits", [])),
-        "device": "; ".join(m.get("devices", [])),
-        "wall time (min)": (
-            round(m["wall_seconds"] / 60, 1) if m.get("wall_seconds") is not None else None
-        ),
-        "exported": m.get("exported"),
+        "training commits": ", ".join(c[:10] for c in m.training_commits),
+        "device": "; ".join(m.devices),
+        "wall time (min)": m.wall_minutes,
+        "exported": m.exported,
         "data manifests (sha256)": ", ".join(
-            f"{k} {str(v)[:12]}" for k, v in sorted(digests.items())
+            f"{k} {str(v)[:12]}" for k, v in sorted(m.data_manifests_sha256.items())
         ),
     }
 

@@ -233,12 +233,13 @@ def compute_table(roots: dict[str, Path]) -> pd.DataFrame:
         ]:
             f = stage / HISTORY_CSV_NAME
             visits[name] = int(pd.read_csv(f)["visits"].iloc[-1]) if f.is_file() else 0
-        walls = [seeds.manifest_row(folder)["wall time (min)"] for _, folder in folders]
+        manifests = [seeds.export_manifest(folder) for _, folder in folders]
+        walls = [m.wall_minutes for m in manifests]
         rates = [
             pd.read_csv(RunLayout(folder).pretrain / HISTORY_CSV_NAME)["images_per_second"]
             for _, folder in folders
         ]
-        devices = {seeds.manifest_row(folder)["device"] for _, folder in folders}
+        devices = {"; ".join(m.devices) for m in manifests}
         rows[label] = {
             "network": cfg.network,
             "parameters": params,

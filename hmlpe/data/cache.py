@@ -31,8 +31,9 @@ from hmlpe.config import CropConfig, DataConfig
 from hmlpe.data.boxes import buffy_test_box, flic_test_box, train_box_for
 from hmlpe.data.crops import crop_and_resize, image_to_crop, open_image
 from hmlpe.data.datasets.records import PoseRecord
+from hmlpe.errors import DataRootError
 from hmlpe.paths import PROJECT_ROOT
-from hmlpe.progress import progress_enabled
+from hmlpe.progress import progress_bar
 
 CACHE_VERSION = 2
 
@@ -45,23 +46,24 @@ def default_cache_dir() -> Path:
 
 def heldout_boxes(
     records: list[PoseRecord],
+    root: Path | None,
     crop: CropConfig = CropConfig(),
     data: DataConfig = DataConfig(),
-    root=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(boxes (N, 4), matched (N,)) of test records: Buffy, the associated detection window
-    (rule ``data.buffy_association``) scaled by ``buffy_test_box``, NaN when none matches;
-    FLIC, ``flic_test_box`` of its torso box. Other datasets have no test box protocol."""
+    (rule ``data.buffy_association``, detections read under the data root ``root``) scaled by
+    ``buffy_test_box``, NaN when none matches; FLIC, ``flic_test_box`` of its torso box (no
+    file read: ``root`` may be None). Other datasets have no test box protocol."""
     boxes = np.full((len(records), 4), np.nan)
     matched = np.zeros(len(records), bool)
     buffy = [r for r in records if r.dataset == "buffy"]
     det = {}
     if buffy:
         from hmlpe.data.datasets.buffy import associated_detections, load_detections
-        from hmlpe.paths import resolve_data_root
 
-        root = resolve_data_root(root if root is not None else data.data_root)
-        det = associated_detections(buffy, load_detections(root), data.buffy_association)
+        if root is None:
+            raise DataRootError("Buffy's test boxes need the data root (its detections file)")
+        det = associated_detections(buffy, load_detections(Path(root)), data.buffy_association)
     for i, r in enumerate(records):
         if r.dataset == "buffy":
             d = det.get(r.example)
@@ -118,14 +120,10 @@ def _crop_test(args):
     return crop_and_resize(open_image(rec.image), box, size)
 
 
-def _map(fn, items, desc: str, progress: bool | None, workers: int | None):
-    from tqdm import tqdm
-
+def _map(fn, items, desc: str, workers: int | None):
     workers = workers or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as ex:
-        yield from tqdm(
-            ex.map(fn, items), total=len(items), desc=desc, disable=not progress_enabled(progress)
-        )
+        yield from progress_bar(ex.map(fn, items), total=len(items), desc=desc)
 
 
 def _load(folder: Path) -> dict[str, np.ndarray] | None:
@@ -168,7 +166,6 @@ def train_arrays(
     records: list[PoseRecord],
     crop: CropConfig = CropConfig(),
     cache_dir: str | os.PathLike | None = None,
-    progress: bool | None = None,
     workers: int | None = None,
 ) -> dict[str, np.ndarray]:
     """{"images" uint8 (N, S, S, 3), "joints" float32 (N, 8, 2) crop coordinates, "visible"
@@ -183,7 +180,7 @@ def train_arrays(
     joints = np.zeros((n, 8, 2), np.float32)
     boxes = np.zeros((n, 4))
     items = [(r, crop) for r in records]
-    for i, (img, j, b) in enumerate(_map(_crop_train, items, "train crops", progress, workers)):
+    for i, (img, j, b) in enumerate(_map(_crop_train, items, "train crops", workers)):
         images[i], joints[i], boxes[i] = img, j, b
     arrays: dict[str, np.ndarray] = {
         "images": images,
@@ -198,16 +195,16 @@ def train_arrays(
 
 def heldout_arrays(
     records: list[PoseRecord],
+    root: Path | None,
     crop: CropConfig = CropConfig(),
     data: DataConfig = DataConfig(),
-    root=None,
     cache_dir: str | os.PathLike | None = None,
-    progress: bool | None = None,
     workers: int | None = None,
 ) -> dict[str, np.ndarray]:
     """{"images" uint8 (N, S, S, 3), "boxes" (N, 4) (NaN when unmatched), "matched" (N,),
-    "uids" (N,)}, S = ``crop.input_size``; cached (module doc)."""
-    boxes, matched = heldout_boxes(records, crop, data, root)
+    "uids" (N,)}, S = ``crop.input_size``, of test records under the data root ``root``
+    (``heldout_boxes``); cached (module doc)."""
+    boxes, matched = heldout_boxes(records, root, crop, data)
     key = cache_key("test", records, crop, boxes)
     folder = Path(cache_dir or default_cache_dir()) / f"test-{key}"
     hit = _load(folder)
@@ -216,7 +213,7 @@ def heldout_arrays(
     s = crop.input_size
     images = np.zeros((len(records), s, s, 3), np.uint8)
     items = [(r, b, s) for r, b in zip(records, boxes)]
-    for i, img in enumerate(_map(_crop_test, items, "test crops", progress, workers)):
+    for i, img in enumerate(_map(_crop_test, items, "test crops", workers)):
         images[i] = img
     arrays = {
         "images": images,

@@ -1,8 +1,9 @@
 """The data pack: every crop training and evaluation read, in one zip file that travels where the
 datasets do not (a GPU machine that receives at most 64 MiB, a cluster node without Buffy, LSP
 and FLIC). ``hmlpe data pack OUT`` writes it from a data root; ``--data-pack FILE`` (or
-``$HMLPE_DATA_PACK``) makes ``hmlpe.data.pipeline`` read the pool, the fine-tuning sets, the
-validation split and the test sets from it instead of the data root.
+``$HMLPE_DATA_PACK``) puts it in the entry point's ``DataSource`` (``hmlpe.data.source``), and
+``hmlpe.data.pipeline`` then reads the pool, the fine-tuning sets, the validation split and the
+test sets from it instead of the data root.
 
 What it holds (zip members, stored uncompressed: the images are JPEG already):
 
@@ -43,7 +44,6 @@ from hmlpe.errors import DataPackError  # noqa: F401  (re-exported)
 FORMAT = "hmlpe-data-pack"
 VERSION = 1
 JPEG_QUALITY = 90
-PACK_ENV = "HMLPE_DATA_PACK"
 TRAIN_DATASETS = ("buffy", "lsp", "flic")
 TEST_DATASETS = ("buffy", "flic")
 # The settings a pack's crops depend on: a run with other values cannot read the pack.
@@ -142,13 +142,13 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 def write_pack(
     out: Path,
+    root: Path,
     data: DataConfig | None = None,
     crop: CropConfig | None = None,
     quality: int = JPEG_QUALITY,
-    progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Write the pack of ``data.data_root`` to ``out`` (a temporary file renamed at the end:
-    an interrupted write leaves no pack); the manifest."""
+    """Write the pack of the data root ``root`` to ``out`` (a temporary file renamed at the
+    end: an interrupted write leaves no pack); the manifest."""
     from hmlpe.data import cache
     from hmlpe.data.datasets import load_dataset, training_records
     from hmlpe.data.datasets.registry import REGISTRY_PATH
@@ -166,8 +166,8 @@ def write_pack(
     counts, errors = {}, {}
     train_records = []
     for name in TRAIN_DATASETS:
-        train_records += training_records(name, data.data_root)[0]
-    arrays = cache.train_arrays(train_records, crop, progress=progress)
+        train_records += training_records(name, root)[0]
+    arrays = cache.train_arrays(train_records, crop)
     blob, offsets, errors["train"] = _jpeg_blobs(np.asarray(arrays["images"]), quality)
     meta, rec_arrays = _records_fields(train_records)
     parts["train"] = {
@@ -184,8 +184,8 @@ def write_pack(
     }
     counts["train"] = len(train_records)
     for name in TEST_DATASETS:
-        records = load_dataset(name, data.data_root, "test")
-        arrays = cache.heldout_arrays(records, crop, data, data.data_root, progress=progress)
+        records = load_dataset(name, root, "test")
+        arrays = cache.heldout_arrays(records, root, crop, data)
         blob, offsets, errors[f"test_{name}"] = _jpeg_blobs(np.asarray(arrays["images"]), quality)
         meta, rec_arrays = _records_fields(records)
         parts[f"test_{name}"] = {
@@ -365,23 +365,14 @@ class DataPack:
         return f"pack-{self.id}-{what}"
 
 
+def open_pack(path: Path | str) -> DataPack:
+    """The pack at ``path``, opened and checked once per file version (path and mtime)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataPackError(f"data pack {p} does not exist (or is not a file)")
+    return _open(str(p.resolve()), p.stat().st_mtime)
+
+
 @lru_cache(maxsize=2)
 def _open(path: str, mtime: float) -> DataPack:
     return DataPack(path)
-
-
-def pack_provenance() -> dict[str, Any] | None:
-    """The active pack's provenance, or None when the data root is read."""
-    pack = active_pack()
-    return None if pack is None else pack.provenance()
-
-
-def active_pack() -> DataPack | None:
-    """The pack named by ``$HMLPE_DATA_PACK`` (opened once per file version), or None."""
-    path = os.environ.get(PACK_ENV)
-    if not path:
-        return None
-    p = Path(path)
-    if not p.is_file():
-        raise DataPackError(f"{PACK_ENV}={path}: no such file")
-    return _open(str(p.resolve()), p.stat().st_mtime)

@@ -75,11 +75,13 @@ def build_model(cfg: TrainConfig, spec: DeviceSpec) -> PoseNet:
     return model
 
 
-# Config fields that say where a run executes and where its files lie, not what it computes: a
-# run resumes across them (another device, the datasets moved to another folder). The data
-# themselves are pinned by the checksums of ``hmlpe data verify`` and the run record's
-# ``train_fingerprint``, not by their path.
-LOCATION_FIELDS = frozenset({"device", "data.data_root"})
+# Config fields that say where a run executes, not what it computes: a run resumes on another
+# device. Where the data lie is not in the config at all (``hmlpe.data.source``): a run
+# resumes on another data root too; the data themselves are pinned by the checksums of
+# ``hmlpe data verify`` and the run record's ``train_fingerprint``, not by their path. A
+# checkpoint written when the config still held ``data.data_root`` loads without it
+# (``config.REMOVED_FIELDS``).
+LOCATION_FIELDS = frozenset({"device"})
 
 
 def check_same_config(saved: dict[str, Any], cfg: TrainConfig, path: Path) -> None:

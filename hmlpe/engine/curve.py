@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from hmlpe.data.source import DataSource
 from hmlpe.engine.profiles import Profile
 
 
@@ -27,17 +28,19 @@ def budget_folder(root: Path, visits: int) -> Path:
 
 
 def run_curve(
-    profile: Profile, budgets: list[int], root: Path, *, progress: bool | None = None
+    profile: Profile, budgets: list[int], root: Path, *, source: DataSource | None = None
 ) -> dict[int, Path]:
-    """One protocol run per budget, smallest first (each resumable; a finished one is reused)."""
+    """One protocol run per budget, smallest first (each resumable; a finished one is reused),
+    reading the datasets from ``source`` (None: ``DataSource.resolve()``)."""
     from hmlpe.data.pipeline import training_set_records
     from hmlpe.engine.protocol import run_protocol
 
-    pool = len(training_set_records(profile.stage_config("pretrain"))[0])
+    source = source if source is not None else DataSource.resolve()
+    pool = len(training_set_records(profile.stage_config("pretrain"), source)[0])
     out = {}
     for visits in sorted(set(budgets)):
         prof = replace(profile, pretrain_epochs=budget_epochs(visits, profile, pool))
         folder = budget_folder(root, visits)
-        run_protocol(prof, folder, progress=progress)
+        run_protocol(prof, folder, source=source)
         out[visits] = folder
     return out

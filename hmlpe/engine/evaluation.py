@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hmlpe.data.pack import pack_provenance
+from hmlpe.config import merge
 from hmlpe.data.pipeline import HeldOutSet, load_test_set
-from hmlpe.engine.checkpoint import load_model
+from hmlpe.data.source import DataSource
+from hmlpe.engine.checkpoint import CheckpointError, load_model
 from hmlpe.engine.guard import RunLock, check_output_folder
 from hmlpe.engine.inference import joints_to_image, predict_crops, predict_crops_mirror_averaged
 from hmlpe.engine.layout import METRICS_NAME, PREDICTIONS_NAME
@@ -37,6 +38,7 @@ from hmlpe.engine.scoring import (  # noqa: F401  (re-exported: where the tables
     flic_torso,
     score_predictions,
 )
+from hmlpe.errors import ResultsError, UnknownNameError
 from hmlpe.provenance import atomic_write_text, git_commit, now_utc
 from hmlpe.skeleton import JOINTS
 
@@ -75,7 +77,7 @@ def read_predictions(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     missing = [c for c in ("dataset", "example", "matched") if c not in frame.columns]
     missing += [f"{j}_{a}" for j in JOINTS for a in "xy" if f"{j}_{a}" not in frame.columns]
     if missing:
-        raise ValueError(f"{path} lacks columns: {', '.join(missing)}")
+        raise ResultsError(f"{path} lacks columns: {', '.join(missing)}")
     joints = np.stack([frame[[f"{j}_x", f"{j}_y"]].to_numpy(float) for j in JOINTS], axis=1)
     return frame, joints
 
@@ -85,17 +87,17 @@ def evaluate(
     dataset: str,
     out_dir: Path,
     *,
+    source: DataSource | None = None,
     device: str = "auto",
-    data_root: str | None = None,
     association: str | None = None,
-    progress: bool | None = None,
     mirror_average: bool = False,
 ) -> EvaluationRecord:
     """Evaluate a checkpoint on ``dataset``; write predictions.csv and metrics.json and return
-    the record written. ``mirror_average``: average the predictions of each crop and its mirror
+    the record written. ``source``: where the test set is read (None: ``DataSource.resolve()``,
+    the defaults). ``mirror_average``: average the predictions of each crop and its mirror
     (not in the paper; reported apart, ``EvaluationRecord.mirror_average``)."""
     if dataset not in DATASETS:
-        raise ValueError(
+        raise UnknownNameError(
             f"unknown dataset {dataset!r} for evaluation; choose one of {', '.join(DATASETS)}"
         )
     check_output_folder(out_dir)  # never over committed or exported results; before any work
@@ -104,10 +106,9 @@ def evaluate(
             checkpoint,
             dataset,
             out_dir,
+            source=source if source is not None else DataSource.resolve(),
             device=device,
-            data_root=data_root,
             association=association,
-            progress=progress,
             mirror_average=mirror_average,
         )
 
@@ -117,25 +118,17 @@ def _evaluate(
     dataset: str,
     out_dir: Path,
     *,
+    source: DataSource,
     device: str,
-    data_root: str | None,
     association: str | None,
-    progress: bool | None,
     mirror_average: bool,
 ) -> EvaluationRecord:
     """Inference, then pure scoring (``score_predictions``), then writing (``write_results``)."""
     t0 = time.perf_counter()
     model, cfg, spec, state = load_model(Path(checkpoint), device)
-    overrides = {}
-    if data_root is not None:
-        overrides["data.data_root"] = data_root
     if association is not None:
-        overrides["data.buffy_association"] = association
-    if overrides:
-        from hmlpe.config import merge
-
-        cfg = merge(cfg, overrides)
-    test = load_test_set(dataset, cfg, progress=progress)
+        cfg = merge(cfg, {"data.buffy_association": association})
+    test = load_test_set(dataset, cfg, source)
     pred = np.full((len(test.records), len(JOINTS), 2), np.nan)
     sel = np.flatnonzero(test.matched)
     t_inf = time.perf_counter()
@@ -155,7 +148,7 @@ def _evaluate(
         inference_seconds=round(inference_seconds, 3),
         inference_images_per_second=round(len(sel) / max(inference_seconds, 1e-9), 1),
         data_fingerprint=test.fingerprint,
-        data_pack=pack_provenance(),
+        **source.provenance(),
     )
     return write_results(
         out_dir,
@@ -207,13 +200,14 @@ def ensure_evaluation(
     dataset: str,
     out_dir: Path | str,
     *,
+    source: DataSource | None = None,
     association: str | None = None,
     device: str = "auto",
-    progress: bool | None = False,
     mirror_average: bool = False,
 ) -> EvaluationRecord:
     """The ``metrics.json`` of ``out_dir``, evaluating ``checkpoint`` first when it is missing or
-    older than the checkpoint (so a re-executed chapter reuses the finished evaluation)."""
+    older than the checkpoint (so a re-executed chapter reuses the finished evaluation);
+    ``source`` as :func:`evaluate`'s."""
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
     metrics_file = out_dir / METRICS_NAME
     if metrics_file.is_file() and (
@@ -225,7 +219,7 @@ def ensure_evaluation(
         ):
             return m
     if not checkpoint.is_file():
-        raise FileNotFoundError(
+        raise CheckpointError(
             f"no checkpoint {checkpoint.parent.name}/{checkpoint.name} to "
             f"evaluate: run the Training chapter (or the protocol) first"
         )
@@ -233,8 +227,8 @@ def ensure_evaluation(
         checkpoint,
         dataset,
         out_dir,
+        source=source,
         device=device,
         association=association,
-        progress=progress,
         mirror_average=mirror_average,
     )

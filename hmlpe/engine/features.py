@@ -21,6 +21,7 @@ from torch import nn
 
 from hmlpe.config import TrainConfig
 from hmlpe.data.pipeline import HeldOutSet, load_test_set, load_train_set
+from hmlpe.data.source import DataSource
 from hmlpe.engine.checkpoint import load_model
 from hmlpe.network import backtrack
 from hmlpe.network.model import HMLPENet, to_input
@@ -82,12 +83,10 @@ def compute_features(
     averages: dict[str, np.ndarray] = {}
     stats: list[dict] = []
     for layer in LAYERS:
-        acts = backtrack.max_activation_patches(model, images, layer, progress=False)
+        acts = backtrack.max_activation_patches(model, images, layer)
         stats.append(feature_stats(acts))
-        averages[layer] = backtrack.average_backtracked_patches(
-            model, images, layer, progress=False
-        )
-    fig7 = backtrack.max_activation_patches(model, crop[None], FIGURE7_LAYER, progress=False)
+        averages[layer] = backtrack.average_backtracked_patches(model, images, layer)
+    fig7 = backtrack.max_activation_patches(model, crop[None], FIGURE7_LAYER)
     figure7 = {
         "values": fig7.values[0],
         "locations": fig7.locations[0],
@@ -176,25 +175,33 @@ def load_features(path: Path) -> FeatureExport:
         )
 
 
-def ensure_features(checkpoint: Path, out: Path, **kwargs) -> Path:
+def ensure_features(checkpoint: Path, out: Path, source: DataSource, **kwargs) -> Path:
     """``out`` (features.npz), computed by :func:`features_of_checkpoint` unless it is already
     newer than ``checkpoint``."""
     checkpoint, out = Path(checkpoint), Path(out)
     if not (out.is_file() and out.stat().st_mtime >= checkpoint.stat().st_mtime):
-        features_of_checkpoint(checkpoint, out, **kwargs)
+        features_of_checkpoint(checkpoint, out, source, **kwargs)
     return out
 
 
 def features_of_checkpoint(
-    checkpoint: Path, out: Path, *, buffy_frame: int | None = None, max_images: int | None = None
+    checkpoint: Path,
+    out: Path,
+    source: DataSource,
+    *,
+    buffy_frame: int | None = None,
+    max_images: int | None = None,
 ) -> FeatureExport:
     """Load the pre-trained network of ``checkpoint``, compute :func:`compute_features` on its
-    training crops (central 112 of each 128 crop) and a Buffy test crop (the first frame with a
-    matched detection unless ``buffy_frame``), and save them to ``out``."""
+    training crops (central 112 of each 128 crop, read from ``source``) and a Buffy test crop
+    (the first frame with a matched detection unless ``buffy_frame``), and save them to
+    ``out``."""
     model, cfg, _, state = load_model(checkpoint, device="cpu-fp32")
     if not isinstance(model, HMLPENet):
         raise ValueError(f"checkpoint {checkpoint}: Figures 6 and 7 are HMLPE's network's only")
-    images, test, frame = feature_inputs(cfg, buffy_frame=buffy_frame, max_images=max_images)
+    images, test, frame = feature_inputs(
+        cfg, source, buffy_frame=buffy_frame, max_images=max_images
+    )
     fx = compute_features(
         model,
         images,
@@ -210,17 +217,21 @@ def features_of_checkpoint(
 
 
 def feature_inputs(
-    cfg: TrainConfig, *, buffy_frame: int | None = None, max_images: int | None = None
+    cfg: TrainConfig,
+    source: DataSource,
+    *,
+    buffy_frame: int | None = None,
+    max_images: int | None = None,
 ) -> tuple[np.ndarray, HeldOutSet, int]:
     """The training crops (central ``input_size`` of each), the Buffy test set and the frame of
     Figure 7, as the chapter and the export both take them."""
-    train = load_train_set(cfg, progress=False)
+    train = load_train_set(cfg, source)
     off = (cfg.crop.train_size - cfg.crop.input_size) // 2
     keep = np.arange(len(train.images))
     if max_images is not None and max_images < len(keep):
         keep = np.unique(np.linspace(0, len(keep) - 1, int(max_images)).round().astype(int))
     images = train.images[keep, off : off + cfg.crop.input_size, off : off + cfg.crop.input_size]
-    test = load_test_set("buffy", cfg, progress=False)
+    test = load_test_set("buffy", cfg, source)
     frame = int(np.flatnonzero(test.matched)[0]) if buffy_frame is None else int(buffy_frame)
     if not np.isfinite(test.boxes[frame]).all():
         raise ValueError(

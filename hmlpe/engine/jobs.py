@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hmlpe.config import TrainConfig
+from hmlpe.data.source import DataSource
 from hmlpe.engine.checkpoint import CheckpointError, check_same_config, load_checkpoint
 from hmlpe.engine.guard import check_output_folder
 from hmlpe.engine.layout import (
@@ -42,13 +43,14 @@ from hmlpe.engine.layout import (
 from hmlpe.engine.profiles import Profile
 from hmlpe.engine.protocol import configure, run_protocol, run_sweep
 from hmlpe.errors import ExecutorError  # noqa: F401  (re-exported)
+from hmlpe.progress import set_progress
 
 EXECUTORS = ("none", "local", "slurm")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One unit of work: ``fn(*args, progress=...)`` trains into ``folder``."""
+    """One unit of work: ``fn(*args)`` trains into ``folder``."""
 
     name: str  # the folder relative to the root, e.g. "sweep/ratio_0.5"
     folder: Path
@@ -123,17 +125,26 @@ def protocol_finished(profile: Profile, run_dir: Path) -> bool:
 # --- the jobs -------------------------------------------------------------------------------
 
 
-def _sweep_job(profile: Profile, root: str, ratio: float, *, progress: bool | None = None) -> str:
-    return str(run_sweep(profile, Path(root), ratios=(ratio,), progress=progress)[ratio])
+def _sweep_job(profile: Profile, root: str, ratio: float, source: DataSource) -> str:
+    return str(run_sweep(profile, Path(root), ratios=(ratio,), source=source)[ratio])
 
 
-def _seed_job(profile: Profile, folder: str, *, progress: bool | None = None) -> str:
-    run_protocol(profile, Path(folder), progress=progress)
+def _seed_job(profile: Profile, folder: str, source: DataSource) -> str:
+    run_protocol(profile, Path(folder), source=source)
     return folder
 
 
-def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None = None) -> list[Job]:
-    """One job per lambda_R/lambda_P ratio (default: the profile's), into ``run_dir/sweep``."""
+def _quietly(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with progress bars off: a submitted job writes to a log file."""
+    set_progress(False)
+    return fn(*args)
+
+
+def sweep_jobs(
+    profile: Profile, run_dir: Path, source: DataSource, ratios: Sequence[float] | None = None
+) -> list[Job]:
+    """One job per lambda_R/lambda_P ratio (default: the profile's), into ``run_dir/sweep``,
+    reading the datasets from ``source``."""
     root = Path(run_dir).resolve()
     layout = RunLayout(check_output_folder(root, "--out"))
     jobs: dict[str, Job] = {}
@@ -146,15 +157,16 @@ def sweep_jobs(profile: Profile, run_dir: Path, ratios: Sequence[float] | None =
                 name,
                 folder,
                 _sweep_job,
-                (profile, str(root), ratio),
+                (profile, str(root), ratio, source),
                 functools.partial(stage_finished, cfg, folder),
             ),
         )
     return list(jobs.values())  # a ratio given twice is one job
 
 
-def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
-    """One job per seed: the whole protocol (no sweep) with that seed, into ``root/seed_<n>``."""
+def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int], source: DataSource) -> list[Job]:
+    """One job per seed: the whole protocol (no sweep) with that seed, into ``root/seed_<n>``,
+    reading the datasets from ``source``."""
     root = Path(root).resolve()
     jobs: dict[str, Job] = {}
     for seed in seeds:
@@ -168,7 +180,7 @@ def seed_jobs(profile: Profile, root: Path, seeds: Sequence[int]) -> list[Job]:
                 name,
                 folder,
                 _seed_job,
-                (prof, str(folder)),
+                (prof, str(folder), source),
                 functools.partial(protocol_finished, prof, folder),
             ),
         )
@@ -184,7 +196,6 @@ def run_jobs(
     executor: str = "none",
     *,
     options: ExecutorOptions = ExecutorOptions(),
-    progress: bool | None = None,
     poll_seconds: float = 1.0,
 ) -> list[Outcome]:
     """Run the unfinished ``jobs`` with ``executor`` (module docstring); an Outcome per job,
@@ -201,15 +212,15 @@ def run_jobs(
             todo.append(job)
     if executor == "none":
         for job in todo:
-            outcomes[job.name] = _run_here(job, log_dir, progress)
+            outcomes[job.name] = _run_here(job, log_dir)
     elif todo:
         outcomes.update(_run_submitit(todo, log_dir, executor, options, poll_seconds))
     return [outcomes[job.name] for job in jobs]
 
 
-def _run_here(job: Job, log_dir: Path, progress: bool | None) -> Outcome:
+def _run_here(job: Job, log_dir: Path) -> Outcome:
     try:
-        job.fn(*job.args, progress=progress)
+        job.fn(*job.args)
     except Exception as exc:  # noqa: BLE001 - reported by name, the other jobs go on
         log = log_dir / (job.name.replace("/", "_") + ".err")
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +270,7 @@ def _run_submitit(
             job = pending.pop(0)
             ex.update_parameters(name=job.name.replace("/", "_"))
             try:
-                running.append((job, ex.submit(job.fn, *job.args, progress=False)))
+                running.append((job, ex.submit(_quietly, job.fn, *job.args)))
             except Exception as exc:  # noqa: BLE001 - e.g. sbatch missing or refusing the job
                 out[job.name] = Outcome(
                     job.name,

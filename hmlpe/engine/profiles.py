@@ -242,20 +242,17 @@ def build_profile(
     *,
     seed: int | None = None,
     device: str | None = None,
-    data_root: str | None = None,
     pretrain_epochs: int | None = None,
     finetune_epochs: int | dict[str, int] | None = None,
 ) -> Profile:
     """The profile a command or a chapter runs: ``configure`` with the config ``overrides``
-    (dotted keys), then the entry point's own settings on top: ``seed``, ``device``,
-    ``data_root`` (None: the profile's), the pre-training epochs and the fine-tuning epochs
+    (dotted keys), then the entry point's own settings on top: ``seed``, ``device``, the
+    pre-training epochs and the fine-tuning epochs
     (an int for every dataset, or {dataset: epochs} for some). ``stage.*`` keys belong to one
     stage, not to a profile: ``Profile.stage_config`` and ``config.merge`` apply them after."""
     overrides = dict(overrides or {})
     if seed is not None:
         overrides["seed"] = int(seed)
-    if data_root:
-        overrides["data.data_root"] = str(data_root)
     prof = configure(profile, overrides, device)
     if pretrain_epochs is not None:
         prof = replace(prof, pretrain_epochs=int(pretrain_epochs))

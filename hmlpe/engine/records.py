@@ -1,5 +1,7 @@
 """The owners of a run folder's JSON records: a training stage's ``config.json`` and an
-evaluation's ``metrics.json``: what they hold, how they are written and read.
+evaluation's ``metrics.json``: what they hold, how they are written and read. An export's
+``MANIFEST.json`` is owned here too: :class:`ExportManifest`, :func:`write_export_manifest`
+and :func:`read_export_manifest`.
 
 A stage folder's ``config.json`` (``layout.CONFIG_NAME``) records the run's ``TrainConfig``
 and where and how it ran: the device, the checkpoint it started from, the code commit, when
@@ -31,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from hmlpe.config import TrainConfig, from_dict
-from hmlpe.engine.layout import CONFIG_NAME, METRICS_NAME
+from hmlpe.engine.layout import CONFIG_NAME, MANIFEST_NAME, METRICS_NAME
 from hmlpe.errors import HMLPEError, ResultsError
 from hmlpe.provenance import atomic_write_json
 from hmlpe.skeleton import ARM_PARTS
@@ -62,6 +64,7 @@ class RunRecord:
     compiled: bool | None = None
     train_fingerprint: str | None = None
     data_pack: dict[str, Any] | None = None
+    data_root: str | None = None  # the data root the run read (DataSource.provenance)
 
     @property
     def config(self) -> TrainConfig:
@@ -185,6 +188,13 @@ class EvaluationProvenance:
     inference_images_per_second: float | None = None
     data_fingerprint: str | None = None
     data_pack: dict[str, Any] | None = None
+    data_root: str | None = None  # written when known (files of earlier versions lack it)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        if out["data_root"] is None:
+            del out["data_root"]
+        return out
 
 
 _PROVENANCE_FIELDS = tuple(EvaluationProvenance.__dataclass_fields__)
@@ -282,7 +292,10 @@ class EvaluationRecord:
 
     @property
     def data_root(self) -> str | None:
-        """The data root the evaluation read its test set from (None: the default root)."""
+        """The data root the evaluation read its test set from (None: not recorded, or a data
+        pack alone); files of earlier versions kept it in the config's ``data.data_root``."""
+        if self.provenance.data_root is not None:
+            return self.provenance.data_root
         return (self.config_dict.get("data") or {}).get("data_root")
 
     def table_json(self) -> dict[str, Any]:
@@ -319,7 +332,7 @@ class EvaluationRecord:
             if self.subset is not None:
                 table1[SUBSET] = self.subset.to_json()
             out["table1"] = table1
-        out["provenance"] = asdict(self.provenance)
+        out["provenance"] = self.provenance.to_json()
         return out
 
 
@@ -489,3 +502,107 @@ def _figure4(f: Any, where: str) -> Figure4 | None:
     if any(len(acc) != len(radii) for c in torso.values() for acc in c.values()):
         raise ResultsError(f"{where}: figure4's curves and radii differ in length")
     return Figure4(radii=radii, torso=torso)
+
+
+# --------------------------------------------------------------------------- MANIFEST.json
+@dataclass(frozen=True)
+class ExportManifest:
+    """One export's ``MANIFEST.json`` (``hmlpe export``): the run folder exported, when and
+    from which code commit, the training commits and devices, the run's wall time (from the
+    first stage's start to the last result file written), the SHA-256 of each data checksum
+    manifest, the package versions and the files copied ({path: {"sha256", "bytes"}}).
+    ``wall_seconds_from_export``: on a re-export of the same run, the export whose wall time
+    was kept. Fields absent from files of earlier versions are None or empty;
+    ``records_start`` is False for files without ``first_stage_started`` (earlier exports,
+    which tell runs apart by their training commits), True where it is written, even as
+    None (no stage recorded its start)."""
+
+    path: Path | None = None
+    run_dir: str | None = None
+    exported: str | None = None
+    export_commit: str | None = None
+    training_commits: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    wall_seconds: float | None = None
+    first_stage_started: str | None = None
+    data_manifests_sha256: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wall_seconds_from_export: str | None = None
+    records_start: bool = True
+
+    @property
+    def wall_minutes(self) -> float | None:
+        """The run's wall time in minutes to 0.1 (None when unknown)."""
+        return round(self.wall_seconds / 60, 1) if self.wall_seconds is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``MANIFEST.json`` object, in the writer's key order."""
+        out: dict[str, Any] = {
+            "run_dir": self.run_dir,
+            "exported": self.exported,
+            "export_commit": self.export_commit,
+            "training_commits": list(self.training_commits),
+            "devices": list(self.devices),
+            "wall_seconds": self.wall_seconds,
+        }
+        if self.records_start:
+            out["first_stage_started"] = self.first_stage_started
+        out["data_manifests_sha256"] = dict(self.data_manifests_sha256)
+        out["versions"] = dict(self.versions)
+        out["files"] = {name: dict(entry) for name, entry in self.files.items()}
+        if self.wall_seconds_from_export is not None:
+            out["wall_seconds_from_export"] = self.wall_seconds_from_export
+        return out
+
+
+_MANIFEST_LISTS = ("training_commits", "devices")
+_MANIFEST_OBJECTS = ("data_manifests_sha256", "versions", "files")
+
+
+def write_export_manifest(folder: Path, manifest: ExportManifest) -> Path:
+    """Write ``folder/MANIFEST.json`` whole (temporary file, then rename)."""
+    path = Path(folder) / MANIFEST_NAME
+    atomic_write_json(path, manifest.to_json())
+    return path
+
+
+def read_export_manifest(folder: Path) -> ExportManifest:
+    """The ``MANIFEST.json`` of a folder of exported results; a missing, truncated or foreign
+    file raises ``ResultsError`` naming it."""
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        raise ResultsError(
+            f"{path} is missing: {Path(folder)} is not a folder of exported results "
+            "(`hmlpe export` writes one)"
+        )
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise ResultsError(f"{path} holds a {type(data).__name__}, not an export manifest")
+    for key in _MANIFEST_LISTS:
+        if not isinstance(data.get(key) or [], list):
+            raise ResultsError(f"{path}: '{key}' is a {type(data[key]).__name__}, not a list")
+    for key in _MANIFEST_OBJECTS:
+        if not isinstance(data.get(key) or {}, Mapping):
+            raise ResultsError(f"{path}: '{key}' is a {type(data[key]).__name__}, not an object")
+    files = data.get("files") or {}
+    if not all(isinstance(entry, Mapping) for entry in files.values()):
+        raise ResultsError(f"{path}: 'files' holds an entry that is not an object")
+    return ExportManifest(
+        path=path,
+        run_dir=data.get("run_dir"),
+        exported=data.get("exported"),
+        export_commit=data.get("export_commit"),
+        training_commits=tuple(data.get("training_commits") or ()),
+        devices=tuple(data.get("devices") or ()),
+        wall_seconds=data.get("wall_seconds"),
+        first_stage_started=data.get("first_stage_started"),
+        data_manifests_sha256=dict(data.get("data_manifests_sha256") or {}),
+        versions=dict(data.get("versions") or {}),
+        files={name: dict(entry) for name, entry in files.items()},
+        wall_seconds_from_export=data.get("wall_seconds_from_export"),
+        records_start="first_stage_started" in data,
+    )

@@ -42,7 +42,6 @@ Choices the paper leaves open (written here once):
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import time
@@ -55,7 +54,6 @@ import numpy as np
 import torch
 
 from hmlpe.config import TrainConfig, check_ranges
-from hmlpe.data.pack import pack_provenance
 from hmlpe.data.pipeline import (
     HeldOutSet,
     TrainSet,
@@ -63,6 +61,7 @@ from hmlpe.data.pipeline import (
     load_train_set,
     load_validation_set,
 )
+from hmlpe.data.source import DataSource
 from hmlpe.data.splits import VALIDATION_DATASETS
 from hmlpe.engine import distributed
 from hmlpe.engine.batches import DevicePool, epoch_plan
@@ -83,7 +82,7 @@ from hmlpe.engine.records import write_run_record
 from hmlpe.errors import NonFiniteLossError  # noqa: F401  (re-exported)
 from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, HMLPEOutput, PoseNet
-from hmlpe.progress import progress_bar
+from hmlpe.progress import progress_bar, progress_set_to
 from hmlpe.provenance import atomic_write_text, git_commit, now_utc
 
 if TYPE_CHECKING:
@@ -284,10 +283,10 @@ def train(
     *,
     resume: bool = False,
     init_from: Path | None = None,
+    source: DataSource | None = None,
     train_set: TrainSet | None = None,
     test_sets: dict[str, HeldOutSet] | None = None,
     validation_sets: dict[str, HeldOutSet] | None = None,
-    progress: bool | None = None,
     stop_after_epochs: int | None = None,
     time_budget_s: float | None = None,
     stop_after_steps: int | None = None,
@@ -304,7 +303,9 @@ def train(
     loss readback past that many seconds (a mid-epoch checkpoint); stop_after_steps: after that
     many steps (tests). The run stays resumable (``TrainResult.finished`` is False).
     compile_model: train through ``torch.compile`` (measure it with ``hmlpe bench`` first).
-    test_sets / validation_sets: held-out sets to use instead of loading them.
+    source: where the datasets are read (``hmlpe.data.source``; None: ``DataSource.resolve()``,
+    the defaults, when a set must be loaded); the run record names it.
+    train_set / test_sets / validation_sets: sets to use instead of loading them.
 
     Started by torchrun with several ranks, every rank calls this and they train one run
     data-parallel (module docstring); a checkpoint resumes with any number of ranks.
@@ -314,11 +315,11 @@ def train(
     check_ranges(cfg)  # every value in range, the folder writable: before any work
     check_output_folder(run_dir)
     with distributed.session(cfg.device) as ctx:
-        # one writer per run folder (rank 0 writes for all ranks)
-        with RunLock(run_dir, "training") if ctx.is_main else contextlib.nullcontext():
+        # one writer per run folder (rank 0 writes for all ranks); rank 0's progress bars only
+        with RunLock(run_dir, "training") if ctx.is_main else progress_set_to(False):
             if ctx.is_main:
                 clear_temporaries(run_dir)  # a killed write's leftovers: ours, as we hold the lock
-            return _Stage(cfg, Path(run_dir), ctx, progress=progress).run(
+            return _Stage(cfg, Path(run_dir), ctx, source).run(
                 resume=resume,
                 init_from=init_from,
                 train_set=train_set,
@@ -338,31 +339,37 @@ class _Stage:
     (``_train_epoch``), held-out evaluation (``_evaluate``) and writing (``_save``)."""
 
     def __init__(
-        self, cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, *, progress: bool | None
+        self, cfg: TrainConfig, run_dir: Path, ctx: distributed.Context, source: DataSource | None
     ):
         self.cfg, self.run_dir, self.ctx = cfg, run_dir, ctx
-        self.progress = progress if ctx.is_main else False
+        self._source = source
         self.ckpt_path = run_dir / CHECKPOINT_NAME
         self.spec = select_device(cfg.device)
         self.commit = git_commit()  # the code does not change during a run: ask git once
         self.device = self.spec.description + (f"; {ctx.describe()}" if ctx.enabled else "")
 
     # -- setup -------------------------------------------------------------------------
+    @property
+    def source(self) -> DataSource:
+        """The data source, resolved by default only when a set must be loaded."""
+        if self._source is None:
+            self._source = DataSource.resolve()
+        return self._source
+
     def _load(self, train_set, test_sets, validation_sets) -> None:
         cfg, ctx = self.cfg, self.ctx
         with distributed.main_first(ctx):  # rank 0 fills the crop cache, the others read it
             if train_set is None:
-                train_set = load_train_set(cfg, progress=self.progress)
+                train_set = load_train_set(cfg, self.source)
             if ctx.is_main:  # the held-out errors are rank 0's alone
                 if test_sets is None:
                     test_sets = {
-                        name: load_test_set(name, cfg, progress=self.progress)
-                        for name in cfg.test_sets
+                        name: load_test_set(name, cfg, self.source) for name in cfg.test_sets
                     }
                 if validation_sets is None:
                     validation_sets = (
                         {
-                            name: load_validation_set(name, cfg, progress=self.progress)
+                            name: load_validation_set(name, cfg, self.source)
                             for name in _validation_names(cfg)
                         }
                         if cfg.data.holdout_validation
@@ -437,7 +444,7 @@ class _Stage:
                 visits_total=cfg.stage.visits(self.n),
                 compiled=compile_model,
                 train_fingerprint=self.train_set.fingerprint,
-                data_pack=pack_provenance(),
+                **(self._source.provenance() if self._source is not None else {}),
             )
 
     # -- the loop ------------------------------------------------------------------------
@@ -522,7 +529,6 @@ class _Stage:
             total=self.spe,
             initial=progress.step,
             desc=f"{cfg.stage.dataset} epoch {epoch}/{cfg.stage.epochs}",
-            enabled=self.progress,
         )
         t_start = time.perf_counter()
         last_ckpt = t_start

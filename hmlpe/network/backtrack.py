@@ -150,7 +150,6 @@ def max_activation_patches(
     images,
     layer: str = "conv3",
     batch_size: int = 64,
-    progress: bool | None = None,
 ) -> MaxActivations:
     """For each image (uint8 (N, H, W, 3)) and each feature map of ``layer``: the location of the
     maximal activation and its backtracked box. Runs the model in eval mode, fp32, batched."""
@@ -163,9 +162,7 @@ def max_activation_patches(
     vals, locs = [], []
     try:
         starts = range(0, n, batch_size)
-        for s in progress_bar(
-            starts, total=len(starts), desc=f"max activations {layer}", enabled=progress
-        ):
+        for s in progress_bar(starts, total=len(starts), desc=f"max activations {layer}"):
             x = to_input(images[s : s + batch_size]).to(device)
             fm = model.feature_maps(x, (layer,))[layer].float()
             b, c, fh, fw = fm.shape
@@ -199,7 +196,6 @@ def average_backtracked_patches(
     images,
     layer: str = "conv3",
     batch_size: int = 64,
-    progress: bool | None = None,
 ) -> np.ndarray:
     """Figure 6b/6c: for each feature map of ``layer``, the mean over ``images`` (uint8
     (N, H, W, 3)) of the backtracked patch of that map's maximal activation.
@@ -209,7 +205,7 @@ def average_backtracked_patches(
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or len(images) == 0:
         raise ValueError(f"images must have shape (N, H, W, 3) with N > 0, got {images.shape}")
-    acts = max_activation_patches(model, images, layer, batch_size=batch_size, progress=progress)
+    acts = max_activation_patches(model, images, layer, batch_size=batch_size)
     s = acts.patch_size
     n, c = acts.locations.shape[:2]
     # Pad every image by the largest overhang once, then crop with plain slicing.

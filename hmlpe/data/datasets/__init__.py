@@ -1,8 +1,10 @@
 """Datasets of the reproduction (paper 4.1): Buffy Stickmen, LSP and FLIC read into one record
 type (``PoseRecord``), with the training filter, the registry and the downloader.
 
-    load_dataset("buffy", split="test")      # list[PoseRecord]
-    load_pool(DataConfig())                  # the pre-training pool + drop counts
+    load_dataset("buffy", root, "test")      # list[PoseRecord]
+    load_pool(DataConfig(), root)            # the pre-training pool + drop counts
+
+``root`` is the data root, which an entry point resolves once (``hmlpe.data.source``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from hmlpe.config import DataConfig
 from hmlpe.data.datasets.filters import REASONS, filter_training
 from hmlpe.data.datasets.records import DATASETS, SPLITS, PoseRecord
-from hmlpe.paths import resolve_data_root
+from hmlpe.errors import DataRootError, UnknownNameError
 
 __all__ = [
     "DATASETS",
@@ -45,17 +47,16 @@ def _load_all(name: str, root: str) -> tuple[PoseRecord, ...]:
     return records
 
 
-def load_dataset(
-    name: str, root: str | os.PathLike | None = None, split: str | None = None
-) -> list[PoseRecord]:
-    """All records of dataset ``name`` ("buffy" | "lsp" | "flic"), or those of ``split``
-    ("train" | "test"). ``root``: the data root (``hmlpe.paths.resolve_data_root``).
-    Records are immutable and memoised per (name, root)."""
+def load_dataset(name: str, root: str | os.PathLike, split: str | None = None) -> list[PoseRecord]:
+    """All records of dataset ``name`` ("buffy" | "lsp" | "flic") under the data root
+    ``root``, or those of ``split`` ("train" | "test"). Records are immutable and memoised
+    per (name, root)."""
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+        raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     if split is not None and split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
-    root = resolve_data_root(root)
+        raise UnknownNameError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
+    if not Path(root).is_dir():
+        raise DataRootError(f"data root {root} is not a folder")
     records = _load_all(name, str(Path(root).resolve()))
     return [r for r in records if split is None or r.split == split]
 
@@ -64,7 +65,7 @@ PARTS = ("all", "train", "validation")
 
 
 def training_records(
-    name: str, root=None, max_examples: int | None = None, part: str = "all"
+    name: str, root: str | os.PathLike, max_examples: int | None = None, part: str = "all"
 ) -> tuple[list[PoseRecord], dict[str, int]]:
     """The training split of ``name`` after the paper 4.1 filter (``filters``), capped to the
     first ``max_examples`` kept records; counts of dropped examples by reason.
@@ -73,7 +74,9 @@ def training_records(
     ``hmlpe.data.splits``) or "validation" (only it); "held_out" counts the kept examples of
     the other part."""
     if part not in PARTS:
-        raise ValueError(f"unknown part {part!r} of a training set; known: {', '.join(PARTS)}")
+        raise UnknownNameError(
+            f"unknown part {part!r} of a training set; known: {', '.join(PARTS)}"
+        )
     kept, counts = filter_training(load_dataset(name, root, "train"))
     if part != "all":
         from hmlpe.data.splits import split_validation
@@ -90,14 +93,12 @@ def training_records(
 
 
 def load_pool(
-    config: DataConfig | None = None, root=None
+    config: DataConfig, root: str | os.PathLike
 ) -> tuple[list[PoseRecord], dict[str, dict[str, int]]]:
     """The pre-training pool (paper 4.1: the training sets of the datasets in
-    ``config.pool``; ETHZ, SA and WAF are not available here, data README), without the
-    validation split when ``config.holdout_validation``, and, per dataset, the counts of
-    ``training_records``."""
-    config = config or DataConfig()
-    root = root if root is not None else config.data_root
+    ``config.pool``; ETHZ, SA and WAF are not available here, data README) under the data
+    root ``root``, without the validation split when ``config.holdout_validation``, and, per
+    dataset, the counts of ``training_records``."""
     pool: list[PoseRecord] = []
     counts: dict[str, dict[str, int]] = {}
     part = "train" if config.holdout_validation else "all"

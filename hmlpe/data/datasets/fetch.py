@@ -23,7 +23,7 @@ from pathlib import Path
 
 from hmlpe.data.datasets.registry import DatasetEntry, DatasetStatus, load_registry, verify_dataset
 from hmlpe.errors import FetchError, UnknownNameError  # noqa: F401  (FetchError re-exported)
-from hmlpe.progress import progress_enabled
+from hmlpe.progress import progress_bar
 from hmlpe.provenance import file_digest
 
 
@@ -46,13 +46,10 @@ def download(
     url: str,
     path: Path,
     sha256: str | None = None,
-    progress: bool | None = None,
     timeout: float = 60.0,
 ) -> Path:
     """Download ``url`` to ``path`` atomically (temporary file + rename); with ``sha256``,
     the file is kept only when its digest matches."""
-    from tqdm import tqdm
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
@@ -64,13 +61,7 @@ def download(
                 raise FetchError(f"cannot download {url}: {exc}") from exc
             with resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(
-                    total=total,
-                    unit="B",
-                    unit_scale=True,
-                    desc=path.name,
-                    disable=not progress_enabled(progress),
-                ) as bar:
+                with progress_bar(total=total, unit="B", unit_scale=True, desc=path.name) as bar:
                     while block := resp.read(1 << 20):
                         out.write(block)
                         bar.update(len(block))
@@ -125,7 +116,6 @@ def fetch(
     registry: dict | None = None,
     force: bool = False,
     full_check: bool = True,
-    progress: bool | None = None,
     keep_archive: bool = True,
 ) -> FetchResult:
     """Download, extract and check dataset ``name`` into ``dest/<folder>`` (module doc).
@@ -143,7 +133,7 @@ def fetch(
         raise FetchError(f"{target} exists; pass force=True to replace it")
     want = entry.archive.get("sha256")
     if not (archive.is_file() and want and file_digest(archive) == want):
-        download(url, archive, sha256=want, progress=progress)
+        download(url, archive, sha256=want)
     tmp = Path(tempfile.mkdtemp(prefix=f".extract-{name}-", dir=dest))
     try:
         extract(archive, tmp)
@@ -155,7 +145,7 @@ def fetch(
         shutil.rmtree(tmp, ignore_errors=True)
     if not keep_archive:
         archive.unlink(missing_ok=True)
-    status = verify_dataset(dest, entry, full=full_check, check_records=False, progress=progress)
+    status = verify_dataset(dest, entry, full=full_check, check_records=False)
     return FetchResult(name=name, url=url, archive=archive, folder=target, status=status)
 
 
@@ -165,13 +155,12 @@ def fetch_all(
     base_url: str | None = None,
     registry: dict | None = None,
     force: bool = False,
-    progress: bool | None = None,
 ) -> list[FetchResult]:
     """``fetch`` each dataset (all in the registry by default). Raises FetchError listing the
     datasets whose files do not match the manifests after download."""
     registry = registry if registry is not None else load_registry()
     results = [
-        fetch(n, dest, base_url=base_url, registry=registry, force=force, progress=progress)
+        fetch(n, dest, base_url=base_url, registry=registry, force=force)
         for n in (datasets or tuple(registry))
     ]
     bad = [r for r in results if r.status.status != "ok"]

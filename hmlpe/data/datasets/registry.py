@@ -18,9 +18,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hmlpe.errors import UnknownNameError
-from hmlpe.paths import PROJECT_ROOT, resolve_data_root
-from hmlpe.progress import progress_enabled
+from hmlpe.errors import DataRootError, UnknownNameError
+from hmlpe.paths import PROJECT_ROOT
+from hmlpe.progress import progress_bar
 from hmlpe.provenance import file_digest
 
 REGISTRY_PATH = PROJECT_ROOT / "data" / "registry.json"
@@ -139,7 +139,6 @@ def verify_dataset(
     full: bool = False,
     sample: list[str] | None = None,
     check_records: bool = True,
-    progress: bool | None = None,
 ) -> DatasetStatus:
     """Check one dataset under ``root``: every manifest file exists with its size; expected
     counts (image files; records per split when ``check_records``); with ``full``, every
@@ -180,11 +179,7 @@ def verify_dataset(
             )
     if full:
         todo = present if sample is None else [r for r in sample if r in set(present)]
-        from tqdm import tqdm
-
-        for rel in tqdm(
-            todo, desc=f"sha256 {entry.name}", unit="file", disable=not progress_enabled(progress)
-        ):
+        for rel in progress_bar(todo, desc=f"sha256 {entry.name}", unit="file"):
             digest = file_digest(Path(root) / rel)
             st.checksummed += 1
             if digest != manifest[rel][0]:
@@ -259,17 +254,18 @@ def _check_record_counts(root: Path, entry: DatasetEntry, st: DatasetStatus) -> 
 
 
 def verify(
-    root: str | os.PathLike | None = None,
+    root: str | os.PathLike,
     full: bool = False,
     datasets: tuple[str, ...] | None = None,
     registry: dict | None = None,
     sample: dict[str, list[str]] | None = None,
     check_records: bool = True,
-    progress: bool | None = None,
 ) -> VerifyReport:
-    """Check a data root against the registry (module doc). ``full``: SHA-256 of every file
-    (about 238 MB; progress bar on a terminal), or of ``sample[name]`` paths only."""
-    root = resolve_data_root(root)
+    """Check the data root ``root`` against the registry (module doc). ``full``: SHA-256 of
+    every file (about 238 MB; progress bar on a terminal), or of ``sample[name]`` paths only."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataRootError(f"data root {root} is not a folder")
     registry = registry if registry is not None else load_registry()
     names = datasets or tuple(registry)
     unknown = [n for n in names if n not in registry]
@@ -282,7 +278,6 @@ def verify(
             full=full,
             sample=None if sample is None else sample.get(n, []),
             check_records=check_records,
-            progress=progress,
         )
         for n in names
     }
