@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hmlpe.errors import UsageError
+
 _NON_FINITE = {
     "nan": float("nan"),
     "inf": float("inf"),
@@ -52,7 +54,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--set expects key=value (e.g. loss.lambda_d=0.5), got {item!r}")
+            raise UsageError(f"--set expects key=value (e.g. loss.lambda_d=0.5), got {item!r}")
         out[key.strip()] = _parse_value(value)
     return out
 
@@ -572,15 +574,15 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     if args.stage == "finetune" and not args.dataset:
-        raise ValueError("--stage finetune needs --dataset buffy or flic")
+        raise UsageError("--stage finetune needs --dataset buffy or flic")
     if args.stage == "pretrain" and args.dataset:
-        raise ValueError(
+        raise UsageError(
             f"--dataset {args.dataset} is for --stage finetune; pre-training "
             "trains on the pool (--set data.pool=[...] to change it)"
         )
     cfg = _train_config(args)
     if args.time_budget_min is not None and not args.time_budget_min > 0:
-        raise ValueError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
+        raise UsageError(f"--time-budget-min must be > 0, got {args.time_budget_min}")
     # every value and the output folder checked before torch loads (seconds): a typo
     # fails at once; train() checks them again for callers of the library
     from hmlpe.config import check_ranges
@@ -588,6 +590,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     check_ranges(cfg)
     check_output_folder(args.out)
+    source = _source(args)
     from hmlpe.engine.training import train
 
     result = train(
@@ -595,7 +598,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         args.out,
         resume=args.resume,
         init_from=args.init,
-        source=_source(args),
+        source=source,
         stop_after_epochs=args.stop_after_epochs,
         compile_model=args.compile,
         time_budget_s=None if args.time_budget_min is None else 60.0 * args.time_budget_min,
@@ -789,29 +792,21 @@ def run(args: argparse.Namespace) -> int:
 
         # engine.distributed.launched()'s rule, read here without importing torch
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            raise ValueError(
+            raise UsageError(
                 f"only `hmlpe train` runs under torchrun (data parallel); run "
                 f"`hmlpe {cmd}` as one plain process"
             )
     return args.func(args)
 
 
-# Errors a user can act on, reported as one line with exit status 2: the project's own
-# (hmlpe.errors, a light module, so reporting loads nothing) and the built-in errors that
-# argument and file checks raise. A KeyError, TypeError, AttributeError and the rest are bugs
-# and keep their traceback; HMLPE_DEBUG=1 shows the traceback of every error.
+# Errors a user can act on, reported as one line with exit status 2: the project's own and
+# nothing else (hmlpe.errors, a light module, so reporting loads nothing). Every other
+# exception, a ValueError or an OSError included, is a bug or an unchecked input and keeps its
+# traceback; HMLPE_DEBUG=1 shows the traceback of the project's own errors too.
 def _user_errors() -> tuple[type[BaseException], ...]:
     from hmlpe.errors import HMLPEError
 
-    return (
-        HMLPEError,
-        ValueError,
-        FileNotFoundError,
-        FileExistsError,
-        PermissionError,
-        IsADirectoryError,
-        NotADirectoryError,
-    )
+    return (HMLPEError,)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

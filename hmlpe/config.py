@@ -404,7 +404,7 @@ class TrainConfig:
     max_test_examples: int | None = None  # cap per test set for per-epoch errors (smoke)
 
 
-NETWORKS = ("hmlpe", "heatmap")  # TrainConfig.network
+NETWORKS = ("hmlpe", "heatmap")  # TrainConfig.network (CHOICES["network"])
 
 # Fields that configs written by earlier versions may hold and that no longer exist; they are
 # dropped when such a config is read back (any other unknown key raises).
@@ -469,17 +469,51 @@ RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
 }
 
 
+# Dotted key -> the values a string field may take (a tuple field: each of its items). The
+# modules that act on a field read its choices from here (e.g. ``network.init.INITS``), so a
+# value check_ranges lets through is one they know.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "network": NETWORKS,
+    "data.pool": ("buffy", "lsp", "flic"),
+    "data.buffy_association": ("paper", "buffy"),
+    "test_sets": ("buffy", "flic"),
+    "crop.train_box": ("test_rule", "margin"),
+    "labels.layout": ("uniform", "itheano"),
+    "model.init": ("torch", "krizhevsky", "kaiming", "kaiming_trunk"),
+    "loss.detection_reduction": ("mean", "sum"),
+    "optim.name": ("sgd", "adam"),
+    "optim.schedule": ("step", "cosine"),
+    "stage.dataset": ("pool", "buffy", "lsp", "flic"),
+    "stage.epoch_unit": tuple(EPOCH_UNITS),
+}
+
+
+def _field(cfg: Any, key: str) -> Any:
+    value = cfg
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
 def check_ranges(cfg: TrainConfig) -> TrainConfig:
-    """``cfg`` unchanged if every value of :data:`RANGES` is in range, else ``ConfigError``
-    naming the first key out of range, its value and the range (checked before any work)."""
+    """``cfg`` unchanged if every value of :data:`RANGES` is in range and every value of
+    :data:`CHOICES` one of its choices, else ``ConfigError`` naming the first key out of
+    range, its value and what it expects (checked before any work)."""
     for key, (test, expected) in RANGES.items():
-        value: Any = cfg
-        for part in key.split("."):
-            value = getattr(value, part)
+        value = _field(cfg, key)
         if value is not None and not test(value):
             raise ConfigError(f"{key}={_show(value)}: expected {expected}")
-    if cfg.network not in NETWORKS:
-        raise ConfigError(f"network={_show(cfg.network)}: expected one of {', '.join(NETWORKS)}")
+    for key, choices in CHOICES.items():
+        value = _field(cfg, key)
+        for item in value if isinstance(value, tuple) else (value,):
+            if item not in choices:
+                raise ConfigError(
+                    f"{key}={_show(list(value) if isinstance(value, tuple) else value)}: "
+                    f"expected {'items among' if isinstance(value, tuple) else 'one of'} "
+                    f"{', '.join(choices)}"
+                )
+    if not cfg.data.pool:
+        raise ConfigError("data.pool=[]: the pre-training pool needs at least one dataset")
     if cfg.network == "heatmap" and cfg.heatmap.input_size != cfg.crop.input_size:
         raise ConfigError(
             f"heatmap.input_size={cfg.heatmap.input_size} and crop.input_size="

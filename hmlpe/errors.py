@@ -14,6 +14,11 @@ class HMLPEError(Exception):
     """Base of the errors a user can act on (one line, exit status 2 from the CLI)."""
 
 
+class UsageError(HMLPEError, ValueError):
+    """Options or arguments that cannot go together or cannot run here (e.g. fine-tuning
+    without a dataset, resuming and initialising at once); the message names them."""
+
+
 class ConfigError(HMLPEError, ValueError):
     """A config value of the wrong type or out of range; the message names the key, the value
     given and what the field expects (e.g. ``optim.lr=abc: expected a float, got a string``,

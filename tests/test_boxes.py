@@ -15,6 +15,7 @@ from hmlpe.data.boxes import (
 )
 from hmlpe.data.datasets import load_dataset
 from hmlpe.data.datasets.buffy import load_detections
+from hmlpe.errors import ConfigError
 
 
 def test_buffy_test_box_hand_computed():
@@ -72,7 +73,9 @@ def test_association_rules_differ():
     assert match_detections([far, only_paper], gt, "buffy") is None
     assert match_detections([only_paper, looser], gt, "paper") == 1  # highest IoU wins
     assert match_detections(np.zeros((0, 4)), gt) is None
-    with pytest.raises(ValueError, match="unknown association rule"):
+    with pytest.raises(
+        ConfigError, match="data.buffy_association=iou: expected one of paper, buffy"
+    ):
         match_detections([gt], gt, "iou")
 
 

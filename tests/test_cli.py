@@ -133,6 +133,29 @@ def test_predict_writes_json_and_png(smoke_checkpoint, tmp_path, capsys, buffy_r
             "data.pool=lsp: expected a list of strings, got a string",
         ),
         (["train", "--out", "x", "--device", "tpu"], "unknown device 'tpu'"),
+        (
+            ["train", "--out", "x", "--set", "optim.schedule=cosin"],
+            "optim.schedule=cosin: expected one of step, cosine",
+        ),
+        (["train", "--out", "x", "--stage", "finetune"], "--stage finetune needs --dataset"),
+        (["train", "--out", "x", "--resume", "--init", "a.pt"], "--resume and --init"),
+        (["results", "nowhere"], "results folder nowhere does not exist"),
+        (["export", "--run-dir", "nowhere", "--out", "x"], "run folder nowhere does not exist"),
+        (["train", "--out", "x", "--data-root", "nowhere"], "data root nowhere"),
+        (
+            [
+                "evaluate",
+                "--checkpoint",
+                "a.pt",
+                "--dataset",
+                "flic",
+                "--out",
+                "x",
+                "--data-pack",
+                "none.zip",
+            ],
+            "data pack none.zip (from --data-pack) does not exist",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(argv, message, capsys, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ import pytest
 
 from hmlpe.config import ConfigError, LossConfig, StageConfig, TrainConfig, from_dict, merge
 from hmlpe.engine.profiles import ALL_PROFILES, PROFILES, get_profile, ratio_to_lambdas
+from hmlpe.errors import UnknownNameError, UsageError
 
 
 def test_merge_dotted_and_nested_keys():
@@ -115,13 +116,15 @@ def test_ratio_to_lambdas_covers_table3_end_columns():
 def test_profiles_and_unknown_profile():
     assert set(PROFILES) == {"smoke", "quick", "cpu", "paper"}  # the paper's protocol
     assert set(ALL_PROFILES) == {*PROFILES, "heatmap"}  # and the Since 2014 reference
-    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+    with pytest.raises(UnknownNameError, match="unknown profile 'fast'"):
         get_profile("fast")
     p = get_profile("smoke")
     assert p.stage_config("pretrain").stage.dataset == "pool"
     ft = p.stage_config("finetune", "buffy")
     assert ft.stage.dataset == "buffy" and ft.stage.lr_scale == p.finetune_lr_scale
-    with pytest.raises(ValueError, match="fine-tuning dataset"):
+    with pytest.raises(
+        UsageError, match="profile smoke fine-tunes on \\['buffy', 'flic'\\], not on 'lsp'"
+    ):
         p.stage_config("finetune", "lsp")
     sweep = p.sweep_config(math.inf)
     assert sweep.loss == LossConfig(lambda_r=1.0, lambda_d=0.0)
@@ -137,6 +140,29 @@ def test_configs_of_earlier_versions_drop_removed_fields_only():
     saved["crop"]["crops_per_imagex"] = 1
     with pytest.raises(KeyError):
         from_dict(TrainConfig, saved)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("optim.schedule", "cosin", "optim.schedule=cosin: expected one of step, cosine"),
+        ("optim.name", "rmsprop", "optim.name=rmsprop: expected one of sgd, adam"),
+        ("model.init", "xavier", "model.init=xavier: expected one of torch, krizhevsky"),
+        ("data.pool", ["lsp", "mpii"], 'data.pool=\\["lsp", "mpii"\\]: expected items among'),
+        ("test_sets", ["lsp"], 'test_sets=\\["lsp"\\]: expected items among buffy, flic'),
+        ("data.pool", [], "data.pool=\\[\\]: the pre-training pool needs at least one"),
+    ],
+)
+def test_string_choices_are_checked_before_any_work(key, value, message):
+    """A value the modules would refuse only when they meet it (after minutes of loading)
+    is refused by check_ranges, naming the key, the value and the choices."""
+    from hmlpe.config import check_ranges
+    from hmlpe.engine.profiles import ALL_PROFILES
+
+    with pytest.raises(ConfigError, match=message):
+        check_ranges(merge(TrainConfig(), {key: value}))
+    for profile in ALL_PROFILES.values():  # every profile's values are among the choices
+        check_ranges(profile.stage_config("pretrain"))
 
 
 def test_sizes_that_must_agree_are_checked_together():

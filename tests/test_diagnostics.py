@@ -8,6 +8,7 @@ from torch import nn
 from hmlpe.config import ModelConfig
 from hmlpe.engine.device import select_device
 from hmlpe.engine.diagnostics import dead_map_counts, dead_map_shares
+from hmlpe.errors import ConfigError
 from hmlpe.network.init import initialise
 from hmlpe.network.model import HMLPENet
 
@@ -64,7 +65,7 @@ def test_kaiming_rule():
 
 
 def test_unknown_rule_is_named():
-    with pytest.raises(ValueError, match="unknown model.init 'xavier'"):
+    with pytest.raises(ConfigError, match="model.init=xavier: expected one of torch"):
         initialise(HMLPENet(SMALL), "xavier")
 
 

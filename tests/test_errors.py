@@ -31,14 +31,16 @@ def test_every_project_error_is_one_line_status_2(error_type, monkeypatch, capsy
     assert capsys.readouterr().err == "error: the message names the file\n"
 
 
-def test_a_bug_keeps_its_traceback(monkeypatch):
-    """A KeyError (or any error outside the user's) is a bug: it propagates, not one line."""
+@pytest.mark.parametrize("bug", [KeyError("x"), ValueError("x"), FileNotFoundError("x")])
+def test_a_bug_keeps_its_traceback(bug, monkeypatch):
+    """An error outside the project's own (a KeyError, a ValueError, an OSError) is a bug or
+    an unchecked input: it propagates with its traceback, not as one line."""
 
-    def bug(args):
-        raise KeyError("x")
+    def fail(args):
+        raise bug
 
-    monkeypatch.setattr(cli, "run", bug)
-    with pytest.raises(KeyError):
+    monkeypatch.setattr(cli, "run", fail)
+    with pytest.raises(type(bug)):
         cli.main(["results", "x"])
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from hmlpe.cli import main
 from hmlpe.companion.export import export_results
+from hmlpe.errors import RunFolderError
 
 
 def test_export_copies_small_results_and_never_weights(tmp_path):
@@ -34,7 +35,7 @@ def test_export_of_missing_or_empty_run_is_an_error(tmp_path, capsys):
     assert main(["export", "--run-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no result files"):
+    with pytest.raises(RunFolderError, match="no result files"):
         export_results(tmp_path / "empty", tmp_path / "o")
 
 

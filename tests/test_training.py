@@ -19,6 +19,7 @@ from hmlpe.engine.checkpoint import (
     save_checkpoint,
 )
 from hmlpe.engine.profiles import get_profile
+from hmlpe.errors import ConfigError, RunFolderError
 
 TINY = {
     "model.conv_channels": [8, 8, 8],
@@ -163,7 +164,7 @@ def test_history_rows_hold_table3_errors(tmp_path):
 def test_existing_run_needs_resume_and_matching_config(tmp_path):
     cfg = tiny_config(epochs=1)
     run(cfg, tmp_path / "r")
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(RunFolderError, match="--resume"):
         run(cfg, tmp_path / "r")
     with pytest.raises(CheckpointError, match="loss.lambda_d"):
         run(merge(cfg, {"loss.lambda_d": 0.25}), tmp_path / "r", resume=True)
@@ -270,7 +271,7 @@ def test_optimiser_choice_and_unknown_name():
     assert isinstance(training.build_optimizer(tiny_config(), model), torch.optim.SGD)
     adam = training.build_optimizer(merge(tiny_config(), {"optim.name": "adam"}), model)
     assert isinstance(adam, torch.optim.AdamW)
-    with pytest.raises(ValueError, match="unknown optimiser 'rmsprop'"):
+    with pytest.raises(ConfigError, match="optim.name=rmsprop: expected one of sgd, adam"):
         training.build_optimizer(merge(tiny_config(), {"optim.name": "rmsprop"}), model)
 
 

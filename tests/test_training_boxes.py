@@ -24,6 +24,7 @@ from hmlpe.data.cropstats import (
     joint_extents,
 )
 from hmlpe.data.datasets.records import PoseRecord
+from hmlpe.errors import ConfigError
 
 CROP = CropConfig()
 
@@ -119,7 +120,7 @@ def test_rule_names_and_unknown_rule():
     rec = _record("flic", torso_box=np.array([180.0, 150, 220, 250]))
     margin = train_box_for(rec, replace(CROP, train_box="margin"))
     assert not np.allclose(margin, train_box_for(rec, CROP))
-    with pytest.raises(ValueError, match="unknown crop.train_box 'tight'"):
+    with pytest.raises(ConfigError, match="crop.train_box=tight: expected one of test_rule"):
         train_box_for(rec, replace(CROP, train_box="tight"))
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from hmlpe.errors import ResultsError
 from hmlpe.uncertainty import bootstrap_pcp, decode_bits, encode_bits, seed_spread
 
 
@@ -118,11 +119,11 @@ def test_reproduction_table_from_seed_folders(tmp_path):
 def test_missing_results_name_the_folder(tmp_path):
     from hmlpe.companion.seeds import pcp_over_seeds
 
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(ResultsError, match="does not exist"):
         pcp_over_seeds(tmp_path / "nope", "buffy", "whole_set")
     (tmp_path / "seed_0").mkdir()
     with (
-        pytest.raises(FileNotFoundError, match="eval_flic/metrics.json"),
+        pytest.raises(ResultsError, match="eval_flic/metrics.json"),
         pytest.warns(UserWarning, match="seed_0 has no eval_flic"),
     ):
         pcp_over_seeds(tmp_path, "flic")
@@ -186,7 +187,7 @@ def test_ablation_table_against_the_seeds(tmp_path):
     t = ablation_table(tmp_path / "res", abl, "small pool")
     assert t.loc[("FLIC", "small pool - seeds' mean"), "LL"] == pytest.approx(-50.0)
     assert t.loc[("Buffy, whole set", "small pool - seeds' mean"), "LU"] == 0
-    with pytest.raises(FileNotFoundError, match="eval_buffy"):
+    with pytest.raises(ResultsError, match="eval_buffy"):
         ablation_table(tmp_path / "res", tmp_path / "nope", "x")
 
 

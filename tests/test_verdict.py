@@ -12,6 +12,7 @@ import pytest
 
 from hmlpe.companion import verdict
 from hmlpe.companion.paper import table3
+from hmlpe.errors import ResultsError
 from tests.test_uncertainty import _write_seed
 
 
@@ -105,7 +106,7 @@ def test_verdict_table_on_synthetic_results(tmp_path):
 
 
 def test_verdict_table_without_results_names_the_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no committed results"):
+    with pytest.raises(ResultsError, match="no committed results"):
         verdict.verdict_table(tmp_path / "nothing")
 
 

@@ -38,7 +38,7 @@ from hmlpe.companion.watch import LONG_RUN_VISITS, TRAINING_CHAPTERS, RunWatcher
 from hmlpe.data.source import DataSource
 from hmlpe.engine.guard import COPY_MARK, check_deletable, check_disjoint, check_output_folder
 from hmlpe.engine.layout import MANIFEST_NAME, TIMINGS_NAME, RunLayout
-from hmlpe.errors import BookError, HMLPEError  # noqa: F401  (BookError re-exported)
+from hmlpe.errors import BookError, HMLPEError, ResultsError  # noqa: F401  (BookError re-exported)
 from hmlpe.paths import PROJECT_ROOT
 from hmlpe.provenance import atomic_write_json, git_commit, now_utc
 
@@ -349,7 +349,7 @@ def copy_results(results: Path, run_dir: Path | None = None) -> Path:
     write its timings; chapters read such a folder and never train into it."""
     results = Path(results)
     if not (results / MANIFEST_NAME).is_file():
-        raise FileNotFoundError(
+        raise ResultsError(
             f"{results} is not a folder of exported results (no "
             f"{MANIFEST_NAME}); `python -m hmlpe export` makes one"
         )
@@ -383,9 +383,7 @@ def results_profile(run_dir: Path) -> str:
     try:
         return str(read_run_record(RunLayout(run_dir).pretrain).profile)
     except RecordError as exc:
-        raise FileNotFoundError(
-            f"{exc}: cannot tell the results' profile (pass --profile)"
-        ) from None
+        raise ResultsError(f"{exc}: cannot tell the results' profile (pass --profile)") from None
 
 
 # --------------------------------------------------------------------------- the runner

@@ -126,10 +126,10 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
     (``ExportManifest.to_json``)."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"run folder {run_dir} does not exist")
+        raise RunFolderError(f"run folder {run_dir} does not exist")
     for src in _result_files(run_dir, ()):  # every result file, excluded ones too
         if src.stat().st_size > MAX_BYTES:
-            raise ValueError(
+            raise RunFolderError(
                 f"{src} is {src.stat().st_size} bytes: too large to commit as a result"
             )
     sources = _result_files(run_dir, exclude)
@@ -150,7 +150,9 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
         if src.name == CONFIG_NAME:
             devices.add(read_run_record(src.parent).device)
     if not files:
-        raise ValueError(f"run folder {run_dir} holds no result files ({', '.join(SMALL_FILES)})")
+        raise RunFolderError(
+            f"run folder {run_dir} holds no result files ({', '.join(SMALL_FILES)})"
+        )
     manifest = ExportManifest(
         run_dir=str(run_dir),
         exported=now_utc(),

@@ -50,7 +50,7 @@ def seed_folders(root: Path) -> list[tuple[int, Path]]:
     """(seed, folder) of every ``seed_<n>`` folder under ``root``, by seed."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"results folder {root} does not exist")
+        raise ResultsError(f"results folder {root} does not exist")
     out = []
     for p in root.iterdir():
         seed = seed_of_folder(p.name)
@@ -96,7 +96,7 @@ def pcp_over_seeds(
     Buffy, None for FLIC. ``correct``: the per-frame correctness (S, N, 4) behind them."""
     runs = load_seed_metrics(root, dataset, mirror)
     if not runs:
-        raise FileNotFoundError(
+        raise ResultsError(
             f"no {_eval_folder(dataset, mirror)}/metrics.json under the seed folders of {root}"
         )
     per_seed, correct = [], []
@@ -294,7 +294,7 @@ def ablation_table(root: Path, ablation: Path, label: str) -> pd.DataFrame:
     for _, dataset, table, name in TABLES:
         f = RunLayout.metrics(RunLayout(ablation).evaluation(dataset))
         if not f.is_file():
-            raise FileNotFoundError(f"ablation result {f} is missing")
+            raise ResultsError(f"ablation result {f} is missing")
         ours = pcp_over_seeds(root, dataset, table)["spread"]["mean"]
         abl = np.array(read_evaluation_record(f, dataset).pcp_values(table))
         rows[name, "seeds' mean"] = ours

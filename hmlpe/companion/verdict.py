@@ -32,6 +32,7 @@ from hmlpe.companion import paper, seeds
 from hmlpe.companion.history import load_history
 from hmlpe.companion.tables import figure4_curves, table3_ours
 from hmlpe.engine.layout import SWEEP, RunLayout
+from hmlpe.errors import ResultsError
 
 RULES = {
     "Tables 1, 2": "reproduced: the paper's value lies inside our 95% interval or below it; "
@@ -256,7 +257,7 @@ def verdict_table(root: Path) -> pd.DataFrame:
     committed results under ``root`` (``seed_<n>/`` folders and ``sweep/``)."""
     root = Path(root)
     if not seeds.has_results(root):
-        raise FileNotFoundError(
+        raise ResultsError(
             f"no committed results under {root}: expected seed_<n>/ folders "
             f"with {RunLayout(root).evaluation('buffy').name}/"
         )

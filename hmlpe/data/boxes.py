@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hmlpe.config import CropConfig
+from hmlpe.config import CHOICES, CropConfig
+from hmlpe.errors import ConfigError
 
 _CROP = CropConfig()
 
@@ -207,7 +208,7 @@ def protocol_training_box(record, crop: CropConfig = _CROP) -> np.ndarray:
     return clip_box(enlarge_box(box, crop.train_size / crop.input_size), record.image_size)
 
 
-TRAIN_BOX_RULES = ("test_rule", "margin")
+TRAIN_BOX_RULES = CHOICES["crop.train_box"]
 
 
 def train_box_for(record, crop: CropConfig = _CROP) -> np.ndarray:
@@ -216,7 +217,9 @@ def train_box_for(record, crop: CropConfig = _CROP) -> np.ndarray:
         return protocol_training_box(record, crop)
     if crop.train_box == "margin":
         return training_box(record, margin=crop.train_margin)
-    raise ValueError(f"unknown crop.train_box {crop.train_box!r}; known: {TRAIN_BOX_RULES}")
+    raise ConfigError(
+        f"crop.train_box={crop.train_box}: expected one of {', '.join(TRAIN_BOX_RULES)}"
+    )
 
 
 def buffy_test_box(
@@ -286,7 +289,7 @@ def intersection(boxes, box) -> np.ndarray:
     return np.prod(np.clip(hi - lo, 0, None), axis=1)
 
 
-ASSOCIATION_RULES = ("paper", "buffy")
+ASSOCIATION_RULES = CHOICES["data.buffy_association"]
 
 
 def match_detections(dets, gt_window, rule: str = "paper") -> int | None:
@@ -297,7 +300,9 @@ def match_detections(dets, gt_window, rule: str = "paper") -> int | None:
     When several detections pass, the one with the highest IoU is taken (reproduction's choice).
     """
     if rule not in ASSOCIATION_RULES:
-        raise ValueError(f"unknown association rule {rule!r}; known: {ASSOCIATION_RULES}")
+        raise ConfigError(
+            f"data.buffy_association={rule}: expected one of {', '.join(ASSOCIATION_RULES)}"
+        )
     d = np.asarray(dets, dtype=np.float64).reshape(-1, 4)
     if len(d) == 0:
         return None

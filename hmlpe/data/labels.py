@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from hmlpe.config import LabelConfig
+from hmlpe.config import CHOICES, LabelConfig
+from hmlpe.errors import ConfigError
 from hmlpe.geometry import axis_clip_interval, segment_length_in_box
 from hmlpe.skeleton import PARTS, parts_from_joints
 
 ITHEANO_STRIDE = 12
-LAYOUTS = ("uniform", "itheano")
+LAYOUTS = CHOICES["labels.layout"]
 
 
 def window_edges(
@@ -49,7 +50,7 @@ def window_edges(
     """Low and high edges ``(lo, hi)``, each (grid,), of the windows along one axis (eq. 2's
     ``window_l``; the layouts are described in the module docstring)."""
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        raise ConfigError(f"labels.layout={layout}: expected one of {', '.join(LAYOUTS)}")
     if grid < 1 or window <= 0:
         raise ValueError(f"grid must be >= 1 and window > 0, got grid={grid}, window={window}")
     k = np.arange(grid, dtype=float)

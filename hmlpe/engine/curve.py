@@ -13,12 +13,13 @@ from pathlib import Path
 
 from hmlpe.data.source import DataSource
 from hmlpe.engine.profiles import Profile
+from hmlpe.errors import UsageError
 
 
 def budget_epochs(visits: int, profile: Profile, pool_images: int) -> int:
     """Pre-training epochs (in the profile's unit) closest to ``visits`` image visits, at least 1."""
     if visits < 1:
-        raise ValueError(f"a budget must be >= 1 image visit, got {visits}")
+        raise UsageError(f"a budget must be >= 1 image visit, got {visits}")
     per_epoch = profile.stage_config("pretrain").stage.passes_per_epoch * pool_images
     return max(1, round(visits / per_epoch))
 

@@ -13,6 +13,7 @@ from hmlpe.data.crops import check_box, crop_and_resize, load_image
 from hmlpe.engine.checkpoint import load_model
 from hmlpe.engine.guard import check_output_folder
 from hmlpe.engine.inference import joints_to_image, predict_crops
+from hmlpe.errors import UsageError
 from hmlpe.provenance import atomic_write_bytes, atomic_write_json, now_utc
 from hmlpe.skeleton import JOINTS, PART_COLOURS, PARTS
 
@@ -60,7 +61,7 @@ def predict_image(
     try:
         box_arr = check_box(box, (w, h))
     except ValueError as exc:
-        raise ValueError(f"--box for {image_path}: {exc}") from None
+        raise UsageError(f"--box for {image_path}: {exc}") from None
     model, cfg, spec, state = load_model(Path(checkpoint), device)
     size = cfg.crop.input_size
     crop = crop_and_resize(image, box_arr, size)

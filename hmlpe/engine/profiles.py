@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hmlpe.config import DataConfig, OptimConfig, StageConfig, TrainConfig, merge
+from hmlpe.errors import UnknownNameError, UsageError
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ class Profile:
             )
         if stage == "finetune":
             if dataset not in self.finetune_epochs:
-                raise ValueError(
-                    f"fine-tuning dataset must be one of "
-                    f"{sorted(self.finetune_epochs)}, got {dataset!r}"
+                raise UsageError(
+                    f"profile {self.name} fine-tunes on {sorted(self.finetune_epochs) or 'nothing'}"
+                    f", not on {dataset!r}"
                 )
             return replace(
                 self.base,
@@ -81,7 +82,7 @@ def ratio_to_lambdas(ratio: float) -> tuple[float, float]:
     1e-10 of the regression gradient, below float32's resolution (2^-24 ~ 6e-8), so the shared
     layers train as in the regression-only run (chapter 8 measures it)."""
     if ratio < 0 or math.isnan(ratio):
-        raise ValueError(f"lambda_R/lambda_P must be >= 0, got {ratio}")
+        raise UsageError(f"lambda_R/lambda_P must be >= 0, got {ratio}")
     if ratio == 0:
         return 0.0, 1.0
     if math.isinf(ratio):
@@ -220,7 +221,9 @@ def get_profile(name: str) -> Profile:
     try:
         return ALL_PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown profile {name!r}; known: {', '.join(ALL_PROFILES)}") from None
+        raise UnknownNameError(
+            f"unknown profile {name!r}; known: {', '.join(ALL_PROFILES)}"
+        ) from None
 
 
 def configure(
@@ -264,7 +267,7 @@ def build_profile(
         )
         unknown = sorted(set(given) - set(prof.finetune_epochs))
         if unknown:
-            raise ValueError(
+            raise UsageError(
                 f"fine-tuning epochs for {unknown}: the profile fine-tunes on "
                 f"{sorted(prof.finetune_epochs)}"
             )

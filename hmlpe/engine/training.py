@@ -79,7 +79,12 @@ from hmlpe.engine.diagnostics import HeldOutEvaluator, dead_map_shares, probe_cr
 from hmlpe.engine.guard import RunLock, check_output_folder, clear_temporaries
 from hmlpe.engine.layout import CHECKPOINT_NAME, HISTORY_CSV_NAME, HISTORY_NAME
 from hmlpe.engine.records import write_run_record
-from hmlpe.errors import NonFiniteLossError  # noqa: F401  (re-exported)
+from hmlpe.errors import (  # noqa: F401  (NonFiniteLossError re-exported)
+    ConfigError,
+    NonFiniteLossError,
+    RunFolderError,
+    UsageError,
+)
 from hmlpe.network import losses
 from hmlpe.network.model import HMLPENet, HMLPEOutput, PoseNet
 from hmlpe.progress import progress_bar, progress_set_to
@@ -120,7 +125,7 @@ def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
     if o.schedule == "cosine":
         span = max(total_steps - warm, 1.0)
         return rate * 0.5 * (1.0 + math.cos(math.pi * min(step - warm, span) / span))
-    raise ValueError(f"unknown optim.schedule {o.schedule!r}; choose step or cosine")
+    raise ConfigError(f"optim.schedule={o.schedule}: expected one of step, cosine")
 
 
 def epoch_start_rates(cfg: TrainConfig, n_images: int) -> list[float]:
@@ -147,7 +152,7 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
             {"lr": o.lr, "betas": (o.momentum, 0.999), "weight_decay": o.weight_decay},
         )
     else:
-        raise ValueError(f"unknown optimiser {o.name!r} in optim.name; choose sgd or adam")
+        raise ConfigError(f"optim.name={o.name}: expected one of sgd, adam")
     if on_cuda:
         try:
             return cls(model.parameters(), fused=True, **kwargs)
@@ -312,8 +317,19 @@ def train(
     """
     if readback_every < 1:
         raise ValueError(f"readback_every must be >= 1, got {readback_every}")
-    check_ranges(cfg)  # every value in range, the folder writable: before any work
+    # every value in range, the options consistent, the folder writable: before any work
+    if resume and init_from is not None:
+        raise UsageError(
+            "--resume and --init (resume, init_from) are exclusive: a resumed run has its own "
+            "weights"
+        )
+    check_ranges(cfg)
     check_output_folder(run_dir)
+    if (Path(run_dir) / CHECKPOINT_NAME).exists() and not resume:
+        raise RunFolderError(
+            f"run folder {run_dir} already holds a checkpoint; pass resume (--resume) to "
+            "continue it, or choose another output folder"
+        )
     with distributed.session(cfg.device) as ctx:
         # one writer per run folder (rank 0 writes for all ranks); rank 0's progress bars only
         with RunLock(run_dir, "training") if ctx.is_main else progress_set_to(False):
@@ -378,7 +394,11 @@ class _Stage:
             else:
                 test_sets, validation_sets = {}, {}
         if len(train_set.images) == 0:
-            raise ValueError(f"training set {cfg.stage.dataset!r} is empty")
+            raise ConfigError(
+                f"stage.dataset={cfg.stage.dataset}: its training set is empty "
+                f"(data.pool={list(cfg.data.pool)}, data.max_train_examples="
+                f"{cfg.data.max_train_examples})"
+            )
         self.train_set = train_set
         self.n = len(train_set.images)
         self.pool = DevicePool(
@@ -396,15 +416,6 @@ class _Stage:
 
     def _start(self, resume: bool, init_from: Path | None, compile_model: bool) -> None:
         cfg = self.cfg
-        if self.ckpt_path.exists() and not resume:
-            raise FileExistsError(
-                f"run folder {self.run_dir} already holds a checkpoint; pass "
-                "resume (--resume) to continue it, or choose another output folder"
-            )
-        if resume and init_from is not None:
-            raise ValueError(
-                "resume and init_from are exclusive: a resumed run has its own weights"
-            )
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg, self.spec)
         self.optimizer = build_optimizer(cfg, self.model)

@@ -25,7 +25,10 @@ import math
 import torch
 from torch import nn
 
-INITS = ("torch", "krizhevsky", "kaiming", "kaiming_trunk")
+from hmlpe.config import CHOICES
+from hmlpe.errors import ConfigError
+
+INITS = CHOICES["model.init"]
 
 
 def _layers(model) -> tuple[list[nn.Conv2d], list[nn.Linear], list[nn.Linear]]:
@@ -48,7 +51,7 @@ def initialise(model, rule: str, generator: torch.Generator | None = None) -> No
     """Initialise ``model`` (an ``HMLPENet``) in place by ``rule`` (module docstring). "torch"
     leaves the modules' own initialisation (drawn when they were built)."""
     if rule not in INITS:
-        raise ValueError(f"unknown model.init {rule!r}; known: {', '.join(INITS)}")
+        raise ConfigError(f"model.init={rule}: expected one of {', '.join(INITS)}")
     if rule == "torch":
         return
     convs, hidden, outputs = _layers(model)

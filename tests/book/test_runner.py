@@ -11,6 +11,7 @@ import pytest
 
 from hmlpe.companion import book
 from hmlpe.engine.guard import RunFolderError
+from hmlpe.errors import ResultsError
 
 
 def test_toc_order_walks_root_parts_chapters_sections(tmp_path):
@@ -154,7 +155,7 @@ def test_copy_results_makes_a_scratch_run_folder(tmp_path):
     results = tmp_path / "results" / "seed_0"
     (results / "pretrain").mkdir(parents=True)
     (results / "pretrain" / "config.json").write_text(json.dumps({"config": {"profile": "cpu"}}))
-    with pytest.raises(FileNotFoundError, match="not a folder of exported results"):
+    with pytest.raises(ResultsError, match="not a folder of exported results"):
         book.copy_results(results, tmp_path / "run")
     (results / "MANIFEST.json").write_text("{}")
     (tmp_path / "run").mkdir()
