@@ -34,6 +34,8 @@
 # %% tags=["parameters"]
 profile = "smoke"  # unused here: every chapter takes the same parameters
 run_dir = "../runs/smoke"  # unused here: the page reads committed results only
+data_root = None  # None: $HMLPE_DATA, else data/data_roots.txt (hmlpe.data.source)
+data_pack = None  # a data pack to read the crops from (None: $HMLPE_DATA_PACK, else none)
 curve_dir = "../results/curve"  # committed curve runs: one visits_<N>/ protocol run per budget
 ablation_dir = "../results/ablation/cap2000"  # the pool-size ablation (pool of 3077, seed 0)
 results_dir = "../results/cpu"  # the committed cpu profile's seeds (this recipe, full pool)
@@ -47,18 +49,21 @@ import pandas as pd
 
 from hmlpe.companion import curve, seeds
 from hmlpe.companion.curve import curve_row
+from hmlpe.data.source import DataSource
 from hmlpe.engine.records import read_run_record
 
-table = curve.curve_table(curve_dir)
+# runs recorded before they counted their training images are counted from the data
+source = DataSource.resolve(data_root, data_pack)
+table = curve.curve_table(curve_dir, source)
 paper = curve.paper_pcp()
-first = read_run_record(Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain").config_dict
+first = read_run_record(Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain").config
 print("budgets (pre-training visits):", ", ".join(f"{b:,}" for b in table.index))
 print(
-    f"recipe: init {first['model']['init']}, {first['optim']['name']} lr {first['optim']['lr']}, "
-    f"warm-up {first['optim']['warmup']:.0%} of the steps, {first['optim']['schedule']} decay "
-    f"x{first['optim']['lr_decay']} at {first['optim']['lr_decay_at']}, batch "
-    f"{first['optim']['batch_size']}; validation split held out: "
-    f"{first['data']['holdout_validation']}; seed {first['seed']}"
+    f"recipe: init {first.model.init}, {first.optim.name} lr {first.optim.lr}, "
+    f"warm-up {first.optim.warmup:.0%} of the steps, {first.optim.schedule} decay "
+    f"x{first.optim.lr_decay} at {list(first.optim.lr_decay_at)}, batch "
+    f"{first.optim.batch_size}; validation split held out: "
+    f"{first.data.holdout_validation}; seed {first.seed}"
 )
 
 # %% [markdown]
@@ -100,13 +105,13 @@ display(table.style.format(fmt).set_caption("The compute curve, one seed per bud
 # %% tags=["hide-input"]
 extra = {}
 if Path(ablation_dir).is_dir():
-    ab = curve_row(Path(ablation_dir))
+    ab = curve_row(Path(ablation_dir), source)
     extra["pool 3077"] = (ab["pre-training visits"], {c: ab[c] for c in pcp_cols})
 if seeds.has_results(Path(earlier_dir)):
-    visits, pcp, n_seeds = curve.seeds_point(earlier_dir)
+    visits, pcp, n_seeds = curve.seeds_point(earlier_dir, source)
     extra[f"earlier recipe ({n_seeds} seeds)"] = (visits, pcp)
 if seeds.has_results(Path(results_dir)):
-    visits, pcp, n_seeds = curve.seeds_point(results_dir)
+    visits, pcp, n_seeds = curve.seeds_point(results_dir, source)
     extra[f"cpu profile ({n_seeds} seeds)"] = (visits, pcp, "D")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
 curve.plot_curve(table, paper, axes, extra_points=extra)

@@ -721,7 +721,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from hmlpe.companion.export import export_results
 
     manifest = export_results(args.run_dir, args.out, tuple(args.exclude))
-    print(f"exported {len(manifest['files'])} files to {args.out}")
+    print(f"exported {len(manifest.files)} files to {args.out}")
     return 0
 
 

@@ -125,8 +125,19 @@ def test_visits_of_an_old_history_come_from_its_run_record(tmp_path):
     assert pretrain_visits(tmp_path, history) == 2 * 72
     assert pretrain_visits(tmp_path, pd.DataFrame({"epoch": [1], "visits": [500]})) == 500
     (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg)}))
-    with pytest.raises(ResultsError, match="records no train_examples"):
+    with pytest.raises(ResultsError, match="records no train_examples.*pass the data source"):
         pretrain_visits(tmp_path, history)
+
+
+def test_visits_of_a_record_without_its_images_come_from_the_data(tmp_path, data_source):
+    """Records written before they counted their training images: the config's training
+    set in the data source (smoke profile: 24 examples of each of the three datasets)."""
+    from hmlpe.companion.curve import pretrain_visits
+    from hmlpe.engine.profiles import get_profile
+
+    cfg = get_profile("smoke").stage_config("pretrain")
+    (tmp_path / "config.json").write_text(json.dumps({"config": asdict(cfg)}))
+    assert pretrain_visits(tmp_path, pd.DataFrame({"epoch": [1, 2]}), data_source) == 2 * 72
 
 
 def test_manifest_row_reads_an_export_and_tolerates_none(tmp_path):

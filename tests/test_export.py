@@ -1,10 +1,13 @@
 import json
+from dataclasses import replace
 from datetime import UTC
+from unittest.mock import ANY
 
 import pytest
 
 from hmlpe.cli import main
 from hmlpe.companion.export import export_results
+from hmlpe.engine.records import read_export_manifest
 from hmlpe.errors import RunFolderError
 
 
@@ -19,16 +22,15 @@ def test_export_copies_small_results_and_never_weights(tmp_path):
     (run / "eval_buffy").mkdir()
     (run / "eval_buffy" / "metrics.json").write_text("{}")
     manifest = export_results(run, tmp_path / "out")
-    assert set(manifest["files"]) == {
+    assert set(manifest.files) == {
         "pretrain/config.json",
         "pretrain/history.csv",
         "eval_buffy/metrics.json",
     }
     assert not (tmp_path / "out" / "pretrain" / "last.pt").exists()
-    assert manifest["devices"] == ["cpu"] and manifest["training_commits"] == ["abc"]
-    assert set(manifest["data_manifests_sha256"]) == {"buffy.sha256", "flic.sha256", "lsp.sha256"}
-    saved = json.loads((tmp_path / "out" / "MANIFEST.json").read_text())
-    assert saved["files"] == manifest["files"]
+    assert manifest.devices == ("cpu",) and manifest.training_commits == ("abc",)
+    assert set(manifest.data_manifests_sha256) == {"buffy.sha256", "flic.sha256", "lsp.sha256"}
+    assert read_export_manifest(tmp_path / "out") == replace(manifest, path=ANY)
 
 
 def test_export_of_missing_or_empty_run_is_an_error(tmp_path, capsys):
@@ -58,8 +60,8 @@ def test_export_excludes_folders_and_measures_wall_time(tmp_path):
     os.utime(run / "pretrain" / "config.json", (start.timestamp(), start.timestamp()))
     (run / "sweep" / "ratio_1" / "history.csv").write_text("epoch\n1\n")
     manifest = export_results(run, tmp_path / "out", exclude=("sweep",))
-    assert set(manifest["files"]) == {"pretrain/config.json", "pretrain/history.csv"}
-    assert manifest["wall_seconds"] == 600
+    assert set(manifest.files) == {"pretrain/config.json", "pretrain/history.csv"}
+    assert manifest.wall_seconds == 600
 
 
 def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
@@ -87,15 +89,13 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
     _os.utime(run / "pretrain" / "config.json", (start, start))
     _os.utime(hist, (start + 60, start + 60))
     first = export_results(run, tmp_path / "out")
-    assert first["wall_seconds"] == 60.0
+    assert first.wall_seconds == 60.0
     (run / "pretrain" / "features.npz").write_bytes(b"later")  # added a day later
     _os.utime(run / "pretrain" / "features.npz", (start + 86400, start + 86400))
     _time.sleep(0.01)
     second = export_results(run, tmp_path / "out")
-    assert "pretrain/features.npz" in second["files"]
-    assert (
-        second["wall_seconds"] == 60.0 and second["wall_seconds_from_export"] == first["exported"]
-    )
+    assert "pretrain/features.npz" in second.files
+    assert second.wall_seconds == 60.0 and second.wall_seconds_from_export == first.exported
     (run / "pretrain" / "config.json").write_text(
         _json.dumps(  # another run,
             {
@@ -112,9 +112,9 @@ def test_reexport_of_the_same_run_keeps_its_wall_time(tmp_path):
 
     with pytest.raises(RunFolderError, match="holds the export of another run"):
         export_results(run, tmp_path / "out")
-    assert _json.loads((tmp_path / "out" / "MANIFEST.json").read_text())["wall_seconds"] == 60.0
+    assert read_export_manifest(tmp_path / "out").wall_seconds == 60.0
     third = export_results(run, tmp_path / "out2")  # into a new folder: its own time
-    assert third["wall_seconds"] == 86390.0 and "wall_seconds_from_export" not in third
+    assert third.wall_seconds == 86390.0 and third.wall_seconds_from_export is None
 
 
 def test_export_refuses_a_folder_of_other_files(tmp_path):
@@ -154,8 +154,8 @@ def test_export_over_a_manifest_of_an_earlier_version_or_a_damaged_one(tmp_path)
     }
     (out / "MANIFEST.json").write_text(json.dumps(earlier))
     again = export_results(tmp_path / "run", out)
-    assert again["wall_seconds"] == 30 and again["wall_seconds_from_export"] == "2025-12-31"
-    assert again["first_stage_started"] == "2026-01-01T00:00Z"
+    assert again.wall_seconds == 30 and again.wall_seconds_from_export == "2025-12-31"
+    assert again.first_stage_started == "2026-01-01T00:00Z"
     (out / "MANIFEST.json").write_text(json.dumps({**earlier, "training_commits": ["def"]}))
     with pytest.raises(RunFolderError, match="holds the export of another run"):
         export_results(tmp_path / "run", out)

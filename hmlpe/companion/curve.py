@@ -12,6 +12,7 @@ import pandas as pd
 
 from hmlpe.companion.history import load_history
 from hmlpe.config import PAPER_TABLE3_VISITS
+from hmlpe.data.source import DataSource
 from hmlpe.engine.layout import RunLayout
 from hmlpe.engine.records import read_evaluation_record
 from hmlpe.errors import ResultsError
@@ -32,34 +33,39 @@ def _last(h: pd.DataFrame, key: str) -> float:
     return float(v.iloc[-1]) if len(v) else np.nan
 
 
-def pretrain_visits(stage_dir: Path, history: pd.DataFrame) -> int:
+def pretrain_visits(
+    stage_dir: Path, history: pd.DataFrame, source: DataSource | None = None
+) -> int:
     """Image visits of a stage: its history's ``visits`` column, or, for histories written
-    before visits were logged, the epochs done x the visits per epoch of its run record (its
-    training images x the passes of its epoch unit)."""
+    before visits were logged, the epochs done x the visits per epoch: its training images
+    (from its run record, or for records written before they counted them, its config's
+    training set in ``source``) x the passes of its epoch unit."""
     if "visits" in history:
         return int(history["visits"].max())
+    from hmlpe.companion.compute import stage_images
     from hmlpe.engine.records import read_run_record
 
     record = read_run_record(stage_dir)
-    if record.train_examples is None:
-        raise ResultsError(
-            f"{record.path} records no train_examples and {stage_dir} no visits: "
-            "its image visits cannot be counted"
-        )
-    return (
-        int(history["epoch"].max())
-        * record.config.stage.visits(record.train_examples)
-        // (record.config.stage.epochs)
-    )
+    images = record.train_examples
+    if images is None:
+        if source is None:
+            raise ResultsError(
+                f"{record.path} records no train_examples and {stage_dir} no visits: its "
+                "image visits are counted from the data (pass the data source)"
+            )
+        images = stage_images(record.config, source)
+    stage = record.config.stage
+    return int(history["epoch"].max()) * stage.visits(images) // stage.epochs
 
 
-def curve_row(folder: Path) -> dict[str, float]:
-    """A budget's visits, pre-training errors (train, validation, test eq. 1), dead maps and the
-    PCP of the fine-tuned networks (Buffy whole set, FLIC)."""
+def curve_row(folder: Path, source: DataSource | None = None) -> dict[str, float]:
+    """A budget's visits (``pretrain_visits``, with ``source`` for old records), pre-training
+    errors (train, validation, test eq. 1), dead maps and the PCP of the fine-tuned networks
+    (Buffy whole set, FLIC)."""
     run = RunLayout(folder)
     pre = load_history(run.pretrain)
     row = {
-        "pre-training visits": pretrain_visits(run.pretrain, pre),
+        "pre-training visits": pretrain_visits(run.pretrain, pre, source),
         "pre-training passes": int(pre["epoch"].max()),
         "train eq. 1": _last(pre, "train_regression"),
         "val eq. 1": _last(pre, "val_regression"),
@@ -80,14 +86,15 @@ def curve_row(folder: Path) -> dict[str, float]:
     return row
 
 
-def curve_table(root: Path | str) -> pd.DataFrame:
-    """Every ``visits_<N>`` folder under ``root`` with both evaluations, by budget."""
+def curve_table(root: Path | str, source: DataSource | None = None) -> pd.DataFrame:
+    """Every ``visits_<N>`` folder under ``root`` with both evaluations, by budget
+    (``curve_row``)."""
     root = Path(root)
     rows = {}
     for folder in sorted(root.iterdir()):
         match = _FOLDER.search(folder.name)
         if match and RunLayout.metrics(RunLayout(folder).evaluation("flic")).is_file():
-            rows[int(match.group(1))] = curve_row(folder)
+            rows[int(match.group(1))] = curve_row(folder, source)
     if not rows:
         raise FileNotFoundError(f"no finished curve runs (visits_<N>/ with evaluations) in {root}")
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("budget").sort_index()
@@ -220,16 +227,19 @@ def _over_seeds(root: Path | str) -> dict[str, dict]:
     return {ds: pcp_over_seeds(Path(root), ds, table, n_boot=10) for ds, table in CURVE_TEST_SETS}
 
 
-def seeds_point(root: Path | str) -> tuple[int, dict[str, float], int]:
+def seeds_point(
+    root: Path | str, source: DataSource | None = None
+) -> tuple[int, dict[str, float], int]:
     """A reference point from committed seed folders (``results/cpu``): seed 0's pre-training
-    visits, the mean PCP over the seeds in the curve's columns, and the number of seeds."""
+    visits (``pretrain_visits``, with ``source`` for old records), the mean PCP over the seeds
+    in the curve's columns, and the number of seeds."""
     from hmlpe.companion.seeds import seed_folders
 
     folders = seed_folders(Path(root))
     if not folders:
         raise FileNotFoundError(f"no seed_<n> folders under {root}")
     pre = RunLayout(folders[0][1]).pretrain
-    visits = pretrain_visits(pre, load_history(pre))
+    visits = pretrain_visits(pre, load_history(pre), source)
     pcp = {
         f"{ds} {a}": float(v)
         for ds, res in _over_seeds(root).items()

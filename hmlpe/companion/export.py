@@ -117,13 +117,12 @@ def check_export_target(
     return prev
 
 
-def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) -> ExportManifest:
     """Copy the small result files of ``run_dir`` (recursively) to ``out_dir`` and write
     ``out_dir/MANIFEST.json``. Weights (``*.pt``) are never copied; top-level folders named in
     ``exclude`` are skipped (e.g. a sweep exported on its own). Exporting the same training run
     again (same first stage start; for older manifests, the same training commits) keeps the
-    first export's wall time. Returns the manifest's JSON object as written
-    (``ExportManifest.to_json``)."""
+    first export's wall time. Returns the manifest written (``records.ExportManifest``)."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if not run_dir.is_dir():
         raise RunFolderError(f"run folder {run_dir} does not exist")
@@ -181,4 +180,4 @@ def export_results(run_dir: Path, out_dir: Path, exclude: tuple[str, ...] = ()) 
             ),
         )
     write_export_manifest(out_dir, manifest)
-    return manifest.to_json()
+    return manifest

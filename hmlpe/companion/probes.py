@@ -30,17 +30,17 @@ _ERRORS = (
 
 
 def recipe_of(record: RunRecord) -> dict[str, object]:
-    """The recipe fields of a run's config.json (``records.RunRecord``)."""
-    c = record.config_dict
-    o, m = c["optim"], c["model"]
+    """The recipe fields of a run's config.json (``records.RunRecord``; fields its version
+    did not write at their defaults)."""
+    o, m = record.config.optim, record.config.model
     return {
-        "init": m.get("init", "torch"),
-        "optimiser": o["name"],
-        "lr": o["lr"],
-        "batch": o["batch_size"],
-        "warm-up": o.get("warmup", 0.0),
-        "schedule": o.get("schedule", "step"),
-        "weight decay": o["weight_decay"],
+        "init": m.init,
+        "optimiser": o.name,
+        "lr": o.lr,
+        "batch": o.batch_size,
+        "warm-up": o.warmup,
+        "schedule": o.schedule,
+        "weight decay": o.weight_decay,
     }
 
 

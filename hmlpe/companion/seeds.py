@@ -132,9 +132,7 @@ def results_network(root: Path) -> str:
     pre-training record; "hmlpe" when no seed has one (results of earlier versions)."""
     for _, folder in seed_folders(root):
         try:
-            return str(
-                read_run_record(RunLayout(folder).pretrain).config_dict.get("network", "hmlpe")
-            )
+            return read_run_record(RunLayout(folder).pretrain).config.network
         except RecordError:
             continue
     return "hmlpe"
