@@ -50,13 +50,15 @@ import pandas as pd
 from hmlpe.companion import curve, seeds
 from hmlpe.companion.curve import curve_row
 from hmlpe.data.source import DataSource
+from hmlpe.engine.curve import budget_folder
+from hmlpe.engine.layout import RunLayout
 from hmlpe.engine.records import read_run_record
 
 # runs recorded before they counted their training images are counted from the data
 source = DataSource.resolve(data_root, data_pack)
 table = curve.curve_table(curve_dir, source)
 paper = curve.paper_pcp()
-first = read_run_record(Path(curve_dir) / f"visits_{table.index[0]}" / "pretrain").config
+first = read_run_record(RunLayout(budget_folder(curve_dir, table.index[0])).pretrain).config
 print("budgets (pre-training visits):", ", ".join(f"{b:,}" for b in table.index))
 print(
     f"recipe: init {first.model.init}, {first.optim.name} lr {first.optim.lr}, "
