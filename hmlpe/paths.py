@@ -25,20 +25,23 @@ def candidate_roots(listing: Path = DATA_ROOTS_FILE) -> tuple[Path, ...]:
 CANDIDATE_ROOTS = candidate_roots()
 
 
+def data_root_folder(root: str | os.PathLike, origin: str = "") -> Path:
+    """``root`` as a Path, or ``DataRootError`` when it is not a folder (``origin``, e.g.
+    " (from --data-root)", says where it came from)."""
+    path = Path(root)
+    if not path.is_dir():
+        raise DataRootError(f"data root {path}{origin} is not a folder")
+    return path
+
+
 def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
     """The data root to read: ``explicit``, else $HMLPE_DATA, else the first existing of
     the folders of data/data_roots.txt. Raises DataRootError naming what was tried."""
     if explicit is not None:
-        root = Path(explicit)
-        if not root.is_dir():
-            raise DataRootError(f"data root {root} (from --data-root) is not a folder")
-        return root
+        return data_root_folder(explicit, " (from --data-root)")
     env = os.environ.get("HMLPE_DATA")
     if env:
-        root = Path(env)
-        if not root.is_dir():
-            raise DataRootError(f"data root {root} (from $HMLPE_DATA) is not a folder")
-        return root
+        return data_root_folder(env, " (from $HMLPE_DATA)")
     for root in CANDIDATE_ROOTS:
         if root.is_dir():
             return root

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hmlpe.config import TrainConfig
+from hmlpe.config import CHOICES, TrainConfig
 from hmlpe.data import cache
 from hmlpe.data.crops import image_to_crop
 from hmlpe.data.datasets import load_dataset, load_pool, training_records
@@ -55,8 +55,10 @@ def training_set_records(cfg: TrainConfig, source: DataSource) -> tuple[list[Pos
     """The records of ``cfg.stage.dataset``: the pool, or one dataset's training split (from
     the source's pack when it has one, with the kept count per dataset)."""
     name = cfg.stage.dataset
-    if name not in ("pool", "buffy", "lsp", "flic"):
-        raise UnknownNameError(f"unknown training set {name!r}; choose pool, buffy, lsp or flic")
+    if name not in CHOICES["stage.dataset"]:
+        raise UnknownNameError(
+            f"unknown training set {name!r}; choose {', '.join(CHOICES['stage.dataset'])}"
+        )
     pack = source.pack
     if pack is not None:
         chunks = _pack_chunks(pack, cfg)

@@ -16,7 +16,8 @@ from pathlib import Path
 from hmlpe.config import DataConfig
 from hmlpe.data.datasets.filters import REASONS, filter_training
 from hmlpe.data.datasets.records import DATASETS, SPLITS, PoseRecord
-from hmlpe.errors import DataRootError, UnknownNameError
+from hmlpe.errors import UnknownNameError
+from hmlpe.paths import data_root_folder
 
 __all__ = [
     "DATASETS",
@@ -55,9 +56,7 @@ def load_dataset(name: str, root: str | os.PathLike, split: str | None = None) -
         raise UnknownNameError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     if split is not None and split not in SPLITS:
         raise UnknownNameError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
-    if not Path(root).is_dir():
-        raise DataRootError(f"data root {root} is not a folder")
-    records = _load_all(name, str(Path(root).resolve()))
+    records = _load_all(name, str(data_root_folder(root).resolve()))
     return [r for r in records if split is None or r.split == split]
 
 

@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hmlpe.errors import DataRootError, UnknownNameError
-from hmlpe.paths import PROJECT_ROOT
+from hmlpe.errors import UnknownNameError
+from hmlpe.paths import PROJECT_ROOT, data_root_folder
 from hmlpe.progress import progress_bar
 from hmlpe.provenance import file_digest
 
@@ -263,9 +263,7 @@ def verify(
 ) -> VerifyReport:
     """Check the data root ``root`` against the registry (module doc). ``full``: SHA-256 of
     every file (about 238 MB; progress bar on a terminal), or of ``sample[name]`` paths only."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DataRootError(f"data root {root} is not a folder")
+    root = data_root_folder(root)
     registry = registry if registry is not None else load_registry()
     names = datasets or tuple(registry)
     unknown = [n for n in names if n not in registry]
